@@ -1,0 +1,105 @@
+//! Errors, one type per phase: loading a topology ([`LoadError`]) and running it
+//! ([`RunError`]).
+//!
+//! Errors are values, never panics: anything a user writes in a topology file, however wrong,
+//! ends in one of these with a message that names the place (file, line, field path) and says
+//! what to do. Messages are lower-case and quote the offending value.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found while checking a topology.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a path into the file such as `services[gateway].steps[1].timeout`.
+    pub path: String,
+    /// What is wrong, quoting the value.
+    pub message: String,
+    /// The 1-based line the path points at, when it could be found in the source text.
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Why a topology could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The text is not RON of the topology's shape (bad syntax, unknown field, wrong type).
+    /// Fix the file at the given line and column.
+    #[error("{origin}:{line}:{col}: {message}")]
+    Syntax {
+        /// The file name (or `<string>`).
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The file parsed but describes an invalid model; every problem is listed.
+    #[error("{origin}: {} problem{} found:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
+    Invalid {
+        /// The file name (or `<string>`).
+        origin: String,
+        /// Every problem, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl LoadError {
+    /// The problems of an [`LoadError::Invalid`] error (empty for the other kinds).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            LoadError::Invalid { problems, .. } => problems,
+            _ => &[],
+        }
+    }
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// More requests were in flight at once than `run.max_in_flight` allows: the model is
+    /// overloaded (ρ ≥ 1 with an unbounded queue) or in a retry storm. Bound the queue named
+    /// here, lower the load, or raise the cap if the machine has the memory.
+    #[error("run stopped at {at_s:.3}s: {in_flight} requests in flight exceed run.max_in_flight = {cap}; work piles up at service `{service}` ({at_service} requests there). Bound its queue (`queue: N`), lower the load, or raise run.max_in_flight")]
+    InFlightCap {
+        /// Simulated time when the cap was hit [s].
+        at_s: f64,
+        /// Requests in flight then.
+        in_flight: u64,
+        /// The cap.
+        cap: u64,
+        /// The service holding the most requests.
+        service: String,
+        /// Requests held by that service (queued or in service).
+        at_service: u64,
+    },
+    /// An override passed to the run is not valid (e.g. a warm-up longer than the run).
+    #[error("invalid run option: {0}")]
+    BadOption(String),
+}

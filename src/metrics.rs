@@ -1,0 +1,191 @@
+//! Streaming statistics: latency histograms and time-weighted averages.
+//!
+//! Memory is fixed per metric: histograms are HDR histograms (3 significant digits, so every
+//! percentile is within 0.1 % of the exact sample percentile), and levels such as queue length
+//! are integrated over time as they change. Nothing is kept per request.
+
+use crate::report::LatencySummary;
+use hdrhistogram::Histogram;
+
+/// A histogram of durations [ns] with exact count, sum and max.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    hist: Histogram<u64>,
+    sum_ns: u128,
+}
+
+impl LatencyHistogram {
+    /// A histogram keeping `sigfig` significant decimal digits (1 to 5).
+    pub fn with_precision(sigfig: u8) -> Self {
+        LatencyHistogram {
+            // `new` auto-resizes, so any u64 value can be recorded.
+            hist: Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision"),
+            sum_ns: 0,
+        }
+    }
+
+    /// A histogram with 3 significant digits.
+    pub fn new() -> Self {
+        Self::with_precision(3)
+    }
+
+    /// Records one duration [ns].
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        // `record` grows the auto-resizing histogram; it fails only past u64 range limits,
+        // where clamping to the top is the right answer.
+        if self.hist.record(ns).is_err() {
+            self.hist.saturating_record(ns);
+        }
+        self.sum_ns += u128::from(ns);
+    }
+
+    /// Samples recorded.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Mean [ns], 0 when empty (exact, from the running sum).
+    pub fn mean_ns(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / n as f64,
+        }
+    }
+
+    /// The value at quantile `q` in [0, 1] [ns], 0 when empty.
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.count() == 0 {
+            0
+        } else {
+            self.hist.value_at_quantile(q)
+        }
+    }
+
+    /// Fraction of samples strictly above `ns`.
+    pub fn fraction_above(&self, ns: u64) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => {
+                let at_or_below = self.hist.count_between(0, ns);
+                1.0 - at_or_below as f64 / n as f64
+            }
+        }
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.hist.reset();
+        self.sum_ns = 0;
+    }
+
+    /// Adds every sample of `other`.
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        // Both auto-resize, so adding cannot fail on range.
+        let _ = self.hist.add(&other.hist);
+        self.sum_ns += other.sum_ns;
+    }
+
+    /// The report's summary: count, mean, percentiles and max [ms].
+    pub fn summary(&self) -> LatencySummary {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        LatencySummary {
+            count: self.count(),
+            mean_ms: self.mean_ns() / 1e6,
+            p50_ms: ms(self.quantile_ns(0.5)),
+            p90_ms: ms(self.quantile_ns(0.9)),
+            p95_ms: ms(self.quantile_ns(0.95)),
+            p99_ms: ms(self.quantile_ns(0.99)),
+            p999_ms: ms(self.quantile_ns(0.999)),
+            max_ms: ms(if self.count() == 0 {
+                0
+            } else {
+                self.hist.max()
+            }),
+        }
+    }
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A level that changes at instants (queue length, busy workers), integrated over time.
+///
+/// `area(t)` is ∫₀ᵗ level dt in level·ns; the mean over `[a, b]` is
+/// `(area(b) − area(a)) / (b − a)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TimeAverage {
+    level: u64,
+    last_ns: u64,
+    area: u128,
+    max: u64,
+}
+
+impl TimeAverage {
+    /// Sets the level at time `now_ns` (not before the previous change).
+    #[inline]
+    pub fn set(&mut self, now_ns: u64, level: u64) {
+        self.area += u128::from(self.level) * u128::from(now_ns - self.last_ns);
+        self.last_ns = now_ns;
+        self.level = level;
+        self.max = self.max.max(level);
+    }
+
+    /// Adds `delta` (which may be negative) to the level at `now_ns`.
+    #[inline]
+    pub fn add(&mut self, now_ns: u64, delta: i64) {
+        let level = self.level.wrapping_add_signed(delta);
+        self.set(now_ns, level);
+    }
+
+    /// The current level.
+    pub fn level(&self) -> u64 {
+        self.level
+    }
+
+    /// ∫ level dt from 0 to `now_ns` (≥ the last change).
+    pub fn area_at(&self, now_ns: u64) -> u128 {
+        self.area + u128::from(self.level) * u128::from(now_ns.saturating_sub(self.last_ns))
+    }
+
+    /// Highest level since the last [`TimeAverage::reset_max`].
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// Restarts the maximum from the current level (at the end of warm-up).
+    pub fn reset_max(&mut self) {
+        self.max = self.level;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_average_integrates_levels() {
+        let mut t = TimeAverage::default();
+        t.set(10, 2); // 0 on [0,10)
+        t.set(20, 4); // 2 on [10,20)
+        t.add(25, -4); // 4 on [20,25)
+        assert_eq!(t.area_at(30), 20 + 20);
+        assert_eq!(t.max(), 4);
+        assert_eq!(t.level(), 0);
+    }
+
+    #[test]
+    fn histogram_percentiles_are_within_precision() {
+        let mut h = LatencyHistogram::new();
+        for v in 1..=100_000u64 {
+            h.record(v * 1000);
+        }
+        let p99 = h.quantile_ns(0.99) as f64;
+        assert!((p99 / 99_000_000.0 - 1.0).abs() < 1e-3);
+        assert!((h.mean_ns() - 50_000_500.0).abs() < 1e-6);
+        assert!((h.fraction_above(50_000_000) - 0.5).abs() < 1e-3);
+    }
+}

@@ -1,0 +1,564 @@
+//! Validation and compilation of a [`TopologySpec`] into a [`Model`].
+//!
+//! Every check pushes a [`Problem`] and carries on, so one pass reports everything. Only when
+//! no problem was found is the model assembled.
+
+use super::locate::Locator;
+use super::*;
+use crate::error::{LoadError, Problem};
+use crate::spec::*;
+use crate::time::{parse_duration, SimDuration};
+use crate::workload::{ArrivalKind, ArrivalProcess};
+use std::collections::BTreeMap;
+
+/// Default simulated duration.
+pub const DEFAULT_DURATION: SimDuration = SimDuration::from_secs(60);
+/// Default time-series bucket.
+pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
+/// Default cap on requests in flight.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
+/// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
+pub const MAX_BUCKETS: u64 = 100_000;
+
+struct Compiler<'a> {
+    problems: Vec<Problem>,
+    names: BTreeMap<&'a str, ServiceId>,
+    calls: Vec<CallEdge>,
+    blocks: Vec<Box<[Op]>>,
+    locator: Option<Locator<'a>>,
+}
+
+impl<'a> Compiler<'a> {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        let path = path.into();
+        let line = self.locator.as_ref().and_then(|l| l.line_of(&path));
+        self.problems.push(Problem {
+            path,
+            message: message.into(),
+            line,
+        });
+    }
+
+    fn duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
+        match parse_duration(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.problem(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn probability(&mut self, path: &str, p: Option<f64>) -> f64 {
+        let p = p.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&p) {
+            self.problem(
+                path,
+                format!("probability must be between 0 and 1, not {p}"),
+            );
+        }
+        p
+    }
+
+    fn dist(&mut self, path: &str, spec: &DistSpec) -> Option<Dist> {
+        match Dist::compile(spec) {
+            Ok(d) => Some(d),
+            Err((field, msg)) => {
+                let p = match field.as_str() {
+                    "" => path.to_string(),
+                    f if f.starts_with('[') => format!("{path}{f}"),
+                    f => format!("{path}.{f}"),
+                };
+                self.problem(p, msg);
+                None
+            }
+        }
+    }
+
+    fn service_ref(&mut self, path: &str, name: &str) -> Option<ServiceId> {
+        if let Some(&id) = self.names.get(name) {
+            return Some(id);
+        }
+        let known: Vec<&str> = self.names.keys().copied().collect();
+        let hint = match did_you_mean(name, &known) {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None if known.is_empty() => "; no services are defined".to_string(),
+            None => format!("; known services: {}", known.join(", ")),
+        };
+        self.problem(path, format!("unknown service `{name}`{hint}"));
+        None
+    }
+
+    /// Compiles `steps` (preceded by `work`, if any) into a new block; returns its id.
+    fn block(
+        &mut self,
+        from: ServiceId,
+        path: &str,
+        work: Option<Dist>,
+        steps: &[StepSpec],
+    ) -> BlockId {
+        let id = BlockId(self.blocks.len() as u32);
+        self.blocks.push(Box::new([])); // reserve the slot; nested blocks come after
+        let mut ops = Vec::with_capacity(steps.len() + 1);
+        if let Some(w) = work {
+            if !matches!(w, Dist::Zero) {
+                ops.push(Op::Work(w));
+            }
+        }
+        for (i, step) in steps.iter().enumerate() {
+            let sp = format!("{path}[{i}]");
+            match step {
+                StepSpec::Work(d) => {
+                    if let Some(d) = self.dist(&format!("{sp}.Work"), d) {
+                        ops.push(Op::Work(d));
+                    }
+                }
+                StepSpec::Call {
+                    to,
+                    timeout,
+                    latency,
+                    probability,
+                    on_failure,
+                } => {
+                    let target = self.service_ref(&format!("{sp}.to"), to);
+                    let timeout = match timeout {
+                        Some(t) => match self.duration(&format!("{sp}.timeout"), t) {
+                            Some(SimDuration(0)) => {
+                                self.problem(
+                                    format!("{sp}.timeout"),
+                                    "a timeout of 0 fails every call; remove it to wait forever, or give a positive duration",
+                                );
+                                None
+                            }
+                            d => d,
+                        },
+                        None => None,
+                    };
+                    let latency = latency
+                        .as_ref()
+                        .and_then(|l| self.dist(&format!("{sp}.latency"), l));
+                    let probability = self.probability(&format!("{sp}.probability"), *probability);
+                    if let Some(to) = target {
+                        let cid = CallId(self.calls.len() as u32);
+                        self.calls.push(CallEdge {
+                            from,
+                            to,
+                            timeout,
+                            latency,
+                            probability,
+                            on_failure: match on_failure {
+                                OnFailureSpec::Fail => OnFailure::Fail,
+                                OnFailureSpec::Ignore => OnFailure::Ignore,
+                            },
+                            path: sp.clone(),
+                        });
+                        ops.push(Op::Call(cid));
+                    }
+                }
+                StepSpec::Parallel {
+                    branches,
+                    probability,
+                } => {
+                    let probability = self.probability(&format!("{sp}.probability"), *probability);
+                    if branches.is_empty() {
+                        self.problem(
+                            format!("{sp}.branches"),
+                            "a Parallel step needs at least one branch",
+                        );
+                    }
+                    let ids: Vec<BlockId> = branches
+                        .iter()
+                        .enumerate()
+                        .map(|(b, steps)| {
+                            self.block(from, &format!("{sp}.branches[{b}]"), None, steps)
+                        })
+                        .collect();
+                    ops.push(Op::Parallel {
+                        branches: ids.into_boxed_slice(),
+                        probability,
+                    });
+                }
+                StepSpec::Choice {
+                    branches,
+                    probability,
+                } => {
+                    let probability = self.probability(&format!("{sp}.probability"), *probability);
+                    if branches.is_empty() {
+                        self.problem(
+                            format!("{sp}.branches"),
+                            "a Choice step needs at least one branch",
+                        );
+                    }
+                    let mut total = 0.0;
+                    for (b, br) in branches.iter().enumerate() {
+                        if !br.weight.is_finite() || br.weight <= 0.0 {
+                            self.problem(
+                                format!("{sp}.branches[{b}].weight"),
+                                format!("a weight must be a finite number > 0, not {}", br.weight),
+                            );
+                        } else {
+                            total += br.weight;
+                        }
+                    }
+                    let mut cumulative = 0.0;
+                    let mut out = Vec::with_capacity(branches.len());
+                    for (b, br) in branches.iter().enumerate() {
+                        let bid =
+                            self.block(from, &format!("{sp}.branches[{b}].steps"), None, &br.steps);
+                        if br.weight.is_finite() && br.weight > 0.0 {
+                            cumulative += br.weight / total;
+                        }
+                        out.push((cumulative, bid));
+                    }
+                    if let Some(last) = out.last_mut() {
+                        last.0 = 1.0;
+                    }
+                    ops.push(Op::Choice {
+                        branches: out.into_boxed_slice(),
+                        probability,
+                    });
+                }
+            }
+        }
+        self.blocks[id.0 as usize] = ops.into_boxed_slice();
+        id
+    }
+}
+
+/// The closest of `candidates` to `name` by edit distance, if it is close enough to be a typo.
+pub fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (levenshtein(name, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+impl Model {
+    /// Validates `spec` and compiles it. `origin` names the source in messages; `text`, when
+    /// given, is the source text, used to add line numbers to problems.
+    pub fn compile(
+        spec: &TopologySpec,
+        origin: &str,
+        text: Option<&str>,
+    ) -> Result<Model, LoadError> {
+        let mut c = Compiler {
+            problems: Vec::new(),
+            names: BTreeMap::new(),
+            calls: Vec::new(),
+            blocks: Vec::new(),
+            locator: text.map(Locator::new),
+        };
+
+        // Run settings.
+        let run = &spec.run;
+        let duration = match &run.duration {
+            Some(d) => c.duration("run.duration", d).unwrap_or(DEFAULT_DURATION),
+            None => DEFAULT_DURATION,
+        };
+        if duration == SimDuration::ZERO {
+            c.problem("run.duration", "the run must last longer than 0");
+        }
+        let warmup = match &run.warmup {
+            Some(w) => c.duration("run.warmup", w).unwrap_or_default(),
+            None => SimDuration::ZERO,
+        };
+        if warmup >= duration && duration > SimDuration::ZERO {
+            c.problem(
+                "run.warmup",
+                format!("the warm-up ({warmup}) must be shorter than the run ({duration}); nothing would be measured"),
+            );
+        }
+        let mut bucket = match &run.bucket {
+            Some(b) => c.duration("run.bucket", b).unwrap_or(DEFAULT_BUCKET),
+            None => DEFAULT_BUCKET,
+        };
+        if bucket == SimDuration::ZERO {
+            c.problem("run.bucket", "the time-series bucket must be longer than 0");
+            bucket = DEFAULT_BUCKET;
+        }
+        // Keep the time series bounded: widen the bucket rather than store millions of points.
+        let min_bucket = duration.as_nanos().div_ceil(MAX_BUCKETS);
+        if bucket.as_nanos() < min_bucket {
+            bucket = SimDuration(min_bucket);
+        }
+        let max_in_flight = run.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+        if max_in_flight == 0 {
+            c.problem(
+                "run.max_in_flight",
+                "the cap on requests in flight must be at least 1",
+            );
+        }
+
+        // Service names first, so that calls can refer forward.
+        if spec.services.is_empty() {
+            c.problem("services", "no services are defined; add at least one");
+        }
+        for (i, (name, _)) in spec.services.iter().enumerate() {
+            if name.trim().is_empty() {
+                c.problem(
+                    format!("services[{name}]"),
+                    "a service name must not be empty",
+                );
+            }
+            if c.names.insert(name.as_str(), ServiceId(i as u32)).is_some() {
+                c.problem(
+                    format!("services[{name}]"),
+                    format!("duplicate service name `{name}`; each service needs its own name"),
+                );
+            }
+        }
+
+        let mut services = Vec::with_capacity(spec.services.len());
+        for (i, (name, s)) in spec.services.iter().enumerate() {
+            let id = ServiceId(i as u32);
+            let path = format!("services[{name}]");
+            let replicas = s.replicas.unwrap_or(1);
+            if replicas == 0 {
+                c.problem(format!("{path}.replicas"), "replicas must be at least 1");
+            }
+            let workers = s.workers.unwrap_or(1);
+            if workers == 0 {
+                c.problem(
+                    format!("{path}.workers"),
+                    "workers must be at least 1 (a service without workers never answers)",
+                );
+            }
+            let error_prob = s.errors.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&error_prob) {
+                c.problem(
+                    format!("{path}.errors"),
+                    format!("errors is a probability between 0 and 1, not {error_prob}"),
+                );
+            }
+            let work = match &s.work {
+                Some(w) => c.dist(&format!("{path}.work"), w).unwrap_or(Dist::Zero),
+                None => Dist::Zero,
+            };
+            let body = c.block(id, &format!("{path}.steps"), Some(work.clone()), &s.steps);
+            services.push(Service {
+                name: name.clone(),
+                replicas: replicas.max(1),
+                workers: workers.max(1),
+                queue: s.queue,
+                error_prob,
+                balancer: match s.balancer.unwrap_or(BalancerSpec::RoundRobin) {
+                    BalancerSpec::RoundRobin => Balancer::RoundRobin,
+                    BalancerSpec::Random => Balancer::Random,
+                    BalancerSpec::LeastOutstanding => Balancer::LeastOutstanding,
+                    BalancerSpec::PowerOfTwo => Balancer::PowerOfTwo,
+                },
+                work,
+                body,
+            });
+        }
+
+        // Workload.
+        if spec.workload.is_empty() {
+            c.problem(
+                "workload",
+                "the workload is empty; add an entry point, e.g. (name: \"main\", entry: \"<service>\", arrivals: Poisson(per_second: 10))",
+            );
+        }
+        let mut entries = Vec::with_capacity(spec.workload.len());
+        let mut entry_names = BTreeMap::new();
+        for e in &spec.workload {
+            let path = format!("workload[{}]", e.name);
+            if entry_names.insert(e.name.as_str(), ()).is_some() {
+                c.problem(&path, format!("duplicate entry point name `{}`", e.name));
+            }
+            let service = c.service_ref(&format!("{path}.entry"), &e.entry);
+            let (kind, per_second, profile) = match &e.arrivals {
+                ArrivalSpec::Poisson {
+                    per_second,
+                    profile,
+                } => (ArrivalKind::Poisson, *per_second, profile),
+                ArrivalSpec::Constant {
+                    per_second,
+                    profile,
+                } => (ArrivalKind::Constant, *per_second, profile),
+            };
+            let rate_ok = |r: f64| r.is_finite() && r >= 0.0;
+            if !rate_ok(per_second) {
+                c.problem(
+                    format!("{path}.arrivals.per_second"),
+                    format!("a rate must be a finite number ≥ 0 [requests/s], not {per_second}"),
+                );
+            }
+            let mut points = Vec::with_capacity(profile.len());
+            let mut last_at = 0u64;
+            for (k, p) in profile.iter().enumerate() {
+                let pp = format!("{path}.arrivals.profile[{k}]");
+                if !rate_ok(p.per_second) {
+                    c.problem(
+                        format!("{pp}.per_second"),
+                        format!(
+                            "a rate must be a finite number ≥ 0 [requests/s], not {}",
+                            p.per_second
+                        ),
+                    );
+                }
+                if let Some(at) = c.duration(&format!("{pp}.at"), &p.at) {
+                    if k > 0 && at.as_nanos() <= last_at {
+                        c.problem(
+                            format!("{pp}.at"),
+                            format!("profile points must be in increasing time order; {} is not after the previous point", p.at),
+                        );
+                    }
+                    last_at = at.as_nanos();
+                    points.push((at.as_nanos(), p.per_second, p.ramp));
+                }
+            }
+            let timeout = match &e.timeout {
+                Some(t) => c.duration(&format!("{path}.timeout"), t),
+                None => None,
+            };
+            if timeout == Some(SimDuration::ZERO) {
+                c.problem(
+                    format!("{path}.timeout"),
+                    "a timeout of 0 fails every request; remove it or give a positive duration",
+                );
+            }
+            if let Some(service) = service {
+                entries.push(Entry {
+                    name: e.name.clone(),
+                    service,
+                    arrivals: ArrivalProcess::from_profile(kind, per_second, &points),
+                    timeout,
+                });
+            }
+        }
+
+        // The sync call graph, and no cycles in it.
+        let mut graph = DiGraph::with_capacity(services.len(), c.calls.len());
+        let nodes: Vec<_> = (0..services.len())
+            .map(|i| graph.add_node(ServiceId(i as u32)))
+            .collect();
+        for (k, call) in c.calls.iter().enumerate() {
+            graph.add_edge(
+                nodes[call.from.0 as usize],
+                nodes[call.to.0 as usize],
+                CallId(k as u32),
+            );
+        }
+        if let Some(cycle) = find_cycle(&graph) {
+            let names: Vec<&str> = cycle.iter().map(|&i| services[i].name.as_str()).collect();
+            let path = format!("services[{}].steps", names[0]);
+            c.problem(
+                path,
+                format!(
+                    "sync call cycle {} would deadlock (each caller holds a worker while waiting on the next); break the cycle, e.g. make one hop an async publish",
+                    names.join(" → ")
+                ),
+            );
+        }
+
+        if !c.problems.is_empty() {
+            return Err(LoadError::Invalid {
+                origin: origin.to_string(),
+                problems: c.problems,
+            });
+        }
+        Ok(Model {
+            name: spec.name.clone().unwrap_or_else(|| default_name(origin)),
+            origin: origin.to_string(),
+            run: RunConfig {
+                duration,
+                warmup,
+                seed: run.seed.unwrap_or(1),
+                bucket,
+                max_in_flight,
+            },
+            services,
+            calls: c.calls,
+            blocks: c.blocks,
+            entries,
+            graph,
+        })
+    }
+}
+
+fn default_name(origin: &str) -> String {
+    std::path::Path::new(origin)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "topology".to_string())
+}
+
+/// A cycle in the call graph as a list of node indices, first node repeated at the end.
+fn find_cycle(graph: &DiGraph<ServiceId, CallId>) -> Option<Vec<usize>> {
+    use petgraph::visit::EdgeRef;
+    if petgraph::algo::toposort(graph, None).is_ok() {
+        return None;
+    }
+    // Iterative DFS with colours; on a back edge, unwind the stack to print the cycle.
+    let n = graph.node_count();
+    let mut colour = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+    for start in graph.node_indices() {
+        if colour[start.index()] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(petgraph::graph::NodeIndex, Vec<petgraph::graph::NodeIndex>)> =
+            Vec::new();
+        let succ = |v| {
+            let mut s: Vec<_> = graph.edges(v).map(|e| e.target()).collect();
+            s.sort();
+            s.reverse();
+            s
+        };
+        colour[start.index()] = 1;
+        stack.push((start, succ(start)));
+        while let Some((v, next)) = stack.last_mut() {
+            let v = *v;
+            match next.pop() {
+                Some(w) if colour[w.index()] == 1 => {
+                    let from = stack.iter().position(|(x, _)| *x == w).unwrap_or(0);
+                    let mut cycle: Vec<usize> =
+                        stack[from..].iter().map(|(x, _)| x.index()).collect();
+                    cycle.push(w.index());
+                    return Some(cycle);
+                }
+                Some(w) if colour[w.index()] == 0 => {
+                    colour[w.index()] = 1;
+                    stack.push((w, succ(w)));
+                }
+                Some(_) => {}
+                None => {
+                    colour[v.index()] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        let known = ["payment", "inventory", "gateway"];
+        assert_eq!(did_you_mean("paymnet", &known), Some("payment"));
+        assert_eq!(did_you_mean("inventroy", &known), Some("inventory"));
+        assert_eq!(did_you_mean("warehouse", &known), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! The validated model: names resolved to ids, durations parsed, distributions compiled, and the
+//! sync call graph as a `petgraph` graph.
+//!
+//! A [`Model`] is built only by [`Model::compile`] (or the loaders in the crate root), which
+//! checks every rule of the format and collects *every* problem before giving up, so a user
+//! fixes a file in one pass. Once built, a model is immutable and `Send + Sync`: many runs
+//! (seeds, replications) can share it across threads.
+
+mod compile;
+mod locate;
+
+use crate::dist::Dist;
+use crate::time::SimDuration;
+use crate::workload::ArrivalProcess;
+use petgraph::graph::DiGraph;
+
+pub use compile::{
+    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS,
+};
+
+/// Index of a service in [`Model::services`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId(pub u32);
+
+/// Index of a call step (a sync edge) in [`Model::calls`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u32);
+
+/// Index of a block of steps in [`Model::blocks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlockId(pub u32);
+
+/// Run length, warm-up, seed and safety caps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// Simulated time, warm-up included.
+    pub duration: SimDuration,
+    /// Initial span excluded from statistics.
+    pub warmup: SimDuration,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Width of the time-series buckets.
+    pub bucket: SimDuration,
+    /// Most requests in flight at once before the run stops with an error.
+    pub max_in_flight: u64,
+}
+
+/// How callers spread requests over a service's replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    /// Each replica in turn.
+    RoundRobin,
+    /// A uniformly random replica.
+    Random,
+    /// The replica with the fewest requests in flight (lowest index on ties).
+    LeastOutstanding,
+    /// Two distinct random replicas; the one with fewer requests in flight.
+    PowerOfTwo,
+}
+
+/// What a failed call does to the request that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The request stops and fails with the call's outcome.
+    Fail,
+    /// The request goes on with its next step.
+    Ignore,
+}
+
+/// A service: `replicas` × (`workers` + bounded queue), running the steps of block `body`.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Unique name.
+    pub name: String,
+    /// Identical instances.
+    pub replicas: u32,
+    /// Workers per replica.
+    pub workers: u32,
+    /// Waiting room per replica; `None` is unbounded.
+    pub queue: Option<u32>,
+    /// Probability that a request ends in an error after its steps.
+    pub error_prob: f64,
+    /// Replica choice for incoming requests.
+    pub balancer: Balancer,
+    /// The local work done first (also the first op of `body` when not zero).
+    pub work: Dist,
+    /// The steps a request runs.
+    pub body: BlockId,
+}
+
+/// A synchronous call step: one edge of the call graph.
+#[derive(Clone, Debug)]
+pub struct CallEdge {
+    /// The calling service.
+    pub from: ServiceId,
+    /// The called service.
+    pub to: ServiceId,
+    /// How long the caller waits; `None` is forever.
+    pub timeout: Option<SimDuration>,
+    /// One-way network latency (request and response each draw once).
+    pub latency: Option<Dist>,
+    /// Probability that the call is made.
+    pub probability: f64,
+    /// What a failure does to the caller.
+    pub on_failure: OnFailure,
+    /// Where the step is in the file, e.g. `services[gateway].steps[1]`.
+    pub path: String,
+}
+
+/// One instruction of a block of steps.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Hold the worker for a sampled time.
+    Work(Dist),
+    /// A sync call (see [`Model::calls`]).
+    Call(CallId),
+    /// Run every branch at once and wait for all.
+    Parallel {
+        /// The branches.
+        branches: Box<[BlockId]>,
+        /// Probability that the fan-out happens.
+        probability: f64,
+    },
+    /// Run one branch, picked by weight.
+    Choice {
+        /// `(cumulative probability, branch)`, the last cumulative value being 1.
+        branches: Box<[(f64, BlockId)]>,
+        /// Probability that a branch runs at all.
+        probability: f64,
+    },
+}
+
+/// An entry point of the workload.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Unique name.
+    pub name: String,
+    /// The service receiving the requests.
+    pub service: ServiceId,
+    /// When requests arrive.
+    pub arrivals: ArrivalProcess,
+    /// How long the client waits; `None` is forever.
+    pub timeout: Option<SimDuration>,
+}
+
+/// A validated, compiled topology, ready to analyse or run.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The topology's name.
+    pub name: String,
+    /// Where it came from (a file path or `<string>`), for messages.
+    pub origin: String,
+    /// Run settings from the file.
+    pub run: RunConfig,
+    /// Services in file order.
+    pub services: Vec<Service>,
+    /// Sync call steps in file order.
+    pub calls: Vec<CallEdge>,
+    /// Blocks of steps; each service's `body` is one of them, branches are others.
+    pub blocks: Vec<Box<[Op]>>,
+    /// Entry points in file order.
+    pub entries: Vec<Entry>,
+    /// The sync call graph: a node per service (weight = its id), an edge per call step.
+    pub graph: DiGraph<ServiceId, CallId>,
+}
+
+impl Model {
+    /// The service called `name`, if any.
+    pub fn service_id(&self, name: &str) -> Option<ServiceId> {
+        self.services
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| ServiceId(i as u32))
+    }
+
+    /// The service with id `id`.
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.0 as usize]
+    }
+
+    /// The ops of block `id`.
+    pub fn block(&self, id: BlockId) -> &[Op] {
+        &self.blocks[id.0 as usize]
+    }
+
+    /// A label for a call edge, `from → to`.
+    pub fn call_label(&self, id: CallId) -> String {
+        let c = &self.calls[id.0 as usize];
+        format!(
+            "{} → {}",
+            self.service(c.from).name,
+            self.service(c.to).name
+        )
+    }
+}

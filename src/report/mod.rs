@@ -1,0 +1,198 @@
+//! The result of a run: a plain serde type, stable as JSON.
+//!
+//! Field names are part of the interface (notebooks and charts read them) and are documented
+//! in `docs/report.md`. Units are in the names: `_ms`, `_s`, `_per_s`. Everything is measured
+//! after the warm-up unless a field says otherwise; time series cover the whole run.
+
+mod summary;
+
+use crate::analysis::Analysis;
+use crate::outcome::Outcomes;
+use serde::{Deserialize, Serialize};
+
+pub use summary::{render_analysis, render_summary};
+
+/// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run measured, beside the analytic shadow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`] of this layout.
+    pub schema: u32,
+    /// The topology's name.
+    pub topology: String,
+    /// The seed of the run.
+    pub seed: u64,
+    /// Simulated time, warm-up included [s].
+    pub duration_s: f64,
+    /// Warm-up excluded from statistics [s].
+    pub warmup_s: f64,
+    /// Events processed (a measure of the work the simulator did).
+    pub events: u64,
+    /// One row per entry point, in file order.
+    pub entries: Vec<EntryReport>,
+    /// One row per service, in file order.
+    pub services: Vec<ServiceReport>,
+    /// One row per sync call step, in file order.
+    pub calls: Vec<CallReport>,
+    /// Time series in fixed buckets over the whole run.
+    pub series: Series,
+    /// The analytic shadow and lints computed from the model alone.
+    pub analysis: Analysis,
+}
+
+/// Latency statistics [ms].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Mean (exact).
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest sample.
+    pub max_ms: f64,
+}
+
+/// What the clients of one entry point saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntryReport {
+    /// Entry point name.
+    pub name: String,
+    /// The service it calls.
+    pub service: String,
+    /// Requests that arrived after the warm-up.
+    pub offered: u64,
+    /// How those requests ended.
+    pub outcomes: Outcomes,
+    /// Offered requests still unanswered when the run ended.
+    pub in_flight: u64,
+    /// ok / (offered − in_flight): the simulated request-based availability.
+    pub availability: f64,
+    /// Standard error of `availability` (binomial, sqrt(a(1−a)/n)).
+    pub availability_se: f64,
+    /// Answered requests per second of measured time (all outcomes).
+    pub throughput_per_s: f64,
+    /// Successful requests per second of measured time.
+    pub goodput_per_s: f64,
+    /// Latency of answered requests (all outcomes), as the client saw it.
+    pub latency: LatencySummary,
+}
+
+/// What happened at one service (all replicas together).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    /// Service name.
+    pub name: String,
+    /// Replicas.
+    pub replicas: u32,
+    /// Workers per replica.
+    pub workers: u32,
+    /// Requests that reached the service (accepted or rejected).
+    pub arrivals: u64,
+    /// How they ended here (`rejected` = refused because the queue was full).
+    pub outcomes: Outcomes,
+    /// Mean busy workers / all workers.
+    pub utilization: f64,
+    /// Time-averaged busy workers.
+    pub mean_busy_workers: f64,
+    /// Time-averaged requests waiting in queues.
+    pub mean_queue: f64,
+    /// Most requests waiting at once.
+    pub max_queue: u64,
+    /// Time-averaged requests at the service (waiting or in service): L in Little's law.
+    pub mean_in_system: f64,
+    /// Time from arrival at a replica to the response leaving it: W in Little's law.
+    pub latency: LatencySummary,
+    /// Requests still here when their caller had given up.
+    pub orphaned: u64,
+    /// Worker time spent on requests whose caller had already given up [s].
+    pub orphaned_work_s: f64,
+}
+
+/// One sync call step as its callers saw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallReport {
+    /// Calling service.
+    pub from: String,
+    /// Called service.
+    pub to: String,
+    /// Where the step is in the file.
+    pub step: String,
+    /// Calls made after the warm-up.
+    pub calls: u64,
+    /// How they ended, from the caller's side.
+    pub outcomes: Outcomes,
+    /// Latency seen by the caller, network included.
+    pub latency: LatencySummary,
+}
+
+/// Time series in buckets of `bucket_s`; bucket `i` covers `[i·bucket_s, (i+1)·bucket_s)`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Bucket width [s].
+    pub bucket_s: f64,
+    /// Per entry point.
+    pub entries: Vec<EntrySeries>,
+    /// Per service.
+    pub services: Vec<ServiceSeries>,
+}
+
+/// One entry point over time: answers per bucket by outcome (divide by `bucket_s` for a rate).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EntrySeries {
+    /// Entry point name.
+    pub name: String,
+    /// Successful answers per bucket.
+    pub ok: Vec<u64>,
+    /// Errors per bucket.
+    pub error: Vec<u64>,
+    /// Timeouts per bucket.
+    pub timeout: Vec<u64>,
+    /// Rejections per bucket.
+    pub rejected: Vec<u64>,
+    /// 99th percentile latency of the answers in the bucket [ms]; null when there were none.
+    pub p99_ms: Vec<Option<f64>>,
+}
+
+/// One service over time (time-averaged within each bucket).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSeries {
+    /// Service name.
+    pub name: String,
+    /// Mean requests waiting.
+    pub queue: Vec<f64>,
+    /// Mean busy workers.
+    pub busy: Vec<f64>,
+}
+
+impl Report {
+    /// The entry point called `name`.
+    pub fn entry(&self, name: &str) -> Option<&EntryReport> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&ServiceReport> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report is plain data and always serializes")
+    }
+
+    /// Reads a report back from JSON.
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}

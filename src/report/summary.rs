@@ -1,0 +1,221 @@
+//! The terminal summary: a few aligned tables rendered from a [`Report`].
+
+use super::Report;
+use crate::analysis::Analysis;
+use std::fmt::Write;
+
+/// Renders the report as the text tables `microsim run` prints.
+pub fn render_summary(r: &Report) -> String {
+    let mut out = String::new();
+    let measured = r.duration_s - r.warmup_s;
+    let _ = writeln!(
+        out,
+        "microsim · {} · seed {} · {} simulated ({} warm-up) · {} events",
+        r.topology,
+        r.seed,
+        human_s(r.duration_s),
+        human_s(r.warmup_s),
+        group(r.events)
+    );
+
+    let _ = writeln!(out, "\nEntry points (measured over {})", human_s(measured));
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "entry",
+        "offered",
+        "avail",
+        "± s.e.",
+        "analytic",
+        "error",
+        "timeout",
+        "rejected",
+        "in-flight",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms"
+    );
+    for e in &r.entries {
+        let analytic = r
+            .analysis
+            .entries
+            .iter()
+            .find(|a| a.name == e.name)
+            .map_or(f64::NAN, |a| a.availability);
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>9} {:>9.5} {:>9.5} {:>9.5} {:>8} {:>8} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            e.name,
+            e.offered,
+            e.availability,
+            e.availability_se,
+            analytic,
+            e.outcomes.error,
+            e.outcomes.timeout,
+            e.outcomes.rejected,
+            e.in_flight,
+            e.latency.p50_ms,
+            e.latency.p99_ms,
+            e.latency.p999_ms,
+            e.latency.max_ms
+        );
+    }
+
+    let _ = writeln!(out, "\nServices");
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "service",
+        "pool",
+        "arrivals",
+        "util",
+        "analytic",
+        "mean q",
+        "max q",
+        "rejected",
+        "orphaned",
+        "orphan s",
+        "p50 ms",
+        "p99 ms"
+    );
+    for s in &r.services {
+        let analytic = r
+            .analysis
+            .services
+            .iter()
+            .find(|a| a.name == s.name)
+            .map_or(f64::NAN, |a| a.utilization);
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2}",
+            s.name,
+            format!("{}×{}", s.replicas, s.workers),
+            s.arrivals,
+            s.utilization,
+            analytic,
+            s.mean_queue,
+            s.max_queue,
+            s.outcomes.rejected,
+            s.orphaned,
+            s.orphaned_work_s,
+            s.latency.p50_ms,
+            s.latency.p99_ms
+        );
+    }
+
+    if !r.calls.is_empty() {
+        let _ = writeln!(out, "\nSync calls (as the caller saw them)");
+        let _ = writeln!(
+            out,
+            "  {:<30} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}",
+            "call", "calls", "ok", "error", "timeout", "rejected", "p99 ms"
+        );
+        for c in &r.calls {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9.2}",
+                format!("{} → {}", c.from, c.to),
+                c.calls,
+                c.outcomes.ok,
+                c.outcomes.error,
+                c.outcomes.timeout,
+                c.outcomes.rejected,
+                c.latency.p99_ms
+            );
+        }
+    }
+    render_lints(&r.analysis, &mut out);
+    out
+}
+
+/// Appends the lints, if any, as a list.
+pub(crate) fn render_lints(a: &Analysis, out: &mut String) {
+    if a.lints.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nLints");
+    for l in &a.lints {
+        let _ = writeln!(out, "  warning [{}] {}: {}", l.code, l.path, l.message);
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds in the largest readable unit.
+pub(crate) fn human_s(s: f64) -> String {
+    crate::time::SimDuration((s * 1e9).round() as u64).to_string()
+}
+
+/// Renders what `microsim check` prints: the model's shape, the analytic shadow and lints.
+pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: valid · {} services · {} sync calls · {} entry points",
+        model.origin,
+        model.services.len(),
+        model.calls.len(),
+        model.entries.len()
+    );
+    let _ = writeln!(
+        out,
+        "\nAnalytic availability (product over required sync calls)"
+    );
+    for e in &a.entries {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>9.5}  at {:.1} requests/s  needs {}",
+            e.name,
+            e.availability,
+            e.rate_per_s,
+            e.required.join(" → ")
+        );
+    }
+    let _ = writeln!(out, "\nOffered load (traffic equations)");
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>10} {:>10} {:>8} {:>8}  queue model",
+        "service", "λ /s", "held ms", "ρ", "ρ peak"
+    );
+    for s in &a.services {
+        let qm = match &s.queue_model {
+            Some(q) => format!(
+                "{}: wait {:.3} ms, sojourn {:.3} ms, L {:.3}, P(reject) {:.4}",
+                q.model, q.mean_wait_ms, q.mean_sojourn_ms, q.mean_in_system, q.p_reject
+            ),
+            None => "-".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10.2} {:>10.3} {:>8.3} {:>8.3}  {}",
+            s.name, s.arrival_rate_per_s, s.mean_holding_ms, s.utilization, s.peak_utilization, qm
+        );
+    }
+    if a.lints.is_empty() {
+        let _ = writeln!(out, "\nNo lints.");
+    } else {
+        render_lints(a, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(super::group(1234567), "1,234,567");
+        assert_eq!(super::group(999), "999");
+    }
+}

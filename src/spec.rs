@@ -1,0 +1,290 @@
+//! The topology file as written: serde types that mirror the RON format one to one.
+//!
+//! Nothing here is validated beyond what the parser itself checks (shape, unknown fields,
+//! integer ranges); [`crate::model::Model::compile`] turns a [`TopologySpec`] into a checked,
+//! name-resolved model and reports *every* problem at once. Durations stay strings here
+//! (`"150ms"`) so that a bad one becomes a problem with a path instead of stopping the parse.
+//!
+//! The format reference, with every field and its default, is `docs/format.md`.
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A whole topology file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Topology")]
+pub struct TopologySpec {
+    /// A short name shown in reports; defaults to the file name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Run length, warm-up, seed and safety caps.
+    #[serde(default)]
+    pub run: RunSpec,
+    /// The entry points and their arrival processes.
+    #[serde(default)]
+    pub workload: Vec<EntrySpec>,
+    /// The services, by name, in file order (duplicates are kept so they can be reported).
+    pub services: OrderedMap<ServiceSpec>,
+}
+
+/// How long to simulate and with which seed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Simulated time to run, including the warm-up (default `"60s"`).
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// Initial period excluded from statistics (default `"0s"`).
+    #[serde(default)]
+    pub warmup: Option<String>,
+    /// Seed of every random stream (default 1).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Width of the time-series buckets in the report (default `"1s"`).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// Cap on requests in flight at once; a run that exceeds it stops with an error naming
+    /// the service where work piles up (default 1,000,000).
+    #[serde(default)]
+    pub max_in_flight: Option<u64>,
+}
+
+/// One entry point: a named stream of external requests into a service.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntrySpec {
+    /// The entry point's name, used in reports.
+    pub name: String,
+    /// The service that receives the requests.
+    pub entry: String,
+    /// The arrival process (open loop: arrivals do not wait for responses).
+    pub arrivals: ArrivalSpec,
+    /// How long the client waits before it gives up (`timeout` outcome). Default: forever.
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+/// An open-loop arrival process.
+#[derive(Clone, Debug, Deserialize)]
+pub enum ArrivalSpec {
+    /// Exponential inter-arrival times (a Poisson process), optionally with a rate profile.
+    Poisson {
+        /// Initial rate [requests/s].
+        per_second: f64,
+        /// Rate changes over time (steps and ramps), in time order.
+        #[serde(default)]
+        profile: Vec<RatePointSpec>,
+    },
+    /// Evenly spaced arrivals, `1 / rate` apart, optionally with a rate profile.
+    Constant {
+        /// Initial rate [requests/s].
+        per_second: f64,
+        /// Rate changes over time (steps and ramps), in time order.
+        #[serde(default)]
+        profile: Vec<RatePointSpec>,
+    },
+}
+
+/// A point of a piecewise rate profile.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatePointSpec {
+    /// When the rate reaches `per_second` (time since the start of the run).
+    pub at: String,
+    /// The rate from this point on [requests/s].
+    pub per_second: f64,
+    /// `false` (default): the rate steps to `per_second` at `at`. `true`: it ramps linearly
+    /// from the previous point's rate, reaching `per_second` at `at`.
+    #[serde(default)]
+    pub ramp: bool,
+}
+
+/// A service: replicas, each with a pool of workers and a bounded queue, running `steps`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Identical instances behind a load balancer (default 1).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Workers (threads) per replica; a worker is held for the whole request, including the
+    /// time spent waiting on sync calls (default 1).
+    #[serde(default)]
+    pub workers: Option<u32>,
+    /// Requests that may wait per replica when every worker is busy; one more is rejected.
+    /// Default: unbounded (guarded by `run.max_in_flight`). `0` means no waiting at all.
+    #[serde(default)]
+    pub queue: Option<u32>,
+    /// Local processing time, done first, before `steps` (default: none).
+    #[serde(default)]
+    pub work: Option<DistSpec>,
+    /// Probability that a request ends in an error after its steps [0, 1] (default 0).
+    #[serde(default)]
+    pub errors: Option<f64>,
+    /// How callers spread requests over the replicas (default `RoundRobin`).
+    #[serde(default)]
+    pub balancer: Option<BalancerSpec>,
+    /// What a request does after the local work, in order.
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+/// A load-balancing policy over a service's replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum BalancerSpec {
+    /// Each replica in turn.
+    RoundRobin,
+    /// A uniformly random replica.
+    Random,
+    /// The replica with the fewest requests in flight (lowest index on ties).
+    LeastOutstanding,
+    /// Two distinct random replicas; the one with fewer requests in flight.
+    PowerOfTwo,
+}
+
+/// A service-time (or latency) distribution. Every time is a duration string.
+#[derive(Clone, Debug, Deserialize)]
+pub enum DistSpec {
+    /// Exponential with the given mean.
+    Exp {
+        /// Mean.
+        mean: String,
+    },
+    /// Always the same value.
+    Const(String),
+    /// Uniform between `min` and `max`.
+    Uniform {
+        /// Smallest value.
+        min: String,
+        /// Largest value.
+        max: String,
+    },
+    /// Log-normal given its median and 99th percentile (a long right tail).
+    LogNormal {
+        /// Median (50th percentile).
+        median: String,
+        /// 99th percentile; must exceed the median.
+        p99: String,
+    },
+    /// Gamma given its mean and coefficient of variation (cv = 1 is exponential).
+    Gamma {
+        /// Mean.
+        mean: String,
+        /// Standard deviation / mean, > 0.
+        cv: f64,
+    },
+    /// One of the listed samples, each equally likely (e.g. measured latencies).
+    Empirical(Vec<String>),
+}
+
+/// What a failed call does to the request that made it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum OnFailureSpec {
+    /// The request stops here and fails with the call's outcome (default).
+    #[default]
+    Fail,
+    /// The failure is ignored and the request goes on with its next step.
+    Ignore,
+}
+
+/// One step of a service's handler.
+#[derive(Clone, Debug, Deserialize)]
+pub enum StepSpec {
+    /// Local processing for a sampled time, holding the worker.
+    Work(DistSpec),
+    /// A synchronous call: the worker is held until the response or the timeout.
+    Call {
+        /// The callee's service name.
+        to: String,
+        /// How long the caller waits (default: forever).
+        #[serde(default)]
+        timeout: Option<String>,
+        /// One-way network latency, applied to the request and again to the response
+        /// (default: none).
+        #[serde(default)]
+        latency: Option<DistSpec>,
+        /// Probability that the call is made at all (default 1).
+        #[serde(default)]
+        probability: Option<f64>,
+        /// What a failed call does to the caller's request (default `Fail`).
+        #[serde(default)]
+        on_failure: OnFailureSpec,
+    },
+    /// Branches run at the same time; the step ends when all of them have ended.
+    Parallel {
+        /// Each branch is a list of steps run in order.
+        branches: Vec<Vec<StepSpec>>,
+        /// Probability that the fan-out happens at all (default 1).
+        #[serde(default)]
+        probability: Option<f64>,
+    },
+    /// Exactly one branch runs, picked with probability proportional to its weight.
+    Choice {
+        /// The weighted branches.
+        branches: Vec<BranchSpec>,
+        /// Probability that a branch is run at all (default 1).
+        #[serde(default)]
+        probability: Option<f64>,
+    },
+}
+
+/// A weighted branch of a [`StepSpec::Choice`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchSpec {
+    /// Relative weight, > 0.
+    pub weight: f64,
+    /// Steps run in order when this branch is picked.
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+/// A map read in file order that keeps duplicate keys, so that validation can report them
+/// instead of serde silently keeping the last one.
+#[derive(Clone, Debug, Default)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> OrderedMap<V> {
+    /// The entries in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &(String, V)> {
+        self.0.iter()
+    }
+
+    /// Number of entries, duplicates included.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from names to definitions, e.g. { \"api\": (...) }")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((k, v)) = map.next_entry::<String, V>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+/// Parses RON text into a [`TopologySpec`], with `Option` fields written without `Some(...)`.
+pub fn parse_ron(text: &str) -> Result<TopologySpec, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+}

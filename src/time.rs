@@ -1,0 +1,228 @@
+//! Virtual time: integer nanoseconds, and the unit-bearing duration strings of topology files.
+//!
+//! Simulation time is a `u64` count of nanoseconds since the start of a run. Integers make
+//! event ordering exact and portable (no float epsilon), and 2^64 ns is about 584 years, so a
+//! run never overflows in practice; arithmetic that could still overflow saturates.
+
+use std::fmt;
+
+/// Nanoseconds per microsecond, millisecond, second, minute and hour.
+pub const NS_PER_US: u64 = 1_000;
+/// Nanoseconds per millisecond.
+pub const NS_PER_MS: u64 = 1_000_000;
+/// Nanoseconds per second.
+pub const NS_PER_S: u64 = 1_000_000_000;
+
+/// A point on the virtual clock [ns since the start of the run].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of virtual time [ns].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+
+    /// Nanoseconds since the start of the run.
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// Seconds since the start of the run, as a float for reporting.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NS_PER_S as f64
+    }
+
+    /// This time plus `d`, saturating at the end of representable time.
+    pub fn after(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+
+    /// The span from `earlier` to `self` (zero if `earlier` is later).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    /// No time at all.
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    /// A duration of `ms` milliseconds.
+    pub const fn from_millis(ms: u64) -> SimDuration {
+        SimDuration(ms * NS_PER_MS)
+    }
+
+    /// A duration of `s` seconds.
+    pub const fn from_secs(s: u64) -> SimDuration {
+        SimDuration(s * NS_PER_S)
+    }
+
+    /// The duration in nanoseconds.
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// The duration in milliseconds, as a float for reporting.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / NS_PER_MS as f64
+    }
+
+    /// The duration in seconds, as a float for reporting.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NS_PER_S as f64
+    }
+}
+
+impl fmt::Display for SimDuration {
+    /// Formats with the largest unit that keeps the number readable (`150ms`, `2.5s`, `10m`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0 as f64;
+        let (value, unit) = if self.0 >= 3600 * NS_PER_S && self.0 % (3600 * NS_PER_S) == 0 {
+            (ns / (3600.0 * NS_PER_S as f64), "h")
+        } else if self.0 >= 60 * NS_PER_S && self.0 % (60 * NS_PER_S) == 0 {
+            (ns / (60.0 * NS_PER_S as f64), "m")
+        } else if self.0 >= NS_PER_S {
+            (ns / NS_PER_S as f64, "s")
+        } else if self.0 >= NS_PER_MS {
+            (ns / NS_PER_MS as f64, "ms")
+        } else if self.0 >= NS_PER_US {
+            (ns / NS_PER_US as f64, "us")
+        } else {
+            (ns, "ns")
+        };
+        write!(f, "{}{}", trim_float(value), unit)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t={}", SimDuration(self.0))
+    }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// Why a duration string was not understood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// The string has a number but no unit, e.g. `"150"`.
+    #[error("`{0}` has no unit; write it with one, e.g. \"{0}ms\" or \"{0}s\" (units: ns, us, ms, s, m, h)")]
+    MissingUnit(String),
+    /// The unit is not one of ns, us, ms, s, m, h.
+    #[error("`{text}` has an unknown unit `{unit}`; use one of ns, us, ms, s, m, h")]
+    UnknownUnit {
+        /// The whole string.
+        text: String,
+        /// The part after the number.
+        unit: String,
+    },
+    /// The number part is missing, negative, not finite or not a number.
+    #[error("`{0}` is not a duration; write a non-negative number and a unit, e.g. \"250ms\"")]
+    BadNumber(String),
+    /// The duration is longer than the clock can represent.
+    #[error("`{0}` is too long (more than 500 years)")]
+    TooLong(String),
+}
+
+/// Parses a duration string such as `"150ms"`, `"2.5s"`, `"10m"`, `"1h"`, `"750us"`, `"20ns"`.
+///
+/// The number may have a fraction; the result is rounded to the nearest nanosecond. Spaces
+/// between number and unit are allowed. A bare number is rejected: units are mandatory, so a
+/// reader of the file never has to guess.
+pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e'))
+        .unwrap_or(t.len());
+    // `e` would swallow nothing useful as a unit, but keeps "1e3ms" working.
+    let (num, unit) = t.split_at(split);
+    let unit = unit.trim();
+    if num.is_empty() {
+        return Err(DurationError::BadNumber(text.to_string()));
+    }
+    let value: f64 = num
+        .parse()
+        .map_err(|_| DurationError::BadNumber(text.to_string()))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(DurationError::BadNumber(text.to_string()));
+    }
+    let scale = match unit {
+        "" => return Err(DurationError::MissingUnit(t.to_string())),
+        "ns" => 1.0,
+        "us" | "µs" => NS_PER_US as f64,
+        "ms" => NS_PER_MS as f64,
+        "s" => NS_PER_S as f64,
+        "m" | "min" => 60.0 * NS_PER_S as f64,
+        "h" => 3600.0 * NS_PER_S as f64,
+        _ => {
+            return Err(DurationError::UnknownUnit {
+                text: text.to_string(),
+                unit: unit.to_string(),
+            })
+        }
+    };
+    let ns = (value * scale).round();
+    if ns > 500.0 * 365.0 * 86400.0 * NS_PER_S as f64 {
+        return Err(DurationError::TooLong(text.to_string()));
+    }
+    Ok(SimDuration(ns as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_unit() {
+        assert_eq!(parse_duration("20ns"), Ok(SimDuration(20)));
+        assert_eq!(parse_duration("750us"), Ok(SimDuration(750_000)));
+        assert_eq!(parse_duration("150ms"), Ok(SimDuration::from_millis(150)));
+        assert_eq!(parse_duration("2.5s"), Ok(SimDuration(2_500_000_000)));
+        assert_eq!(parse_duration("10m"), Ok(SimDuration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(SimDuration::from_secs(3600)));
+        assert_eq!(parse_duration(" 3 ms "), Ok(SimDuration::from_millis(3)));
+    }
+
+    #[test]
+    fn rejects_missing_unit_bad_unit_and_negative() {
+        assert_eq!(
+            parse_duration("150"),
+            Err(DurationError::MissingUnit("150".into()))
+        );
+        assert!(matches!(
+            parse_duration("150 parsecs"),
+            Err(DurationError::UnknownUnit { .. })
+        ));
+        assert!(matches!(
+            parse_duration("-5ms"),
+            Err(DurationError::BadNumber(_))
+        ));
+        assert!(matches!(
+            parse_duration("ms"),
+            Err(DurationError::BadNumber(_))
+        ));
+        assert!(matches!(
+            parse_duration("1e400s"),
+            Err(DurationError::BadNumber(_))
+        ));
+        assert!(matches!(
+            parse_duration("10000000h"),
+            Err(DurationError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn displays_readably() {
+        assert_eq!(SimDuration::from_millis(150).to_string(), "150ms");
+        assert_eq!(SimDuration(2_500_000_000).to_string(), "2.5s");
+        assert_eq!(SimDuration::from_secs(600).to_string(), "10m");
+        assert_eq!(SimDuration(1500).to_string(), "1.5us");
+    }
+}
