@@ -965,6 +965,18 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Report, RunError> {
     Simulation::new(model, options)?.run()
 }
 
+/// Runs `model` once and also returns every answered entry-point request in time order.
+/// Memory grows with the number of requests: meant for tests and small models.
+pub fn run_traced(
+    model: &Model,
+    options: &RunOptions,
+) -> Result<(Report, Vec<TraceRecord>), RunError> {
+    let mut sim = Simulation::new(model, options)?.with_trace();
+    while sim.step()? {}
+    let trace = sim.take_trace();
+    Ok((sim.into_report(), trace))
+}
+
 /// Runs `model` once per seed, in parallel on rayon's thread pool. Each run is independent and
 /// deterministic, so the reports are the same whatever the number of threads.
 pub fn run_seeds(
