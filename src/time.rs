@@ -80,6 +80,9 @@ impl fmt::Display for SimDuration {
     /// Formats with the largest unit that keeps the number readable (`150ms`, `2.5s`, `10m`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0 as f64;
+        if self.0 == 0 {
+            return write!(f, "0s");
+        }
         let (value, unit) = if self.0 >= 3600 * NS_PER_S && self.0 % (3600 * NS_PER_S) == 0 {
             (ns / (3600.0 * NS_PER_S as f64), "h")
         } else if self.0 >= 60 * NS_PER_S && self.0 % (60 * NS_PER_S) == 0 {
@@ -224,5 +227,6 @@ mod tests {
         assert_eq!(SimDuration(2_500_000_000).to_string(), "2.5s");
         assert_eq!(SimDuration::from_secs(600).to_string(), "10m");
         assert_eq!(SimDuration(1500).to_string(), "1.5us");
+        assert_eq!(SimDuration::ZERO.to_string(), "0s");
     }
 }

@@ -125,8 +125,65 @@ pub fn render_summary(r: &Report) -> String {
             );
         }
     }
+    render_timeline(r, &mut out);
     render_lints(&r.analysis, &mut out);
     out
+}
+
+/// Columns of the terminal timeline.
+const TIMELINE_SLICES: usize = 12;
+
+/// Appends a coarse timeline per entry point: share of ok answers and worst bucket p99 in each
+/// of a dozen slices of the run, and per service the mean queue — enough to see a spike, a
+/// cascade and a recovery without opening a chart.
+fn render_timeline(r: &Report, out: &mut String) {
+    let buckets = r.series.entries.first().map_or(0, |e| e.ok.len());
+    if buckets < 2 {
+        return;
+    }
+    let slices = TIMELINE_SLICES.min(buckets);
+    let bounds: Vec<(usize, usize)> = (0..slices)
+        .map(|i| (i * buckets / slices, (i + 1) * buckets / slices))
+        .collect();
+    let _ = writeln!(out, "\nTimeline (whole run, {} slices)", slices);
+    let mut header = format!("  {:<24}", "from");
+    for &(a, _) in &bounds {
+        header.push_str(&format!(" {:>7}", human_s(a as f64 * r.series.bucket_s)));
+    }
+    let _ = writeln!(out, "{header}");
+    for e in &r.series.entries {
+        let mut ok_row = format!("  {:<24}", format!("{} ok %", e.name));
+        let mut p99_row = format!("  {:<24}", format!("{} p99 ms", e.name));
+        for &(a, b) in &bounds {
+            let ok: u64 = e.ok[a..b].iter().sum();
+            let all: u64 = ok
+                + e.error[a..b].iter().sum::<u64>()
+                + e.timeout[a..b].iter().sum::<u64>()
+                + e.rejected[a..b].iter().sum::<u64>();
+            ok_row.push_str(&match all {
+                0 => format!(" {:>7}", "-"),
+                n => format!(" {:>7.1}", 100.0 * ok as f64 / n as f64),
+            });
+            let worst = e.p99_ms[a..b]
+                .iter()
+                .flatten()
+                .fold(f64::NAN, |m, &x| m.max(x));
+            p99_row.push_str(&if worst.is_nan() {
+                format!(" {:>7}", "-")
+            } else {
+                format!(" {:>7.1}", worst)
+            });
+        }
+        let _ = writeln!(out, "{ok_row}\n{p99_row}");
+    }
+    for s in &r.series.services {
+        let mut row = format!("  {:<24}", format!("{} queue", s.name));
+        for &(a, b) in &bounds {
+            let mean = s.queue[a..b].iter().sum::<f64>() / (b - a) as f64;
+            row.push_str(&format!(" {:>7.1}", mean));
+        }
+        let _ = writeln!(out, "{row}");
+    }
 }
 
 /// Appends the lints, if any, as a list.
