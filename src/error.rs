@@ -88,13 +88,14 @@ pub enum RunError {
     /// here, lower the load, or raise the cap if the machine has the memory.
     #[error("run stopped at {at_s:.3}s: {in_flight} requests in flight exceed run.max_in_flight = {cap}; work piles up at service `{service}` ({at_service} requests there). Bound its queue (`queue: N`), lower the load, or raise run.max_in_flight")]
     InFlightCap {
-        /// Simulated time when the cap was hit [s].
+        /// Simulated time when the cap was hit \[s\].
         at_s: f64,
         /// Requests in flight then.
         in_flight: u64,
         /// The cap.
         cap: u64,
-        /// The service holding the most requests.
+        /// The service where the most requests wait for a worker (on a tie, the one holding
+        /// the most requests): the bottleneck, not the callers waiting on it.
         service: String,
         /// Requests held by that service (queued or in service).
         at_service: u64,

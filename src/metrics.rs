@@ -7,11 +7,13 @@
 use crate::report::LatencySummary;
 use hdrhistogram::Histogram;
 
-/// A histogram of durations [ns] with exact count, sum and max.
+/// A histogram of durations \[ns\] with exact count, sum and max.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
     hist: Histogram<u64>,
     sum_ns: u128,
+    /// The largest sample, exact (the histogram's own max is rounded up to its bucket).
+    max_ns: u64,
 }
 
 impl LatencyHistogram {
@@ -21,6 +23,7 @@ impl LatencyHistogram {
             // `new` auto-resizes, so any u64 value can be recorded.
             hist: Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision"),
             sum_ns: 0,
+            max_ns: 0,
         }
     }
 
@@ -29,7 +32,7 @@ impl LatencyHistogram {
         Self::with_precision(3)
     }
 
-    /// Records one duration [ns].
+    /// Records one duration \[ns\].
     #[inline]
     pub fn record(&mut self, ns: u64) {
         // `record` grows the auto-resizing histogram; it fails only past u64 range limits,
@@ -38,6 +41,7 @@ impl LatencyHistogram {
             self.hist.saturating_record(ns);
         }
         self.sum_ns += u128::from(ns);
+        self.max_ns = self.max_ns.max(ns);
     }
 
     /// Samples recorded.
@@ -45,7 +49,7 @@ impl LatencyHistogram {
         self.hist.len()
     }
 
-    /// Mean [ns], 0 when empty (exact, from the running sum).
+    /// Mean \[ns\], 0 when empty (exact, from the running sum).
     pub fn mean_ns(&self) -> f64 {
         match self.count() {
             0 => 0.0,
@@ -53,12 +57,13 @@ impl LatencyHistogram {
         }
     }
 
-    /// The value at quantile `q` in [0, 1] [ns], 0 when empty.
+    /// The value at quantile `q` in \[0, 1\] \[ns\], 0 when empty. Never above the exact max
+    /// (the histogram reports its bucket's upper edge).
     pub fn quantile_ns(&self, q: f64) -> u64 {
         if self.count() == 0 {
             0
         } else {
-            self.hist.value_at_quantile(q)
+            self.hist.value_at_quantile(q).min(self.max_ns)
         }
     }
 
@@ -77,6 +82,7 @@ impl LatencyHistogram {
     pub fn clear(&mut self) {
         self.hist.reset();
         self.sum_ns = 0;
+        self.max_ns = 0;
     }
 
     /// Adds every sample of `other`.
@@ -84,9 +90,10 @@ impl LatencyHistogram {
         // Both auto-resize, so adding cannot fail on range.
         let _ = self.hist.add(&other.hist);
         self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
     }
 
-    /// The report's summary: count, mean, percentiles and max [ms].
+    /// The report's summary: count, mean, percentiles and max \[ms\].
     pub fn summary(&self) -> LatencySummary {
         let ms = |ns: u64| ns as f64 / 1e6;
         LatencySummary {
@@ -97,11 +104,7 @@ impl LatencyHistogram {
             p95_ms: ms(self.quantile_ns(0.95)),
             p99_ms: ms(self.quantile_ns(0.99)),
             p999_ms: ms(self.quantile_ns(0.999)),
-            max_ms: ms(if self.count() == 0 {
-                0
-            } else {
-                self.hist.max()
-            }),
+            max_ms: ms(self.max_ns),
         }
     }
 }

@@ -24,9 +24,9 @@ pub enum ArrivalKind {
 /// `rate_end` at `end` (equal rates give a step profile).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
-    /// Start [ns].
+    /// Start \[ns\].
     pub start: u64,
-    /// End [ns], exclusive; `u64::MAX` for the last segment.
+    /// End \[ns\], exclusive; `u64::MAX` for the last segment.
     pub end: u64,
     /// Rate at `start` [requests/s].
     pub rate_start: f64,
@@ -142,7 +142,14 @@ impl ArrivalProcess {
     /// `hint` caches the current segment between calls (start it at 0).
     #[inline]
     pub fn next_after(&self, now: SimTime, rng: &mut SimRng, hint: &mut usize) -> Option<SimTime> {
-        let mut t = now.as_nanos();
+        match self.kind {
+            ArrivalKind::Poisson => self.next_poisson(now.as_nanos(), rng, hint),
+            ArrivalKind::Constant => self.next_constant(now.as_nanos(), hint),
+        }
+    }
+
+    /// Thinning within the current segment, restarting at each boundary.
+    fn next_poisson(&self, mut t: u64, rng: &mut SimRng, hint: &mut usize) -> Option<SimTime> {
         loop {
             *hint = self.segment_index(t, *hint);
             let seg = self.segments[*hint];
@@ -154,35 +161,20 @@ impl ArrivalProcess {
                 t = seg.end;
                 continue;
             }
-            let gap_ns = match self.kind {
-                ArrivalKind::Poisson => {
-                    let e: f64 = Exp1.sample(rng);
-                    e * NS_PER_S as f64 / peak
-                }
-                ArrivalKind::Constant => {
-                    let r = seg.rate_at(t as f64);
-                    if r <= 0.0 {
-                        // A ramp up from zero: step forward until the rate is positive.
-                        NS_PER_S as f64 / peak
-                    } else {
-                        NS_PER_S as f64 / r
-                    }
-                }
-            };
-            let cand = (t as f64 + gap_ns).round().max(t as f64 + 1.0);
+            let e: f64 = Exp1.sample(rng);
+            let cand = (t as f64 + e * NS_PER_S as f64 / peak)
+                .round()
+                .max(t as f64 + 1.0);
             if cand >= seg.end as f64 {
-                if self.kind == ArrivalKind::Poisson || seg.end == u64::MAX {
-                    if seg.end == u64::MAX {
-                        return Some(SimTime(u64::MAX));
-                    }
-                    t = seg.end;
-                    continue;
+                // No arrival left in this segment: memoryless, so start afresh at its end.
+                t = seg.end;
+                if t == u64::MAX {
+                    return None;
                 }
-                // Constant arrivals keep their spacing across a boundary.
-                return Some(SimTime(cand as u64));
+                continue;
             }
             let cand = cand as u64;
-            if self.kind == ArrivalKind::Poisson && seg.rate_start != seg.rate_end {
+            if seg.rate_start != seg.rate_end {
                 let keep = seg.rate_at(cand as f64) / peak;
                 if rng.random::<f64>() >= keep {
                     t = cand;
@@ -190,6 +182,50 @@ impl ArrivalProcess {
                 }
             }
             return Some(SimTime(cand));
+        }
+    }
+
+    /// The time at which the integrated rate has grown by one request since `t`: arrivals
+    /// sit where ∫rate crosses successive integers, so a step or ramp changes the spacing
+    /// exactly when it happens.
+    fn next_constant(&self, mut t: u64, hint: &mut usize) -> Option<SimTime> {
+        let mut need = 1.0; // requests still to accumulate
+        loop {
+            *hint = self.segment_index(t, *hint);
+            let seg = self.segments[*hint];
+            // Rate in requests/ns, linear in time: r(x) = r0 + k·(x − t).
+            let r0 = seg.rate_at(t as f64) / NS_PER_S as f64;
+            let k = if seg.end == u64::MAX || seg.rate_start == seg.rate_end {
+                0.0
+            } else {
+                (seg.rate_end - seg.rate_start) / NS_PER_S as f64 / (seg.end - seg.start) as f64
+            };
+            let span = (seg.end - t) as f64;
+            let area = if seg.end == u64::MAX {
+                if r0 > 0.0 {
+                    f64::INFINITY
+                } else {
+                    0.0
+                }
+            } else {
+                r0 * span + k * span * span / 2.0
+            };
+            if area < need {
+                if seg.end == u64::MAX {
+                    return None; // rate 0 forever
+                }
+                need -= area;
+                t = seg.end;
+                continue;
+            }
+            // Solve r0·d + k·d²/2 = need for the smallest d ≥ 0.
+            let d = if k.abs() < 1e-30 {
+                need / r0
+            } else {
+                (-r0 + (r0 * r0 + 2.0 * k * need).max(0.0).sqrt()) / k
+            };
+            let at = (t as f64 + d).round().max(t as f64 + 1.0);
+            return Some(SimTime(at.min(u64::MAX as f64) as u64));
         }
     }
 }
@@ -250,6 +286,26 @@ mod tests {
                 "{n} vs {expect}"
             );
         }
+    }
+
+    #[test]
+    fn constant_arrivals_follow_steps_and_ramps_exactly() {
+        let s = NS_PER_S;
+        // 10/s, then 0 from 0.25 s: arrivals at 0.1 s and 0.2 s only.
+        let p = ArrivalProcess::from_profile(ArrivalKind::Constant, 10.0, &[(s / 4, 0.0, false)]);
+        let mut rng = stream(1, "t", "c", 0);
+        let mut hint = 0;
+        let a = p.next_after(SimTime(0), &mut rng, &mut hint).unwrap();
+        let b = p.next_after(a, &mut rng, &mut hint).unwrap();
+        assert_eq!((a.0, b.0), (s / 10, s / 5));
+        assert_eq!(p.next_after(b, &mut rng, &mut hint), None);
+        // A ramp from 0 to 20/s over 1 s integrates to 10 requests: the k-th arrival is at
+        // sqrt(k/10) s, so exactly 10 arrivals by 1 s (the last one at 1 s itself).
+        let p = ArrivalProcess::from_profile(ArrivalKind::Constant, 0.0, &[(s, 20.0, true)]);
+        let first = p.next_after(SimTime(0), &mut rng, &mut 0).unwrap();
+        assert!((first.0 as f64 - (0.1f64).sqrt() * 1e9).abs() <= 1.0);
+        assert_eq!(count(&p, 0, s + 2), 10);
+        assert_eq!(count(&p, 0, s - 2), 9);
     }
 
     #[test]

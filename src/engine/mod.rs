@@ -69,8 +69,8 @@ enum Event {
     WorkDone { strand: Key },
     /// A response reaches the caller after network latency.
     Respond { job: Key },
-    /// The caller of `job` stops waiting.
-    Timeout { job: Key },
+    /// The earliest deadline of timeout queue `queue` is due.
+    Timeout { queue: u32 },
 }
 
 /// Work due at the current instant, run before the next event.
@@ -135,11 +135,16 @@ struct ServiceState {
     next_rr: u32,
     work_rng: SimRng,
     route_rng: SimRng,
+    /// Draws of the service's own errors, apart from work times so that changing one does
+    /// not reshuffle the other.
+    error_rng: SimRng,
     balance_rng: SimRng,
     /// Jobs of this service alive anywhere (transit, queue, service, response).
     live: u64,
     // Statistics.
     arrivals: u64,
+    /// Refused at the door because the queue was full.
+    rejected: u64,
     outcomes: [u64; Outcome::COUNT],
     latency: LatencyHistogram,
     queue: TimeAverage,
@@ -162,6 +167,23 @@ struct EntryState {
     bucket_counts: [u64; Outcome::COUNT],
     bucket_latency: LatencyHistogram,
     series: EntrySeries,
+}
+
+/// Entries below which a timeout queue is never compacted.
+const TIMEOUT_COMPACT_MIN: usize = 1024;
+
+/// Pending deadlines of one kind of wait (a call step, or an entry point's clients).
+///
+/// Every deadline is "send time + the same timeout", so deadlines come due in the order they
+/// were set: a FIFO per kind with only its head in the event queue keeps the event queue as
+/// small as the work in flight, instead of holding a stale event for every answered call.
+/// A deadline whose call was answered is skipped when it comes due.
+struct TimeoutQueue {
+    pending: VecDeque<(u64, Key)>,
+    /// Whether an event for the head is in the event queue.
+    armed: bool,
+    /// Length at which answered entries are swept out.
+    compact_at: usize,
 }
 
 struct CallState {
@@ -190,6 +212,8 @@ pub struct Simulation<'m> {
     services: Vec<ServiceState>,
     entries: Vec<EntryState>,
     calls: Vec<CallState>,
+    /// One per call step, then one per entry point.
+    timeouts: Vec<TimeoutQueue>,
     abort: Option<RunError>,
     trace: Option<Vec<TraceRecord>>,
 }
@@ -220,9 +244,11 @@ impl<'m> Simulation<'m> {
                 next_rr: 0,
                 work_rng: stream(seed, "work", &s.name, 0),
                 route_rng: stream(seed, "route", &s.name, 0),
+                error_rng: stream(seed, "errors", &s.name, 0),
                 balance_rng: stream(seed, "balance", &s.name, 0),
                 live: 0,
                 arrivals: 0,
+                rejected: 0,
                 outcomes: [0; Outcome::COUNT],
                 latency: LatencyHistogram::new(),
                 queue: TimeAverage::default(),
@@ -283,6 +309,13 @@ impl<'m> Simulation<'m> {
             services,
             entries,
             calls,
+            timeouts: (0..model.calls.len() + model.entries.len())
+                .map(|_| TimeoutQueue {
+                    pending: VecDeque::new(),
+                    armed: false,
+                    compact_at: TIMEOUT_COMPACT_MIN,
+                })
+                .collect(),
             abort: None,
             trace: None,
         };
@@ -351,7 +384,7 @@ impl<'m> Simulation<'m> {
             Event::Deliver { job } => self.deliver(job),
             Event::WorkDone { strand } => self.run_strand(strand),
             Event::Respond { job } => self.respond(job),
-            Event::Timeout { job } => self.on_timeout(job),
+            Event::Timeout { queue } => self.on_timeouts_due(queue),
         }
     }
 
@@ -424,18 +457,37 @@ impl<'m> Simulation<'m> {
             _ => self.micro.push_back(Micro::Deliver(job)),
         }
         if let Some(t) = timeout {
-            self.queue
-                .schedule(SimTime(self.now).after(t), Event::Timeout { job });
+            let qi = match parent {
+                Parent::Client { entry } => self.model.calls.len() as u32 + entry,
+                _ => call,
+            };
+            let deadline = SimTime(self.now).after(t);
+            let q = &mut self.timeouts[qi as usize];
+            q.pending.push_back((deadline.0, job));
+            if !q.armed {
+                q.armed = true;
+                self.queue.schedule(deadline, Event::Timeout { queue: qi });
+            } else if q.pending.len() >= q.compact_at {
+                // Most entries belong to calls answered long ago: drop them, so memory
+                // follows the calls actually waiting, not rate × timeout.
+                let jobs = &self.jobs;
+                q.pending
+                    .retain(|&(_, k)| jobs.get(k).is_some_and(|j| j.parent != Parent::Orphan));
+                q.compact_at = (2 * q.pending.len()).max(TIMEOUT_COMPACT_MIN);
+            }
         }
         job
     }
 
     fn in_flight_error(&self) -> RunError {
+        // Where requests wait for a worker is where work piles up; a caller whose requests
+        // wait on that service holds as many live requests but is not the bottleneck.
+        let queued = |s: &ServiceState| s.replicas.iter().map(|r| r.queue.len()).sum::<usize>();
         let (idx, svc) = self
             .services
             .iter()
             .enumerate()
-            .max_by_key(|(i, s)| (s.live, std::cmp::Reverse(*i)))
+            .max_by_key(|(i, s)| (queued(s), s.live, std::cmp::Reverse(*i)))
             .expect("a model has at least one service");
         RunError::InFlightCap {
             at_s: SimTime(self.now).as_secs_f64(),
@@ -505,7 +557,10 @@ impl<'m> Simulation<'m> {
         } else {
             // Rejected at the door: no worker, no time in the system.
             svc.in_system.add(now, 1);
-            self.finish_at_service(key, Outcome::Rejected);
+            if counted {
+                svc.rejected += 1;
+            }
+            self.finish_at_service(key, Outcome::Rejected, false);
         }
     }
 
@@ -676,7 +731,9 @@ impl<'m> Simulation<'m> {
         let svc = &mut self.services[service];
         let outcome = match failure {
             Some(f) => f,
-            None if error_prob > 0.0 && svc.work_rng.random::<f64>() < error_prob => Outcome::Error,
+            None if error_prob > 0.0 && svc.error_rng.random::<f64>() < error_prob => {
+                Outcome::Error
+            }
             None => Outcome::Ok,
         };
         let rep = &mut svc.replicas[replica];
@@ -691,11 +748,12 @@ impl<'m> Simulation<'m> {
                 svc.busy.add(now, -1);
             }
         }
-        self.finish_at_service(key, outcome);
+        self.finish_at_service(key, outcome, true);
     }
 
     /// The job leaves its service with `outcome`: statistics, then the response goes back.
-    fn finish_at_service(&mut self, key: Key, outcome: Outcome) {
+    /// `accepted` is false for a job refused at the door, which spent no time here.
+    fn finish_at_service(&mut self, key: Key, outcome: Outcome, accepted: bool) {
         let now = self.now;
         let warmup = self.warmup;
         let Some(job) = self.jobs.get_mut(key) else {
@@ -707,7 +765,11 @@ impl<'m> Simulation<'m> {
         svc.replicas[job.replica as usize].outstanding -= 1;
         if job.arrived >= warmup {
             svc.outcomes[outcome.index()] += 1;
-            svc.latency.record(now - job.arrived);
+            // Requests refused at the door spent no time here; they would only drag the
+            // percentiles to zero (they count in `arrivals` and `rejected`).
+            if accepted {
+                svc.latency.record(now - job.arrived);
+            }
             if job.orphaned_at != NOT_ORPHANED {
                 svc.orphaned += 1;
                 if job.started != u64::MAX {
@@ -740,6 +802,35 @@ impl<'m> Simulation<'m> {
         self.notify(&job, job.outcome);
     }
 
+    /// Fires every due deadline of timeout queue `qi`, then arms it for the next one.
+    fn on_timeouts_due(&mut self, qi: u32) {
+        let now = self.now;
+        while let Some(&(deadline, job)) = self.timeouts[qi as usize].pending.front() {
+            if deadline > now {
+                break;
+            }
+            self.timeouts[qi as usize].pending.pop_front();
+            self.on_timeout(job);
+        }
+        // Skip deadlines of calls answered already, so the next event is a real timeout
+        // (or the first call still waiting) rather than one event per answered call.
+        let jobs = &self.jobs;
+        let q = &mut self.timeouts[qi as usize];
+        while let Some(&(_, job)) = q.pending.front() {
+            if jobs.get(job).is_some_and(|j| j.parent != Parent::Orphan) {
+                break;
+            }
+            q.pending.pop_front();
+        }
+        match q.pending.front() {
+            Some(&(deadline, _)) => self
+                .queue
+                .schedule(SimTime(deadline), Event::Timeout { queue: qi }),
+            None => q.armed = false,
+        }
+    }
+
+    /// The caller of `key` stops waiting, unless it already has its answer.
     fn on_timeout(&mut self, key: Key) {
         let now = self.now;
         let Some(job) = self.jobs.get_mut(key) else {
@@ -913,8 +1004,9 @@ impl<'m> Simulation<'m> {
                     replicas: m.replicas,
                     workers: m.workers,
                     arrivals: s.arrivals,
+                    rejected: s.rejected,
                     outcomes: Outcomes::from_counts(&s.outcomes),
-                    utilization: busy / f64::from(m.replicas * m.workers),
+                    utilization: busy / (f64::from(m.replicas) * f64::from(m.workers)),
                     mean_busy_workers: busy,
                     mean_queue: mean(&s.queue, s.warm_area[0]),
                     max_queue: s.queue.max(),

@@ -24,9 +24,9 @@ pub struct Report {
     pub topology: String,
     /// The seed of the run.
     pub seed: u64,
-    /// Simulated time, warm-up included [s].
+    /// Simulated time, warm-up included \[s\].
     pub duration_s: f64,
-    /// Warm-up excluded from statistics [s].
+    /// Warm-up excluded from statistics \[s\].
     pub warmup_s: f64,
     /// Events processed (a measure of the work the simulator did).
     pub events: u64,
@@ -42,7 +42,7 @@ pub struct Report {
     pub analysis: Analysis,
 }
 
-/// Latency statistics [ms].
+/// Latency statistics \[ms\].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Samples.
@@ -99,7 +99,10 @@ pub struct ServiceReport {
     pub workers: u32,
     /// Requests that reached the service (accepted or rejected).
     pub arrivals: u64,
-    /// How they ended here (`rejected` = refused because the queue was full).
+    /// Requests refused at the door because the queue was full.
+    pub rejected: u64,
+    /// How they ended here; `error`, `timeout` and `rejected` include failures of required
+    /// calls below (a request whose call was rejected downstream ends `rejected` here too).
     pub outcomes: Outcomes,
     /// Mean busy workers / all workers.
     pub utilization: f64,
@@ -111,11 +114,12 @@ pub struct ServiceReport {
     pub max_queue: u64,
     /// Time-averaged requests at the service (waiting or in service): L in Little's law.
     pub mean_in_system: f64,
-    /// Time from arrival at a replica to the response leaving it: W in Little's law.
+    /// Time from arrival at a replica to the response leaving it, for accepted requests
+    /// (W in Little's law, with λ = accepted arrivals = `arrivals − rejected`).
     pub latency: LatencySummary,
     /// Requests still here when their caller had given up.
     pub orphaned: u64,
-    /// Worker time spent on requests whose caller had already given up [s].
+    /// Worker time spent on requests whose caller had already given up \[s\].
     pub orphaned_work_s: f64,
 }
 
@@ -139,7 +143,7 @@ pub struct CallReport {
 /// Time series in buckets of `bucket_s`; bucket `i` covers `[i·bucket_s, (i+1)·bucket_s)`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
-    /// Bucket width [s].
+    /// Bucket width \[s\].
     pub bucket_s: f64,
     /// Per entry point.
     pub entries: Vec<EntrySeries>,
@@ -160,7 +164,7 @@ pub struct EntrySeries {
     pub timeout: Vec<u64>,
     /// Rejections per bucket.
     pub rejected: Vec<u64>,
-    /// 99th percentile latency of the answers in the bucket [ms]; null when there were none.
+    /// 99th percentile latency of the answers in the bucket \[ms\]; null when there were none.
     pub p99_ms: Vec<Option<f64>>,
 }
 

@@ -96,7 +96,7 @@ pub fn render_summary(r: &Report) -> String {
             analytic,
             s.mean_queue,
             s.max_queue,
-            s.outcomes.rejected,
+            s.rejected,
             s.orphaned,
             s.orphaned_work_s,
             s.latency.p50_ms,
