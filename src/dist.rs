@@ -12,23 +12,23 @@ use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 /// z-score of the 99th percentile of the standard normal distribution.
 const Z_99: f64 = 2.326_347_874_040_841;
 
-/// A distribution of durations, ready to sample [ns].
+/// A distribution of durations, ready to sample \[ns\].
 #[derive(Clone, Debug)]
 pub enum Dist {
     /// Always `0`.
     Zero,
-    /// Always the same value [ns].
+    /// Always the same value \[ns\].
     Const(u64),
-    /// Exponential with this mean [ns].
+    /// Exponential with this mean \[ns\].
     Exp {
-        /// Mean [ns].
+        /// Mean \[ns\].
         mean: f64,
     },
-    /// Uniform on `[lo, hi]` [ns].
+    /// Uniform on `[lo, hi]` \[ns\].
     Uniform {
-        /// Lower bound [ns].
+        /// Lower bound \[ns\].
         lo: f64,
-        /// Upper bound [ns].
+        /// Upper bound \[ns\].
         hi: f64,
     },
     /// Log-normal; `mu` and `sigma` of the underlying normal, in ln(ns).
@@ -40,16 +40,16 @@ pub enum Dist {
         /// Standard deviation of ln(X).
         sigma: f64,
     },
-    /// Gamma with shape `k` and scale `theta` [ns].
+    /// Gamma with shape `k` and scale `theta` \[ns\].
     Gamma {
         /// The sampler.
         sampler: Gamma<f64>,
         /// Shape k = 1/cv².
         shape: f64,
-        /// Scale θ = mean·cv² [ns].
+        /// Scale θ = mean·cv² \[ns\].
         scale: f64,
     },
-    /// One of these values, uniformly [ns], kept sorted (for the median).
+    /// One of these values, uniformly \[ns\], kept sorted (for the median).
     Empirical(Box<[u64]>),
 }
 
@@ -93,7 +93,10 @@ impl Dist {
                 let m = dur("median", median)?.as_nanos();
                 let p = dur("p99", p99)?.as_nanos();
                 if m == 0 {
-                    return Err(("median".into(), "the median must be > 0".into()));
+                    return Err((
+                        "median".into(),
+                        format!("the median must be above 0, not {median}; for no time at all write Const(\"0ms\")"),
+                    ));
                 }
                 if p <= m {
                     return Err((
@@ -110,7 +113,10 @@ impl Dist {
             DistSpec::Gamma { mean, cv } => {
                 let m = dur("mean", mean)?.as_nanos();
                 if m == 0 {
-                    return Err(("mean".into(), "the mean must be > 0".into()));
+                    return Err((
+                        "mean".into(),
+                        format!("the mean must be above 0, not {mean}; for no time at all write Const(\"0ms\")"),
+                    ));
                 }
                 if !cv.is_finite() || *cv <= 0.0 {
                     return Err((
@@ -126,7 +132,12 @@ impl Dist {
                         shape,
                         scale,
                     })
-                    .map_err(|e| ("cv".into(), format!("invalid gamma: {e}")))
+                    .map_err(|e| {
+                        (
+                            "cv".into(),
+                            format!("invalid gamma ({e}): cv = {cv} is too extreme for a mean of {mean}; try a cv between 0.01 and 100"),
+                        )
+                    })
             }
             DistSpec::Empirical(samples) => {
                 if samples.is_empty() {
@@ -164,7 +175,7 @@ impl Dist {
         SimDuration(ns.round() as u64)
     }
 
-    /// Mean [ns].
+    /// Mean \[ns\].
     pub fn mean_ns(&self) -> f64 {
         match self {
             Dist::Zero => 0.0,
@@ -177,7 +188,7 @@ impl Dist {
         }
     }
 
-    /// Median [ns] (for the Gamma distribution, the Wilson–Hilferty approximation).
+    /// Median \[ns\] (for the Gamma distribution, the Wilson–Hilferty approximation).
     pub fn median_ns(&self) -> f64 {
         match self {
             Dist::Zero => 0.0,

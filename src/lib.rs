@@ -55,7 +55,7 @@
 //! The test suite checks the engine against closed forms (M/M/1 mean and tail, M/M/c with
 //! Erlang C, M/M/c/K blocking, Erlang B, M/D/1, Little's law on every bundled topology, the
 //! availability product), with tolerances derived from the number of samples; see
-//! `tests/queueing.rs`.
+//! `tests/suite/queueing.rs`.
 //!
 //! ## Errors and panics
 //! Loading returns [`LoadError`] (syntax errors with line and column; validation problems all
@@ -106,7 +106,17 @@ pub fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
         origin: origin.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
-        message: e.code.to_string(),
+        message: match e.code {
+            ron::Error::IntegerOutOfBounds => format!(
+                "{}: counts (replicas, workers, queue, seed, max_in_flight) are whole numbers ≥ 0",
+                e.code
+            ),
+            ron::Error::ExpectedString => format!(
+                "{}: names and durations are quoted, durations with a unit (\"150ms\", not 150)",
+                e.code
+            ),
+            code => code.to_string(),
+        },
     })?;
     Model::compile(&spec, origin, Some(text))
 }

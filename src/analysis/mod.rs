@@ -9,7 +9,7 @@
 //! * **Traffic equations**: the arrival rate at each service is the sum over entry points of
 //!   rate × expected calls per request along every path (call probability × multiplicity),
 //!   ignoring calls skipped because an earlier call failed (so it is an upper bound).
-//! * **Utilization** ρ = λ·E[H]/(replicas·workers), where E[H] is the mean time a request holds
+//! * **Utilization** ρ = λ·E\[H\]/(replicas·workers), where E\[H\] is the mean time a request holds
 //!   a worker: local work plus, for each sync call, the callee's mean response time (its
 //!   holding time plus its M/M/c queueing delay, capped by the timeout) and network latency.
 //!   `Parallel` waits for its slowest branch, approximated by the largest branch mean.
@@ -58,7 +58,7 @@ pub struct ServiceAnalysis {
     pub arrival_rate_per_s: f64,
     /// The same at the peak entry rates [requests/s].
     pub peak_arrival_rate_per_s: f64,
-    /// Mean time a request holds a worker [ms].
+    /// Mean time a request holds a worker \[ms\].
     pub mean_holding_ms: f64,
     /// ρ at the mean rate.
     pub utilization: f64,
@@ -75,9 +75,9 @@ pub struct ServiceAnalysis {
 pub struct QueuePrediction {
     /// Which model: `M/M/c` or `M/M/c/K`.
     pub model: String,
-    /// Mean wait before service [ms].
+    /// Mean wait before service \[ms\].
     pub mean_wait_ms: f64,
-    /// Mean time at the service [ms].
+    /// Mean time at the service \[ms\].
     pub mean_sojourn_ms: f64,
     /// Mean requests at the service (all replicas).
     pub mean_in_system: f64,
@@ -146,7 +146,7 @@ pub fn analyze(model: &Model) -> Analysis {
         let svc = model.service(s);
         let h = block_mean_ns(model, svc.body, &response_ns);
         hold_ns[i] = h;
-        let servers = f64::from(svc.replicas * svc.workers);
+        let servers = f64::from(svc.replicas) * f64::from(svc.workers);
         let util = rate[i] * h / 1e9 / servers;
         let peak_util = peak[i] * h / 1e9 / servers;
         // Queueing delay: Erlang C per replica with the holding time as service time.
@@ -205,7 +205,7 @@ pub fn analyze(model: &Model) -> Analysis {
                 path,
                 message: format!(
                     "utilization ρ = {:.2} ≥ 1 at {:.1} requests/s × {:.2} ms held / {} workers: it will saturate; its queue grows until it rejects (or the run hits max_in_flight)",
-                    a.utilization, a.arrival_rate_per_s, a.mean_holding_ms, svc.replicas * svc.workers
+                    a.utilization, a.arrival_rate_per_s, a.mean_holding_ms, u64::from(svc.replicas) * u64::from(svc.workers)
                 ),
             });
         } else if a.peak_utilization >= 1.0 {
@@ -400,7 +400,7 @@ fn exact_queue_model(
         None => ("M/M/c", queueing::mmc(svc.workers, per_replica, mu)?),
         Some(q) => (
             "M/M/c/K",
-            queueing::mmck(svc.workers, svc.workers + q, per_replica, mu),
+            queueing::mmck(svc.workers, svc.workers.saturating_add(q), per_replica, mu),
         ),
     };
     Some(QueuePrediction {

@@ -1,7 +1,7 @@
 //! Closed-form queueing results used by the analytic shadow and by the validation tests.
 //!
 //! Notation: arrival rate λ, service rate μ (mean service time 1/μ), c servers, offered load
-//! a = λ/μ [Erlangs], utilization ρ = a/c. Formulas and test vectors: SEMANTICS.md §12
+//! a = λ/μ \[Erlangs\], utilization ρ = a/c. Formulas and test vectors: SEMANTICS.md §12
 //! (Kleinrock, *Queueing Systems* vol. 1; Gross & Harris, *Fundamentals of Queueing Theory*).
 
 /// Erlang B: probability that all `c` servers are busy in an M/M/c/c loss system.
@@ -114,10 +114,10 @@ pub fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> QueueMeasures {
     }
 }
 
-/// M/G/1 mean wait (Pollaczek–Khinchine): Wq = ρ(1 + C_s²)/(2(1 − ρ))·E[S].
-/// `scv` is C_s² = Var(S)/E[S]² (0 for M/D/1, 1 for M/M/1). `None` when ρ ≥ 1.
+/// M/G/1 mean wait (Pollaczek–Khinchine): Wq = ρ(1 + C_s²)/(2(1 − ρ))·E\[S\].
+/// `scv` is C_s² = Var(S)/E\[S\]² (0 for M/D/1, 1 for M/M/1). `None` when ρ ≥ 1.
 ///
-/// Example: M/D/1 with λ = 0.8, E[S] = 1 → Wq = 2.0.
+/// Example: M/D/1 with λ = 0.8, E\[S\] = 1 → Wq = 2.0.
 pub fn mg1_wq(lambda: f64, mean_service: f64, scv: f64) -> Option<f64> {
     let rho = lambda * mean_service;
     (rho < 1.0).then(|| rho * (1.0 + scv) / (2.0 * (1.0 - rho)) * mean_service)

@@ -19,6 +19,13 @@ pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
 /// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
 pub const MAX_BUCKETS: u64 = 100_000;
+/// Most replicas of one service (the engine keeps state per replica).
+pub const MAX_REPLICAS: u32 = 10_000;
+/// Most workers per replica (the analytic shadow's Erlang formulas loop over them).
+pub const MAX_WORKERS: u32 = 1_000_000;
+/// Longest bounded queue per replica (the M/M/c/K shadow keeps a probability per place);
+/// leave `queue` out for an unbounded one.
+pub const MAX_QUEUE: u32 = 1_000_000;
 
 struct Compiler<'a> {
     problems: Vec<Problem>,
@@ -30,8 +37,17 @@ struct Compiler<'a> {
 
 impl<'a> Compiler<'a> {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problem_nth(path, message, 0);
+    }
+
+    /// A problem about the `nth` (0-based) element of that name, e.g. a duplicate's second
+    /// definition, so that the line points at it rather than at the first.
+    fn problem_nth(&mut self, path: impl Into<String>, message: impl Into<String>, nth: usize) {
         let path = path.into();
-        let line = self.locator.as_ref().and_then(|l| l.line_of(&path));
+        let line = self
+            .locator
+            .as_ref()
+            .and_then(|l| l.line_of_nth(&path, nth));
         self.problems.push(Problem {
             path,
             message: message.into(),
@@ -311,7 +327,11 @@ impl Model {
         if spec.services.is_empty() {
             c.problem("services", "no services are defined; add at least one");
         }
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, (name, _)) in spec.services.iter().enumerate() {
+            let count = seen.entry(name.as_str()).or_insert(0);
+            let nth = *count;
+            *count += 1;
             if name.trim().is_empty() {
                 c.problem(
                     format!("services[{name}]"),
@@ -319,9 +339,10 @@ impl Model {
                 );
             }
             if c.names.insert(name.as_str(), ServiceId(i as u32)).is_some() {
-                c.problem(
+                c.problem_nth(
                     format!("services[{name}]"),
                     format!("duplicate service name `{name}`; each service needs its own name"),
+                    nth,
                 );
             }
         }
@@ -333,12 +354,30 @@ impl Model {
             let replicas = s.replicas.unwrap_or(1);
             if replicas == 0 {
                 c.problem(format!("{path}.replicas"), "replicas must be at least 1");
+            } else if replicas > MAX_REPLICAS {
+                c.problem(
+                    format!("{path}.replicas"),
+                    format!(
+                        "{replicas} replicas is more than the {MAX_REPLICAS} a service may have"
+                    ),
+                );
             }
             let workers = s.workers.unwrap_or(1);
             if workers == 0 {
                 c.problem(
                     format!("{path}.workers"),
                     "workers must be at least 1 (a service without workers never answers)",
+                );
+            } else if workers > MAX_WORKERS {
+                c.problem(
+                    format!("{path}.workers"),
+                    format!("{workers} workers is more than the {MAX_WORKERS} a replica may have"),
+                );
+            }
+            if let Some(q) = s.queue.filter(|&q| q > MAX_QUEUE) {
+                c.problem(
+                    format!("{path}.queue"),
+                    format!("a queue of {q} is longer than the {MAX_QUEUE} allowed; leave `queue` out for an unbounded queue"),
                 );
             }
             let error_prob = s.errors.unwrap_or(0.0);
@@ -378,11 +417,21 @@ impl Model {
             );
         }
         let mut entries = Vec::with_capacity(spec.workload.len());
-        let mut entry_names = BTreeMap::new();
+        let mut entry_names: BTreeMap<&str, usize> = BTreeMap::new();
         for e in &spec.workload {
             let path = format!("workload[{}]", e.name);
-            if entry_names.insert(e.name.as_str(), ()).is_some() {
-                c.problem(&path, format!("duplicate entry point name `{}`", e.name));
+            let count = entry_names.entry(e.name.as_str()).or_insert(0);
+            let nth = *count;
+            *count += 1;
+            if nth > 0 {
+                c.problem_nth(
+                    &path,
+                    format!(
+                        "duplicate entry point name `{}`; each entry point needs its own name",
+                        e.name
+                    ),
+                    nth,
+                );
             }
             let service = c.service_ref(&format!("{path}.entry"), &e.entry);
             let (kind, per_second, profile) = match &e.arrivals {

@@ -1,13 +1,25 @@
 //! Finds the line a problem path points at in the source text.
 //!
-//! RON's parser reports positions only for syntax errors, so for problems found later we search
-//! the text: the quoted name of each `[name]` segment of the path in turn, then the last field
-//! name followed by `:`. It is a best effort (a repeated field name inside one service can
-//! point at the first of them), which is why messages say "line N" only when it is found.
+//! RON's parser reports positions only for syntax errors, so for problems found later we walk
+//! the text along the path: for `services[gateway].steps[1].timeout`, the `services` field of
+//! the topology, the `"gateway"` key of that map, its `steps` field, the second element of that
+//! list and the `timeout` field in it. `[name]` also finds the element of a list whose `name`
+//! field is `"name"` (entry points). The walk is a light scan of RON's brackets, strings and
+//! comments, not a parser: when a segment cannot be found, the line of the last segment that
+//! was found is reported, and none when not even the first one was (a field left out).
 
 /// Source text of a topology, searchable by problem path.
 pub(crate) struct Locator<'a> {
     text: &'a str,
+}
+
+/// One segment of a problem path.
+#[derive(Debug, PartialEq, Eq)]
+enum Seg<'p> {
+    /// `.name`: a field of a struct (or the name of a newtype variant such as `Work`).
+    Field(&'p str),
+    /// `[name]`: a map key, the list element named so, or a list index.
+    Key(&'p str),
 }
 
 impl<'a> Locator<'a> {
@@ -16,69 +28,324 @@ impl<'a> Locator<'a> {
     }
 
     /// The 1-based line for `path`, e.g. `services[gateway].steps[1].timeout`.
+    #[cfg(test)]
     pub(crate) fn line_of(&self, path: &str) -> Option<usize> {
-        let mut pos = 0usize;
-        let mut found_any = false;
-        let mut rest = path;
-        // Top-level field first (`services`, `workload`, `run`).
-        let top_end = rest.find(['[', '.']).unwrap_or(rest.len());
-        let top = &rest[..top_end];
-        if let Some(p) = find_field(self.text, 0, top) {
-            pos = p;
-            found_any = true;
-        }
-        rest = &rest[top_end..];
-        // Named segments: [name] where name is not a number.
-        while let Some(open) = rest.find('[') {
-            let close = rest[open..].find(']').map(|c| open + c)?;
-            let name = &rest[open + 1..close];
-            if name.parse::<usize>().is_err() {
-                let quoted = format!("\"{name}\"");
-                if let Some(p) = self.text[pos..].find(&quoted) {
-                    pos += p;
-                    found_any = true;
+        self.line_of_nth(path, 0)
+    }
+
+    /// The 1-based line for `path`, taking the `nth` (0-based) match of its last `[name]`
+    /// segment: the second `"a"` of a map with a duplicate key is `nth = 1`.
+    pub(crate) fn line_of_nth(&self, path: &str, nth: usize) -> Option<usize> {
+        let b = self.text.as_bytes();
+        let segs = parse_path(path);
+        let last_key = segs.iter().rposition(|s| matches!(s, Seg::Key(_)));
+        let mut value = (0, b.len());
+        let mut found = None;
+        for (k, seg) in segs.iter().enumerate() {
+            let next = match seg {
+                Seg::Field(name) => find_field(b, value, name),
+                Seg::Key(name) => {
+                    find_key(b, value, name, if Some(k) == last_key { nth } else { 0 })
                 }
-            }
-            rest = &rest[close + 1..];
-        }
-        // The last plain field name, searched after the named segment.
-        let last = path
-            .rsplit('.')
-            .next()
-            .map(|s| s.split('[').next().unwrap_or(s))
-            .unwrap_or("");
-        if !last.is_empty() && last != top {
-            if let Some(p) = find_field(self.text, pos, last) {
-                pos = p;
-                found_any = true;
+            };
+            match next {
+                Some((at, v)) => {
+                    found = Some(at);
+                    value = v;
+                }
+                None => break,
             }
         }
-        found_any.then(|| self.text[..pos].matches('\n').count() + 1)
+        found.map(|at| b[..at].iter().filter(|&&c| c == b'\n').count() + 1)
     }
 }
 
-/// Position of `field` used as a field name (followed by optional spaces and `:`) at or after
-/// `from`, not inside a longer identifier.
-fn find_field(text: &str, from: usize, field: &str) -> Option<usize> {
-    if field.is_empty() {
-        return None;
-    }
-    let mut start = from;
-    while let Some(p) = text[start..].find(field) {
-        let at = start + p;
-        let before_ok = at == 0
-            || !text[..at]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '"');
-        let after = &text[at + field.len()..];
-        let after_ok = after.trim_start_matches([' ', '\t']).starts_with(':');
-        if before_ok && after_ok {
-            return Some(at);
+fn parse_path(path: &str) -> Vec<Seg<'_>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').unwrap_or(r.len());
+            out.push(Seg::Key(&r[..close]));
+            rest = r.get(close + 1..).unwrap_or("");
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end > 0 {
+                out.push(Seg::Field(&r[..end]));
+            }
+            rest = &r[end..];
         }
-        start = at + field.len();
+    }
+    out
+}
+
+/// A byte range `[start, end)` of the text.
+type Range = (usize, usize);
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Skips whitespace, comments and attributes such as `#![enable(implicit_some)]`.
+fn skip_trivia(b: &[u8], mut i: usize) -> usize {
+    loop {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        match (b.get(i), b.get(i + 1)) {
+            (Some(b'/'), Some(b'/')) => {
+                while b.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            (Some(b'/'), Some(b'*')) => {
+                let mut depth = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            (Some(b'#'), _) => {
+                i += 1;
+                if b.get(i) == Some(&b'!') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b'[') {
+                    i = close_of(b, i).map_or(b.len(), |c| c + 1);
+                }
+            }
+            _ => return i.min(b.len()),
+        }
+    }
+}
+
+/// If a string, raw string, character or comment starts at `i`, the index just after it.
+fn skip_atom(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => {
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    b'\\' => j += 2,
+                    b'"' => return Some(j + 1),
+                    _ => j += 1,
+                }
+            }
+            Some(b.len())
+        }
+        b'r' if i == 0 || !is_ident(b[i - 1]) => {
+            let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+            if b.get(i + 1 + hashes) != Some(&b'"') {
+                return None;
+            }
+            let mut j = i + 2 + hashes;
+            while j < b.len() {
+                if b[j] == b'"' && b[j + 1..].iter().take_while(|&&c| c == b'#').count() >= hashes {
+                    return Some(j + 1 + hashes);
+                }
+                j += 1;
+            }
+            Some(b.len())
+        }
+        b'\'' => {
+            let end = b[i + 1..].iter().take(8).position(|&c| c == b'\'')?;
+            Some(i + 2 + end)
+        }
+        b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => Some(skip_trivia(b, i)),
+        _ => None,
+    }
+}
+
+/// Index of the bracket closing the one at `open`.
+fn close_of(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        if let Some(next) = skip_atom(b, i) {
+            i = next;
+            continue;
+        }
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
     None
+}
+
+/// The comma-separated elements inside the bracket at `open`, trimmed at the front.
+fn elements(b: &[u8], open: usize) -> Vec<Range> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = open + 1;
+    let mut i = open + 1;
+    let mut push = |s: usize, e: usize| {
+        let s = skip_trivia(b, s);
+        if s < e {
+            out.push((s, e));
+        }
+    };
+    while i < b.len() {
+        if let Some(next) = skip_atom(b, i) {
+            i = next;
+            continue;
+        }
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth == 0 => {
+                push(start, i);
+                return out;
+            }
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => {
+                push(start, i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    push(start, b.len());
+    out
+}
+
+/// The opening bracket of `value` (after an optional struct or variant name), if it is one.
+fn container(b: &[u8], value: Range) -> Option<usize> {
+    let mut i = skip_trivia(b, value.0);
+    while i < value.1 && is_ident(b[i]) {
+        i += 1;
+    }
+    let i = skip_trivia(b, i);
+    (i < value.1 && matches!(b[i], b'(' | b'[' | b'{')).then_some(i)
+}
+
+/// The leading identifier of `value`, if any.
+fn leading_ident(b: &[u8], value: Range) -> Option<Range> {
+    let s = skip_trivia(b, value.0);
+    let mut e = s;
+    while e < value.1 && is_ident(b[e]) {
+        e += 1;
+    }
+    (e > s).then_some((s, e))
+}
+
+/// A `key: value` element: the key (a string's content or an identifier), the key's position
+/// and the value.
+fn entry(b: &[u8], el: Range) -> Option<(&[u8], usize, Range)> {
+    let s = el.0;
+    let (key, after) = if b.get(s) == Some(&b'"') {
+        let end = skip_atom(b, s)?;
+        (b.get(s + 1..end.saturating_sub(1))?, end)
+    } else {
+        let (ks, ke) = leading_ident(b, el)?;
+        (&b[ks..ke], ke)
+    };
+    let colon = skip_trivia(b, after);
+    if colon >= el.1 || b[colon] != b':' {
+        return None;
+    }
+    Some((key, s, (skip_trivia(b, colon + 1).min(el.1), el.1)))
+}
+
+/// The content of a string value, if `value` is a plain string.
+fn string_value(b: &[u8], value: Range) -> Option<&[u8]> {
+    let s = skip_trivia(b, value.0);
+    if b.get(s) != Some(&b'"') {
+        return None;
+    }
+    let end = skip_atom(b, s)?;
+    b.get(s + 1..end.saturating_sub(1))
+}
+
+/// The elements of `value`'s container, seen through single-element wrappers such as
+/// `Some(...)`, `Work(...)` or `Empirical([...])` when `through` is true.
+fn members(b: &[u8], mut value: Range, through: bool) -> Option<Vec<Range>> {
+    for _ in 0..4 {
+        let open = container(b, value)?;
+        let els = elements(b, open);
+        let wrapper = through
+            && b[open] == b'('
+            && els.len() == 1
+            && entry(b, els[0]).is_none()
+            && container(b, els[0]).is_some();
+        if !wrapper {
+            return Some(els);
+        }
+        value = els[0];
+    }
+    None
+}
+
+/// The field `name` of the struct `value`: the field's position and its value. A variant
+/// name (`Work` in `Work(Exp(...))`) selects the variant's content.
+fn find_field(b: &[u8], value: Range, name: &str) -> Option<(usize, Range)> {
+    if let Some((s, e)) = leading_ident(b, value) {
+        if &b[s..e] == name.as_bytes() {
+            let open = container(b, value)?;
+            let els = elements(b, open);
+            let inner = if els.len() == 1 {
+                els[0]
+            } else {
+                (open, value.1)
+            };
+            return Some((s, inner));
+        }
+    }
+    members(b, value, true)?
+        .into_iter()
+        .filter_map(|el| entry(b, el))
+        .find(|(key, _, _)| *key == name.as_bytes())
+        .map(|(_, at, v)| (at, v))
+}
+
+/// The element `[name]` of the map or list `value`: a map key, else a list element whose
+/// `name` field is `"name"`, else (for a number) the list element at that index.
+fn find_key(b: &[u8], value: Range, name: &str, nth: usize) -> Option<(usize, Range)> {
+    let els = members(b, value, true)?;
+    let key = name.as_bytes();
+    let by_key = els
+        .iter()
+        .filter_map(|&el| entry(b, el))
+        .filter(|(k, at, _)| *k == key && b[*at] == b'"')
+        .map(|(_, at, v)| (at, v))
+        .nth(nth);
+    if by_key.is_some() {
+        return by_key;
+    }
+    let named =
+        els.iter()
+            .filter(|&&el| {
+                members(b, el, false).is_some_and(|fields| {
+                    fields.iter().filter_map(|&f| entry(b, f)).any(|(k, _, v)| {
+                        k == b"name" && string_value(b, v).is_some_and(|s| s == key)
+                    })
+                })
+            })
+            .map(|&el| (el.0, el))
+            .nth(nth);
+    if named.is_some() {
+        return named;
+    }
+    let index: usize = name.parse().ok()?;
+    els.get(index).map(|&el| (el.0, el))
 }
 
 #[cfg(test)]
@@ -93,5 +360,83 @@ mod tests {
         assert_eq!(l.line_of("services[a].workers"), Some(3));
         assert_eq!(l.line_of("services[b]"), Some(4));
         assert_eq!(l.line_of("workload"), None);
+    }
+
+    #[test]
+    fn follows_indices_names_variants_and_duplicates() {
+        let text = r#"#![enable(implicit_some)]
+// "b": (workers: 9) in a comment
+Topology(
+    workload: [
+        (name: "x", entry: "b", arrivals: Poisson(per_second: 1)),
+        (name: "b", entry: "a",
+         timeout: "0s"),
+    ],
+    services: {
+        "a": (steps: [
+            Call(to: "b", timeout: "1s"),
+            Call(to: "b",
+                 timeout: "0s"),
+            Parallel(branches: [[Work(Const("1ms"))], [
+                Work(Exp(mean: "0ms"))]]),
+        ], work: Empirical(["1ms", "2ms",
+            "3"])),
+        "b": (),
+        "b": (workers: 0),
+    },
+)"#;
+        let l = Locator::new(text);
+        assert_eq!(l.line_of("services[a].steps[1].timeout"), Some(13));
+        assert_eq!(l.line_of("services[a].steps[0].timeout"), Some(11));
+        assert_eq!(
+            l.line_of("services[a].steps[2].branches[1][0].Work.mean"),
+            Some(15)
+        );
+        assert_eq!(l.line_of("services[a].work[2]"), Some(17));
+        assert_eq!(l.line_of("workload[b].timeout"), Some(7));
+        assert_eq!(l.line_of("workload[b].entry"), Some(6));
+        assert_eq!(l.line_of("services[b]"), Some(18));
+        assert_eq!(l.line_of_nth("services[b]", 1), Some(19));
+        assert_eq!(l.line_of("services[zzz].workers"), Some(9));
+        assert_eq!(l.line_of("run.duration"), None);
+    }
+
+    #[test]
+    fn survives_garbage() {
+        for text in [
+            "",
+            "(",
+            "\"",
+            "r#\"",
+            "'",
+            "/*",
+            "#![",
+            "([{\"a\":",
+            "Topology(services: {\"a\": (x: ,,)",
+        ] {
+            let l = Locator::new(text);
+            for path in [
+                "services[a].x",
+                "services[a].steps[3].to",
+                "[",
+                "]",
+                "..",
+                "a[0][1]",
+            ] {
+                let _ = l.line_of(path);
+                let _ = l.line_of_nth(path, 2);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text_or_path(
+            text in "[(){}\\[\\],:\"'#!/*r a-c0-9\n\\\\µ→]{0,80}",
+            path in "[a-c0-9.\\[\\]]{0,12}",
+            nth in 0usize..3,
+        ) {
+            let _ = Locator::new(&text).line_of_nth(&path, nth);
+        }
     }
 }

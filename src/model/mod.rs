@@ -15,7 +15,8 @@ use crate::workload::ArrivalProcess;
 use petgraph::graph::DiGraph;
 
 pub use compile::{
-    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS,
+    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE,
+    MAX_REPLICAS, MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].

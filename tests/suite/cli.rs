@@ -1,1 +1,282 @@
-//! (to be written)
+//! The command line, run as a user would: the built `microsim` binary, its output and exit
+//! codes (0 success; 2 invalid input or a failed run).
+
+use microsim::Report;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the binary with `args` from the crate root.
+fn microsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_microsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the microsim binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Asserts the exit code, showing the output when it is wrong.
+#[track_caller]
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A fresh, empty scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A short run of the M/M/1 topology as JSON.
+fn json_run(seed: &str) -> (String, Report) {
+    let o = microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--duration",
+        "20s",
+        "--seed",
+        seed,
+        "--json",
+    ]);
+    assert_exit(&o, 0);
+    let text = stdout(&o);
+    let report: Report = serde_json::from_str(&text).expect("--json prints a Report");
+    (text, report)
+}
+
+#[test]
+fn run_prints_the_summary() {
+    let o = microsim(&["run", "topologies/mm1.ron", "--duration", "20s"]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("clients"), "no entry name in:\n{out}");
+    assert!(out.contains("server"), "no service name in:\n{out}");
+    assert!(out.contains("avail"), "no availability in:\n{out}");
+    assert!(out.contains("events in"), "no wall-time line in:\n{out}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn run_json_parses_and_seed_changes_it() {
+    let (_, a) = json_run("11");
+    let (_, b) = json_run("12");
+    assert_eq!(a.seed, 11);
+    assert_eq!(b.seed, 12);
+    assert_eq!(a.topology, "mm1");
+    assert_eq!(a.duration_s, 20.0);
+    assert!(a.entry("clients").unwrap().offered > 0);
+    // A different seed draws different arrivals.
+    assert_ne!(a.entries, b.entries);
+}
+
+#[test]
+fn run_without_seed_uses_the_files() {
+    let o = microsim(&["run", "topologies/mm1.ron", "--duration", "20s", "--json"]);
+    assert_exit(&o, 0);
+    let report: Report = serde_json::from_str(&stdout(&o)).unwrap();
+    // topologies/mm1.ron: run: (..., seed: 1)
+    assert_eq!(report.seed, 1);
+}
+
+#[test]
+fn out_writes_the_same_report_as_json() {
+    let dir = scratch("out");
+    let target = dir.join("nested").join("run1");
+    let o = microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--duration",
+        "20s",
+        "--seed",
+        "5",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    // Without --json the summary still goes to stdout.
+    assert!(stdout(&o).contains("avail"), "{}", stdout(&o));
+    let written = std::fs::read_to_string(target.join("report.json")).expect("report.json");
+    let (printed, report) = json_run("5");
+    assert_eq!(written.trim_end(), printed.trim_end());
+    assert_eq!(Report::from_json(&written).unwrap(), report);
+}
+
+#[test]
+fn check_accepts_every_bundled_topology() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let o = microsim(&["check", f.to_str().unwrap()]);
+        assert_exit(&o, 0);
+        let out = stdout(&o);
+        assert!(out.contains("valid"), "{}:\n{out}", f.display());
+    }
+}
+
+/// A topology with three mistakes on lines 2, 8 and 9.
+const THREE_MISTAKES: &str = r#"Topology(
+    run: (duration: "10", seed: 3),
+    workload: [
+        (name: "main", entry: "api", arrivals: Poisson(per_second: 10)),
+    ],
+    services: {
+        "api": (
+            workers: 0,
+            steps: [Call(to: "paymnet", timeout: "1s")],
+        ),
+        "payment": (work: Exp(mean: "2ms")),
+    },
+)
+"#;
+
+#[test]
+fn check_lists_every_problem_and_exits_2() {
+    let dir = scratch("check-invalid");
+    let file = dir.join("bad.ron");
+    std::fs::write(&file, THREE_MISTAKES).unwrap();
+    let path = file.to_str().unwrap();
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 2);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: {path}: 3 problems found:\n")),
+        "{err}"
+    );
+    for line in [
+        "  - line 2: run.duration: `10` has no unit",
+        "  - line 8: services[api].workers: workers must be at least 1",
+        "  - line 9: services[api].steps[0].to: unknown service `paymnet`; did you mean `payment`?",
+    ] {
+        assert!(err.contains(line), "lacks `{line}`:\n{err}");
+    }
+    // `run` refuses the file the same way.
+    let o = microsim(&["run", path]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("3 problems found"), "{}", stderr(&o));
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column() {
+    let dir = scratch("syntax");
+    let file = dir.join("broken.ron");
+    std::fs::write(
+        &file,
+        "Topology(\n    services: {\n        \"api\": (wrkers: 2),\n    },\n)\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.starts_with(&format!("error: {path}:3:")), "{err}");
+    assert!(err.contains("`wrkers`"), "{err}");
+}
+
+#[test]
+fn missing_file_exits_2_with_a_clear_message() {
+    for cmd in ["check", "run"] {
+        let o = microsim(&[cmd, "topologies/no-such-file.ron"]);
+        assert_exit(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: cannot read topologies/no-such-file.ron: "),
+            "{err}"
+        );
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+#[test]
+fn bad_duration_flag_exits_2() {
+    let o = microsim(&["run", "topologies/mm1.ron", "--duration", "abc"]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("--duration"), "{err}");
+    assert!(err.contains("`abc` is not a duration"), "{err}");
+    let o = microsim(&["run", "topologies/mm1.ron", "--duration", "20"]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("`20` has no unit"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_warmup_flag_exits_2() {
+    let o = microsim(&["run", "topologies/mm1.ron", "--warmup=-1s"]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("--warmup"), "{err}");
+    assert!(err.contains("`-1s` is not a duration"), "{err}");
+}
+
+#[test]
+fn warmup_longer_than_the_run_exits_2() {
+    // mm1.ron has a 10 s warm-up.
+    let o = microsim(&["run", "topologies/mm1.ron", "--duration", "5s"]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("invalid run option"), "{err}");
+    assert!(err.contains("warm-up (10s)"), "{err}");
+}
+
+#[test]
+fn in_flight_cap_exits_2_naming_the_service() {
+    let dir = scratch("cap");
+    let file = dir.join("overload.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    run: (duration: "1h", max_in_flight: 500),
+    workload: [(name: "main", entry: "server", arrivals: Poisson(per_second: 2000))],
+    services: { "server": (workers: 1, work: Exp(mean: "1ms")) },
+)"#,
+    )
+    .unwrap();
+    let o = microsim(&["run", file.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("run.max_in_flight = 500"), "{err}");
+    assert!(err.contains("service `server`"), "{err}");
+}
+
+#[test]
+fn usage_errors_are_reported_by_clap() {
+    // No subcommand, an unknown flag, a seed that is not a number: clap's usage errors.
+    for (args, says) in [
+        (&[][..], "Usage"),
+        (
+            &["run", "topologies/mm1.ron", "--speed", "2"][..],
+            "--speed",
+        ),
+        (&["run", "topologies/mm1.ron", "--seed=-1"][..], "--seed"),
+        (&["run", "topologies/mm1.ron", "--seed", "x"][..], "--seed"),
+    ] {
+        let o = microsim(args);
+        assert_exit(&o, 2);
+        let err = stderr(&o);
+        assert!(err.starts_with("error: ") || err.contains("Usage"), "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -1,1 +1,1584 @@
-//! (to be written)
+//! Bad input: one test per error message the loader, the validator and the runner can produce.
+//!
+//! Each test writes a small topology that is wrong in exactly one way and checks the kind of
+//! error, the problem's path, the key words of its message and, where the locator should find
+//! it, the line. The expected line is the line of a snippet of the test's own text (`at`), so
+//! the tests say *what* they point at rather than a bare number. At the end, a fuzz test
+//! mutates a valid topology at random and checks that nothing panics.
+
+use microsim::engine::Simulation;
+use microsim::time::SimDuration;
+use microsim::{LoadError, Problem, RunError, RunOptions};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+#[track_caller]
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("test bug: `{needle}` is not in the text"));
+    text[..at].matches('\n').count() + 1
+}
+
+/// The validation problems of `text`, which must parse but not validate.
+#[track_caller]
+fn problems(text: &str) -> Vec<Problem> {
+    match microsim::parse(text, "t.ron") {
+        Err(LoadError::Invalid { origin, problems }) => {
+            assert_eq!(origin, "t.ron");
+            assert!(!problems.is_empty());
+            problems
+        }
+        Err(e) => panic!("expected validation problems, got another error: {e}\n{text}"),
+        Ok(_) => panic!("expected validation problems, the model was accepted:\n{text}"),
+    }
+}
+
+/// Checks one problem: its path, the line of `at` (or no line for `None`) and the words of
+/// its message.
+#[track_caller]
+fn assert_problem(p: &Problem, text: &str, path: &str, at: Option<&str>, words: &[&str]) {
+    assert_eq!(p.path, path, "wrong path for {p:?}");
+    assert_eq!(
+        p.line,
+        at.map(|needle| line_of(text, needle)),
+        "wrong line for {p:?}"
+    );
+    for w in words {
+        assert!(
+            p.message.contains(w),
+            "message of {path} lacks `{w}`: {}",
+            p.message
+        );
+    }
+    let shown = p.to_string();
+    assert!(
+        shown.contains(path) && shown.contains(&p.message),
+        "{shown}"
+    );
+    if let Some(line) = p.line {
+        assert!(shown.starts_with(&format!("line {line}: ")), "{shown}");
+    }
+}
+
+/// `text` must fail validation with exactly one problem, as described; returns it.
+#[track_caller]
+fn expect_one(text: &str, path: &str, at: Option<&str>, words: &[&str]) -> Problem {
+    let ps = problems(text);
+    assert_eq!(ps.len(), 1, "expected one problem, got {ps:#?}");
+    assert_problem(&ps[0], text, path, at, words);
+    let err = microsim::parse(text, "t.ron").unwrap_err().to_string();
+    assert!(err.starts_with("t.ron: 1 problem found:\n  - "), "{err}");
+    ps.into_iter().next().unwrap()
+}
+
+/// A valid topology around `services` (the body of the services map): entry point `main`
+/// calls `api` at 10 requests/s for 10 s.
+fn with_services(services: &str) -> String {
+    format!(
+        r#"Topology(
+    run: (duration: "10s"),
+    workload: [
+        (name: "main", entry: "api", arrivals: Poisson(per_second: 10)),
+    ],
+    services: {{
+{services}
+    }},
+)
+"#
+    )
+}
+
+/// A valid topology with the given `run` settings.
+fn with_run(run: &str) -> String {
+    format!(
+        r#"Topology(
+    run: ({run}),
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {{ "api": (work: Exp(mean: "1ms")) }},
+)
+"#
+    )
+}
+
+/// A valid topology with the given workload entries.
+fn with_workload(workload: &str) -> String {
+    format!(
+        r#"Topology(
+    run: (duration: "10s"),
+    workload: [
+{workload}
+    ],
+    services: {{
+        "api": (workers: 4, work: Exp(mean: "1ms")),
+    }},
+)
+"#
+    )
+}
+
+/// The syntax error of `text`: line, column and message.
+#[track_caller]
+fn syntax(text: &str) -> (usize, usize, String) {
+    match microsim::parse(text, "t.ron") {
+        Err(e @ LoadError::Syntax { .. }) => {
+            assert!(e.problems().is_empty());
+            let shown = e.to_string();
+            let LoadError::Syntax {
+                origin,
+                line,
+                col,
+                message,
+            } = e
+            else {
+                unreachable!()
+            };
+            assert_eq!(origin, "t.ron");
+            assert!(
+                shown.starts_with(&format!("t.ron:{line}:{col}: ")),
+                "Display lacks file:line:col: {shown}"
+            );
+            (line, col, message)
+        }
+        Err(e) => panic!("expected a syntax error, got: {e}"),
+        Ok(_) => panic!("expected a syntax error, the model was accepted:\n{text}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parser: syntax, shape and integer ranges (LoadError::Syntax)
+
+#[test]
+fn syntax_error_reports_line_and_column() {
+    let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {
+        "api": (workers: 4 work: Exp(mean: "1ms")),
+    },
+)"#;
+    let (line, col, message) = syntax(text);
+    assert_eq!(line, 4);
+    assert!(col > 20, "column {col}");
+    assert!(message.to_lowercase().contains("comma"), "{message}");
+}
+
+#[test]
+fn unclosed_topology_is_a_syntax_error() {
+    let text = "Topology(\n    services: {\n        \"api\": (workers: 4),\n";
+    let (line, _, message) = syntax(text);
+    assert!(line >= 3, "line {line}: {message}");
+}
+
+#[test]
+fn empty_file_is_a_syntax_error() {
+    let (line, col, message) = syntax("");
+    assert_eq!((line, col), (1, 1));
+    assert!(message.contains("Topology"), "{message}");
+}
+
+#[test]
+fn unknown_field_is_named_with_the_valid_ones() {
+    let text = with_services(r#"        "api": (wrkers: 4, work: Exp(mean: "1ms")),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "wrkers"));
+    assert!(message.contains("`wrkers`"), "{message}");
+    assert!(message.contains("`workers`"), "{message}");
+}
+
+#[test]
+fn unknown_variant_is_named_with_the_valid_ones() {
+    let text = with_services(r#"        "api": (work: Expo(mean: "1ms")),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "Expo"));
+    assert!(
+        message.contains("`Expo`") && message.contains("`Exp`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+)"#;
+    let (_, _, message) = syntax(text);
+    assert!(message.contains("`services`"), "{message}");
+}
+
+#[test]
+fn negative_count_is_out_of_bounds() {
+    let text = with_services(r#"        "api": (workers: -1, work: Exp(mean: "1ms")),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "workers: -1"));
+    assert!(message.contains("out of bounds"), "{message}");
+    assert!(message.contains("whole numbers ≥ 0"), "{message}");
+}
+
+#[test]
+fn count_above_u32_is_out_of_bounds() {
+    let text = with_services(r#"        "api": (replicas: 5000000000),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "replicas"));
+    assert!(message.contains("out of bounds"), "{message}");
+}
+
+#[test]
+fn negative_seed_is_out_of_bounds() {
+    let (line, _, message) = syntax(&with_run("seed: -3"));
+    assert_eq!(line, 2);
+    assert!(message.contains("out of bounds"), "{message}");
+}
+
+#[test]
+fn fractional_count_is_a_syntax_error() {
+    let text = with_services(r#"        "api": (workers: 2.5),"#);
+    let (line, _, _) = syntax(&text);
+    assert_eq!(line, line_of(&text, "workers: 2.5"));
+}
+
+#[test]
+fn number_for_a_duration_is_a_syntax_error() {
+    let text = with_services(r#"        "api": (work: Exp(mean: 3)),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "mean: 3"));
+    assert!(message.contains("Expected string"), "{message}");
+    assert!(message.contains("\"150ms\", not 150"), "{message}");
+}
+
+#[test]
+fn string_for_a_count_is_a_syntax_error() {
+    let text = with_services(r#"        "api": (queue: "ten"),"#);
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "queue"));
+    assert!(message.to_lowercase().contains("integer"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// run settings
+
+#[test]
+fn duration_without_unit() {
+    let text = with_run(r#"duration: "150""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["`150`", "no unit", "\"150ms\"", "\"150s\""],
+    );
+}
+
+#[test]
+fn duration_with_unknown_unit() {
+    let text = with_run(r#"duration: "10 parsecs""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &[
+            "`10 parsecs`",
+            "unknown unit `parsecs`",
+            "ns, us, ms, s, m, h",
+        ],
+    );
+}
+
+#[test]
+fn negative_duration() {
+    let text = with_run(r#"duration: "-5s""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["`-5s`", "not a duration", "non-negative"],
+    );
+}
+
+#[test]
+fn duration_that_is_not_a_number() {
+    let text = with_run(r#"duration: "NaNs""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["`NaNs`", "not a duration"],
+    );
+    let text = with_run(r#"duration: "1e400s""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["`1e400s`", "not a duration"],
+    );
+}
+
+#[test]
+fn duration_too_long() {
+    let text = with_run(r#"duration: "10000000h""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["`10000000h`", "too long"],
+    );
+}
+
+#[test]
+fn zero_duration() {
+    let text = with_run(r#"duration: "0s""#);
+    expect_one(&text, "run.duration", Some("duration"), &["longer than 0"]);
+}
+
+#[test]
+fn warmup_not_shorter_than_duration() {
+    let text = with_run(r#"duration: "10s", warmup: "10s""#);
+    expect_one(
+        &text,
+        "run.warmup",
+        Some("warmup"),
+        &["warm-up (10s)", "shorter than the run (10s)"],
+    );
+    let text = with_run(r#"duration: "10s", warmup: "1m""#);
+    expect_one(&text, "run.warmup", Some("warmup"), &["warm-up (1m)"]);
+}
+
+#[test]
+fn bad_warmup_duration() {
+    let text = with_run(r#"duration: "10s", warmup: "5""#);
+    expect_one(&text, "run.warmup", Some("warmup"), &["`5`", "no unit"]);
+}
+
+#[test]
+fn zero_bucket() {
+    let text = with_run(r#"bucket: "0ms""#);
+    expect_one(
+        &text,
+        "run.bucket",
+        Some("bucket"),
+        &["bucket", "longer than 0"],
+    );
+}
+
+#[test]
+fn bad_bucket_duration() {
+    let text = with_run(r#"bucket: "1 fortnight""#);
+    expect_one(
+        &text,
+        "run.bucket",
+        Some("bucket"),
+        &["unknown unit `fortnight`"],
+    );
+}
+
+#[test]
+fn zero_max_in_flight() {
+    let text = with_run("max_in_flight: 0");
+    expect_one(
+        &text,
+        "run.max_in_flight",
+        Some("max_in_flight"),
+        &["at least 1"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// services
+
+#[test]
+fn no_services() {
+    let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {},
+)"#;
+    let ps = problems(text);
+    assert_eq!(ps.len(), 2, "{ps:#?}");
+    assert_problem(
+        &ps[0],
+        text,
+        "services",
+        Some("services"),
+        &["no services are defined", "add at least one"],
+    );
+    // The entry point cannot resolve its service either, and says why.
+    assert_problem(
+        &ps[1],
+        text,
+        "workload[main].entry",
+        Some("entry"),
+        &["unknown service `api`", "no services are defined"],
+    );
+}
+
+#[test]
+fn empty_service_name() {
+    let text = with_services(
+        r#"        "api": (work: Exp(mean: "1ms")),
+        "": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[]",
+        Some(r#""": ("#),
+        &["must not be empty"],
+    );
+}
+
+#[test]
+fn blank_service_name() {
+    let text = with_services(
+        r#"        "api": (work: Exp(mean: "1ms")),
+        "  ": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[  ]",
+        Some(r#""  ""#),
+        &["must not be empty"],
+    );
+}
+
+#[test]
+fn duplicate_service_names_point_at_the_second() {
+    let text = with_services(
+        r#"        "api": (work: Exp(mean: "1ms")),
+        "db": (work: Exp(mean: "1ms")),
+        "api": (work: Exp(mean: "2ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api]",
+        Some(r#""api": (work: Exp(mean: "2ms"))"#),
+        &["duplicate service name `api`", "its own name"],
+    );
+}
+
+#[test]
+fn zero_replicas() {
+    let text = with_services(r#"        "api": (replicas: 0, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].replicas",
+        Some("replicas"),
+        &["at least 1"],
+    );
+}
+
+#[test]
+fn too_many_replicas() {
+    let text = with_services(r#"        "api": (replicas: 4000000000, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].replicas",
+        Some("replicas"),
+        &["4000000000", "more than the 10000"],
+    );
+}
+
+#[test]
+fn zero_workers() {
+    let text = with_services(r#"        "api": (workers: 0, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].workers",
+        Some("workers"),
+        &["at least 1", "never answers"],
+    );
+}
+
+#[test]
+fn too_many_workers() {
+    let text = with_services(r#"        "api": (workers: 4294967295, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].workers",
+        Some("workers"),
+        &["4294967295", "more than the 1000000"],
+    );
+}
+
+#[test]
+fn queue_too_long() {
+    let text = with_services(r#"        "api": (queue: 4294967295, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].queue",
+        Some("queue"),
+        &["4294967295", "leave `queue` out"],
+    );
+}
+
+#[test]
+fn errors_outside_zero_one() {
+    for (v, shown) in [("1.5", "1.5"), ("-0.1", "-0.1")] {
+        let text = with_services(&format!(r#"        "api": (errors: {v}),"#));
+        expect_one(
+            &text,
+            "services[api].errors",
+            Some("errors"),
+            &["between 0 and 1", &format!("not {shown}")],
+        );
+    }
+}
+
+#[test]
+fn errors_nan_and_inf() {
+    for (v, shown) in [("NaN", "NaN"), ("inf", "inf"), ("-inf", "-inf")] {
+        let text = with_services(&format!(r#"        "api": (errors: {v}),"#));
+        expect_one(
+            &text,
+            "services[api].errors",
+            Some("errors"),
+            &["between 0 and 1", &format!("not {shown}")],
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// distributions (the `(field, message)` errors of `Dist::compile`, and their durations)
+
+#[test]
+fn exp_mean_zero() {
+    let text = with_services(r#"        "api": (work: Exp(mean: "0ms")),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("mean"),
+        &["mean > 0", "Const(\"0ms\")"],
+    );
+}
+
+#[test]
+fn exp_mean_without_unit() {
+    let text = with_services(r#"        "api": (work: Exp(mean: "2")),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("mean"),
+        &["`2`", "no unit"],
+    );
+}
+
+#[test]
+fn const_without_unit() {
+    let text = with_services(r#"        "api": (work: Const("5")),"#);
+    expect_one(
+        &text,
+        "services[api].work",
+        Some("work: Const"),
+        &["`5`", "no unit"],
+    );
+}
+
+#[test]
+fn uniform_max_below_min() {
+    let text = with_services(r#"        "api": (work: Uniform(min: "5ms", max: "2ms")),"#);
+    expect_one(
+        &text,
+        "services[api].work.max",
+        Some("max"),
+        &["max (2ms) is below min (5ms)", "swap them"],
+    );
+}
+
+#[test]
+fn uniform_bad_bounds() {
+    let text = with_services(r#"        "api": (work: Uniform(min: "-1ms", max: "2ms")),"#);
+    expect_one(&text, "services[api].work.min", Some("min"), &["`-1ms`"]);
+    let text = with_services(r#"        "api": (work: Uniform(min: "1ms", max: "2 lightyears")),"#);
+    expect_one(
+        &text,
+        "services[api].work.max",
+        Some("max"),
+        &["unknown unit `lightyears`"],
+    );
+}
+
+#[test]
+fn lognormal_p99_not_above_median() {
+    for p99 in ["8ms", "5ms"] {
+        let text = with_services(&format!(
+            r#"        "api": (work: LogNormal(median: "8ms", p99: "{p99}")),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].work.p99",
+            Some("p99"),
+            &[
+                &format!("p99 ({p99})"),
+                "above the median (8ms)",
+                "right tail",
+            ],
+        );
+    }
+}
+
+#[test]
+fn lognormal_median_zero() {
+    let text = with_services(r#"        "api": (work: LogNormal(median: "0ms", p99: "5ms")),"#);
+    expect_one(
+        &text,
+        "services[api].work.median",
+        Some("median"),
+        &["median must be above 0", "not 0ms"],
+    );
+}
+
+#[test]
+fn lognormal_bad_durations() {
+    let text = with_services(r#"        "api": (work: LogNormal(median: "8", p99: "60ms")),"#);
+    expect_one(
+        &text,
+        "services[api].work.median",
+        Some("median"),
+        &["no unit"],
+    );
+    let text = with_services(r#"        "api": (work: LogNormal(median: "8ms", p99: "x")),"#);
+    expect_one(
+        &text,
+        "services[api].work.p99",
+        Some("p99"),
+        &["`x` is not a duration"],
+    );
+}
+
+#[test]
+fn gamma_mean_zero() {
+    let text = with_services(r#"        "api": (work: Gamma(mean: "0s", cv: 0.5)),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("mean"),
+        &["mean must be above 0", "not 0s"],
+    );
+}
+
+#[test]
+fn gamma_cv_not_positive_or_not_finite() {
+    for cv in ["NaN", "inf", "0", "-1", "0.0"] {
+        let text = with_services(&format!(
+            r#"        "api": (work: Gamma(mean: "10ms", cv: {cv})),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].work.cv",
+            Some("cv"),
+            &["cv must be a finite number > 0", "not"],
+        );
+    }
+}
+
+#[test]
+fn gamma_cv_too_extreme() {
+    // cv² underflows to 0: the gamma's scale would be 0.
+    let text = with_services(r#"        "api": (work: Gamma(mean: "10ms", cv: 1e-200)),"#);
+    expect_one(
+        &text,
+        "services[api].work.cv",
+        Some("cv"),
+        &["invalid gamma", "too extreme", "between 0.01 and 100"],
+    );
+}
+
+#[test]
+fn empirical_empty() {
+    let text = with_services(r#"        "api": (work: Empirical([])),"#);
+    expect_one(
+        &text,
+        "services[api].work",
+        Some("work: Empirical"),
+        &["at least one sample"],
+    );
+}
+
+#[test]
+fn empirical_bad_sample_is_indexed() {
+    let text = with_services(
+        r#"        "api": (work: Empirical([
+            "1ms",
+            "2ms",
+            "3 furlongs",
+        ])),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].work[2]",
+        Some("3 furlongs"),
+        &["unknown unit `furlongs`"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// steps
+
+#[test]
+fn work_step_distribution() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Work(Exp(mean: "1ms")),
+            Work(Exp(mean: "0ms")),
+        ]),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[1].Work.mean",
+        Some(r#"Work(Exp(mean: "0ms"))"#),
+        &["mean > 0"],
+    );
+}
+
+#[test]
+fn unknown_service_suggests_the_closest_name() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Call(to: "payment"),
+            Call(to: "paymnet"),
+        ]),
+        "payment": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[1].to",
+        Some(r#"Call(to: "paymnet")"#),
+        &["unknown service `paymnet`", "did you mean `payment`?"],
+    );
+}
+
+#[test]
+fn unknown_service_without_a_close_match_lists_the_known_ones() {
+    let text = with_services(
+        r#"        "api": (steps: [Call(to: "warehouse")]),
+        "payment": (work: Exp(mean: "1ms")),"#,
+    );
+    let p = expect_one(
+        &text,
+        "services[api].steps[0].to",
+        Some("warehouse"),
+        &[
+            "unknown service `warehouse`",
+            "known services: api, payment",
+        ],
+    );
+    assert!(!p.message.contains("did you mean"), "{}", p.message);
+}
+
+#[test]
+fn zero_call_timeout() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Call(to: "db", timeout: "1s"),
+            Call(to: "db",
+                 timeout: "0ms"),
+        ]),
+        "db": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[1].timeout",
+        Some(r#"timeout: "0ms""#),
+        &[
+            "timeout of 0 fails every call",
+            "remove it",
+            "positive duration",
+        ],
+    );
+}
+
+#[test]
+fn bad_call_timeout() {
+    let text = with_services(
+        r#"        "api": (steps: [Call(to: "db", timeout: "150")]),
+        "db": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[0].timeout",
+        Some("timeout"),
+        &["`150` has no unit"],
+    );
+}
+
+#[test]
+fn bad_call_latency() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Call(to: "db",
+                 latency: Uniform(min: "3ms", max: "1ms")),
+        ]),
+        "db": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[0].latency.max",
+        Some("max:"),
+        &["below min"],
+    );
+}
+
+#[test]
+fn call_probability_outside_zero_one() {
+    for v in ["1.5", "-0.2", "NaN", "inf"] {
+        let text = with_services(&format!(
+            r#"        "api": (steps: [
+            Call(to: "db",
+                 probability: {v}),
+        ]),
+        "db": (work: Exp(mean: "1ms")),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].steps[0].probability",
+            Some("probability"),
+            &["probability must be between 0 and 1", &format!("not {v}")],
+        );
+    }
+}
+
+#[test]
+fn empty_parallel() {
+    let text = with_services(r#"        "api": (steps: [Parallel(branches: [])]),"#);
+    expect_one(
+        &text,
+        "services[api].steps[0].branches",
+        Some("branches"),
+        &["Parallel step needs at least one branch"],
+    );
+}
+
+#[test]
+fn parallel_probability() {
+    let text = with_services(
+        r#"        "api": (steps: [Parallel(branches: [[Work(Const("1ms"))]], probability: 2)]),"#,
+    );
+    // `2` is an integer literal: RON accepts it for an f64.
+    expect_one(
+        &text,
+        "services[api].steps[0].probability",
+        Some("probability"),
+        &["between 0 and 1", "not 2"],
+    );
+}
+
+#[test]
+fn problem_inside_a_parallel_branch() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Parallel(branches: [
+                [Call(to: "db")],
+                [Work(Const("1ms")),
+                 Call(to: "bd", timeout: "1s")],
+            ]),
+        ]),
+        "db": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[0].branches[1][1].to",
+        Some(r#"Call(to: "bd""#),
+        &["unknown service `bd`", "did you mean `db`?"],
+    );
+}
+
+#[test]
+fn empty_choice() {
+    let text = with_services(r#"        "api": (steps: [Choice(branches: [])]),"#);
+    expect_one(
+        &text,
+        "services[api].steps[0].branches",
+        Some("branches"),
+        &["Choice step needs at least one branch"],
+    );
+}
+
+#[test]
+fn choice_probability() {
+    let text = with_services(
+        r#"        "api": (steps: [Choice(branches: [(weight: 1)], probability: -1)]),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[0].probability",
+        Some("probability"),
+        &["between 0 and 1", "not -1"],
+    );
+}
+
+#[test]
+fn choice_weight_not_positive_or_not_finite() {
+    for w in ["-1", "0", "NaN", "inf"] {
+        let text = with_services(&format!(
+            r#"        "api": (steps: [
+            Choice(branches: [
+                (weight: 1, steps: [Work(Const("1ms"))]),
+                (weight: {w}, steps: []),
+            ]),
+        ]),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].steps[0].branches[1].weight",
+            Some(&format!("weight: {w}")),
+            &["weight must be a finite number > 0", &format!("not {w}")],
+        );
+    }
+}
+
+#[test]
+fn problem_inside_a_choice_branch() {
+    let text = with_services(
+        r#"        "api": (steps: [
+            Choice(branches: [
+                (weight: 1, steps: [Call(to: "db", timeout: "1s")]),
+                (weight: 2, steps: [
+                    Call(to: "db", timeout: "1s"),
+                    Call(to: "db", timeout: "0s"),
+                ]),
+            ]),
+        ]),
+        "db": (work: Exp(mean: "1ms")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps[0].branches[1].steps[1].timeout",
+        Some(r#"timeout: "0s""#),
+        &["timeout of 0"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// workload
+
+#[test]
+fn empty_workload() {
+    let text = r#"Topology(
+    workload: [],
+    services: { "api": (work: Exp(mean: "1ms")) },
+)"#;
+    expect_one(
+        text,
+        "workload",
+        Some("workload"),
+        &["workload is empty", "add an entry point"],
+    );
+}
+
+#[test]
+fn missing_workload_has_no_line() {
+    let text = r#"Topology(
+    services: { "api": (work: Exp(mean: "1ms")) },
+)"#;
+    expect_one(text, "workload", None, &["workload is empty"]);
+}
+
+#[test]
+fn duplicate_entry_names_point_at_the_second() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1)),
+        (name: "main", entry: "api", arrivals: Constant(per_second: 2)),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main]",
+        Some("Constant"),
+        &["duplicate entry point name `main`"],
+    );
+}
+
+#[test]
+fn entry_to_unknown_service() {
+    let text =
+        with_workload(r#"        (name: "main", entry: "apl", arrivals: Poisson(per_second: 1)),"#);
+    expect_one(
+        &text,
+        "workload[main].entry",
+        Some("entry"),
+        &["unknown service `apl`", "did you mean `api`?"],
+    );
+}
+
+#[test]
+fn rate_not_finite_or_negative() {
+    for (kind, v) in [
+        ("Poisson", "inf"),
+        ("Poisson", "NaN"),
+        ("Poisson", "-1"),
+        ("Constant", "-0.5"),
+        ("Constant", "inf"),
+    ] {
+        let text = with_workload(&format!(
+            r#"        (name: "main", entry: "api", arrivals: {kind}(per_second: {v})),"#
+        ));
+        expect_one(
+            &text,
+            "workload[main].arrivals.per_second",
+            Some("per_second"),
+            &["rate must be a finite number ≥ 0", &format!("not {v}")],
+        );
+    }
+}
+
+#[test]
+fn profile_rate_not_finite() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1, profile: [
+            (at: "1s", per_second: 5),
+            (at: "2s", per_second: NaN),
+        ])),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main].arrivals.profile[1].per_second",
+        Some("per_second: NaN"),
+        &["rate must be a finite number", "not NaN"],
+    );
+}
+
+#[test]
+fn profile_bad_time() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1, profile: [
+            (at: "1", per_second: 5),
+        ])),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main].arrivals.profile[0].at",
+        Some(r#"at: "1""#),
+        &["`1` has no unit"],
+    );
+}
+
+#[test]
+fn profile_points_out_of_order() {
+    for second in ["5s", "3s"] {
+        let text = with_workload(&format!(
+            r#"        (name: "main", entry: "api", arrivals: Constant(per_second: 1, profile: [
+            (at: "5s", per_second: 5),
+            (at: "{second}", per_second: 2, ramp: true),
+        ])),"#
+        ));
+        expect_one(
+            &text,
+            "workload[main].arrivals.profile[1].at",
+            Some(&format!(r#"(at: "{second}", per_second: 2"#)),
+            &["increasing time order", &format!("{second} is not after")],
+        );
+    }
+}
+
+#[test]
+fn zero_entry_timeout() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1),
+         timeout: "0ms"),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main].timeout",
+        Some("timeout"),
+        &["timeout of 0 fails every request"],
+    );
+}
+
+#[test]
+fn bad_entry_timeout() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1), timeout: "2 secs"),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main].timeout",
+        Some("timeout"),
+        &["unknown unit `secs`"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the call graph
+
+#[test]
+fn self_call_is_a_cycle() {
+    let text = with_services(
+        r#"        "api": (
+            work: Exp(mean: "1ms"),
+            steps: [Call(to: "api", timeout: "1s")],
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps",
+        Some("steps"),
+        &["sync call cycle api → api", "deadlock", "break the cycle"],
+    );
+}
+
+#[test]
+fn two_cycle_names_its_path() {
+    let text = with_services(
+        r#"        "api": (steps: [Call(to: "db")]),
+        "db": (
+            steps: [Call(to: "api", probability: 0.1)],
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].steps",
+        Some("steps"),
+        &["sync call cycle api → db → api", "deadlock"],
+    );
+}
+
+#[test]
+fn cycle_through_a_branch_starts_where_the_cycle_does() {
+    let text = with_services(
+        r#"        "api": (steps: [Call(to: "a")]),
+        "a": (steps: [Work(Const("1ms"))]),
+        "b": (steps: [Parallel(branches: [[Call(to: "c")]])]),
+        "c": (
+            steps: [Choice(branches: [(weight: 1, steps: [Call(to: "b")])])],
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[b].steps",
+        Some(r#"steps: [Parallel"#),
+        &["sync call cycle b → c → b"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// every problem at once
+
+#[test]
+fn every_problem_is_reported_at_once_in_file_order() {
+    let text = r#"Topology(
+    run: (duration: "10", seed: 3),
+    workload: [
+        (name: "main", entry: "api", arrivals: Poisson(per_second: 10)),
+    ],
+    services: {
+        "api": (
+            workers: 0,
+            steps: [Call(to: "paymnet", timeout: "1s")],
+        ),
+        "payment": (work: Exp(mean: "2ms")),
+    },
+)"#;
+    let ps = problems(text);
+    assert_eq!(ps.len(), 3, "{ps:#?}");
+    assert_problem(&ps[0], text, "run.duration", Some("duration"), &["no unit"]);
+    assert_problem(
+        &ps[1],
+        text,
+        "services[api].workers",
+        Some("workers: 0"),
+        &["at least 1"],
+    );
+    assert_problem(
+        &ps[2],
+        text,
+        "services[api].steps[0].to",
+        Some("paymnet"),
+        &["did you mean `payment`?"],
+    );
+    let err = microsim::parse(text, "t.ron").unwrap_err().to_string();
+    assert!(err.starts_with("t.ron: 3 problems found:\n"), "{err}");
+    assert_eq!(err.matches("\n  - line ").count(), 3, "{err}");
+}
+
+#[test]
+fn many_problems_in_one_service_are_all_reported() {
+    let text = with_services(
+        r#"        "api": (
+            replicas: 0,
+            errors: 2,
+            work: LogNormal(median: "9ms", p99: "1ms"),
+            steps: [Choice(branches: []), Parallel(branches: [])],
+        ),"#,
+    );
+    let paths: Vec<String> = problems(&text).into_iter().map(|p| p.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "services[api].replicas",
+            "services[api].errors",
+            "services[api].work.p99",
+            "services[api].steps[0].branches",
+            "services[api].steps[1].branches",
+        ]
+    );
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let err = microsim::load("no/such/topology.ron").unwrap_err();
+    assert!(matches!(err, LoadError::Io { .. }), "{err:?}");
+    assert!(err.problems().is_empty());
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("cannot read no/such/topology.ron: "),
+        "{shown}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the runner (RunError)
+
+#[test]
+fn saturated_model_hits_the_in_flight_cap() {
+    // ρ = 2 with an unbounded queue: requests pile up at `server` without end.
+    let text = r#"Topology(
+    run: (duration: "1h", max_in_flight: 1000),
+    workload: [(name: "main", entry: "server", arrivals: Poisson(per_second: 2000))],
+    services: { "server": (workers: 1, work: Exp(mean: "1ms")) },
+)"#;
+    let model = microsim::parse(text, "t.ron").unwrap();
+    let err = model.run(&RunOptions::default()).unwrap_err();
+    let RunError::InFlightCap {
+        at_s,
+        in_flight,
+        cap,
+        ref service,
+        at_service,
+    } = err
+    else {
+        panic!("expected the in-flight cap, got {err:?}");
+    };
+    assert_eq!(cap, 1000);
+    assert_eq!(service, "server");
+    assert!(in_flight > 1000, "{err}");
+    assert!(at_service > 1000, "{err}");
+    // About 1000 extra requests at 1000/s net growth: ~1 s, far before the hour ends.
+    assert!(at_s > 0.2 && at_s < 5.0, "{err}");
+    let shown = err.to_string();
+    for w in [
+        "run.max_in_flight = 1000",
+        "service `server`",
+        "queue: N",
+        "lower the load",
+    ] {
+        assert!(shown.contains(w), "lacks `{w}`: {shown}");
+    }
+}
+
+#[test]
+fn in_flight_cap_names_the_bottleneck_not_its_callers() {
+    // `api` has plenty of workers; `db` (ρ = 3) is where requests wait for a worker. Every
+    // waiting db request also keeps its api request alive, but the work piles up at db.
+    let text = r#"Topology(
+    run: (duration: "1h", max_in_flight: 2000),
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 3000))],
+    services: {
+        "api": (workers: 100000, work: Exp(mean: "1us"), steps: [Call(to: "db")]),
+        "db": (workers: 1, work: Exp(mean: "1ms")),
+    },
+)"#;
+    let model = microsim::parse(text, "t.ron").unwrap();
+    match model.run(&RunOptions::default()) {
+        Err(RunError::InFlightCap { service, .. }) => assert_eq!(service, "db"),
+        other => panic!("expected the in-flight cap, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_run_options() {
+    let model = microsim::parse(&with_run(r#"duration: "10s", warmup: "2s""#), "t.ron").unwrap();
+    let zero = RunOptions {
+        duration: Some(SimDuration::ZERO),
+        ..RunOptions::default()
+    };
+    let err = model.run(&zero).unwrap_err();
+    assert!(matches!(err, RunError::BadOption(_)), "{err:?}");
+    assert!(err.to_string().contains("longer than 0"), "{err}");
+    // The file's 2 s warm-up does not fit in a 1 s run.
+    let short = RunOptions {
+        duration: Some(SimDuration::from_secs(1)),
+        ..RunOptions::default()
+    };
+    let err = model.run(&short).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid run option: the warm-up (2s) must be shorter than the run (1s)"
+    );
+    let long_warmup = RunOptions {
+        warmup: Some(SimDuration::from_secs(10)),
+        ..RunOptions::default()
+    };
+    assert!(matches!(
+        model.run(&long_warmup),
+        Err(RunError::BadOption(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzz: random mutations of a valid topology never panic the loader or the engine
+
+/// A valid topology using most of the format.
+const BASE: &str = r#"// a fuzzing seed
+Topology(
+    name: "fuzz",
+    run: (duration: "2s", warmup: "100ms", seed: 3, bucket: "250ms", max_in_flight: 500),
+    workload: [
+        (name: "web", entry: "gateway", timeout: "800ms",
+         arrivals: Poisson(per_second: 40, profile: [
+             (at: "500ms", per_second: 80, ramp: true),
+             (at: "1s", per_second: 20),
+         ])),
+        (name: "batch", entry: "worker", arrivals: Constant(per_second: 5)),
+    ],
+    services: {
+        "gateway": (
+            replicas: 2, workers: 4, queue: 8, balancer: PowerOfTwo,
+            work: Exp(mean: "1ms"),
+            steps: [
+                Call(to: "auth", timeout: "50ms", latency: Const("1ms")),
+                Parallel(branches: [
+                    [Call(to: "db", probability: 0.5, on_failure: Ignore)],
+                    [Work(Uniform(min: "1ms", max: "3ms"))],
+                ]),
+                Choice(branches: [
+                    (weight: 0.3, steps: [Call(to: "db", timeout: "200ms")]),
+                    (weight: 0.7, steps: []),
+                ], probability: 0.9),
+            ],
+        ),
+        "auth": (replicas: 3, workers: 2, balancer: LeastOutstanding,
+                 work: LogNormal(median: "2ms", p99: "20ms"), errors: 0.01),
+        "db": (workers: 3, queue: 0, work: Gamma(mean: "5ms", cv: 0.5), errors: 0.001),
+        "worker": (work: Empirical(["1ms", "2ms", "10ms"]), balancer: Random,
+                   steps: [Call(to: "db")]),
+    },
+)
+"#;
+
+/// Characters worth inserting: RON punctuation, digits, number and duration letters, quotes,
+/// comment starters, non-ASCII.
+const CHARS: &[char] = &[
+    '(', ')', '[', ']', '{', '}', ',', ':', '"', '\'', '#', '/', '*', '\\', '-', '+', '.', '0',
+    '1', '9', 'e', 'E', 'n', 's', 'm', 'h', 'u', 'a', 'N', 'i', 'f', 'r', ' ', '\n', 'µ', '→',
+    '\0',
+];
+
+/// Values worth substituting for a number literal.
+const NUMBERS: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "7",
+    "100",
+    "100000",
+    "0.5",
+    "-1",
+    "1e308",
+    "-1e308",
+    "NaN",
+    "inf",
+    "-inf",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "0.0000001",
+    "1e-300",
+    "\"1s\"",
+    "",
+];
+
+/// Values worth substituting for a string literal (durations and service names).
+const STRINGS: &[&str] = &[
+    "\"0ms\"",
+    "\"1ns\"",
+    "\"10ms\"",
+    "\"1s\"",
+    "\"1h\"",
+    "\"-1ms\"",
+    "\"1e400s\"",
+    "\"\"",
+    "\"5\"",
+    "\"9999999h\"",
+    "\"gateway\"",
+    "\"auth\"",
+    "\"db\"",
+    "\"worker\"",
+    "\"nope\"",
+    "\"web\"",
+    "7",
+    "",
+];
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Delete(usize, usize),
+    Insert(usize, char),
+    Replace(usize, char),
+    /// Replace the k-th number or string literal by the v-th value of its kind.
+    Literal(usize, usize),
+    /// Copy a span of the text somewhere else.
+    Duplicate(usize, usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    // Literal swaps mostly keep the text parseable, so they reach validation and the engine;
+    // the character-level mutations mostly exercise the parser and its error positions.
+    prop_oneof![
+        1 => (any::<usize>(), 1..8usize).prop_map(|(at, n)| Mutation::Delete(at, n)),
+        1 => (any::<usize>(), prop::sample::select(CHARS))
+            .prop_map(|(at, c)| Mutation::Insert(at, c)),
+        1 => (any::<usize>(), prop::sample::select(CHARS))
+            .prop_map(|(at, c)| Mutation::Replace(at, c)),
+        8 => (any::<usize>(), any::<usize>()).prop_map(|(k, v)| Mutation::Literal(k, v)),
+        1 => (any::<usize>(), 1..80usize, any::<usize>())
+            .prop_map(|(at, n, to)| Mutation::Duplicate(at, n, to)),
+    ]
+}
+
+/// Byte spans of the number and string literals of `text`.
+fn literals(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let end = text[i + 1..].find('"').map_or(b.len(), |e| i + e + 2);
+            out.push((i, end));
+            i = end;
+        } else if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let end = text[i..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')))
+                .map_or(b.len(), |e| i + e);
+            out.push((i, end));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The char boundary at or before `at % (len + 1)`.
+fn boundary(text: &str, at: usize) -> usize {
+    let mut i = at % (text.len() + 1);
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn apply(text: &mut String, m: &Mutation) {
+    match *m {
+        Mutation::Delete(at, n) => {
+            let a = boundary(text, at);
+            let b = boundary(text, a + n.min(text.len() - a));
+            text.replace_range(a..b, "");
+        }
+        Mutation::Insert(at, c) => {
+            let a = boundary(text, at);
+            text.insert(a, c);
+        }
+        Mutation::Replace(at, c) => {
+            let a = boundary(text, at);
+            if let Some(old) = text[a..].chars().next() {
+                text.replace_range(a..a + old.len_utf8(), c.encode_utf8(&mut [0; 4]));
+            }
+        }
+        Mutation::Literal(k, v) => {
+            let lits = literals(text);
+            if !lits.is_empty() {
+                let (a, b) = lits[k % lits.len()];
+                let values = if text[a..].starts_with('"') {
+                    STRINGS
+                } else {
+                    NUMBERS
+                };
+                text.replace_range(a..b, values[v % values.len()]);
+            }
+        }
+        Mutation::Duplicate(at, n, to) => {
+            let a = boundary(text, at);
+            let b = boundary(text, a + n.min(text.len() - a));
+            let span = text[a..b].to_string();
+            let to = boundary(text, to);
+            text.insert_str(to, &span);
+        }
+    }
+}
+
+/// Loads `text` and, if it is valid, analyses it and runs it briefly. Must never panic.
+fn exercise(text: &str) {
+    let model = match microsim::parse(text, "fuzz.ron") {
+        Ok(m) => m,
+        Err(e) => {
+            // Every error renders, and an invalid model lists at least one problem.
+            let shown = e.to_string();
+            assert!(!shown.is_empty());
+            if let LoadError::Invalid { problems, .. } = &e {
+                assert!(!problems.is_empty());
+            }
+            return;
+        }
+    };
+    let analysis = model.analyze();
+    let _ = microsim::report::render_analysis(&model, &analysis);
+    let options = RunOptions {
+        duration: Some(SimDuration::from_millis(300)),
+        warmup: Some(SimDuration::from_millis(50)),
+        seed: None,
+    };
+    // A bounded number of events: a mutated rate can ask for billions of arrivals.
+    let expected: f64 = model
+        .entries
+        .iter()
+        .map(|e| e.arrivals.peak_rate(0, 300_000_000) * 0.3)
+        .sum();
+    if expected < 2_000.0 {
+        if let Ok(report) = model.run(&options) {
+            let _ = microsim::report::render_summary(&report);
+            let _ = report.to_json();
+        }
+    } else if let Ok(mut sim) = Simulation::new(&model, &options) {
+        for _ in 0..20_000 {
+            match sim.step() {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
+            }
+        }
+    }
+}
+
+#[test]
+fn base_fuzz_topology_is_valid_and_runs() {
+    let model = microsim::parse(BASE, "fuzz.ron").unwrap();
+    let report = model.run(&RunOptions::default()).unwrap();
+    assert!(report.entry("web").unwrap().offered > 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_topologies_never_panic(muts in prop::collection::vec(mutation(), 1..4)) {
+        let mut text = BASE.to_string();
+        for m in &muts {
+            apply(&mut text, m);
+        }
+        exercise(&text);
+    }
+
+    /// Only numbers and strings change, so many cases parse and reach validation and the run.
+    #[test]
+    fn mutated_values_never_panic(
+        muts in prop::collection::vec((any::<usize>(), any::<usize>()), 1..5),
+    ) {
+        let mut text = BASE.to_string();
+        for &(k, v) in &muts {
+            apply(&mut text, &Mutation::Literal(k, v));
+        }
+        exercise(&text);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        exercise(&text);
+        exercise(&format!("Topology(services: {{{text}}})"));
+    }
+}
