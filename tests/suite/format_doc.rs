@@ -151,14 +151,18 @@ fn every_field_the_parser_knows_is_documented() {
         }
         let t = t.strip_prefix("pub ").unwrap_or(t);
         if let Some((name, rest)) = t.split_once(':') {
-            let is_ident = !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let is_ident =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
             if is_ident && !rest.starts_with(':') && line.starts_with("    ") {
                 fields.insert(name.to_string());
             }
         }
         // Enum variants: `Name,` `Name(…),` or `Name {` at one indentation level inside an enum.
         if in_enum && line.starts_with("    ") && !line.starts_with("     ") {
-            let name: String = t.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let name: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             if name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
                 variants.insert(name);
             }
@@ -202,5 +206,8 @@ fn every_key_of_a_report_is_documented() {
         .iter()
         .filter(|k| !doc.contains(&format!("`{k}`")))
         .collect();
-    assert!(missing.is_empty(), "report keys not in docs/report.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "report keys not in docs/report.md: {missing:?}"
+    );
 }

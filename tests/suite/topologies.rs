@@ -1,1 +1,92 @@
-//! (to be written)
+//! Every bundled topology loads, its analytic shadow is sound, and it runs (shortened).
+
+use crate::common::{bundled, opts};
+use microsim::report::{render_analysis, render_summary};
+use microsim::Report;
+
+#[test]
+fn every_bundled_topology_loads_analyzes_and_runs() {
+    for path in bundled() {
+        let name = path.display().to_string();
+        let model = microsim::load(&path).unwrap_or_else(|e| panic!("{e}"));
+
+        let analysis = model.analyze();
+        assert_eq!(analysis.entries.len(), model.entries.len(), "{name}");
+        assert_eq!(analysis.services.len(), model.services.len(), "{name}");
+        for e in &analysis.entries {
+            assert!((0.0..=1.0).contains(&e.availability), "{name}: {e:?}");
+            assert!(e.rate_per_s > 0.0, "{name}: {e:?}");
+        }
+        for s in &analysis.services {
+            assert!(
+                s.utilization.is_finite() && s.utilization >= 0.0,
+                "{name}: {s:?}"
+            );
+            assert!(
+                s.arrival_rate_per_s > 0.0,
+                "{name}: {} gets no traffic",
+                s.name
+            );
+        }
+        assert!(!render_analysis(&model, &analysis).is_empty());
+
+        let report = model
+            .run(&opts(20.0, 2.0))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.events > 0, "{name}");
+        for e in &report.entries {
+            assert!(
+                e.offered > 0 && e.outcomes.ok > 0,
+                "{name}: entry {}",
+                e.name
+            );
+        }
+        for s in &report.services {
+            assert!(s.arrivals > 0, "{name}: service {} saw nothing", s.name);
+        }
+        assert_eq!(
+            report.analysis, analysis,
+            "{name}: the report carries the analysis"
+        );
+        assert!(render_summary(&report).contains(&report.topology), "{name}");
+        let json = report.to_json();
+        let back = Report::from_json(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_same_json(&json, &back.to_json(), &name);
+    }
+}
+
+/// The two JSON texts have the same structure, strings and integers, and floats equal up to
+/// 4 ulp: serde_json without its `float_roundtrip` feature may parse a float 1 ulp off, so
+/// bit-exact equality of a report read back is not guaranteed.
+fn assert_same_json(a: &str, b: &str, name: &str) {
+    use serde_json::Value;
+    fn walk(a: &Value, b: &Value, path: &str, name: &str) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                assert_eq!(x.len(), y.len(), "{name}: {path}");
+                for (k, v) in x {
+                    let w = y
+                        .get(k)
+                        .unwrap_or_else(|| panic!("{name}: {path}.{k} lost"));
+                    walk(v, w, &format!("{path}.{k}"), name);
+                }
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                assert_eq!(x.len(), y.len(), "{name}: {path}");
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    walk(v, w, &format!("{path}[{i}]"), name);
+                }
+            }
+            (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                assert!(
+                    (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs()),
+                    "{name}: {path}: {x} vs {y}"
+                );
+            }
+            _ => assert_eq!(a, b, "{name}: {path}"),
+        }
+    }
+    let parse = |t: &str| serde_json::from_str::<Value>(t).expect("valid JSON");
+    walk(&parse(a), &parse(b), "", name);
+}
