@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Compares microsim's M/M/1 speed with the hand-written Rust event loop of
+# ../shared/perf-reference (and optionally NeXosim), measured in the same run on this machine,
+# and checks that microsim's memory stays flat as simulated time grows.
+#
+# Usage: benches/compare.sh [--reps N] [--nexosim] [--no-rss] [--keep DIR]
+#   --reps N     repetitions of every measurement (default 3; the table shows medians)
+#   --nexosim    also build and run ../shared/perf-reference/rust/nexosim-models (M1, 1 thread)
+#   --no-rss     skip the peak-RSS check
+#   --keep DIR   keep raw outputs in DIR (default: a temporary directory, removed at the end)
+#
+# What is measured (model M1 of perf-reference: λ = 0.8, μ = 1 per ms, ρ = 0.8):
+#   * handloop  `handloop m1 1000000 SEED`: 1,000,000 customers; customers/s = N / sim_s, where
+#               sim_s is its in-process time of the run.
+#   * microsim  `microsim run topologies/mm1.ron --duration 1250s --warmup 0s --seed SEED`:
+#               λ·duration = 800/s × 1250 s ≈ 1,000,000 requests, with histograms and time series
+#               on, as always. requests/s = offered / wall, where offered comes from the report
+#               and wall is the in-process time of `Model::run` (from the CLI footer "N events in
+#               X s wall time (Y M events/s)", taken as N / Y for its extra digits).
+#   * peak RSS  `/usr/bin/time -v microsim run topologies/mm1.ron --duration 1m` vs `60m`.
+# Runs are made one at a time, repetition loop outermost, seeds 12345 + rep (as perf-reference).
+# The box has 2 cores: don't run anything heavy meanwhile, or the numbers will be noisy.
+#
+# Nothing from perf-reference is copied: it is built where it lives, into
+# target/perf-reference/ of this repository (perf-reference itself may be read-only).
+set -euo pipefail
+
+REPS=3
+NEXOSIM=0
+RSS=1
+KEEP=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --reps) REPS="$2"; shift 2 ;;
+        --nexosim) NEXOSIM=1; shift ;;
+        --no-rss) RSS=0; shift ;;
+        --keep) KEEP="$2"; shift 2 ;;
+        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REF="$ROOT/../shared/perf-reference"
+REF_TARGET="$ROOT/target/perf-reference"
+N=1000000
+DURATION=1250s # 800/s × 1250 s = 1,000,000 requests expected
+if [[ -n "$KEEP" ]]; then
+    OUT="$KEEP"; mkdir -p "$OUT"
+else
+    OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT
+fi
+[[ -d "$REF/rust/handloop" ]] || { echo "not found: $REF/rust/handloop" >&2; exit 1; }
+
+# ---- build ----------------------------------------------------------------------------------
+echo "== building (release)"
+(cd "$ROOT" && cargo build --release --quiet)
+MICROSIM="$ROOT/target/release/microsim"
+(cd "$REF/rust/handloop" && cargo build --release --locked --quiet --target-dir "$REF_TARGET")
+HANDLOOP="$REF_TARGET/release/handloop"
+if [[ $NEXOSIM == 1 ]]; then
+    (cd "$REF/rust/nexosim-models" && cargo build --release --locked --quiet --target-dir "$REF_TARGET")
+    NEXO="$REF_TARGET/release/nexosim-models"
+fi
+
+# ---- one measurement each; every run appends "tool rep customers events seconds" to raw.txt -
+RAW="$OUT/raw.txt"
+: > "$RAW"
+
+# RESULT tool=... model=m1 n=... events=... sim_s=... → "n events sim_s"
+result_fields() {
+    sed -n 's/^RESULT .* n=\([0-9]*\) events=\([0-9]*\) sim_s=\([0-9.]*\).*/\1 \2 \3/p'
+}
+
+run_refloop() { # tool binary seed [extra args]
+    local tool="$1" bin="$2" seed="$3"; shift 3
+    local line
+    line="$("$bin" m1 "$N" "$seed" "$@" | result_fields)"
+    [[ -n "$line" ]] || { echo "$tool printed no RESULT line" >&2; exit 1; }
+    echo "$tool $rep $line" >> "$RAW"
+    read -r n ev s <<< "$line"
+    printf '  %-9s rep %d: %d customers, %d events in %.3f s\n' "$tool" "$rep" "$n" "$ev" "$s"
+}
+
+run_microsim() { # seed
+    local seed="$1" dir="$OUT/microsim-$1"
+    "$MICROSIM" run "$ROOT/topologies/mm1.ron" --duration "$DURATION" --warmup 0s \
+        --seed "$seed" --out "$dir" > "$dir.txt"
+    local offered footer ev mev
+    offered="$(grep -m1 '"offered"' "$dir/report.json" | tr -dc '0-9')"
+    footer="$(grep -E '^[0-9]+ events in [0-9.]+ s wall time' "$dir.txt")"
+    ev="$(sed -E 's/^([0-9]+) events.*/\1/' <<< "$footer")"
+    mev="$(sed -E 's/.*\(([0-9.]+) M events\/s\).*/\1/' <<< "$footer")"
+    local s
+    s="$(awk -v e="$ev" -v m="$mev" 'BEGIN { printf "%.6f", e / (m * 1e6) }')"
+    echo "microsim $rep $offered $ev $s" >> "$RAW"
+    printf '  %-9s rep %d: %d requests, %d events in %.3f s\n' microsim "$rep" "$offered" "$ev" "$s"
+}
+
+echo "== M/M/1, rho = 0.8, ~$N customers, $REPS repetitions"
+for ((rep = 0; rep < REPS; rep++)); do
+    seed=$((12345 + rep))
+    run_refloop handloop "$HANDLOOP" "$seed"
+    run_microsim "$seed"
+    if [[ $NEXOSIM == 1 ]]; then run_refloop nexosim "$NEXO" "$seed" 1; fi
+done
+
+# ---- table ------------------------------------------------------------------------------------
+echo
+awk '
+    function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function human(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.1f k", x / 1e3) }
+    {
+        tool = $1; k = ++cnt[tool]
+        if (k == 1) order[++ntools] = tool
+        cps[tool, k] = $3 / $5; eps[tool, k] = $4 / $5; secs[tool, k] = $5; ncust[tool] = $3
+    }
+    END {
+        for (t = 1; t <= ntools; t++) {
+            tool = order[t]; n = cnt[tool]
+            for (k = 1; k <= n; k++) { a[k] = cps[tool, k] } ; mc[tool] = median(a, n)
+            for (k = 1; k <= n; k++) { a[k] = eps[tool, k] } ; me[tool] = median(a, n)
+            for (k = 1; k <= n; k++) { a[k] = secs[tool, k] } ; ms[tool] = median(a, n)
+        }
+        printf "| %-9s | %9s | %17s | %14s | %11s | %15s |\n", "tool", "N per run", "customers/s (med)", "events/s (med)", "run s (med)", "handloop / tool"
+        printf "|%s|%s|%s|%s|%s|%s|\n", "-----------", "----------:", "------------------:", "---------------:", "------------:", "----------------:"
+        for (t = 1; t <= ntools; t++) {
+            tool = order[t]
+            printf "| %-9s | %9d | %17s | %14s | %11.3f | %14.2fx |\n", tool, ncust[tool], human(mc[tool]), human(me[tool]), ms[tool], mc["handloop"] / mc[tool]
+        }
+        r = mc["handloop"] / mc["microsim"]
+        printf "\ntarget: microsim >= 5 M requests/s: %s (%.2f M);  handloop / microsim <= 4: %s (%.2fx)\n", (mc["microsim"] >= 5e6 ? "MET" : "MISSED"), mc["microsim"] / 1e6, (r <= 4 ? "MET" : "MISSED"), r
+    }
+' "$RAW"
+
+# ---- peak RSS -------------------------------------------------------------------------------
+if [[ $RSS == 1 ]]; then
+    echo
+    if [[ ! -x /usr/bin/time ]]; then
+        echo "peak RSS skipped: /usr/bin/time (GNU time) is missing; install it with: apt-get install -y time"
+    else
+        echo "== peak RSS of microsim on mm1.ron (GNU time -v, max over $REPS runs)"
+        printf '| %-13s | %10s | %13s | %12s |\n' "simulated" "requests" "peak RSS (MB)" "process s"
+        printf '|%s|%s|%s|%s|\n' "---------------" "-----------:" "--------------:" "-------------:"
+        for d in 1m 60m; do
+            max_kb=0 wall=""
+            for ((rep = 0; rep < REPS; rep++)); do
+                log="$OUT/rss-$d-$rep.txt"
+                /usr/bin/time -v "$MICROSIM" run "$ROOT/topologies/mm1.ron" --duration "$d" \
+                    --seed $((12345 + rep)) --json > "$OUT/rss-$d-$rep.json" 2> "$log"
+                kb="$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$log")"
+                ((kb > max_kb)) && max_kb=$kb
+                wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "$log")"
+            done
+            offered="$(grep -m1 '"offered"' "$OUT/rss-$d-0.json" | tr -dc '0-9')"
+            printf '| %-13s | %10d | %13.1f | %12s |\n' "$d" "$offered" "$(awk -v k="$max_kb" 'BEGIN { print k / 1024 }')" "$wall"
+        done
+        echo "(requests = offered after mm1.ron's 10 s warm-up; process s = the last run's elapsed time)"
+    fi
+fi
+[[ -n "$KEEP" ]] && echo "raw outputs kept in $OUT"
+exit 0
