@@ -89,6 +89,11 @@ pub use report::Report;
 
 use std::path::Path;
 
+/// The README's Rust examples, compiled and run as doc tests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// Reads, validates and compiles the topology file at `path`.
 pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
     let path = path.as_ref();

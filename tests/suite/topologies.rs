@@ -90,3 +90,26 @@ fn assert_same_json(a: &str, b: &str, name: &str) {
     let parse = |t: &str| serde_json::from_str::<Value>(t).expect("valid JSON");
     walk(&parse(a), &parse(b), "", name);
 }
+
+/// The sample output in the README is what `microsim run topologies/checkout.ron` prints
+/// today (less the wall-time footer): a golden file that cannot rot.
+#[test]
+fn readme_sample_output_is_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("```text\nmicrosim · checkout")
+        .expect("the README shows checkout's summary")
+        + "```text\n".len();
+    let len = readme[start..].find("```").expect("the block is closed");
+    let shown = &readme[start..start + len];
+    let model = microsim::load(root.join("topologies/checkout.ron")).unwrap();
+    let report = model.run(&microsim::RunOptions::default()).unwrap();
+    let actual = microsim::report::render_summary(&report);
+    assert_eq!(
+        shown.trim_end(),
+        actual.trim_end(),
+        "README.md's sample output is stale: replace it with the output of \
+         `cargo run --release -- run topologies/checkout.ron` (without the wall-time line)"
+    );
+}
