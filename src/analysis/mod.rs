@@ -285,16 +285,22 @@ fn block_availability(model: &Model, block: BlockId, avail: &[f64]) -> f64 {
                 branches,
                 probability,
             } => {
-                let mut prev = 0.0;
-                let mut mean = 0.0;
-                for (cum, b) in branches.iter() {
-                    mean += (cum - prev) * block_availability(model, *b, avail);
-                    prev = *cum;
-                }
+                let mean: f64 = branch_weights(branches)
+                    .map(|(w, b)| w * block_availability(model, b, avail))
+                    .sum();
                 1.0 - probability * (1.0 - mean)
             }
         })
         .product()
+}
+
+/// The probability of each branch of a `Choice`, from the cumulative values the engine uses.
+fn branch_weights(branches: &[(f64, BlockId)]) -> impl Iterator<Item = (f64, BlockId)> + '_ {
+    branches.iter().scan(0.0, |prev, &(cum, b)| {
+        let w = cum - *prev;
+        *prev = cum;
+        Some((w, b))
+    })
 }
 
 /// Adds `weight` × the expected number of calls per execution of `block` to each callee.
@@ -318,10 +324,8 @@ fn block_visits(model: &Model, block: BlockId, weight: f64, visits: &mut [f64]) 
                 branches,
                 probability,
             } => {
-                let mut prev = 0.0;
-                for (cum, b) in branches.iter() {
-                    block_visits(model, *b, weight * probability * (cum - prev), visits);
-                    prev = *cum;
+                for (w, b) in branch_weights(branches) {
+                    block_visits(model, b, weight * probability * w, visits);
                 }
             }
         }
@@ -358,13 +362,10 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
                 branches,
                 probability,
             } => {
-                let mut prev = 0.0;
-                let mut mean = 0.0;
-                for (cum, b) in branches.iter() {
-                    mean += (cum - prev) * block_mean_ns(model, *b, response_ns);
-                    prev = *cum;
-                }
-                probability * mean
+                probability
+                    * branch_weights(branches)
+                        .map(|(w, b)| w * block_mean_ns(model, b, response_ns))
+                        .sum::<f64>()
             }
         })
         .sum()
