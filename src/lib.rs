@@ -69,9 +69,11 @@
 //! [`analysis`] the analytic shadow · [`rng`] random streams.
 
 pub mod analysis;
+pub mod call;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod fault;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
