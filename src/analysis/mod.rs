@@ -129,7 +129,7 @@ pub fn analyze(model: &Model) -> Analysis {
     }
     for &s in order.iter().rev() {
         let mut visits = vec![0.0; n];
-        block_visits(model, model.service(s).body, 1.0, &mut visits);
+        block_visits(model, model.service(s).body, 1.0, &avail, &mut visits);
         let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
         for (callee, v) in visits.iter().enumerate() {
             rate[callee] += r * v;
@@ -267,8 +267,10 @@ fn block_availability(model: &Model, block: BlockId, avail: &[f64]) -> f64 {
             Op::Call(c) => {
                 let call = &model.calls[c.0 as usize];
                 match call.on_failure {
-                    OnFailure::Ignore => 1.0,
-                    OnFailure::Fail => 1.0 - call.probability * (1.0 - avail[call.to.0 as usize]),
+                    OnFailure::Ignore | OnFailure::Fallback(_) => 1.0,
+                    OnFailure::Fail => {
+                        1.0 - call.probability * (1.0 - call_availability(call, avail))
+                    }
                 }
             }
             Op::Parallel {
@@ -303,21 +305,51 @@ fn branch_weights(branches: &[(f64, BlockId)]) -> impl Iterator<Item = (f64, Blo
     })
 }
 
-/// Adds `weight` × the expected number of calls per execution of `block` to each callee.
-fn block_visits(model: &Model, block: BlockId, weight: f64, visits: &mut [f64]) {
+/// Availability of a call with its retries: 1 − (1 − a)^k when errors are retried with k
+/// attempts, assuming independent attempts (SEMANTICS.md §11; an outage breaks this).
+pub fn call_availability(call: &crate::model::CallEdge, avail: &[f64]) -> f64 {
+    let a = avail[call.to.0 as usize];
+    match &call.retry {
+        Some(r) if r.retry_on[crate::Outcome::Error.index()] => {
+            1.0 - (1.0 - a).powi(r.attempts as i32)
+        }
+        _ => a,
+    }
+}
+
+/// Expected attempts per call: (1 − (1 − a)^k) / a for k attempts retried on errors, with
+/// per-attempt success a (SEMANTICS.md §11); k when the callee is fully down.
+pub fn expected_attempts(call: &crate::model::CallEdge, avail: &[f64]) -> f64 {
+    let a = avail[call.to.0 as usize];
+    match &call.retry {
+        Some(r) if r.retry_on[crate::Outcome::Error.index()] => {
+            let k = f64::from(r.attempts);
+            if a <= 0.0 {
+                k
+            } else {
+                (1.0 - (1.0 - a).powf(k)) / a
+            }
+        }
+        _ => 1.0,
+    }
+}
+
+/// Adds `weight` × the expected number of attempts per execution of `block` to each callee.
+fn block_visits(model: &Model, block: BlockId, weight: f64, avail: &[f64], visits: &mut [f64]) {
     for op in model.block(block) {
         match op {
             Op::Work(_) => {}
             Op::Call(c) => {
                 let call = &model.calls[c.0 as usize];
-                visits[call.to.0 as usize] += weight * call.probability;
+                visits[call.to.0 as usize] +=
+                    weight * call.probability * expected_attempts(call, avail);
             }
             Op::Parallel {
                 branches,
                 probability,
             } => {
                 for b in branches.iter() {
-                    block_visits(model, *b, weight * probability, visits);
+                    block_visits(model, *b, weight * probability, avail, visits);
                 }
             }
             Op::Choice {
@@ -325,7 +357,7 @@ fn block_visits(model: &Model, block: BlockId, weight: f64, visits: &mut [f64]) 
                 probability,
             } => {
                 for (w, b) in branch_weights(branches) {
-                    block_visits(model, b, weight * probability * w, visits);
+                    block_visits(model, b, weight * probability * w, avail, visits);
                 }
             }
         }
@@ -424,7 +456,7 @@ fn required_services(model: &Model, s: ServiceId, out: &mut Vec<ServiceId>) {
             match op {
                 Op::Call(c) => {
                     let call = &model.calls[c.0 as usize];
-                    if call.probability >= 1.0 && call.on_failure == OnFailure::Fail {
+                    if call.probability >= 1.0 && matches!(call.on_failure, OnFailure::Fail) {
                         required_services(model, call.to, out);
                     }
                 }

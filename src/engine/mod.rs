@@ -25,7 +25,12 @@ pub use queue::EventQueue;
 pub use slab::{Key, Slab};
 
 use crate::analysis;
+use crate::call::backoff::BackoffState;
+use crate::call::breaker::CircuitBreaker;
+use crate::call::budget::BudgetState;
+use crate::call::bulkhead::{Admit, Bulkhead};
 use crate::error::RunError;
+use crate::fault::{FaultKind, Renewal, UpTime};
 use crate::metrics::{LatencyHistogram, TimeAverage};
 use crate::model::{Balancer, Model, OnFailure, Op};
 use crate::outcome::{Outcome, Outcomes};
@@ -71,6 +76,20 @@ enum Event {
     Respond { job: Key },
     /// The earliest deadline of timeout queue `queue` is due.
     Timeout { queue: u32 },
+    /// A strand's backoff sleep before a retry ends.
+    RetryDue { strand: Key },
+    /// A circuit breaker of call step `call` at caller replica `replica` has a timed
+    /// transition due (automatic half-open, or the end of the longest half-open stay).
+    BreakerTimer { call: u32, replica: u32 },
+    /// A waiter for a bulkhead permit of call step `call` at caller replica `replica` may
+    /// have waited too long.
+    BulkheadExpire { call: u32, replica: u32 },
+    /// Fault `fault` of the timeline begins.
+    FaultStart { fault: u32 },
+    /// Fault `fault` of the timeline ends.
+    FaultEnd { fault: u32 },
+    /// A replica's failure process changes state (fails or is repaired).
+    Renewal { service: u32, replica: u32 },
 }
 
 /// Work due at the current instant, run before the next event.
@@ -80,6 +99,13 @@ enum Micro {
     /// Start a job on a worker that was reserved for it.
     Start(Key),
     Respond(Key),
+    /// Send the strand's next attempt (a bulkhead permit of `call` at caller replica
+    /// `replica` was handed to it).
+    Attempt {
+        strand: Key,
+        call: u32,
+        replica: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +116,21 @@ enum Parent {
     Strand(Key),
     /// Nobody waits any more (the caller timed out).
     Orphan,
+}
+
+/// A request about to be sent: who waits for it, where it goes, and how.
+struct Dispatch {
+    parent: Parent,
+    service: u32,
+    /// The call step, or `NO_CALL` for an entry request.
+    call: u32,
+    timeout: Option<SimDuration>,
+    /// One-way latency of the request.
+    latency: Option<SimDuration>,
+    /// A replica to avoid (a retry to another replica), or `u32::MAX`.
+    avoid_replica: u32,
+    /// Dropped by a partition: never delivered.
+    lost: bool,
 }
 
 const NO_CALL: u32 = u32::MAX;
@@ -110,6 +151,14 @@ struct Job {
     started: u64,
     orphaned_at: u64,
     outcome: Outcome,
+    /// A call below was answered by a fallback: the job ends `degraded` unless it fails.
+    degraded: bool,
+    /// Its replica crashed while it was inside: its strands are dropped as they wake.
+    killed: bool,
+    /// Lost in a network partition (request or response): only the caller's timeout ends it.
+    lost: bool,
+    /// Index in its replica's list of running jobs.
+    slot: u32,
 }
 
 struct Strand {
@@ -120,14 +169,93 @@ struct Strand {
     /// Children still running (plus one while they are being spawned).
     pending: u32,
     failure: Option<Outcome>,
+    /// The call in progress on this strand (valid while it waits on one).
+    call: CallProgress,
 }
 
-#[derive(Default)]
+/// Where a strand is in a call step: attempts, backoff, permits held.
+#[derive(Clone, Copy)]
+struct CallProgress {
+    /// The call step.
+    call: u32,
+    /// Attempt number, 1 for the first.
+    attempt: u32,
+    /// When the original call started (the caller's view of the call's latency).
+    started: u64,
+    /// When the current attempt was sent.
+    attempt_sent: u64,
+    /// The replica of the last attempt (`u32::MAX` before the first).
+    last_replica: u32,
+    /// Backoff memory for decorrelated jitter.
+    backoff: BackoffState,
+    /// Holds a retry resource of the budget.
+    holds_retry: bool,
+    /// Holds a bulkhead permit.
+    in_bulkhead: bool,
+}
+
+impl CallProgress {
+    fn new(call: u32, now: u64) -> Self {
+        CallProgress {
+            call,
+            attempt: 1,
+            started: now,
+            attempt_sent: now,
+            last_replica: u32::MAX,
+            backoff: BackoffState::new(),
+            holds_retry: false,
+            in_bulkhead: false,
+        }
+    }
+}
+
+/// The resilience state of one call step at one caller replica.
+struct EdgeReplica {
+    breaker: Option<CircuitBreaker>,
+    /// Time of the breaker timer event in the queue (`u64::MAX`: none).
+    breaker_timer: u64,
+    budget: Option<BudgetState>,
+    bulkhead: Option<Bulkhead<Key>>,
+    /// Time of the bulkhead expiry event in the queue (`u64::MAX`: none).
+    bulkhead_timer: u64,
+}
+
 struct Replica {
     busy: u32,
     queue: VecDeque<Key>,
     /// Jobs assigned to this replica and not yet answered (for the balancers).
     outstanding: u32,
+    /// Jobs holding a worker.
+    running: Vec<Key>,
+    /// Causes that hold it down (crash faults, its failure process); down while > 0.
+    down: u32,
+    /// Hang faults in force; requests arriving meanwhile are parked while > 0.
+    hung: u32,
+    /// Requests that arrived while it hung, delivered when the hang ends.
+    parked: Vec<Key>,
+    /// Product of the slowdown factors in force.
+    slowdown: f64,
+    /// Error probability of the error bursts in force.
+    burst_errors: f64,
+    /// Its failure process, if the service has one, and that process's random stream.
+    renewal: Option<(Renewal, SimRng)>,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        Replica {
+            busy: 0,
+            queue: VecDeque::new(),
+            outstanding: 0,
+            running: Vec::new(),
+            down: 0,
+            hung: 0,
+            parked: Vec::new(),
+            slowdown: 1.0,
+            burst_errors: 0.0,
+            renewal: None,
+        }
+    }
 }
 
 struct ServiceState {
@@ -145,6 +273,10 @@ struct ServiceState {
     arrivals: u64,
     /// Refused at the door because the queue was full.
     rejected: u64,
+    /// Refused at the door because the replica was down, or lost inside it when it crashed.
+    unavailable: u64,
+    /// Time with replicas up, for time-based availability.
+    uptime: UpTime,
     outcomes: [u64; Outcome::COUNT],
     latency: LatencyHistogram,
     queue: TimeAverage,
@@ -188,9 +320,26 @@ struct TimeoutQueue {
 
 struct CallState {
     rng: SimRng,
+    retry_rng: SimRng,
+    /// Original calls made after the warm-up.
     calls: u64,
+    /// Attempts sent to the callee after the warm-up (original calls and retries).
+    attempts: u64,
+    /// Retries scheduled.
+    retries: u64,
+    /// Retries refused by the budget.
+    retries_denied: u64,
+    /// Attempts refused by an open breaker.
+    not_permitted: u64,
+    /// Attempts refused by a full bulkhead.
+    bulkhead_rejections: u64,
+    /// Final outcome per original call.
     outcomes: [u64; Outcome::COUNT],
     latency: LatencyHistogram,
+    per_replica: Vec<EdgeReplica>,
+    /// Original calls and attempts in the current bucket, and their series.
+    bucket: [u64; 2],
+    series: CallSeries,
 }
 
 /// One run of a model: create with [`Simulation::new`], then [`Simulation::run`] (or
@@ -216,6 +365,8 @@ pub struct Simulation<'m> {
     timeouts: Vec<TimeoutQueue>,
     abort: Option<RunError>,
     trace: Option<Vec<TraceRecord>>,
+    /// Faults of the timeline in force now.
+    active_faults: Vec<u32>,
 }
 
 impl<'m> Simulation<'m> {
@@ -240,7 +391,20 @@ impl<'m> Simulation<'m> {
             .services
             .iter()
             .map(|s| ServiceState {
-                replicas: (0..s.replicas).map(|_| Replica::default()).collect(),
+                replicas: (0..s.replicas)
+                    .map(|r| {
+                        let mut rep = Replica::default();
+                        if let Some(p) = &s.failures {
+                            let mut rng = stream(seed, "failures", &s.name, u64::from(r));
+                            let renewal = Renewal::stationary(p, &mut rng, SimTime::ZERO);
+                            if !renewal.is_up() {
+                                rep.down = 1;
+                            }
+                            rep.renewal = Some((renewal, rng));
+                        }
+                        rep
+                    })
+                    .collect(),
                 next_rr: 0,
                 work_rng: stream(seed, "work", &s.name, 0),
                 route_rng: stream(seed, "route", &s.name, 0),
@@ -249,6 +413,8 @@ impl<'m> Simulation<'m> {
                 live: 0,
                 arrivals: 0,
                 rejected: 0,
+                unavailable: 0,
+                uptime: UpTime::new(SimTime::ZERO, s.replicas, s.replicas),
                 outcomes: [0; Outcome::COUNT],
                 latency: LatencyHistogram::new(),
                 queue: TimeAverage::default(),
@@ -287,9 +453,36 @@ impl<'m> Simulation<'m> {
             .enumerate()
             .map(|(i, c)| CallState {
                 rng: stream(seed, "latency", &model.service(c.from).name, i as u64),
+                retry_rng: stream(seed, "retry", &model.service(c.from).name, i as u64),
                 calls: 0,
+                attempts: 0,
+                retries: 0,
+                retries_denied: 0,
+                not_permitted: 0,
+                bulkhead_rejections: 0,
                 outcomes: [0; Outcome::COUNT],
                 latency: LatencyHistogram::new(),
+                per_replica: (0..model.service(c.from).replicas)
+                    .map(|_| EdgeReplica {
+                        breaker: c.breaker.clone().map(CircuitBreaker::new),
+                        breaker_timer: u64::MAX,
+                        budget: c
+                            .retry
+                            .as_ref()
+                            .and_then(|r| r.budget.as_ref())
+                            .map(BudgetState::new),
+                        bulkhead: c
+                            .bulkhead
+                            .map(|b| Bulkhead::new(b.max_concurrent, b.max_wait)),
+                        bulkhead_timer: u64::MAX,
+                    })
+                    .collect(),
+                bucket: [0; 2],
+                series: CallSeries {
+                    from: model.service(c.from).name.clone(),
+                    to: model.service(c.to).name.clone(),
+                    ..Default::default()
+                },
             })
             .collect();
         let mut sim = Simulation {
@@ -318,9 +511,40 @@ impl<'m> Simulation<'m> {
                 .collect(),
             abort: None,
             trace: None,
+            active_faults: Vec::new(),
         };
         for i in 0..model.entries.len() {
             sim.schedule_arrival(i as u32);
+        }
+        for (i, f) in model.faults.iter().enumerate() {
+            if f.start.0 < sim.end {
+                sim.queue
+                    .schedule(f.start, Event::FaultStart { fault: i as u32 });
+            }
+        }
+        sim.active_faults = Vec::with_capacity(model.faults.len());
+        for s in 0..sim.services.len() {
+            let n = sim.services[s].replicas.len() as u32;
+            let up = sim.services[s]
+                .replicas
+                .iter()
+                .filter(|r| r.down == 0)
+                .count() as u32;
+            sim.services[s].uptime = UpTime::new(SimTime::ZERO, up, n);
+            for r in 0..n {
+                if let Some((renewal, _)) = &sim.services[s].replicas[r as usize].renewal {
+                    let t = renewal.next_change();
+                    if t.0 < sim.end {
+                        sim.queue.schedule(
+                            t,
+                            Event::Renewal {
+                                service: s as u32,
+                                replica: r,
+                            },
+                        );
+                    }
+                }
+            }
         }
         Ok(sim)
     }
@@ -385,6 +609,12 @@ impl<'m> Simulation<'m> {
             Event::WorkDone { strand } => self.run_strand(strand),
             Event::Respond { job } => self.respond(job),
             Event::Timeout { queue } => self.on_timeouts_due(queue),
+            Event::RetryDue { strand } => self.start_attempt(strand),
+            Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
+            Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
+            Event::FaultStart { fault } => self.on_fault(fault, true),
+            Event::FaultEnd { fault } => self.on_fault(fault, false),
+            Event::Renewal { service, replica } => self.on_renewal(service, replica),
         }
     }
 
@@ -394,6 +624,19 @@ impl<'m> Simulation<'m> {
                 Micro::Deliver(job) => self.deliver(job),
                 Micro::Start(job) => self.start(job),
                 Micro::Respond(job) => self.respond(job),
+                Micro::Attempt {
+                    strand,
+                    call,
+                    replica,
+                } => {
+                    if self.caller_replica(strand).is_some() {
+                        self.send_attempt(strand);
+                    } else {
+                        // The waiter is gone (its replica crashed): pass the permit on.
+                        self.strands.remove(strand);
+                        self.release_bulkhead(call, replica);
+                    }
+                }
             }
         }
     }
@@ -414,25 +657,29 @@ impl<'m> Simulation<'m> {
             self.entries[entry as usize].offered += 1;
         }
         let e = &self.model.entries[entry as usize];
-        self.send(
-            Parent::Client { entry },
-            e.service.0,
-            NO_CALL,
-            e.timeout,
-            None,
-        );
+        self.send(Dispatch {
+            parent: Parent::Client { entry },
+            service: e.service.0,
+            call: NO_CALL,
+            timeout: e.timeout,
+            latency: None,
+            avoid_replica: u32::MAX,
+            lost: false,
+        });
     }
 
-    /// Creates a job for `service` on behalf of `parent` and sends it on its way.
-    fn send(
-        &mut self,
-        parent: Parent,
-        service: u32,
-        call: u32,
-        timeout: Option<SimDuration>,
-        latency: Option<SimDuration>,
-    ) -> Key {
-        let replica = self.pick_replica(service);
+    /// Creates a job as `d` says and sends it on its way.
+    fn send(&mut self, d: Dispatch) -> Key {
+        let Dispatch {
+            parent,
+            service,
+            call,
+            timeout,
+            latency,
+            avoid_replica,
+            lost,
+        } = d;
+        let replica = self.pick_replica(service, avoid_replica);
         let svc = &mut self.services[service as usize];
         svc.replicas[replica as usize].outstanding += 1;
         svc.live += 1;
@@ -446,11 +693,16 @@ impl<'m> Simulation<'m> {
             started: u64::MAX,
             orphaned_at: NOT_ORPHANED,
             outcome: Outcome::Ok,
+            degraded: false,
+            killed: false,
+            lost,
+            slot: u32::MAX,
         });
         if self.jobs.len() as u64 > self.model.run.max_in_flight && self.abort.is_none() {
             self.abort = Some(self.in_flight_error());
         }
         match latency {
+            _ if lost => {} // dropped by a partition: only a timeout ends it
             Some(d) if d > SimDuration::ZERO => self
                 .queue
                 .schedule(SimTime(self.now).after(d), Event::Deliver { job }),
@@ -498,11 +750,19 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    fn pick_replica(&mut self, service: u32) -> u32 {
+    /// Picks a replica with the service's balancer; `avoid` (a replica index, or
+    /// `u32::MAX`) is skipped when there is another one (retries to another replica).
+    fn pick_replica(&mut self, service: u32, avoid: u32) -> u32 {
         let s = &mut self.services[service as usize];
         let n = s.replicas.len() as u32;
         if n == 1 {
             return 0;
+        }
+        if avoid < n {
+            // Any replica but `avoid`, uniformly: the balancer's choice would often be the
+            // same replica again (least-outstanding) or correlated with it (round-robin).
+            let r = s.balance_rng.random_range(0..n - 1);
+            return if r >= avoid { r + 1 } else { r };
         }
         match self.model.services[service as usize].balancer {
             Balancer::RoundRobin => {
@@ -536,8 +796,13 @@ impl<'m> Simulation<'m> {
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
-        job.arrived = now;
         let (service, replica) = (job.service as usize, job.replica as usize);
+        let rep = &mut self.services[service].replicas[replica];
+        if rep.down == 0 && rep.hung > 0 {
+            rep.parked.push(key);
+            return;
+        }
+        job.arrived = now;
         let workers = self.model.services[service].workers;
         let capacity = self.model.services[service].queue;
         let svc = &mut self.services[service];
@@ -545,7 +810,14 @@ impl<'m> Simulation<'m> {
             svc.arrivals += 1;
         }
         let rep = &mut svc.replicas[replica];
-        if rep.busy < workers {
+        if rep.down > 0 {
+            // Connection refused: fast, no worker, no time in the system.
+            svc.in_system.add(now, 1);
+            if counted {
+                svc.unavailable += 1;
+            }
+            self.finish_at_service(key, Outcome::Unavailable, false);
+        } else if rep.busy < workers {
             rep.busy += 1;
             svc.busy.add(now, 1);
             svc.in_system.add(now, 1);
@@ -570,6 +842,9 @@ impl<'m> Simulation<'m> {
             return;
         };
         job.started = self.now;
+        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        job.slot = rep.running.len() as u32;
+        rep.running.push(key);
         let block = self.model.services[job.service as usize].body.0;
         let strand = self.strands.insert(Strand {
             job: key,
@@ -578,6 +853,7 @@ impl<'m> Simulation<'m> {
             parent: Key::NONE,
             pending: 0,
             failure: None,
+            call: CallProgress::new(NO_CALL, 0),
         });
         self.run_strand(strand);
     }
@@ -596,13 +872,21 @@ impl<'m> Simulation<'m> {
             };
             strand.idx += 1;
             let job_key = strand.job;
-            let service = match self.jobs.get(job_key) {
-                Some(j) => j.service as usize,
-                None => return,
+            let (service, replica) = match self.jobs.get(job_key) {
+                Some(j) if !j.killed => (j.service as usize, j.replica as usize),
+                _ => {
+                    self.strands.remove(key);
+                    return;
+                }
             };
             match op {
                 Op::Work(dist) => {
-                    let d = dist.sample(&mut self.services[service].work_rng);
+                    let svc = &mut self.services[service];
+                    let mut d = dist.sample(&mut svc.work_rng);
+                    let slowdown = svc.replicas[replica].slowdown;
+                    if slowdown != 1.0 {
+                        d = SimDuration((d.0 as f64 * slowdown).round() as u64);
+                    }
                     if d > SimDuration::ZERO {
                         self.queue
                             .schedule(SimTime(self.now).after(d), Event::WorkDone { strand: key });
@@ -616,11 +900,19 @@ impl<'m> Simulation<'m> {
                     {
                         continue;
                     }
-                    let latency = call
-                        .latency
-                        .as_ref()
-                        .map(|d| d.sample(&mut self.calls[cid.0 as usize].rng));
-                    self.send(Parent::Strand(key), call.to.0, cid.0, call.timeout, latency);
+                    strand.call = CallProgress::new(cid.0, self.now);
+                    let counted = self.now >= self.warmup;
+                    let c = &mut self.calls[cid.0 as usize];
+                    if counted {
+                        c.calls += 1;
+                    }
+                    c.bucket[0] += 1;
+                    if let Some(j) = self.jobs.get(job_key) {
+                        if let Some(b) = &mut c.per_replica[j.replica as usize].budget {
+                            b.on_request_start();
+                        }
+                    }
+                    self.start_attempt(key);
                     return;
                 }
                 Op::Parallel {
@@ -684,6 +976,7 @@ impl<'m> Simulation<'m> {
                 parent,
                 pending: 0,
                 failure: None,
+                call: CallProgress::new(NO_CALL, 0),
             });
             self.run_strand(child);
         }
@@ -723,17 +1016,24 @@ impl<'m> Simulation<'m> {
     /// The job's steps are done: draw its own error, free the worker, answer.
     fn complete_job(&mut self, key: Key, failure: Option<Outcome>) {
         let now = self.now;
-        let Some(job) = self.jobs.get(key) else {
+        let Some(job) = self.jobs.get(key).copied() else {
             return;
         };
+        if job.killed {
+            return;
+        }
         let (service, replica) = (job.service as usize, job.replica as usize);
+        self.remove_running(key, &job);
         let error_prob = self.model.services[service].error_prob;
         let svc = &mut self.services[service];
+        let burst = svc.replicas[replica].burst_errors;
         let outcome = match failure {
             Some(f) => f,
             None if error_prob > 0.0 && svc.error_rng.random::<f64>() < error_prob => {
                 Outcome::Error
             }
+            None if burst > 0.0 && svc.error_rng.random::<f64>() < burst => Outcome::Error,
+            None if job.degraded => Outcome::Degraded,
             None => Outcome::Ok,
         };
         let rep = &mut svc.replicas[replica];
@@ -778,13 +1078,25 @@ impl<'m> Simulation<'m> {
                 }
             }
         }
-        let latency = match job.call {
-            NO_CALL => None,
-            c => self.model.calls[c as usize]
-                .latency
-                .as_ref()
-                .map(|d| d.sample(&mut self.calls[c as usize].rng)),
+        let call = job.call;
+        let (lost, latency) = match call {
+            NO_CALL => (false, None),
+            c => {
+                let l = self.model.calls[c as usize]
+                    .latency
+                    .as_ref()
+                    .map(|d| d.sample(&mut self.calls[c as usize].rng));
+                let (lost, extra) = self.edge_faults(c);
+                (lost, Some(SimDuration(l.unwrap_or_default().0 + extra.0)))
+            }
         };
+        if lost {
+            // The response is dropped by a partition: the caller's timeout ends the job.
+            if let Some(j) = self.jobs.get_mut(key) {
+                j.lost = true;
+            }
+            return;
+        }
         match latency {
             Some(d) if d > SimDuration::ZERO => self
                 .queue
@@ -842,6 +1154,15 @@ impl<'m> Simulation<'m> {
         let parent_job = *job;
         job.parent = Parent::Orphan;
         job.orphaned_at = now;
+        if parent_job.lost {
+            // Nothing else will ever happen to a lost job: free it now.
+            self.jobs.remove(key);
+            let svc = &mut self.services[parent_job.service as usize];
+            svc.live -= 1;
+            if parent_job.arrived == u64::MAX {
+                svc.replicas[parent_job.replica as usize].outstanding -= 1;
+            }
+        }
         self.notify(&parent_job, Outcome::Timeout);
     }
 
@@ -869,19 +1190,496 @@ impl<'m> Simulation<'m> {
                     });
                 }
             }
-            Parent::Strand(strand) => {
-                let c = &mut self.calls[job.call as usize];
-                if counted {
-                    c.calls += 1;
-                    c.outcomes[outcome.index()] += 1;
-                    c.latency.record(latency);
+            Parent::Strand(strand) => self.attempt_done(strand, outcome),
+        }
+    }
+
+    // ---- call steps: attempts, retries, breakers, budgets, bulkheads ----------------------
+
+    /// The caller replica of a strand's job, if the job is still there.
+    fn caller_replica(&self, strand: Key) -> Option<(u32, u32)> {
+        let s = self.strands.get(strand)?;
+        let j = self.jobs.get(s.job).filter(|j| !j.killed)?;
+        Some((s.call.call, j.replica))
+    }
+
+    /// Starts the strand's next attempt: breaker, then bulkhead, then the callee.
+    fn start_attempt(&mut self, strand: Key) {
+        let Some((cid, r)) = self.caller_replica(strand) else {
+            self.strands.remove(strand);
+            return;
+        };
+        let now = self.now;
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if let Some(b) = &mut edge.breaker {
+            if !b.try_acquire(SimTime(now)) {
+                if now >= self.warmup {
+                    self.calls[cid as usize].not_permitted += 1;
                 }
-                let on_failure = self.model.calls[job.call as usize].on_failure;
-                if outcome == Outcome::Ok || on_failure == OnFailure::Ignore {
-                    self.run_strand(strand);
+                self.arm_breaker_timer(cid, r);
+                self.attempt_failed(strand, Outcome::CircuitOpen);
+                return;
+            }
+            self.arm_breaker_timer(cid, r);
+        }
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if let Some(bh) = &mut edge.bulkhead {
+            match bh.try_enter(SimTime(now), strand) {
+                Admit::Granted => {}
+                Admit::Queued => {
+                    self.arm_bulkhead_timer(cid, r);
+                    return;
+                }
+                Admit::Rejected => {
+                    if now >= self.warmup {
+                        self.calls[cid as usize].bulkhead_rejections += 1;
+                    }
+                    self.record_breaker(cid, r, SimDuration::ZERO, true);
+                    self.attempt_failed(strand, Outcome::Rejected);
+                    return;
+                }
+            }
+        }
+        self.send_attempt(strand);
+    }
+
+    /// Sends the attempt to the callee (breaker and bulkhead have let it through).
+    fn send_attempt(&mut self, strand: Key) {
+        let model = self.model;
+        let now = self.now;
+        let Some(s) = self.strands.get_mut(strand) else {
+            return;
+        };
+        let cid = s.call.call;
+        let call = &model.calls[cid as usize];
+        s.call.attempt_sent = now;
+        s.call.in_bulkhead = call.bulkhead.is_some();
+        let avoid = match &call.retry {
+            Some(r) if r.other_replica && s.call.attempt > 1 => s.call.last_replica,
+            _ => u32::MAX,
+        };
+        let c = &mut self.calls[cid as usize];
+        if now >= self.warmup {
+            c.attempts += 1;
+        }
+        c.bucket[1] += 1;
+        let latency = call.latency.as_ref().map(|d| d.sample(&mut c.rng));
+        let (lost, extra) = self.edge_faults(cid);
+        let latency = match (latency, extra) {
+            (l, SimDuration(0)) => l,
+            (l, e) => Some(SimDuration(l.unwrap_or_default().0 + e.0)),
+        };
+        let job = self.send(Dispatch {
+            parent: Parent::Strand(strand),
+            service: call.to.0,
+            call: cid,
+            timeout: call.timeout,
+            latency,
+            avoid_replica: avoid,
+            lost,
+        });
+        let replica = self.jobs.get(job).map_or(u32::MAX, |j| j.replica);
+        if let Some(s) = self.strands.get_mut(strand) {
+            s.call.last_replica = replica;
+        }
+    }
+
+    /// An attempt of the strand's call ended with `outcome` (from the callee or a timeout).
+    fn attempt_done(&mut self, strand: Key, outcome: Outcome) {
+        let Some((cid, r)) = self.caller_replica(strand) else {
+            self.strands.remove(strand);
+            return;
+        };
+        let now = self.now;
+        let Some(s) = self.strands.get_mut(strand) else {
+            return;
+        };
+        let duration = SimDuration(now - s.call.attempt_sent);
+        let held_permit = std::mem::replace(&mut s.call.in_bulkhead, false);
+        if held_permit {
+            self.release_bulkhead(cid, r);
+        }
+        let failed = outcome.is_failure();
+        if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].budget {
+            if failed {
+                b.on_failure();
+            } else {
+                b.on_success();
+            }
+        }
+        self.record_breaker(cid, r, duration, failed);
+        if failed {
+            self.attempt_failed(strand, outcome);
+        } else {
+            if outcome == Outcome::Degraded {
+                self.mark_degraded(strand);
+            }
+            self.call_finished(strand, Outcome::Ok);
+        }
+    }
+
+    /// Frees a bulkhead permit; the next waiter, if any, gets it.
+    fn release_bulkhead(&mut self, cid: u32, r: u32) {
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if let Some(next) = edge
+            .bulkhead
+            .as_mut()
+            .and_then(|b| b.leave(SimTime(self.now)))
+        {
+            self.micro.push_back(Micro::Attempt {
+                strand: next,
+                call: cid,
+                replica: r,
+            });
+        }
+    }
+
+    fn record_breaker(&mut self, cid: u32, r: u32, duration: SimDuration, failed: bool) {
+        if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].breaker {
+            b.on_result(SimTime(self.now), duration, failed);
+            self.arm_breaker_timer(cid, r);
+        }
+    }
+
+    /// A failed attempt: retry after a backoff if the policy and the budget allow, else the
+    /// call ends with `outcome`.
+    fn attempt_failed(&mut self, strand: Key, outcome: Outcome) {
+        let model = self.model;
+        let Some((cid, r)) = self.caller_replica(strand) else {
+            self.strands.remove(strand);
+            return;
+        };
+        let Some(policy) = &model.calls[cid as usize].retry else {
+            self.call_finished(strand, outcome);
+            return;
+        };
+        let Some(s) = self.strands.get_mut(strand) else {
+            return;
+        };
+        if !policy.retry_on[outcome.index()] || s.call.attempt >= policy.attempts {
+            self.call_finished(strand, outcome);
+            return;
+        }
+        let c = &mut self.calls[cid as usize];
+        if let Some(b) = &mut c.per_replica[r as usize].budget {
+            // Envoy releases the previous retry resource at the next retry decision.
+            if s.call.holds_retry {
+                b.on_retry_end();
+                s.call.holds_retry = false;
+            }
+            if !b.try_start_retry() {
+                if self.now >= self.warmup {
+                    c.retries_denied += 1;
+                }
+                self.call_finished(strand, outcome);
+                return;
+            }
+            s.call.holds_retry = true;
+        }
+        let retry = s.call.attempt;
+        s.call.attempt += 1;
+        let delay = s
+            .call
+            .backoff
+            .next(&policy.backoff, policy.jitter, retry, &mut c.retry_rng);
+        if self.now >= self.warmup {
+            c.retries += 1;
+        }
+        if delay > SimDuration::ZERO {
+            self.queue
+                .schedule(SimTime(self.now).after(delay), Event::RetryDue { strand });
+        } else {
+            self.start_attempt(strand);
+        }
+    }
+
+    /// The call step is over with `outcome` (after any retries): statistics, then the
+    /// strand goes on, fails, or runs the fallback.
+    fn call_finished(&mut self, strand: Key, outcome: Outcome) {
+        let model = self.model;
+        let now = self.now;
+        let Some((cid, r)) = self.caller_replica(strand) else {
+            self.strands.remove(strand);
+            return;
+        };
+        let Some(s) = self.strands.get_mut(strand) else {
+            return;
+        };
+        let started = s.call.started;
+        let holds_retry = std::mem::replace(&mut s.call.holds_retry, false);
+        let c = &mut self.calls[cid as usize];
+        if started >= self.warmup {
+            c.outcomes[outcome.index()] += 1;
+            c.latency.record(now - started);
+        }
+        if let Some(b) = &mut c.per_replica[r as usize].budget {
+            if holds_retry {
+                b.on_retry_end();
+            }
+            b.on_request_end();
+        }
+        if outcome.is_available() {
+            self.run_strand(strand);
+            return;
+        }
+        match &model.calls[cid as usize].on_failure {
+            OnFailure::Fail => self.finish_strand(strand, Some(outcome)),
+            OnFailure::Ignore => self.run_strand(strand),
+            OnFailure::Fallback(d) => {
+                self.mark_degraded(strand);
+                let service = self
+                    .strands
+                    .get(strand)
+                    .and_then(|s| self.jobs.get(s.job))
+                    .map_or(0, |j| j.service as usize);
+                let delay = d.sample(&mut self.services[service].work_rng);
+                if delay > SimDuration::ZERO {
+                    self.queue
+                        .schedule(SimTime(now).after(delay), Event::WorkDone { strand });
                 } else {
-                    self.finish_strand(strand, Some(outcome));
+                    self.run_strand(strand);
                 }
+            }
+        }
+    }
+
+    fn mark_degraded(&mut self, strand: Key) {
+        if let Some(job) = self.strands.get(strand).map(|s| s.job) {
+            if let Some(j) = self.jobs.get_mut(job) {
+                j.degraded = true;
+            }
+        }
+    }
+
+    /// Keeps one timer event in the queue for the breaker's next timed transition.
+    fn arm_breaker_timer(&mut self, cid: u32, r: u32) {
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        let Some(t) = edge.breaker.as_ref().and_then(|b| b.next_timer()) else {
+            return;
+        };
+        if t.0 != edge.breaker_timer && t.0 < self.end {
+            edge.breaker_timer = t.0;
+            self.queue.schedule(
+                t,
+                Event::BreakerTimer {
+                    call: cid,
+                    replica: r,
+                },
+            );
+        }
+    }
+
+    fn on_breaker_timer(&mut self, cid: u32, r: u32) {
+        let now = self.now;
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if edge.breaker_timer != now {
+            return; // superseded by a later schedule
+        }
+        edge.breaker_timer = u64::MAX;
+        if let Some(b) = &mut edge.breaker {
+            if b.next_timer().is_some_and(|t| t.0 <= now) {
+                b.on_timer(SimTime(now));
+            }
+        }
+        self.arm_breaker_timer(cid, r);
+    }
+
+    fn arm_bulkhead_timer(&mut self, cid: u32, r: u32) {
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        let Some(t) = edge.bulkhead.as_ref().and_then(|b| b.next_deadline()) else {
+            return;
+        };
+        if edge.bulkhead_timer == u64::MAX || t.0 < edge.bulkhead_timer {
+            edge.bulkhead_timer = t.0;
+            self.queue.schedule(
+                t,
+                Event::BulkheadExpire {
+                    call: cid,
+                    replica: r,
+                },
+            );
+        }
+    }
+
+    fn on_bulkhead_expire(&mut self, cid: u32, r: u32) {
+        let now = self.now;
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if edge.bulkhead_timer != now {
+            return;
+        }
+        edge.bulkhead_timer = u64::MAX;
+        while let Some(strand) = self.calls[cid as usize].per_replica[r as usize]
+            .bulkhead
+            .as_mut()
+            .and_then(|b| b.expire_one(SimTime(now)))
+        {
+            if now >= self.warmup {
+                self.calls[cid as usize].bulkhead_rejections += 1;
+            }
+            self.record_breaker(cid, r, SimDuration::ZERO, true);
+            self.attempt_failed(strand, Outcome::Rejected);
+        }
+        self.arm_bulkhead_timer(cid, r);
+    }
+
+    // ---- faults and failures ---------------------------------------------------------------
+
+    /// Whether partition faults in force drop messages on call step `cid`, and the extra
+    /// one-way latency that latency faults add to it.
+    fn edge_faults(&mut self, cid: u32) -> (bool, SimDuration) {
+        if self.active_faults.is_empty() {
+            return (false, SimDuration::ZERO);
+        }
+        let model = self.model;
+        let call = &model.calls[cid as usize];
+        let mut lost = false;
+        let mut extra = 0u64;
+        for &f in &self.active_faults {
+            let kind = &model.faults[f as usize].kind;
+            if !kind.affects_edge(call.from, call.to) {
+                continue;
+            }
+            match kind {
+                FaultKind::Partition { .. } => lost = true,
+                FaultKind::Latency { add, .. } => {
+                    extra += add.sample(&mut self.calls[cid as usize].rng).0;
+                }
+                _ => {}
+            }
+        }
+        (lost, SimDuration(extra))
+    }
+
+    /// Fault `idx` of the timeline starts (`begin`) or ends.
+    fn on_fault(&mut self, idx: u32, begin: bool) {
+        let model = self.model;
+        let fault = &model.faults[idx as usize];
+        if begin {
+            self.active_faults.push(idx);
+            if fault.end.0 < self.end {
+                self.queue
+                    .schedule(fault.end, Event::FaultEnd { fault: idx });
+            }
+        } else {
+            self.active_faults.retain(|&f| f != idx);
+        }
+        let delta: i32 = if begin { 1 } else { -1 };
+        let service = match &fault.kind {
+            FaultKind::Crash { service, .. }
+            | FaultKind::Hang { service, .. }
+            | FaultKind::Slowdown { service, .. }
+            | FaultKind::ErrorBurst { service, .. } => *service,
+            FaultKind::Partition { .. } | FaultKind::Latency { .. } => return,
+        };
+        let s = service.0 as usize;
+        for r in 0..self.services[s].replicas.len() as u32 {
+            if !fault.kind.affects_replica(service, r) {
+                continue;
+            }
+            match &fault.kind {
+                FaultKind::Crash { .. } => self.set_down(s, r, delta),
+                FaultKind::Hang { .. } => {
+                    let rep = &mut self.services[s].replicas[r as usize];
+                    rep.hung = rep.hung.saturating_add_signed(delta);
+                    if rep.hung == 0 {
+                        for job in std::mem::take(&mut rep.parked) {
+                            self.micro.push_back(Micro::Deliver(job));
+                        }
+                    }
+                }
+                _ => self.recompute_degradations(s, r),
+            }
+        }
+    }
+
+    /// Slowdown factor and burst error probability of a replica from the faults in force.
+    fn recompute_degradations(&mut self, s: usize, r: u32) {
+        let model = self.model;
+        let service = crate::model::ServiceId(s as u32);
+        let (mut slowdown, mut ok) = (1.0, 1.0);
+        for &f in &self.active_faults {
+            let kind = &model.faults[f as usize].kind;
+            if !kind.affects_replica(service, r) {
+                continue;
+            }
+            match kind {
+                FaultKind::Slowdown { factor, .. } => slowdown *= factor,
+                FaultKind::ErrorBurst { errors, .. } => ok *= 1.0 - errors,
+                _ => {}
+            }
+        }
+        let rep = &mut self.services[s].replicas[r as usize];
+        rep.slowdown = slowdown;
+        rep.burst_errors = 1.0 - ok;
+    }
+
+    /// A replica's failure process moves to its next state.
+    fn on_renewal(&mut self, s: u32, r: u32) {
+        let model = self.model;
+        let Some(process) = &model.services[s as usize].failures else {
+            return;
+        };
+        let Some((renewal, rng)) = &mut self.services[s as usize].replicas[r as usize].renewal
+        else {
+            return;
+        };
+        let up = renewal.advance(process, rng);
+        let next = renewal.next_change();
+        self.set_down(s as usize, r, if up { -1 } else { 1 });
+        if next.0 < self.end {
+            self.queue.schedule(
+                next,
+                Event::Renewal {
+                    service: s,
+                    replica: r,
+                },
+            );
+        }
+    }
+
+    /// Adds `delta` causes of being down to a replica; a replica that goes down crashes:
+    /// everything inside it is lost and its callers get `unavailable`.
+    fn set_down(&mut self, s: usize, r: u32, delta: i32) {
+        let now = self.now;
+        let warmup = self.warmup;
+        let rep = &mut self.services[s].replicas[r as usize];
+        let was_down = rep.down > 0;
+        rep.down = rep.down.saturating_add_signed(delta);
+        let is_down = rep.down > 0;
+        if !was_down && is_down {
+            let queued: Vec<Key> = rep.queue.drain(..).collect();
+            let running = std::mem::take(&mut rep.running);
+            let busy = std::mem::replace(&mut rep.busy, 0);
+            let svc = &mut self.services[s];
+            svc.queue.add(now, -(queued.len() as i64));
+            svc.busy.add(now, -i64::from(busy));
+            for key in queued.into_iter().chain(running) {
+                let counted = self.jobs.get_mut(key).map(|j| {
+                    j.killed = true;
+                    j.arrived >= warmup
+                });
+                if counted == Some(true) {
+                    self.services[s].unavailable += 1;
+                }
+                self.finish_at_service(key, Outcome::Unavailable, true);
+            }
+        }
+        let svc = &mut self.services[s];
+        let up = svc.replicas.iter().filter(|r| r.down == 0).count() as u32;
+        svc.uptime.set_up_replicas(SimTime(now), up);
+    }
+
+    /// Takes a job off its replica's list of running jobs.
+    fn remove_running(&mut self, key: Key, job: &Job) {
+        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        let slot = job.slot as usize;
+        if rep.running.get(slot) != Some(&key) {
+            return;
+        }
+        rep.running.swap_remove(slot);
+        if let Some(&moved) = rep.running.get(slot) {
+            if let Some(j) = self.jobs.get_mut(moved) {
+                j.slot = slot as u32;
             }
         }
     }
@@ -914,6 +1712,7 @@ impl<'m> Simulation<'m> {
                 s.in_system.area_at(w),
             ];
             s.queue.reset_max();
+            s.uptime.restart(SimTime(w));
         }
         self.warm_done = true;
     }
@@ -928,6 +1727,11 @@ impl<'m> Simulation<'m> {
             s.error.push(e.bucket_counts[Outcome::Error.index()]);
             s.timeout.push(e.bucket_counts[Outcome::Timeout.index()]);
             s.rejected.push(e.bucket_counts[Outcome::Rejected.index()]);
+            s.circuit_open
+                .push(e.bucket_counts[Outcome::CircuitOpen.index()]);
+            s.unavailable
+                .push(e.bucket_counts[Outcome::Unavailable.index()]);
+            s.degraded.push(e.bucket_counts[Outcome::Degraded.index()]);
             s.p99_ms.push(
                 (e.bucket_latency.count() > 0)
                     .then(|| e.bucket_latency.quantile_ns(0.99) as f64 / 1e6),
@@ -941,6 +1745,11 @@ impl<'m> Simulation<'m> {
             s.series.queue.push((q - s.bucket_area[0]) as f64 / width);
             s.series.busy.push((busy - s.bucket_area[1]) as f64 / width);
             s.bucket_area = [q, busy];
+        }
+        for c in &mut self.calls {
+            c.series.calls.push(c.bucket[0]);
+            c.series.attempts.push(c.bucket[1]);
+            c.bucket = [0; 2];
         }
     }
 
@@ -970,7 +1779,7 @@ impl<'m> Simulation<'m> {
                 let availability = if answered == 0 {
                     0.0
                 } else {
-                    outcomes.ok as f64 / answered as f64
+                    outcomes.available() as f64 / answered as f64
                 };
                 EntryReport {
                     name: m.name.clone(),
@@ -1005,6 +1814,9 @@ impl<'m> Simulation<'m> {
                     workers: m.workers,
                     arrivals: s.arrivals,
                     rejected: s.rejected,
+                    unavailable: s.unavailable,
+                    time_availability: s.uptime.totals(SimTime(end)).any_up_fraction(),
+                    replica_availability: s.uptime.totals(SimTime(end)).replica_fraction(),
                     outcomes: Outcomes::from_counts(&s.outcomes),
                     utilization: busy / (f64::from(m.replicas) * f64::from(m.workers)),
                     mean_busy_workers: busy,
@@ -1027,8 +1839,19 @@ impl<'m> Simulation<'m> {
                 to: model.service(m.to).name.clone(),
                 step: m.path.clone(),
                 calls: c.calls,
+                in_flight: c.calls.saturating_sub(c.outcomes.iter().sum::<u64>()),
+                attempts: c.attempts,
+                amplification: if c.calls == 0 {
+                    0.0
+                } else {
+                    c.attempts as f64 / c.calls as f64
+                },
+                retries: c.retries,
+                retries_denied: c.retries_denied,
                 outcomes: Outcomes::from_counts(&c.outcomes),
                 latency: c.latency.summary(),
+                breaker: m.breaker.as_ref().map(|_| breaker_report(c, end)),
+                bulkhead_rejections: c.bulkhead_rejections,
             })
             .collect();
 
@@ -1042,14 +1865,49 @@ impl<'m> Simulation<'m> {
             entries,
             services,
             calls,
+            faults: model
+                .faults
+                .iter()
+                .map(|f| FaultWindow {
+                    label: f.label.clone(),
+                    start_s: f.start.as_secs_f64(),
+                    end_s: f.end.as_secs_f64(),
+                })
+                .collect(),
             series: Series {
                 bucket_s: self.bucket as f64 / 1e9,
                 entries: self.entries.into_iter().map(|e| e.series).collect(),
                 services: self.services.into_iter().map(|s| s.series).collect(),
+                calls: self.calls.into_iter().map(|c| c.series).collect(),
             },
             analysis,
         }
     }
+}
+
+/// Sums the breakers of one call step over its caller replicas.
+fn breaker_report(c: &CallState, end: u64) -> BreakerReport {
+    let mut r = BreakerReport {
+        not_permitted: c.not_permitted,
+        ..Default::default()
+    };
+    for (replica, e) in c.per_replica.iter().enumerate() {
+        let Some(b) = &e.breaker else { continue };
+        let [closed, open, half] = b.time_in_states(SimTime(end));
+        r.closed_s += closed.as_secs_f64();
+        r.open_s += open.as_secs_f64();
+        r.half_open_s += half.as_secs_f64();
+        r.transitions += b.transitions();
+        r.log.extend(b.log().iter().map(|t| BreakerTransition {
+            at_s: t.at.as_secs_f64(),
+            replica: replica as u32,
+            from: t.from.name().to_string(),
+            to: t.to.name().to_string(),
+        }));
+    }
+    r.log
+        .sort_by(|a, b| a.at_s.total_cmp(&b.at_s).then(a.replica.cmp(&b.replica)));
+    r
 }
 
 /// Runs `model` once with `options`; the report of the whole run.

@@ -5,6 +5,9 @@
 
 use super::locate::Locator;
 use super::*;
+use crate::call::backoff::{Backoff, Jitter};
+use crate::call::breaker::{BreakerConfig, Window};
+use crate::call::budget::RetryBudget;
 use crate::error::{LoadError, Problem};
 use crate::spec::*;
 use crate::time::{parse_duration, SimDuration};
@@ -17,6 +20,8 @@ pub const DEFAULT_DURATION: SimDuration = SimDuration::from_secs(60);
 pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 /// Default cap on requests in flight.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
+/// Most attempts a retry policy may make per call.
+pub const MAX_ATTEMPTS: u32 = 100;
 /// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
 pub const MAX_BUCKETS: u64 = 100_000;
 /// Most replicas of one service (the engine keeps state per replica).
@@ -105,6 +110,206 @@ impl<'a> Compiler<'a> {
         None
     }
 
+    fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
+        match self.duration(path, text)? {
+            SimDuration(0) => {
+                self.problem(path, format!("must be longer than 0, not {text}"));
+                None
+            }
+            d => Some(d),
+        }
+    }
+
+    fn fraction(&mut self, path: &str, v: Option<f64>, default: f64) -> f64 {
+        let v = v.unwrap_or(default);
+        if !(v > 0.0 && v <= 1.0) {
+            self.problem(path, format!("must be a fraction in (0, 1], not {v}"));
+            return default;
+        }
+        v
+    }
+
+    fn retry(&mut self, path: &str, r: &RetrySpec) -> Option<RetryPolicy> {
+        let before = self.problems.len();
+        if r.attempts == 0 {
+            self.problem(
+                format!("{path}.attempts"),
+                "attempts counts the first call too, so it must be at least 1 (1 = no retries)",
+            );
+        } else if r.attempts > MAX_ATTEMPTS {
+            self.problem(
+                format!("{path}.attempts"),
+                format!("{} attempts is more than the {MAX_ATTEMPTS} a call may make; real clients cap far lower (gRPC: 5)", r.attempts),
+            );
+        }
+        let backoff = match &r.backoff {
+            None => Backoff::Constant(SimDuration::ZERO),
+            Some(BackoffSpec::Constant(d)) => Backoff::Constant(
+                self.duration(&format!("{path}.backoff"), d)
+                    .unwrap_or_default(),
+            ),
+            Some(BackoffSpec::Exponential {
+                base,
+                max,
+                multiplier,
+            }) => {
+                let base = self
+                    .positive_duration(&format!("{path}.backoff.base"), base)
+                    .unwrap_or(SimDuration(1));
+                let max = self
+                    .duration(&format!("{path}.backoff.max"), max)
+                    .unwrap_or(base);
+                let multiplier = multiplier.unwrap_or(2.0);
+                Backoff::Exponential {
+                    base,
+                    max,
+                    multiplier,
+                }
+            }
+        };
+        if let Err((field, msg)) = backoff.validate() {
+            let p = if field.is_empty() {
+                format!("{path}.backoff")
+            } else {
+                format!("{path}.backoff.{field}")
+            };
+            self.problem(p, msg);
+        }
+        let jitter = match r.jitter.unwrap_or(JitterSpec::None) {
+            JitterSpec::None => Jitter::None,
+            JitterSpec::Full => Jitter::Full,
+            JitterSpec::Equal => Jitter::Equal,
+            JitterSpec::Decorrelated => Jitter::Decorrelated,
+        };
+        let mut retry_on = [false; crate::Outcome::COUNT];
+        let on = r.on.clone().unwrap_or_else(|| {
+            vec![
+                RetryOnSpec::Error,
+                RetryOnSpec::Timeout,
+                RetryOnSpec::Unavailable,
+            ]
+        });
+        for o in on {
+            let outcome = match o {
+                RetryOnSpec::Error => crate::Outcome::Error,
+                RetryOnSpec::Timeout => crate::Outcome::Timeout,
+                RetryOnSpec::Rejected => crate::Outcome::Rejected,
+                RetryOnSpec::CircuitOpen => crate::Outcome::CircuitOpen,
+                RetryOnSpec::Unavailable => crate::Outcome::Unavailable,
+            };
+            retry_on[outcome.index()] = true;
+        }
+        let budget = r.budget.as_ref().map(|b| match b {
+            BudgetSpec::Envoy {
+                percent,
+                min_concurrency,
+            } => RetryBudget::Envoy {
+                percent: *percent,
+                min_concurrency: min_concurrency.unwrap_or(3),
+            },
+            BudgetSpec::TokenBucket {
+                max_tokens,
+                token_ratio,
+            } => RetryBudget::TokenBucket {
+                max_tokens: *max_tokens,
+                token_ratio: *token_ratio,
+            },
+        });
+        if let Some(Err((field, msg))) = budget.as_ref().map(RetryBudget::validate) {
+            let p = if field.is_empty() {
+                format!("{path}.budget")
+            } else {
+                format!("{path}.budget.{field}")
+            };
+            self.problem(p, msg);
+        }
+        (self.problems.len() == before).then_some(RetryPolicy {
+            attempts: r.attempts,
+            backoff,
+            jitter,
+            retry_on,
+            other_replica: r.other_replica.unwrap_or(true),
+            budget,
+        })
+    }
+
+    fn breaker(&mut self, path: &str, b: &BreakerSpec) -> Option<BreakerConfig> {
+        let before = self.problems.len();
+        let mut c = BreakerConfig {
+            failure_rate_threshold: 100.0
+                * self.fraction(&format!("{path}.failure_rate"), b.failure_rate, 0.5),
+            slow_call_rate_threshold: 100.0
+                * self.fraction(&format!("{path}.slow_call_rate"), b.slow_call_rate, 1.0),
+            ..BreakerConfig::default()
+        };
+        if let Some(d) = &b.slow_call {
+            if let Some(d) = self.positive_duration(&format!("{path}.slow_call"), d) {
+                c.slow_call_duration = d;
+            }
+        }
+        match &b.window {
+            None => {}
+            Some(WindowSpec::Count(n)) => c.window = Window::Count(*n),
+            Some(WindowSpec::Time(d)) => {
+                if let Some(d) = self.positive_duration(&format!("{path}.window"), d) {
+                    if d.as_nanos() % crate::time::NS_PER_S != 0 {
+                        self.problem(
+                            format!("{path}.window"),
+                            format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"),
+                        );
+                    }
+                    c.window = Window::Time(
+                        (d.as_nanos() / crate::time::NS_PER_S).min(u64::from(u32::MAX)) as u32,
+                    );
+                }
+            }
+        }
+        if let Some(n) = b.min_calls {
+            c.minimum_calls = n;
+        }
+        if let Some(d) = &b.open_for {
+            if let Some(d) = self.positive_duration(&format!("{path}.open_for"), d) {
+                c.wait_in_open = d;
+            }
+        }
+        if let Some(n) = b.half_open_calls {
+            c.half_open_calls = n;
+        }
+        c.automatic_transition = b.automatic.unwrap_or(false);
+        if let Some(d) = &b.max_half_open {
+            c.max_wait_in_half_open = self.positive_duration(&format!("{path}.max_half_open"), d);
+        }
+        if let Err((field, msg)) = c.validate() {
+            let field = match field.as_str() {
+                "window" => "window",
+                "minimum_calls" => "min_calls",
+                "half_open_calls" => "half_open_calls",
+                "wait_in_open" => "open_for",
+                f => f,
+            };
+            self.problem(format!("{path}.{field}"), msg);
+        }
+        (self.problems.len() == before).then_some(c)
+    }
+
+    fn bulkhead(&mut self, path: &str, b: &BulkheadSpec) -> Option<BulkheadPolicy> {
+        if b.max_concurrent == 0 {
+            self.problem(
+                format!("{path}.max_concurrent"),
+                "a bulkhead must let at least 1 call through; remove the bulkhead for no limit",
+            );
+            return None;
+        }
+        let max_wait = match &b.max_wait {
+            Some(w) => self.duration(&format!("{path}.max_wait"), w)?,
+            None => SimDuration::ZERO,
+        };
+        Some(BulkheadPolicy {
+            max_concurrent: b.max_concurrent,
+            max_wait,
+        })
+    }
+
     /// Compiles `steps` (preceded by `work`, if any) into a new block; returns its id.
     fn block(
         &mut self,
@@ -135,6 +340,9 @@ impl<'a> Compiler<'a> {
                     latency,
                     probability,
                     on_failure,
+                    retry,
+                    breaker,
+                    bulkhead,
                 } => {
                     let target = self.service_ref(&format!("{sp}.to"), to);
                     let timeout = match timeout {
@@ -154,6 +362,23 @@ impl<'a> Compiler<'a> {
                         .as_ref()
                         .and_then(|l| self.dist(&format!("{sp}.latency"), l));
                     let probability = self.probability(&format!("{sp}.probability"), *probability);
+                    let on_failure = match on_failure {
+                        OnFailureSpec::Fail => OnFailure::Fail,
+                        OnFailureSpec::Ignore => OnFailure::Ignore,
+                        OnFailureSpec::Fallback(d) => OnFailure::Fallback(
+                            self.dist(&format!("{sp}.on_failure.Fallback"), d)
+                                .unwrap_or(Dist::Zero),
+                        ),
+                    };
+                    let retry = retry
+                        .as_ref()
+                        .and_then(|r| self.retry(&format!("{sp}.retry"), r));
+                    let breaker = breaker
+                        .as_ref()
+                        .and_then(|b| self.breaker(&format!("{sp}.breaker"), b));
+                    let bulkhead = bulkhead
+                        .as_ref()
+                        .and_then(|b| self.bulkhead(&format!("{sp}.bulkhead"), b));
                     if let Some(to) = target {
                         let cid = CallId(self.calls.len() as u32);
                         self.calls.push(CallEdge {
@@ -162,10 +387,10 @@ impl<'a> Compiler<'a> {
                             timeout,
                             latency,
                             probability,
-                            on_failure: match on_failure {
-                                OnFailureSpec::Fail => OnFailure::Fail,
-                                OnFailureSpec::Ignore => OnFailure::Ignore,
-                            },
+                            on_failure,
+                            retry,
+                            breaker,
+                            bulkhead,
                             path: sp.clone(),
                         });
                         ops.push(Op::Call(cid));
@@ -406,6 +631,7 @@ impl Model {
                 },
                 work,
                 body,
+                failures: None,
             });
         }
 
@@ -495,6 +721,35 @@ impl Model {
             }
         }
 
+        // Faults and failure processes (they name services and call edges).
+        let mut fault_problems = Vec::new();
+        let targets: Vec<(&str, u32)> = services
+            .iter()
+            .map(|s| (s.name.as_str(), s.replicas))
+            .collect();
+        let pairs: Vec<(ServiceId, ServiceId)> = c.calls.iter().map(|e| (e.from, e.to)).collect();
+        let faults = crate::fault::compile_faults(
+            &spec.faults,
+            &crate::fault::FaultTargets {
+                services: &targets,
+                calls: &pairs,
+                duration,
+            },
+            &mut fault_problems,
+        );
+        for ((name, s), svc) in spec.services.iter().zip(services.iter_mut()) {
+            if let Some(f) = &s.failures {
+                svc.failures = crate::fault::compile_failures(
+                    f,
+                    &format!("services[{name}].failures"),
+                    &mut fault_problems,
+                );
+            }
+        }
+        for (path, message) in fault_problems {
+            c.problem(path, message);
+        }
+
         // The sync call graph, and no cycles in it.
         let mut graph = DiGraph::with_capacity(services.len(), c.calls.len());
         let nodes: Vec<_> = (0..services.len())
@@ -540,6 +795,7 @@ impl Model {
             blocks: c.blocks,
             entries,
             graph,
+            faults,
         })
     }
 }

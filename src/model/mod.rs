@@ -9,7 +9,11 @@
 mod compile;
 mod locate;
 
+use crate::call::backoff::{Backoff, Jitter};
+use crate::call::breaker::BreakerConfig;
+use crate::call::budget::RetryBudget;
 use crate::dist::Dist;
+use crate::fault::{FailureProcess, Fault};
 use crate::time::SimDuration;
 use crate::workload::ArrivalProcess;
 use petgraph::graph::DiGraph;
@@ -60,12 +64,40 @@ pub enum Balancer {
 }
 
 /// What a failed call does to the request that made it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum OnFailure {
     /// The request stops and fails with the call's outcome.
     Fail,
     /// The request goes on with its next step.
     Ignore,
+    /// A fallback answers after this local time; the request goes on and ends degraded.
+    Fallback(Dist),
+}
+
+/// Retries of a call step.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first call included.
+    pub attempts: u32,
+    /// Sleep before each retry.
+    pub backoff: Backoff,
+    /// Randomisation of the sleep.
+    pub jitter: Jitter,
+    /// Which outcomes are retried, indexed by [`crate::Outcome::index`].
+    pub retry_on: [bool; crate::Outcome::COUNT],
+    /// Send a retry to another replica than the failed attempt.
+    pub other_replica: bool,
+    /// A budget shared by the calls of this step from one caller replica.
+    pub budget: Option<RetryBudget>,
+}
+
+/// A bulkhead of a call step: attempts in flight per caller replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BulkheadPolicy {
+    /// Attempts in flight at once.
+    pub max_concurrent: u32,
+    /// Longest wait for a permit (0: reject at once).
+    pub max_wait: SimDuration,
 }
 
 /// A service: `replicas` × (`workers` + bounded queue), running the steps of block `body`.
@@ -87,6 +119,8 @@ pub struct Service {
     pub work: Dist,
     /// The steps a request runs.
     pub body: BlockId,
+    /// Random failures and repairs of each replica, if any.
+    pub failures: Option<FailureProcess>,
 }
 
 /// A synchronous call step: one edge of the call graph.
@@ -104,6 +138,12 @@ pub struct CallEdge {
     pub probability: f64,
     /// What a failure does to the caller.
     pub on_failure: OnFailure,
+    /// Retries, if any.
+    pub retry: Option<RetryPolicy>,
+    /// A circuit breaker per caller replica, if any.
+    pub breaker: Option<BreakerConfig>,
+    /// A bulkhead per caller replica, if any.
+    pub bulkhead: Option<BulkheadPolicy>,
     /// Where the step is in the file, e.g. `services[gateway].steps[1]`.
     pub path: String,
 }
@@ -163,6 +203,8 @@ pub struct Model {
     pub entries: Vec<Entry>,
     /// The sync call graph: a node per service (weight = its id), an edge per call step.
     pub graph: DiGraph<ServiceId, CallId>,
+    /// The fault timeline, in file order.
+    pub faults: Vec<Fault>,
 }
 
 impl Model {

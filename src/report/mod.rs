@@ -36,10 +36,23 @@ pub struct Report {
     pub services: Vec<ServiceReport>,
     /// One row per sync call step, in file order.
     pub calls: Vec<CallReport>,
+    /// The fault timeline, in file order.
+    pub faults: Vec<FaultWindow>,
     /// Time series in fixed buckets over the whole run.
     pub series: Series,
     /// The analytic shadow and lints computed from the model alone.
     pub analysis: Analysis,
+}
+
+/// A fault of the timeline, for reports and charts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    /// What and where, e.g. `crash payment (1 of 2)`.
+    pub label: String,
+    /// Start \[s\].
+    pub start_s: f64,
+    /// End \[s\] (may be past the end of the run).
+    pub end_s: f64,
 }
 
 /// Latency statistics \[ms\].
@@ -76,7 +89,7 @@ pub struct EntryReport {
     pub outcomes: Outcomes,
     /// Offered requests still unanswered when the run ended.
     pub in_flight: u64,
-    /// ok / (offered − in_flight): the simulated request-based availability.
+    /// (ok + degraded) / (offered − in_flight): the simulated request-based availability.
     pub availability: f64,
     /// Standard error of `availability` (binomial, sqrt(a(1−a)/n)).
     pub availability_se: f64,
@@ -101,6 +114,12 @@ pub struct ServiceReport {
     pub arrivals: u64,
     /// Requests refused at the door because the queue was full.
     pub rejected: u64,
+    /// Requests refused because their replica was down, or lost inside it when it crashed.
+    pub unavailable: u64,
+    /// Time-based availability: the share of the measured time with at least one replica up.
+    pub time_availability: f64,
+    /// The share of replica-time up (1 − the mean fraction of replicas down).
+    pub replica_availability: f64,
     /// How they ended here; `error`, `timeout` and `rejected` include failures of required
     /// calls below (a request whose call was rejected downstream ends `rejected` here too).
     pub outcomes: Outcomes,
@@ -132,12 +151,57 @@ pub struct CallReport {
     pub to: String,
     /// Where the step is in the file.
     pub step: String,
-    /// Calls made after the warm-up.
+    /// Original calls started after the warm-up.
     pub calls: u64,
-    /// How they ended, from the caller's side.
+    /// Of those, calls still unfinished when the run ended (`calls = Σ outcomes + in_flight`).
+    pub in_flight: u64,
+    /// Attempts sent to the callee (original calls and retries; not those refused by the
+    /// breaker or the bulkhead).
+    pub attempts: u64,
+    /// `attempts / calls`: how much load the retries add.
+    pub amplification: f64,
+    /// Retries scheduled (after a backoff).
+    pub retries: u64,
+    /// Retries refused by the retry budget (the call failed at once instead).
+    pub retries_denied: u64,
+    /// How the calls ended, after retries, from the caller's side.
     pub outcomes: Outcomes,
-    /// Latency seen by the caller, network included.
+    /// Latency of whole calls seen by the caller: attempts, backoffs and network included.
     pub latency: LatencySummary,
+    /// The circuit breakers of this step (one per caller replica), if it has any.
+    pub breaker: Option<BreakerReport>,
+    /// Attempts refused by the bulkheads of this step (full, or waited too long).
+    pub bulkhead_rejections: u64,
+}
+
+/// What the circuit breakers of one call step did (summed over caller replicas).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerReport {
+    /// Calls refused while open or with no half-open permit left (after the warm-up).
+    pub not_permitted: u64,
+    /// State changes over the whole run.
+    pub transitions: u64,
+    /// Time spent closed, summed over replicas, over the whole run \[s\].
+    pub closed_s: f64,
+    /// Time spent open \[s\].
+    pub open_s: f64,
+    /// Time spent half-open \[s\].
+    pub half_open_s: f64,
+    /// The state changes, in time order (the first 10,000 per replica).
+    pub log: Vec<BreakerTransition>,
+}
+
+/// One state change of a circuit breaker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakerTransition {
+    /// When \[s\].
+    pub at_s: f64,
+    /// The caller replica whose breaker it is.
+    pub replica: u32,
+    /// State before: `closed`, `open` or `half_open`.
+    pub from: String,
+    /// State after.
+    pub to: String,
 }
 
 /// Time series in buckets of `bucket_s`; bucket `i` covers `[i·bucket_s, (i+1)·bucket_s)`.
@@ -149,6 +213,21 @@ pub struct Series {
     pub entries: Vec<EntrySeries>,
     /// Per service.
     pub services: Vec<ServiceSeries>,
+    /// Per sync call step.
+    pub calls: Vec<CallSeries>,
+}
+
+/// One call step over time: original calls and attempts per bucket (retry amplification).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallSeries {
+    /// Calling service.
+    pub from: String,
+    /// Called service.
+    pub to: String,
+    /// Original calls started per bucket.
+    pub calls: Vec<u64>,
+    /// Attempts sent per bucket.
+    pub attempts: Vec<u64>,
 }
 
 /// One entry point over time: answers per bucket by outcome (divide by `bucket_s` for a rate).
@@ -164,6 +243,12 @@ pub struct EntrySeries {
     pub timeout: Vec<u64>,
     /// Rejections per bucket.
     pub rejected: Vec<u64>,
+    /// Answers refused by an open circuit breaker per bucket.
+    pub circuit_open: Vec<u64>,
+    /// Answers from a crashed replica per bucket.
+    pub unavailable: Vec<u64>,
+    /// Answers by a fallback per bucket.
+    pub degraded: Vec<u64>,
     /// 99th percentile latency of the answers in the bucket \[ms\]; null when there were none.
     pub p99_ms: Vec<Option<f64>>,
 }

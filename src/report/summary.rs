@@ -2,6 +2,7 @@
 
 use super::Report;
 use crate::analysis::Analysis;
+use crate::outcome::{Outcome, Outcomes};
 use std::fmt::Write;
 
 /// Renders the report as the text tables `microsim run` prints.
@@ -19,23 +20,19 @@ pub fn render_summary(r: &Report) -> String {
     );
 
     let _ = writeln!(out, "\nEntry points (measured over {})", human_s(measured));
-    let _ = writeln!(
-        out,
-        "  {:<16} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "entry",
-        "offered",
-        "avail",
-        "± s.e.",
-        "analytic",
-        "error",
-        "timeout",
-        "rejected",
-        "in-flight",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms"
+    let shown = shown_outcomes(r.entries.iter().map(|e| &e.outcomes));
+    let mut head = format!(
+        "  {:<16} {:>9} {:>9} {:>9} {:>9}",
+        "entry", "offered", "avail", "± s.e.", "analytic"
     );
+    for o in &shown {
+        head.push_str(&format!(" {:>8}", short_name(*o)));
+    }
+    head.push_str(&format!(
+        " {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "in-flight", "p50 ms", "p99 ms", "p99.9 ms", "max ms"
+    ));
+    let _ = writeln!(out, "{head}");
     for e in &r.entries {
         let analytic = r
             .analysis
@@ -43,23 +40,18 @@ pub fn render_summary(r: &Report) -> String {
             .iter()
             .find(|a| a.name == e.name)
             .map_or(f64::NAN, |a| a.availability);
-        let _ = writeln!(
-            out,
-            "  {:<16} {:>9} {:>9.5} {:>9.5} {:>9.5} {:>8} {:>8} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            e.name,
-            e.offered,
-            e.availability,
-            e.availability_se,
-            analytic,
-            e.outcomes.error,
-            e.outcomes.timeout,
-            e.outcomes.rejected,
-            e.in_flight,
-            e.latency.p50_ms,
-            e.latency.p99_ms,
-            e.latency.p999_ms,
-            e.latency.max_ms
+        let mut row = format!(
+            "  {:<16} {:>9} {:>9.5} {:>9.5} {:>9.5}",
+            e.name, e.offered, e.availability, e.availability_se, analytic
         );
+        for o in &shown {
+            row.push_str(&format!(" {:>8}", e.outcomes.get(*o)));
+        }
+        row.push_str(&format!(
+            " {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            e.in_flight, e.latency.p50_ms, e.latency.p99_ms, e.latency.p999_ms, e.latency.max_ms
+        ));
+        let _ = writeln!(out, "{row}");
     }
 
     let _ = writeln!(out, "\nServices");
@@ -105,29 +97,72 @@ pub fn render_summary(r: &Report) -> String {
     }
 
     if !r.calls.is_empty() {
-        let _ = writeln!(out, "\nSync calls (as the caller saw them)");
-        let _ = writeln!(
-            out,
-            "  {:<30} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}",
-            "call", "calls", "ok", "error", "timeout", "rejected", "p99 ms"
-        );
+        let _ = writeln!(out, "\nSync calls (as the caller saw them, after retries)");
+        let shown = shown_outcomes(r.calls.iter().map(|c| &c.outcomes));
+        let retries = r
+            .calls
+            .iter()
+            .any(|c| c.retries > 0 || c.retries_denied > 0);
+        let mut head = format!("  {:<30} {:>9}", "call", "calls");
+        if retries {
+            head.push_str(&format!(" {:>9} {:>6} {:>7}", "attempts", "ampl", "denied"));
+        }
+        head.push_str(&format!(" {:>9}", "ok"));
+        for o in &shown {
+            head.push_str(&format!(" {:>8}", short_name(*o)));
+        }
+        head.push_str(&format!(" {:>9}", "p99 ms"));
+        let _ = writeln!(out, "{head}");
         for c in &r.calls {
-            let _ = writeln!(
-                out,
-                "  {:<30} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9.2}",
-                format!("{} → {}", c.from, c.to),
-                c.calls,
-                c.outcomes.ok,
-                c.outcomes.error,
-                c.outcomes.timeout,
-                c.outcomes.rejected,
-                c.latency.p99_ms
-            );
+            let mut row = format!("  {:<30} {:>9}", format!("{} → {}", c.from, c.to), c.calls);
+            if retries {
+                row.push_str(&format!(
+                    " {:>9} {:>6.2} {:>7}",
+                    c.attempts, c.amplification, c.retries_denied
+                ));
+            }
+            row.push_str(&format!(" {:>9}", c.outcomes.ok));
+            for o in &shown {
+                row.push_str(&format!(" {:>8}", c.outcomes.get(*o)));
+            }
+            row.push_str(&format!(" {:>9.2}", c.latency.p99_ms));
+            let _ = writeln!(out, "{row}");
+        }
+        for c in &r.calls {
+            if let Some(b) = &c.breaker {
+                let _ = writeln!(
+                    out,
+                    "  breaker {} → {}: {} transitions, open {:.1} s, half-open {:.1} s (summed over replicas), {} calls not permitted",
+                    c.from, c.to, b.transitions, b.open_s, b.half_open_s, b.not_permitted
+                );
+            }
         }
     }
     render_timeline(r, &mut out);
     render_lints(&r.analysis, &mut out);
     out
+}
+
+/// The failure outcomes worth a column: error, timeout and rejected always, the others
+/// when they happened.
+fn shown_outcomes<'a>(rows: impl Iterator<Item = &'a Outcomes> + Clone) -> Vec<Outcome> {
+    Outcome::ALL
+        .into_iter()
+        .filter(|&o| o != Outcome::Ok)
+        .filter(|&o| {
+            matches!(o, Outcome::Error | Outcome::Timeout | Outcome::Rejected)
+                || rows.clone().any(|r| r.get(o) > 0)
+        })
+        .collect()
+}
+
+/// A column label for an outcome.
+fn short_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::CircuitOpen => "open",
+        Outcome::Unavailable => "unavail",
+        o => o.name(),
+    }
 }
 
 /// Columns of the terminal timeline.
@@ -152,14 +187,21 @@ fn render_timeline(r: &Report, out: &mut String) {
     }
     let _ = writeln!(out, "{header}");
     for e in &r.series.entries {
-        let mut ok_row = format!("  {:<24}", format!("{} ok %", e.name));
+        let mut ok_row = format!("  {:<24}", format!("{} avail %", e.name));
         let mut p99_row = format!("  {:<24}", format!("{} p99 ms", e.name));
         for &(a, b) in &bounds {
-            let ok: u64 = e.ok[a..b].iter().sum();
+            let ok: u64 = e.ok[a..b].iter().chain(&e.degraded[a..b]).sum();
             let all: u64 = ok
-                + e.error[a..b].iter().sum::<u64>()
-                + e.timeout[a..b].iter().sum::<u64>()
-                + e.rejected[a..b].iter().sum::<u64>();
+                + [
+                    &e.error,
+                    &e.timeout,
+                    &e.rejected,
+                    &e.circuit_open,
+                    &e.unavailable,
+                ]
+                .iter()
+                .map(|v| v[a..b].iter().sum::<u64>())
+                .sum::<u64>();
             ok_row.push_str(&match all {
                 0 => format!(" {:>7}", "-"),
                 n => format!(" {:>7.1}", 100.0 * ok as f64 / n as f64),

@@ -48,7 +48,13 @@ fn check_conservation(r: &Report) {
         assert!(s.mean_queue <= s.mean_in_system + 1e-12, "{}", s.name);
     }
     for c in &r.calls {
-        assert_eq!(c.outcomes.total(), c.calls, "{} → {}", c.from, c.to);
+        assert_eq!(
+            c.outcomes.total() + c.in_flight,
+            c.calls,
+            "{} → {}",
+            c.from,
+            c.to
+        );
     }
 }
 
