@@ -134,6 +134,14 @@ struct Dispatch {
 }
 
 const NO_CALL: u32 = u32::MAX;
+/// `Job::holding` of a job without a worker.
+const NOT_HOLDING: u16 = u16::MAX;
+/// Occupancy slots every service has; one slot per distinct callee follows.
+const HOLD_WORKING: u16 = 0;
+const HOLD_BACKOFF: u16 = 1;
+const HOLD_FANOUT: u16 = 2;
+/// Labels of the fixed occupancy slots.
+const HOLD_LABELS: [&str; 3] = ["working", "backoff", "fan-out"];
 const NOT_ORPHANED: u64 = u64::MAX;
 
 #[derive(Clone, Copy)]
@@ -159,6 +167,10 @@ struct Job {
     lost: bool,
     /// Index in its replica's list of running jobs.
     slot: u32,
+    /// What its worker is doing: a slot of the service's occupancy (`NOT_HOLDING`: none).
+    holding: u16,
+    /// Parallel fan-outs it is waiting on; while > 0 its worker counts as `fan-out`.
+    fanout: u16,
 }
 
 struct Strand {
@@ -171,6 +183,9 @@ struct Strand {
     failure: Option<Outcome>,
     /// The call in progress on this strand (valid while it waits on one).
     call: CallProgress,
+    /// Its children are the branches of a multi-branch `Parallel` (the job's `fanout` counts
+    /// it until they join).
+    fanout: bool,
 }
 
 /// Where a strand is in a call step: attempts, backoff, permits held.
@@ -277,6 +292,11 @@ struct ServiceState {
     unavailable: u64,
     /// Time with replicas up, for time-based availability.
     uptime: UpTime,
+    /// Busy workers by what they do (see `HOLD_*`, then one slot per callee).
+    occupancy: Vec<TimeAverage>,
+    /// Occupancy areas at the end of the warm-up and at the last bucket boundary.
+    occupancy_warm: Vec<u128>,
+    occupancy_bucket: Vec<u128>,
     outcomes: [u64; Outcome::COUNT],
     latency: LatencyHistogram,
     queue: TimeAverage,
@@ -367,6 +387,10 @@ pub struct Simulation<'m> {
     trace: Option<Vec<TraceRecord>>,
     /// Faults of the timeline in force now.
     active_faults: Vec<u32>,
+    /// Occupancy slot of each call step in its caller's service.
+    call_slot: Vec<u16>,
+    /// Occupancy slot labels per service.
+    occupancy_labels: Vec<Vec<String>>,
 }
 
 impl<'m> Simulation<'m> {
@@ -387,10 +411,32 @@ impl<'m> Simulation<'m> {
         }
         let min_bucket = duration.as_nanos().div_ceil(crate::model::MAX_BUCKETS);
         let bucket = model.run.bucket.as_nanos().max(min_bucket);
+        // Occupancy slots: the fixed ones, then "waiting on <callee>" per distinct callee.
+        let mut occupancy_labels: Vec<Vec<String>> = model
+            .services
+            .iter()
+            .map(|_| HOLD_LABELS.iter().map(|l| l.to_string()).collect())
+            .collect();
+        let call_slot: Vec<u16> = model
+            .calls
+            .iter()
+            .map(|c| {
+                let labels = &mut occupancy_labels[c.from.0 as usize];
+                let label = format!("waiting on {}", model.service(c.to).name);
+                match labels.iter().position(|l| *l == label) {
+                    Some(i) => i as u16,
+                    None => {
+                        labels.push(label);
+                        (labels.len() - 1) as u16
+                    }
+                }
+            })
+            .collect();
         let services = model
             .services
             .iter()
-            .map(|s| ServiceState {
+            .enumerate()
+            .map(|(i, s)| ServiceState {
                 replicas: (0..s.replicas)
                     .map(|r| {
                         let mut rep = Replica::default();
@@ -415,6 +461,9 @@ impl<'m> Simulation<'m> {
                 rejected: 0,
                 unavailable: 0,
                 uptime: UpTime::new(SimTime::ZERO, s.replicas, s.replicas),
+                occupancy: vec![TimeAverage::default(); occupancy_labels[i].len()],
+                occupancy_warm: vec![0; occupancy_labels[i].len()],
+                occupancy_bucket: vec![0; occupancy_labels[i].len()],
                 outcomes: [0; Outcome::COUNT],
                 latency: LatencyHistogram::new(),
                 queue: TimeAverage::default(),
@@ -426,6 +475,13 @@ impl<'m> Simulation<'m> {
                 bucket_area: [0; 2],
                 series: ServiceSeries {
                     name: s.name.clone(),
+                    occupancy: occupancy_labels[i]
+                        .iter()
+                        .map(|l| OccupancySeries {
+                            state: l.clone(),
+                            workers: Vec::new(),
+                        })
+                        .collect(),
                     ..Default::default()
                 },
             })
@@ -512,6 +568,8 @@ impl<'m> Simulation<'m> {
             abort: None,
             trace: None,
             active_faults: Vec::new(),
+            call_slot,
+            occupancy_labels,
         };
         for i in 0..model.entries.len() {
             sim.schedule_arrival(i as u32);
@@ -697,6 +755,8 @@ impl<'m> Simulation<'m> {
             killed: false,
             lost,
             slot: u32::MAX,
+            holding: NOT_HOLDING,
+            fanout: 0,
         });
         if self.jobs.len() as u64 > self.model.run.max_in_flight && self.abort.is_none() {
             self.abort = Some(self.in_flight_error());
@@ -854,6 +914,7 @@ impl<'m> Simulation<'m> {
             pending: 0,
             failure: None,
             call: CallProgress::new(NO_CALL, 0),
+            fanout: false,
         });
         self.run_strand(strand);
     }
@@ -888,6 +949,7 @@ impl<'m> Simulation<'m> {
                         d = SimDuration((d.0 as f64 * slowdown).round() as u64);
                     }
                     if d > SimDuration::ZERO {
+                        self.set_holding(job_key, HOLD_WORKING);
                         self.queue
                             .schedule(SimTime(self.now).after(d), Event::WorkDone { strand: key });
                         return;
@@ -924,9 +986,19 @@ impl<'m> Simulation<'m> {
                     {
                         continue;
                     }
+                    if branches.len() > 1 {
+                        self.set_holding(job_key, HOLD_FANOUT);
+                        if let Some(j) = self.jobs.get_mut(job_key) {
+                            j.fanout += 1;
+                        }
+                        if let Some(s) = self.strands.get_mut(key) {
+                            s.fanout = true;
+                        }
+                    }
                     if !self.spawn(key, job_key, branches.iter().map(|b| b.0)) {
                         return;
                     }
+                    self.joined(key);
                     if let Some(f) = self.strands.get(key).and_then(|s| s.failure) {
                         self.finish_strand(key, Some(f));
                         return;
@@ -977,6 +1049,7 @@ impl<'m> Simulation<'m> {
                 pending: 0,
                 failure: None,
                 call: CallProgress::new(NO_CALL, 0),
+                fanout: false,
             });
             self.run_strand(child);
         }
@@ -986,6 +1059,48 @@ impl<'m> Simulation<'m> {
                 p.pending == 0
             }
             None => false,
+        }
+    }
+
+    /// The children of strand `key` have all ended: a fan-out no longer holds the worker.
+    fn joined(&mut self, key: Key) {
+        let Some(s) = self.strands.get_mut(key) else {
+            return;
+        };
+        if std::mem::replace(&mut s.fanout, false) {
+            if let Some(j) = self.jobs.get_mut(s.job) {
+                j.fanout -= 1;
+            }
+        }
+    }
+
+    /// Records what the worker of `job` does from now on (ignored during a fan-out, which
+    /// holds the worker as a whole).
+    fn set_holding(&mut self, job: Key, slot: u16) {
+        let now = self.now;
+        let Some(j) = self.jobs.get_mut(job) else {
+            return;
+        };
+        if (j.fanout > 0 && slot != HOLD_FANOUT) || j.holding == slot {
+            return;
+        }
+        let occupancy = &mut self.services[j.service as usize].occupancy;
+        if j.holding != NOT_HOLDING {
+            occupancy[j.holding as usize].add(now, -1);
+        }
+        occupancy[slot as usize].add(now, 1);
+        j.holding = slot;
+    }
+
+    /// The worker of `job` is free: it leaves the occupancy.
+    fn release_holding(&mut self, job: Key) {
+        let now = self.now;
+        let Some(j) = self.jobs.get_mut(job) else {
+            return;
+        };
+        if j.holding != NOT_HOLDING {
+            self.services[j.service as usize].occupancy[j.holding as usize].add(now, -1);
+            j.holding = NOT_HOLDING;
         }
     }
 
@@ -1006,6 +1121,11 @@ impl<'m> Simulation<'m> {
         }
         parent.pending -= 1;
         if parent.pending == 0 {
+            let parent_key = strand.parent;
+            self.joined(parent_key);
+            let Some(parent) = self.strands.get(parent_key) else {
+                return;
+            };
             match parent.failure {
                 Some(f) => self.finish_strand(strand.parent, Some(f)),
                 None => self.run_strand(strand.parent),
@@ -1024,6 +1144,7 @@ impl<'m> Simulation<'m> {
         }
         let (service, replica) = (job.service as usize, job.replica as usize);
         self.remove_running(key, &job);
+        self.release_holding(key);
         let error_prob = self.model.services[service].error_prob;
         let svc = &mut self.services[service];
         let burst = svc.replicas[replica].burst_errors;
@@ -1209,6 +1330,9 @@ impl<'m> Simulation<'m> {
             self.strands.remove(strand);
             return;
         };
+        if let Some(job) = self.strands.get(strand).map(|s| s.job) {
+            self.set_holding(job, self.call_slot[cid as usize]);
+        }
         let now = self.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
         if let Some(b) = &mut edge.breaker {
@@ -1227,6 +1351,9 @@ impl<'m> Simulation<'m> {
             match bh.try_enter(SimTime(now), strand) {
                 Admit::Granted => {}
                 Admit::Queued => {
+                    if let Some(job) = self.strands.get(strand).map(|s| s.job) {
+                        self.set_holding(job, HOLD_BACKOFF);
+                    }
                     self.arm_bulkhead_timer(cid, r);
                     return;
                 }
@@ -1386,6 +1513,9 @@ impl<'m> Simulation<'m> {
             c.retries += 1;
         }
         if delay > SimDuration::ZERO {
+            if let Some(job) = self.strands.get(strand).map(|s| s.job) {
+                self.set_holding(job, HOLD_BACKOFF);
+            }
             self.queue
                 .schedule(SimTime(self.now).after(delay), Event::RetryDue { strand });
         } else {
@@ -1434,6 +1564,9 @@ impl<'m> Simulation<'m> {
                     .map_or(0, |j| j.service as usize);
                 let delay = d.sample(&mut self.services[service].work_rng);
                 if delay > SimDuration::ZERO {
+                    if let Some(job) = self.strands.get(strand).map(|s| s.job) {
+                        self.set_holding(job, HOLD_WORKING);
+                    }
                     self.queue
                         .schedule(SimTime(now).after(delay), Event::WorkDone { strand });
                 } else {
@@ -1653,6 +1786,9 @@ impl<'m> Simulation<'m> {
             let svc = &mut self.services[s];
             svc.queue.add(now, -(queued.len() as i64));
             svc.busy.add(now, -i64::from(busy));
+            for &key in &running {
+                self.release_holding(key);
+            }
             for key in queued.into_iter().chain(running) {
                 let counted = self.jobs.get_mut(key).map(|j| {
                     j.killed = true;
@@ -1713,6 +1849,9 @@ impl<'m> Simulation<'m> {
             ];
             s.queue.reset_max();
             s.uptime.restart(SimTime(w));
+            for (warm, occ) in s.occupancy_warm.iter_mut().zip(&s.occupancy) {
+                *warm = occ.area_at(w);
+            }
         }
         self.warm_done = true;
     }
@@ -1745,6 +1884,13 @@ impl<'m> Simulation<'m> {
             s.series.queue.push((q - s.bucket_area[0]) as f64 / width);
             s.series.busy.push((busy - s.bucket_area[1]) as f64 / width);
             s.bucket_area = [q, busy];
+            for (k, occ) in s.occupancy.iter().enumerate() {
+                let a = occ.area_at(b);
+                s.series.occupancy[k]
+                    .workers
+                    .push((a - s.occupancy_bucket[k]) as f64 / width);
+                s.occupancy_bucket[k] = a;
+            }
         }
         for c in &mut self.calls {
             c.series.calls.push(c.bucket[0]);
@@ -1804,7 +1950,8 @@ impl<'m> Simulation<'m> {
             .services
             .iter()
             .zip(&model.services)
-            .map(|(s, m)| {
+            .enumerate()
+            .map(|(idx, (s, m))| {
                 let mean =
                     |avg: &TimeAverage, warm: u128| (avg.area_at(end) - warm) as f64 / measured_ns;
                 let busy = mean(&s.busy, s.warm_area[1]);
@@ -1815,6 +1962,16 @@ impl<'m> Simulation<'m> {
                     arrivals: s.arrivals,
                     rejected: s.rejected,
                     unavailable: s.unavailable,
+                    occupancy: s
+                        .occupancy
+                        .iter()
+                        .zip(&s.occupancy_warm)
+                        .zip(&self.occupancy_labels[idx])
+                        .map(|((occ, &warm), label)| Occupancy {
+                            state: label.clone(),
+                            workers: mean(occ, warm),
+                        })
+                        .collect(),
                     time_availability: s.uptime.totals(SimTime(end)).any_up_fraction(),
                     replica_availability: s.uptime.totals(SimTime(end)).replica_fraction(),
                     outcomes: Outcomes::from_counts(&s.outcomes),

@@ -120,6 +120,11 @@ pub struct ServiceReport {
     pub time_availability: f64,
     /// The share of replica-time up (1 − the mean fraction of replicas down).
     pub replica_availability: f64,
+    /// Who holds the workers: time-averaged busy workers by what they do (`working`,
+    /// `backoff` (sleeping before a retry or waiting for a bulkhead permit), `fan-out`
+    /// (waiting on `Parallel` branches), `waiting on <callee>`); they sum to
+    /// `mean_busy_workers`.
+    pub occupancy: Vec<Occupancy>,
     /// How they ended here; `error`, `timeout` and `rejected` include failures of required
     /// calls below (a request whose call was rejected downstream ends `rejected` here too).
     pub outcomes: Outcomes,
@@ -253,6 +258,24 @@ pub struct EntrySeries {
     pub p99_ms: Vec<Option<f64>>,
 }
 
+/// Busy workers doing one thing, time-averaged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Occupancy {
+    /// What: `working`, `backoff`, `fan-out` or `waiting on <callee>`.
+    pub state: String,
+    /// Mean workers in that state.
+    pub workers: f64,
+}
+
+/// Busy workers doing one thing, per bucket.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OccupancySeries {
+    /// What: as in [`Occupancy::state`].
+    pub state: String,
+    /// Mean workers in that state per bucket.
+    pub workers: Vec<f64>,
+}
+
 /// One service over time (time-averaged within each bucket).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceSeries {
@@ -262,6 +285,8 @@ pub struct ServiceSeries {
     pub queue: Vec<f64>,
     /// Mean busy workers.
     pub busy: Vec<f64>,
+    /// Mean busy workers by what they do (sums to `busy`).
+    pub occupancy: Vec<OccupancySeries>,
 }
 
 impl Report {

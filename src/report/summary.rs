@@ -96,6 +96,40 @@ pub fn render_summary(r: &Report) -> String {
         );
     }
 
+    let holders: Vec<String> = r
+        .services
+        .iter()
+        .filter(|s| {
+            s.occupancy
+                .iter()
+                .any(|o| o.state != "working" && o.workers > 0.005)
+        })
+        .map(|s| {
+            let parts: Vec<String> = s
+                .occupancy
+                .iter()
+                .filter(|o| o.workers > 0.005)
+                .map(|o| format!("{:.1} {}", o.workers, o.state))
+                .collect();
+            format!(
+                "  {:<16} {} (mean busy {:.1} of {})",
+                s.name,
+                parts.join(", "),
+                s.mean_busy_workers,
+                u64::from(s.replicas) * u64::from(s.workers)
+            )
+        })
+        .collect();
+    if !holders.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWho holds the workers (mean workers by what they do)"
+        );
+        for h in holders {
+            let _ = writeln!(out, "{h}");
+        }
+    }
+
     if !r.calls.is_empty() {
         let _ = writeln!(out, "\nSync calls (as the caller saw them, after retries)");
         let shown = shown_outcomes(r.calls.iter().map(|c| &c.outcomes));
