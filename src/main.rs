@@ -119,18 +119,18 @@ fn run(
             return fail(format!("cannot write {}/report.json: {e}", dir.display()));
         }
     }
-    if json {
-        println!("{}", report.to_json());
+    let text = if json {
+        format!("{}\n", report.to_json())
     } else {
-        print!("{}", render_summary(&report));
-        println!(
-            "\n{} events in {:.2} s wall time ({:.1} M events/s)",
+        format!(
+            "{}\n{} events in {:.2} s wall time ({:.1} M events/s)\n",
+            render_summary(&report),
             report.events,
             wall,
             report.events as f64 / wall.max(1e-9) / 1e6
-        );
-    }
-    ExitCode::SUCCESS
+        )
+    };
+    emit(&text)
 }
 
 fn check(file: PathBuf) -> ExitCode {
@@ -138,9 +138,17 @@ fn check(file: PathBuf) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    print!(
-        "{}",
-        microsim::report::render_analysis(&model, &model.analyze())
-    );
-    ExitCode::SUCCESS
+    emit(&microsim::report::render_analysis(&model, &model.analyze()))
+}
+
+/// Writes `text` to standard output. A closed pipe (`microsim run … | head`) is not an
+/// error worth a panic: the reader has what it wanted.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(format!("cannot write to standard output: {e}")),
+    }
 }

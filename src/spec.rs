@@ -30,6 +30,22 @@ pub struct TopologySpec {
     /// Timed faults: crashes, hangs, slowdowns, error bursts, partitions, latency.
     #[serde(default)]
     pub faults: Vec<crate::fault::FaultSpec>,
+    /// Deadline propagation and cancellation for every call (default: neither).
+    #[serde(default)]
+    pub deadlines: Option<DeadlineSpec>,
+}
+
+/// Deadline propagation and cancellation, for the whole topology or one call.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSpec {
+    /// The request's remaining time travels with each call: the callee gives up (drops the
+    /// request unstarted) once it has passed, and the caller waits no longer than it.
+    #[serde(default)]
+    pub propagate: Option<bool>,
+    /// A caller that times out cancels its callee's request if it has not started yet.
+    #[serde(default)]
+    pub cancel: Option<bool>,
 }
 
 /// How long to simulate and with which seed.
@@ -374,6 +390,9 @@ pub enum StepSpec {
         /// A bulkhead per caller replica (default: none).
         #[serde(default)]
         bulkhead: Option<BulkheadSpec>,
+        /// Deadline propagation and cancellation on this call (default: the topology's).
+        #[serde(default)]
+        deadlines: Option<DeadlineSpec>,
     },
     /// Branches run at the same time; the step ends when all of them have ended.
     Parallel {

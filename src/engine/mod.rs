@@ -84,6 +84,9 @@ enum Event {
     /// A waiter for a bulkhead permit of call step `call` at caller replica `replica` may
     /// have waited too long.
     BulkheadExpire { call: u32, replica: u32 },
+    /// The caller of `job` stops waiting (a timeout that is not the call step's constant,
+    /// e.g. shortened by a propagated deadline).
+    JobTimeout { job: Key },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -131,6 +134,8 @@ struct Dispatch {
     avoid_replica: u32,
     /// Dropped by a partition: never delivered.
     lost: bool,
+    /// Absolute deadline the callee knows of, `u64::MAX` for none.
+    deadline: u64,
 }
 
 const NO_CALL: u32 = u32::MAX;
@@ -171,6 +176,21 @@ struct Job {
     holding: u16,
     /// Parallel fan-outs it is waiting on; while > 0 its worker counts as `fan-out`.
     fanout: u16,
+    /// Where it is: in transit, queued, running, or done (answer on its way).
+    phase: Phase,
+    /// Absolute deadline the service knows of (propagated), `u64::MAX` for none.
+    deadline: u64,
+    /// Its caller timed out and cancelled it while it was in transit.
+    cancelled: bool,
+}
+
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Transit,
+    Queued,
+    Running,
+    Done,
 }
 
 struct Strand {
@@ -290,6 +310,10 @@ struct ServiceState {
     rejected: u64,
     /// Refused at the door because the replica was down, or lost inside it when it crashed.
     unavailable: u64,
+    /// Dropped unstarted because their propagated deadline had passed.
+    expired: u64,
+    /// Cancelled unstarted by a caller that timed out.
+    cancelled: u64,
     /// Time with replicas up, for time-based availability.
     uptime: UpTime,
     /// Busy workers by what they do (see `HOLD_*`, then one slot per callee).
@@ -460,6 +484,8 @@ impl<'m> Simulation<'m> {
                 arrivals: 0,
                 rejected: 0,
                 unavailable: 0,
+                expired: 0,
+                cancelled: 0,
                 uptime: UpTime::new(SimTime::ZERO, s.replicas, s.replicas),
                 occupancy: vec![TimeAverage::default(); occupancy_labels[i].len()],
                 occupancy_warm: vec![0; occupancy_labels[i].len()],
@@ -670,6 +696,7 @@ impl<'m> Simulation<'m> {
             Event::RetryDue { strand } => self.start_attempt(strand),
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
+            Event::JobTimeout { job } => self.on_timeout(job),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),
             Event::Renewal { service, replica } => self.on_renewal(service, replica),
@@ -715,6 +742,10 @@ impl<'m> Simulation<'m> {
             self.entries[entry as usize].offered += 1;
         }
         let e = &self.model.entries[entry as usize];
+        let deadline = match e.timeout {
+            Some(t) if self.model.propagate_entry_deadline => SimTime(self.now).after(t).0,
+            _ => u64::MAX,
+        };
         self.send(Dispatch {
             parent: Parent::Client { entry },
             service: e.service.0,
@@ -723,6 +754,7 @@ impl<'m> Simulation<'m> {
             latency: None,
             avoid_replica: u32::MAX,
             lost: false,
+            deadline,
         });
     }
 
@@ -736,6 +768,7 @@ impl<'m> Simulation<'m> {
             latency,
             avoid_replica,
             lost,
+            deadline,
         } = d;
         let replica = self.pick_replica(service, avoid_replica);
         let svc = &mut self.services[service as usize];
@@ -757,6 +790,9 @@ impl<'m> Simulation<'m> {
             slot: u32::MAX,
             holding: NOT_HOLDING,
             fanout: 0,
+            phase: Phase::Transit,
+            deadline,
+            cancelled: false,
         });
         if self.jobs.len() as u64 > self.model.run.max_in_flight && self.abort.is_none() {
             self.abort = Some(self.in_flight_error());
@@ -768,7 +804,16 @@ impl<'m> Simulation<'m> {
                 .schedule(SimTime(self.now).after(d), Event::Deliver { job }),
             _ => self.micro.push_back(Micro::Deliver(job)),
         }
-        if let Some(t) = timeout {
+        let constant = match parent {
+            Parent::Client { entry } => self.model.entries[entry as usize].timeout,
+            _ => self.model.calls[call as usize].timeout,
+        };
+        if let Some(t) = timeout.filter(|&t| Some(t) != constant) {
+            // Not the step's constant timeout (a propagated deadline shortened it): it would
+            // break the FIFO order of the step's timeout queue, so it gets its own event.
+            self.queue
+                .schedule(SimTime(self.now).after(t), Event::JobTimeout { job });
+        } else if let Some(t) = timeout {
             let qi = match parent {
                 Parent::Client { entry } => self.model.calls.len() as u32 + entry,
                 _ => call,
@@ -863,6 +908,21 @@ impl<'m> Simulation<'m> {
             return;
         }
         job.arrived = now;
+        if job.cancelled || now >= job.deadline {
+            // Cancelled on the way, or arrived past its deadline: dropped unstarted.
+            let svc = &mut self.services[service];
+            if counted {
+                svc.arrivals += 1;
+                if job.cancelled {
+                    svc.cancelled += 1;
+                } else {
+                    svc.expired += 1;
+                }
+            }
+            svc.in_system.add(now, 1);
+            self.finish_at_service(key, Outcome::Timeout, false);
+            return;
+        }
         let workers = self.model.services[service].workers;
         let capacity = self.model.services[service].queue;
         let svc = &mut self.services[service];
@@ -884,6 +944,9 @@ impl<'m> Simulation<'m> {
             self.start(key);
         } else if capacity.is_none_or(|c| (rep.queue.len() as u32) < c) {
             rep.queue.push_back(key);
+            if let Some(j) = self.jobs.get_mut(key) {
+                j.phase = Phase::Queued;
+            }
             svc.queue.add(now, 1);
             svc.in_system.add(now, 1);
         } else {
@@ -898,9 +961,21 @@ impl<'m> Simulation<'m> {
 
     /// Starts `key` on a worker already counted as busy for it.
     fn start(&mut self, key: Key) {
+        let now = self.now;
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
+        if now >= job.deadline {
+            // Its deadline passed while it queued: dropped without work; the worker moves on.
+            let (s, r) = (job.service as usize, job.replica as usize);
+            if job.arrived >= self.warmup {
+                self.services[s].expired += 1;
+            }
+            self.release_worker(s, r);
+            self.finish_at_service(key, Outcome::Timeout, true);
+            return;
+        }
+        job.phase = Phase::Running;
         job.started = self.now;
         let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
         job.slot = rep.running.len() as u32;
@@ -1135,7 +1210,6 @@ impl<'m> Simulation<'m> {
 
     /// The job's steps are done: draw its own error, free the worker, answer.
     fn complete_job(&mut self, key: Key, failure: Option<Outcome>) {
-        let now = self.now;
         let Some(job) = self.jobs.get(key).copied() else {
             return;
         };
@@ -1157,6 +1231,14 @@ impl<'m> Simulation<'m> {
             None if job.degraded => Outcome::Degraded,
             None => Outcome::Ok,
         };
+        self.release_worker(service, replica);
+        self.finish_at_service(key, outcome, true);
+    }
+
+    /// A worker of a replica is free: it takes the next job in line, or idles.
+    fn release_worker(&mut self, service: usize, replica: usize) {
+        let now = self.now;
+        let svc = &mut self.services[service];
         let rep = &mut svc.replicas[replica];
         match rep.queue.pop_front() {
             // Hand the worker straight to the next job in line.
@@ -1169,7 +1251,6 @@ impl<'m> Simulation<'m> {
                 svc.busy.add(now, -1);
             }
         }
-        self.finish_at_service(key, outcome, true);
     }
 
     /// The job leaves its service with `outcome`: statistics, then the response goes back.
@@ -1181,6 +1262,7 @@ impl<'m> Simulation<'m> {
             return;
         };
         job.outcome = outcome;
+        job.phase = Phase::Done;
         let svc = &mut self.services[job.service as usize];
         svc.in_system.add(now, -1);
         svc.replicas[job.replica as usize].outstanding -= 1;
@@ -1275,6 +1357,17 @@ impl<'m> Simulation<'m> {
         let parent_job = *job;
         job.parent = Parent::Orphan;
         job.orphaned_at = now;
+        let cancel = match parent_job.call {
+            NO_CALL => self.model.cancel_entry_on_timeout,
+            c => self.model.calls[c as usize].cancel_on_timeout,
+        };
+        if cancel {
+            match parent_job.phase {
+                Phase::Transit => job.cancelled = true,
+                Phase::Queued => self.cancel_queued(key, &parent_job),
+                Phase::Running | Phase::Done => {}
+            }
+        }
         if parent_job.lost {
             // Nothing else will ever happen to a lost job: free it now.
             self.jobs.remove(key);
@@ -1285,6 +1378,22 @@ impl<'m> Simulation<'m> {
             }
         }
         self.notify(&parent_job, Outcome::Timeout);
+    }
+
+    /// Takes a queued job out of its queue: its caller gave up and cancelled it.
+    fn cancel_queued(&mut self, key: Key, job: &Job) {
+        let now = self.now;
+        let svc = &mut self.services[job.service as usize];
+        let rep = &mut svc.replicas[job.replica as usize];
+        let Some(pos) = rep.queue.iter().position(|&k| k == key) else {
+            return;
+        };
+        rep.queue.remove(pos);
+        svc.queue.add(now, -1);
+        if job.arrived >= self.warmup {
+            svc.cancelled += 1;
+        }
+        self.finish_at_service(key, Outcome::Timeout, true);
     }
 
     /// Tells the waiting parent of `job` that it ended with `outcome`.
@@ -1391,6 +1500,26 @@ impl<'m> Simulation<'m> {
         }
         c.bucket[1] += 1;
         let latency = call.latency.as_ref().map(|d| d.sample(&mut c.rng));
+        let (deadline, timeout) = if call.propagate_deadline {
+            let caller = self
+                .strands
+                .get(strand)
+                .and_then(|s| self.jobs.get(s.job))
+                .map_or(u64::MAX, |j| j.deadline);
+            let own = call.timeout.map_or(u64::MAX, |t| SimTime(now).after(t).0);
+            let deadline = own.min(caller);
+            if deadline <= now {
+                // No time left: the call is not even sent.
+                self.attempt_failed(strand, Outcome::Timeout);
+                return;
+            }
+            (
+                deadline,
+                (deadline != u64::MAX).then(|| SimDuration(deadline - now)),
+            )
+        } else {
+            (u64::MAX, call.timeout)
+        };
         let (lost, extra) = self.edge_faults(cid);
         let latency = match (latency, extra) {
             (l, SimDuration(0)) => l,
@@ -1400,10 +1529,11 @@ impl<'m> Simulation<'m> {
             parent: Parent::Strand(strand),
             service: call.to.0,
             call: cid,
-            timeout: call.timeout,
+            timeout,
             latency,
             avoid_replica: avoid,
             lost,
+            deadline,
         });
         let replica = self.jobs.get(job).map_or(u32::MAX, |j| j.replica);
         if let Some(s) = self.strands.get_mut(strand) {
@@ -1962,6 +2092,8 @@ impl<'m> Simulation<'m> {
                     arrivals: s.arrivals,
                     rejected: s.rejected,
                     unavailable: s.unavailable,
+                    expired: s.expired,
+                    cancelled: s.cancelled,
                     occupancy: s
                         .occupancy
                         .iter()

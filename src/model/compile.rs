@@ -33,6 +33,8 @@ pub const MAX_WORKERS: u32 = 1_000_000;
 pub const MAX_QUEUE: u32 = 1_000_000;
 
 struct Compiler<'a> {
+    /// The topology-wide deadline settings, the default of every call.
+    deadlines: DeadlineSpec,
     problems: Vec<Problem>,
     names: BTreeMap<&'a str, ServiceId>,
     calls: Vec<CallEdge>,
@@ -343,7 +345,9 @@ impl<'a> Compiler<'a> {
                     retry,
                     breaker,
                     bulkhead,
+                    deadlines,
                 } => {
+                    let deadlines = deadlines.unwrap_or(self.deadlines);
                     let target = self.service_ref(&format!("{sp}.to"), to);
                     let timeout = match timeout {
                         Some(t) => match self.duration(&format!("{sp}.timeout"), t) {
@@ -391,6 +395,14 @@ impl<'a> Compiler<'a> {
                             retry,
                             breaker,
                             bulkhead,
+                            propagate_deadline: deadlines
+                                .propagate
+                                .or(self.deadlines.propagate)
+                                .unwrap_or(false),
+                            cancel_on_timeout: deadlines
+                                .cancel
+                                .or(self.deadlines.cancel)
+                                .unwrap_or(false),
                             path: sp.clone(),
                         });
                         ops.push(Op::Call(cid));
@@ -501,6 +513,7 @@ impl Model {
         text: Option<&str>,
     ) -> Result<Model, LoadError> {
         let mut c = Compiler {
+            deadlines: spec.deadlines.unwrap_or_default(),
             problems: Vec::new(),
             names: BTreeMap::new(),
             calls: Vec::new(),
@@ -796,6 +809,8 @@ impl Model {
             entries,
             graph,
             faults,
+            propagate_entry_deadline: spec.deadlines.and_then(|d| d.propagate).unwrap_or(false),
+            cancel_entry_on_timeout: spec.deadlines.and_then(|d| d.cancel).unwrap_or(false),
         })
     }
 }

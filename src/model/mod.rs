@@ -144,6 +144,10 @@ pub struct CallEdge {
     pub breaker: Option<BreakerConfig>,
     /// A bulkhead per caller replica, if any.
     pub bulkhead: Option<BulkheadPolicy>,
+    /// The caller's deadline travels with the call; the callee drops expired requests.
+    pub propagate_deadline: bool,
+    /// A caller that times out cancels the request if it has not started.
+    pub cancel_on_timeout: bool,
     /// Where the step is in the file, e.g. `services[gateway].steps[1]`.
     pub path: String,
 }
@@ -205,6 +209,10 @@ pub struct Model {
     pub graph: DiGraph<ServiceId, CallId>,
     /// The fault timeline, in file order.
     pub faults: Vec<Fault>,
+    /// Entry requests carry their client timeout as a deadline the entry service honours.
+    pub propagate_entry_deadline: bool,
+    /// A client that times out cancels its request if it has not started.
+    pub cancel_entry_on_timeout: bool,
 }
 
 impl Model {

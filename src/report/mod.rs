@@ -116,6 +116,10 @@ pub struct ServiceReport {
     pub rejected: u64,
     /// Requests refused because their replica was down, or lost inside it when it crashed.
     pub unavailable: u64,
+    /// Requests dropped unstarted because their propagated deadline had passed.
+    pub expired: u64,
+    /// Requests cancelled unstarted by a caller that had timed out.
+    pub cancelled: u64,
     /// Time-based availability: the share of the measured time with at least one replica up.
     pub time_availability: f64,
     /// The share of replica-time up (1 − the mean fraction of replicas down).

@@ -1,6 +1,6 @@
 //! The terminal summary: a few aligned tables rendered from a [`Report`].
 
-use super::Report;
+use super::{Report, ServiceReport};
 use crate::analysis::Analysis;
 use crate::outcome::{Outcome, Outcomes};
 use std::fmt::Write;
@@ -55,22 +55,37 @@ pub fn render_summary(r: &Report) -> String {
     }
 
     let _ = writeln!(out, "\nServices");
-    let _ = writeln!(
-        out,
-        "  {:<16} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "service",
-        "pool",
-        "arrivals",
-        "util",
-        "analytic",
-        "mean q",
-        "max q",
-        "rejected",
-        "orphaned",
-        "orphan s",
-        "p50 ms",
-        "p99 ms"
+    // Optional columns, shown when some service has a non-zero value.
+    type Column = (&'static str, fn(&ServiceReport) -> String);
+    let optional: [Column; 4] = [
+        ("unavail", |s| s.unavailable.to_string()),
+        ("expired", |s| s.expired.to_string()),
+        ("cancelled", |s| s.cancelled.to_string()),
+        ("time avail", |s| format!("{:.5}", s.time_availability)),
+    ];
+    let shown: Vec<&Column> = optional
+        .iter()
+        .filter(|(name, _)| {
+            r.services.iter().any(|s| match *name {
+                "unavail" => s.unavailable > 0,
+                "expired" => s.expired > 0,
+                "cancelled" => s.cancelled > 0,
+                _ => s.time_availability < 1.0,
+            })
+        })
+        .collect();
+    let mut head = format!(
+        "  {:<16} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8}",
+        "service", "pool", "arrivals", "util", "analytic", "mean q", "max q", "rejected"
     );
+    for (name, _) in &shown {
+        head.push_str(&format!(" {name:>10}"));
+    }
+    head.push_str(&format!(
+        " {:>8} {:>9} {:>9} {:>9}",
+        "orphaned", "orphan s", "p50 ms", "p99 ms"
+    ));
+    let _ = writeln!(out, "{head}");
     for s in &r.services {
         let analytic = r
             .analysis
@@ -78,9 +93,8 @@ pub fn render_summary(r: &Report) -> String {
             .iter()
             .find(|a| a.name == s.name)
             .map_or(f64::NAN, |a| a.utilization);
-        let _ = writeln!(
-            out,
-            "  {:<16} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2}",
+        let mut row = format!(
+            "  {:<16} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8}",
             s.name,
             format!("{}×{}", s.replicas, s.workers),
             s.arrivals,
@@ -88,12 +102,16 @@ pub fn render_summary(r: &Report) -> String {
             analytic,
             s.mean_queue,
             s.max_queue,
-            s.rejected,
-            s.orphaned,
-            s.orphaned_work_s,
-            s.latency.p50_ms,
-            s.latency.p99_ms
+            s.rejected
         );
+        for (_, value) in &shown {
+            row.push_str(&format!(" {:>10}", value(s)));
+        }
+        row.push_str(&format!(
+            " {:>8} {:>9.2} {:>9.2} {:>9.2}",
+            s.orphaned, s.orphaned_work_s, s.latency.p50_ms, s.latency.p99_ms
+        ));
+        let _ = writeln!(out, "{row}");
     }
 
     let holders: Vec<String> = r
