@@ -32,8 +32,28 @@ pub struct Analysis {
     pub entries: Vec<EntryAnalysis>,
     /// Per service, in file order.
     pub services: Vec<ServiceAnalysis>,
+    /// Per sync call step, in file order.
+    pub calls: Vec<CallAnalysis>,
     /// Warnings about the model.
     pub lints: Vec<Lint>,
+}
+
+/// Predictions for one sync call step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallAnalysis {
+    /// Calling service.
+    pub from: String,
+    /// Called service.
+    pub to: String,
+    /// Attempts allowed per call (1 without retries).
+    pub attempts: u32,
+    /// The callee's availability per attempt.
+    pub attempt_availability: f64,
+    /// Availability of the call with its retries, 1 − (1 − a)^k, assuming independent
+    /// attempts (not true in an outage: the simulation shows the difference).
+    pub availability: f64,
+    /// Expected attempts per call, (1 − (1 − a)^k)/a: the load multiplier on the callee.
+    pub expected_attempts: f64,
 }
 
 /// Predictions for one entry point.
@@ -47,6 +67,9 @@ pub struct EntryAnalysis {
     pub availability: f64,
     /// Services a request must reach (with probability 1) for success, in call order.
     pub required: Vec<String>,
+    /// Most attempts one request can cause at a single service when every call on the way
+    /// fails and retries: the product of the attempts along the worst path (3 × 3 × 3 = 27).
+    pub max_amplification: f64,
 }
 
 /// Predictions for one service.
@@ -64,8 +87,12 @@ pub struct ServiceAnalysis {
     pub utilization: f64,
     /// ρ at the peak rate.
     pub peak_utilization: f64,
-    /// Own availability (1 − error probability).
+    /// Own availability: (1 − error probability) × the share of time at least one replica is
+    /// up (from its MTTF/MTTR failure process, if any).
     pub availability: f64,
+    /// Time-based availability from the failure process: 1 − (1 − A)^replicas with
+    /// A = MTTF / (MTTF + MTTR); 1 without failures.
+    pub time_availability: f64,
     /// M/M/c (or M/M/c/K) predictions when they apply exactly.
     pub queue_model: Option<QueuePrediction>,
 }
@@ -117,7 +144,8 @@ pub fn analyze(model: &Model) -> Analysis {
     let mut avail = vec![1.0; n];
     for &s in &order {
         let svc = model.service(s);
-        avail[s.0 as usize] = (1.0 - svc.error_prob) * block_availability(model, svc.body, &avail);
+        avail[s.0 as usize] =
+            own_availability(model, s) * block_availability(model, svc.body, &avail);
     }
 
     // Traffic equations: callers first.
@@ -169,7 +197,11 @@ pub fn analyze(model: &Model) -> Analysis {
                 mean_holding_ms: h / 1e6,
                 utilization: util,
                 peak_utilization: peak_util,
-                availability: 1.0 - svc.error_prob,
+                availability: own_availability(model, s),
+                time_availability: svc
+                    .failures
+                    .as_ref()
+                    .map_or(1.0, |f| f.any_up(svc.replicas)),
                 queue_model,
             },
         ));
@@ -186,6 +218,7 @@ pub fn analyze(model: &Model) -> Analysis {
             EntryAnalysis {
                 name: e.name.clone(),
                 rate_per_s: e.arrivals.mean_rate(from, to),
+                max_amplification: max_amplification(model, e.service),
                 availability: avail[e.service.0 as usize],
                 required: required
                     .into_iter()
@@ -242,10 +275,162 @@ pub fn analyze(model: &Model) -> Analysis {
         }
     }
 
+    lint_retries(model, &rate, &mut lints);
+
+    let calls = model
+        .calls
+        .iter()
+        .map(|c| CallAnalysis {
+            from: model.service(c.from).name.clone(),
+            to: model.service(c.to).name.clone(),
+            attempts: c.retry.as_ref().map_or(1, |r| r.attempts),
+            attempt_availability: avail[c.to.0 as usize],
+            availability: call_availability(c, &avail),
+            expected_attempts: expected_attempts(c, &avail),
+        })
+        .collect();
+
     Analysis {
         entries,
         services,
+        calls,
         lints,
+    }
+}
+
+/// (1 − error probability) × time-based availability of the failure process.
+fn own_availability(model: &Model, s: ServiceId) -> f64 {
+    let svc = model.service(s);
+    (1.0 - svc.error_prob)
+        * svc
+            .failures
+            .as_ref()
+            .map_or(1.0, |f| f.any_up(svc.replicas))
+}
+
+/// Attempts of a call step (1 without retries).
+fn attempts_of(call: &crate::model::CallEdge) -> f64 {
+    call.retry.as_ref().map_or(1.0, |r| f64::from(r.attempts))
+}
+
+/// Largest product of attempts along any call path from `s` (1 when it calls nothing).
+fn max_amplification(model: &Model, s: ServiceId) -> f64 {
+    fn walk(model: &Model, s: ServiceId, memo: &mut Vec<Option<f64>>) -> f64 {
+        if let Some(v) = memo[s.0 as usize] {
+            return v;
+        }
+        let best = model
+            .calls
+            .iter()
+            .filter(|c| c.from == s)
+            .map(|c| attempts_of(c) * walk(model, c.to, memo))
+            .fold(1.0, f64::max);
+        memo[s.0 as usize] = Some(best);
+        best
+    }
+    walk(model, s, &mut vec![None; model.services.len()])
+}
+
+/// Longest a call step can keep its caller waiting: every attempt times out and every
+/// backoff sleeps its longest \[ns\]; infinite without a timeout.
+fn worst_case_call_ns(call: &crate::model::CallEdge) -> f64 {
+    let Some(t) = call.timeout else {
+        return f64::INFINITY;
+    };
+    let network = 2.0 * call.latency.as_ref().map_or(0.0, Dist::mean_ns);
+    match &call.retry {
+        None => t.as_nanos() as f64 + network,
+        Some(r) => {
+            let sleeps: f64 = (1..r.attempts)
+                .map(|k| r.backoff.delay(k).as_nanos() as f64)
+                .sum();
+            f64::from(r.attempts) * (t.as_nanos() as f64 + network) + sleeps
+        }
+    }
+}
+
+/// Lints about retries, timeouts across layers and breakers.
+fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
+    // Timeout inversion: a caller gives up before its callee has finished retrying.
+    for outer in &model.calls {
+        let Some(t) = outer.timeout else { continue };
+        for inner in model.calls.iter().filter(|c| c.from == outer.to) {
+            let worst = worst_case_call_ns(inner);
+            if inner.retry.is_some() && worst.is_finite() && (t.as_nanos() as f64) < worst {
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "timeout-inversion".into(),
+                    path: format!("{}.timeout", outer.path),
+                    message: format!(
+                        "`{}` gives up on `{}` after {t}, but `{}` may spend {:.0} ms on `{}` ({} attempts × timeout + backoffs): its retries run on for a caller that has left — orphaned work. Make the caller's timeout longer than the callee's worst case, or propagate deadlines",
+                        model.service(outer.from).name,
+                        model.service(outer.to).name,
+                        model.service(inner.from).name,
+                        worst / 1e6,
+                        model.service(inner.to).name,
+                        inner.retry.as_ref().map_or(1, |r| r.attempts)
+                    ),
+                });
+            }
+        }
+    }
+    // Retry amplification without a budget: retries at two or more layers multiply.
+    for e in &model.entries {
+        let amp = max_amplification(model, e.service);
+        let budgeted = model
+            .calls
+            .iter()
+            .any(|c| c.retry.as_ref().is_some_and(|r| r.budget.is_some()));
+        if amp >= 8.0 && !budgeted {
+            lints.push(Lint {
+                level: LintLevel::Warning,
+                code: "retry-amplification".into(),
+                path: format!("workload[{}]", e.name),
+                message: format!(
+                    "one request can cause up to {amp:.0} attempts at one service (retries multiply across layers) and no retry budget bounds them: a short slowdown can become a retry storm. Retry at one layer, or add `budget:` to the retries"
+                ),
+            });
+        }
+    }
+    // A time-window breaker that cannot gather its minimum calls at the expected rate.
+    for call in &model.calls {
+        let Some(b) = &call.breaker else { continue };
+        if let crate::call::breaker::Window::Time(secs) = b.window {
+            let caller = model.service(call.from);
+            let per_replica = rate[call.from.0 as usize] * call.probability * f64::from(secs)
+                / f64::from(caller.replicas);
+            if per_replica < f64::from(b.minimum_calls) {
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "breaker-never-decides".into(),
+                    path: format!("{}.breaker.min_calls", call.path),
+                    message: format!(
+                        "each caller replica makes about {per_replica:.1} calls in the {secs} s window, fewer than min_calls = {}: the breaker can never open. Lower min_calls or widen the window",
+                        b.minimum_calls
+                    ),
+                });
+            }
+        }
+    }
+    // Failure processes too rare to show in the run.
+    let run_ns = model.run.duration.as_nanos() as f64;
+    for svc in &model.services {
+        if let Some(f) = &svc.failures {
+            let expected = run_ns / (f.mttf_ns() + f.mttr_ns()) * f64::from(svc.replicas);
+            if expected < 1.0 {
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "failures-unlikely".into(),
+                    path: format!("services[{}].failures", svc.name),
+                    message: format!(
+                        "about {expected:.2} failures are expected over the run (MTTF {:.0} s, run {:.0} s, {} replicas): lengthen the run to see failures, or shorten mttf",
+                        f.mttf_ns() / 1e9,
+                        run_ns / 1e9,
+                        svc.replicas
+                    ),
+                });
+            }
+        }
     }
 }
 

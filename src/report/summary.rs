@@ -354,6 +354,30 @@ pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
             s.name, s.arrival_rate_per_s, s.mean_holding_ms, s.utilization, s.peak_utilization, qm
         );
     }
+    if a.calls.iter().any(|c| c.attempts > 1) {
+        let _ = writeln!(
+            out,
+            "\nRetries (independent attempts assumed; an outage is not independent)"
+        );
+        for c in a.calls.iter().filter(|c| c.attempts > 1) {
+            let _ = writeln!(
+                out,
+                "  {:<30} {} attempts: availability {:.5} → {:.5}, load × {:.3}",
+                format!("{} → {}", c.from, c.to),
+                c.attempts,
+                c.attempt_availability,
+                c.availability,
+                c.expected_attempts
+            );
+        }
+        for e in a.entries.iter().filter(|e| e.max_amplification > 1.0) {
+            let _ = writeln!(
+                out,
+                "  {}: up to {:.0} attempts per request at one service when everything fails",
+                e.name, e.max_amplification
+            );
+        }
+    }
     if a.lints.is_empty() {
         let _ = writeln!(out, "\nNo lints.");
     } else {
