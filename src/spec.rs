@@ -150,6 +150,18 @@ pub struct ServiceSpec {
     /// Random failures and repairs of each replica (MTTF/MTTR), default none.
     #[serde(default)]
     pub failures: Option<crate::fault::FailureSpec>,
+    /// An event-loop server: workers are released while a request waits on calls, and
+    /// requests in flight per replica are bounded instead (default: thread per request).
+    #[serde(default)]
+    pub nonblocking: Option<NonBlockingSpec>,
+}
+
+/// The limits of a non-blocking (event-loop) service.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NonBlockingSpec {
+    /// Requests in flight per replica; more wait in the queue, ≥ 1.
+    pub max_in_flight: u32,
 }
 
 /// A load-balancing policy over a service's replicas.

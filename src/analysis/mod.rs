@@ -172,9 +172,17 @@ pub fn analyze(model: &Model) -> Analysis {
     for &s in &order {
         let i = s.0 as usize;
         let svc = model.service(s);
-        let h = block_mean_ns(model, svc.body, &response_ns);
-        hold_ns[i] = h;
-        let servers = f64::from(svc.replicas) * f64::from(svc.workers);
+        let response = block_mean_ns(model, svc.body, &response_ns);
+        // A non-blocking service holds a worker only for local work; its in-flight slots are
+        // held for the whole response instead.
+        let (h, servers) = match svc.max_in_flight {
+            None => (response, f64::from(svc.replicas) * f64::from(svc.workers)),
+            Some(_) => (
+                block_work_ns(model, svc.body),
+                f64::from(svc.replicas) * f64::from(svc.workers),
+            ),
+        };
+        hold_ns[i] = response;
         let util = rate[i] * h / 1e9 / servers;
         let peak_util = peak[i] * h / 1e9 / servers;
         // Queueing delay: Erlang C per replica with the holding time as service time.
@@ -186,7 +194,7 @@ pub fn analyze(model: &Model) -> Analysis {
         } else {
             0.0
         };
-        response_ns[i] = h + wait_ns;
+        response_ns[i] = response + wait_ns;
         let queue_model = exact_queue_model(model, s, per_replica);
         services.push((
             i,
@@ -582,6 +590,37 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
                 probability
                     * branch_weights(branches)
                         .map(|(w, b)| w * block_mean_ns(model, b, response_ns))
+                        .sum::<f64>()
+            }
+        })
+        .sum()
+}
+
+/// Mean local work of one execution of `block` \[ns\] (calls excluded).
+fn block_work_ns(model: &Model, block: BlockId) -> f64 {
+    model
+        .block(block)
+        .iter()
+        .map(|op| match op {
+            Op::Work(d) => d.mean_ns(),
+            Op::Call(_) => 0.0,
+            Op::Parallel {
+                branches,
+                probability,
+            } => {
+                probability
+                    * branches
+                        .iter()
+                        .map(|b| block_work_ns(model, *b))
+                        .sum::<f64>()
+            }
+            Op::Choice {
+                branches,
+                probability,
+            } => {
+                probability
+                    * branch_weights(branches)
+                        .map(|(w, b)| w * block_work_ns(model, b))
                         .sum::<f64>()
             }
         })

@@ -87,6 +87,9 @@ enum Event {
     /// The caller of `job` stops waiting (a timeout that is not the call step's constant,
     /// e.g. shortened by a propagated deadline).
     JobTimeout { job: Key },
+    /// Local work of a strand at a non-blocking service ends; its worker (CPU) is freed.
+    /// `replica` numbers replicas across all services (see `Simulation::replica_base`).
+    CpuDone { strand: Key, replica: u32 },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -256,7 +259,12 @@ struct EdgeReplica {
 }
 
 struct Replica {
-    busy: u32,
+    /// Requests admitted (holding a worker, or an in-flight slot at a non-blocking service).
+    admitted: u32,
+    /// Non-blocking services: workers doing local work now.
+    cpu: u32,
+    /// Non-blocking services: local work waiting for a worker (strand, duration).
+    ready: VecDeque<(Key, SimDuration)>,
     queue: VecDeque<Key>,
     /// Jobs assigned to this replica and not yet answered (for the balancers).
     outstanding: u32,
@@ -279,7 +287,9 @@ struct Replica {
 impl Default for Replica {
     fn default() -> Self {
         Replica {
-            busy: 0,
+            admitted: 0,
+            cpu: 0,
+            ready: VecDeque::new(),
             queue: VecDeque::new(),
             outstanding: 0,
             running: Vec::new(),
@@ -415,6 +425,8 @@ pub struct Simulation<'m> {
     call_slot: Vec<u16>,
     /// Occupancy slot labels per service.
     occupancy_labels: Vec<Vec<String>>,
+    /// Index of each service's first replica when replicas are numbered across services.
+    replica_base: Vec<u32>,
 }
 
 impl<'m> Simulation<'m> {
@@ -596,6 +608,15 @@ impl<'m> Simulation<'m> {
             active_faults: Vec::new(),
             call_slot,
             occupancy_labels,
+            replica_base: model
+                .services
+                .iter()
+                .scan(0u32, |next, s| {
+                    let base = *next;
+                    *next += s.replicas;
+                    Some(base)
+                })
+                .collect(),
         };
         for i in 0..model.entries.len() {
             sim.schedule_arrival(i as u32);
@@ -697,6 +718,7 @@ impl<'m> Simulation<'m> {
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
             Event::JobTimeout { job } => self.on_timeout(job),
+            Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),
             Event::Renewal { service, replica } => self.on_renewal(service, replica),
@@ -923,7 +945,8 @@ impl<'m> Simulation<'m> {
             self.finish_at_service(key, Outcome::Timeout, false);
             return;
         }
-        let workers = self.model.services[service].workers;
+        let nonblocking = self.model.services[service].max_in_flight;
+        let limit = nonblocking.unwrap_or(self.model.services[service].workers);
         let capacity = self.model.services[service].queue;
         let svc = &mut self.services[service];
         if counted {
@@ -937,9 +960,11 @@ impl<'m> Simulation<'m> {
                 svc.unavailable += 1;
             }
             self.finish_at_service(key, Outcome::Unavailable, false);
-        } else if rep.busy < workers {
-            rep.busy += 1;
-            svc.busy.add(now, 1);
+        } else if rep.admitted < limit {
+            rep.admitted += 1;
+            if nonblocking.is_none() {
+                svc.busy.add(now, 1);
+            }
             svc.in_system.add(now, 1);
             self.start(key);
         } else if capacity.is_none_or(|c| (rep.queue.len() as u32) < c) {
@@ -1024,9 +1049,7 @@ impl<'m> Simulation<'m> {
                         d = SimDuration((d.0 as f64 * slowdown).round() as u64);
                     }
                     if d > SimDuration::ZERO {
-                        self.set_holding(job_key, HOLD_WORKING);
-                        self.queue
-                            .schedule(SimTime(self.now).after(d), Event::WorkDone { strand: key });
+                        self.begin_work(key, job_key, service, replica, d);
                         return;
                     }
                 }
@@ -1137,6 +1160,84 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    /// Local work of `d` for `strand`: at a thread-per-request service the request's worker
+    /// does it; at a non-blocking one it needs a free worker, or waits for one.
+    fn begin_work(
+        &mut self,
+        strand: Key,
+        job: Key,
+        service: usize,
+        replica: usize,
+        d: SimDuration,
+    ) {
+        let now = self.now;
+        if self.model.services[service].max_in_flight.is_none() {
+            self.set_holding(job, HOLD_WORKING);
+            self.queue
+                .schedule(SimTime(now).after(d), Event::WorkDone { strand });
+            return;
+        }
+        let workers = self.model.services[service].workers;
+        let global = self.replica_base[service] + replica as u32;
+        let svc = &mut self.services[service];
+        let rep = &mut svc.replicas[replica];
+        if rep.cpu < workers {
+            rep.cpu += 1;
+            svc.busy.add(now, 1);
+            svc.occupancy[HOLD_WORKING as usize].add(now, 1);
+            self.queue.schedule(
+                SimTime(now).after(d),
+                Event::CpuDone {
+                    strand,
+                    replica: global,
+                },
+            );
+        } else {
+            rep.ready.push_back((strand, d));
+            svc.queue.add(now, 1);
+        }
+    }
+
+    /// Local work at a non-blocking replica ended: its worker takes the next live waiting
+    /// work, or idles; then the strand goes on.
+    fn on_cpu_done(&mut self, strand: Key, global: u32) {
+        let now = self.now;
+        let service = self.replica_base.partition_point(|&b| b <= global) - 1;
+        let replica = (global - self.replica_base[service]) as usize;
+        loop {
+            let next = self.services[service].replicas[replica].ready.pop_front();
+            match next {
+                Some((st, d)) => {
+                    self.services[service].queue.add(now, -1);
+                    let alive = self
+                        .strands
+                        .get(st)
+                        .and_then(|s| self.jobs.get(s.job))
+                        .is_some_and(|j| !j.killed);
+                    if alive {
+                        self.queue.schedule(
+                            SimTime(now).after(d),
+                            Event::CpuDone {
+                                strand: st,
+                                replica: global,
+                            },
+                        );
+                        break;
+                    }
+                    self.strands.remove(st);
+                }
+                None => {
+                    let svc = &mut self.services[service];
+                    svc.replicas[replica].cpu -= 1;
+                    svc.busy.add(now, -1);
+                    svc.occupancy[HOLD_WORKING as usize].add(now, -1);
+                    break;
+                }
+            }
+        }
+        self.run_strand(strand);
+    }
+
     /// The children of strand `key` have all ended: a fan-out no longer holds the worker.
     fn joined(&mut self, key: Key) {
         let Some(s) = self.strands.get_mut(key) else {
@@ -1158,6 +1259,12 @@ impl<'m> Simulation<'m> {
         };
         if (j.fanout > 0 && slot != HOLD_FANOUT) || j.holding == slot {
             return;
+        }
+        if self.model.services[j.service as usize]
+            .max_in_flight
+            .is_some()
+        {
+            return; // its workers only ever work; `begin_work` counts them
         }
         let occupancy = &mut self.services[j.service as usize].occupancy;
         if j.holding != NOT_HOLDING {
@@ -1247,8 +1354,10 @@ impl<'m> Simulation<'m> {
                 self.micro.push_back(Micro::Start(next));
             }
             None => {
-                rep.busy -= 1;
-                svc.busy.add(now, -1);
+                rep.admitted -= 1;
+                if self.model.services[service].max_in_flight.is_none() {
+                    svc.busy.add(now, -1);
+                }
             }
         }
     }
@@ -1694,11 +1803,11 @@ impl<'m> Simulation<'m> {
                     .map_or(0, |j| j.service as usize);
                 let delay = d.sample(&mut self.services[service].work_rng);
                 if delay > SimDuration::ZERO {
-                    if let Some(job) = self.strands.get(strand).map(|s| s.job) {
-                        self.set_holding(job, HOLD_WORKING);
-                    }
-                    self.queue
-                        .schedule(SimTime(now).after(delay), Event::WorkDone { strand });
+                    let job = self.strands.get(strand).map(|s| s.job);
+                    let replica = job
+                        .and_then(|j| self.jobs.get(j))
+                        .map_or(0, |j| j.replica as usize);
+                    self.begin_work(strand, job.unwrap_or(Key::NONE), service, replica, delay);
                 } else {
                     self.run_strand(strand);
                 }
@@ -1912,10 +2021,16 @@ impl<'m> Simulation<'m> {
         if !was_down && is_down {
             let queued: Vec<Key> = rep.queue.drain(..).collect();
             let running = std::mem::take(&mut rep.running);
-            let busy = std::mem::replace(&mut rep.busy, 0);
+            let admitted = std::mem::replace(&mut rep.admitted, 0);
+            // Local work waiting at a non-blocking replica is lost with it; work in progress
+            // frees its worker when its CpuDone event comes.
+            let ready = rep.ready.len();
+            rep.ready.clear();
             let svc = &mut self.services[s];
-            svc.queue.add(now, -(queued.len() as i64));
-            svc.busy.add(now, -i64::from(busy));
+            svc.queue.add(now, -((queued.len() + ready) as i64));
+            if self.model.services[s].max_in_flight.is_none() {
+                svc.busy.add(now, -i64::from(admitted));
+            }
             for &key in &running {
                 self.release_holding(key);
             }

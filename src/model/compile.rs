@@ -645,6 +645,17 @@ impl Model {
                 work,
                 body,
                 failures: None,
+                max_in_flight: match s.nonblocking {
+                    Some(nb) if nb.max_in_flight == 0 => {
+                        c.problem(
+                            format!("{path}.nonblocking.max_in_flight"),
+                            "a non-blocking service must admit at least 1 request in flight",
+                        );
+                        None
+                    }
+                    Some(nb) => Some(nb.max_in_flight),
+                    None => None,
+                },
             });
         }
 

@@ -121,6 +121,9 @@ pub struct Service {
     pub body: BlockId,
     /// Random failures and repairs of each replica, if any.
     pub failures: Option<FailureProcess>,
+    /// `Some(n)`: an event-loop server with at most n requests in flight per replica, whose
+    /// workers are held only for local work. `None`: a worker per request.
+    pub max_in_flight: Option<u32>,
 }
 
 /// A synchronous call step: one edge of the call graph.
