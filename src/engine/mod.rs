@@ -230,6 +230,12 @@ struct CallProgress {
     holds_retry: bool,
     /// Holds a bulkhead permit.
     in_bulkhead: bool,
+    /// Holds a breaker permit (an attempt the breaker let through is in flight).
+    in_breaker: bool,
+    /// The call is in progress and counted as an active request by the budget.
+    active: bool,
+    /// The caller's replica (to find the edge's state if the caller's job is gone).
+    caller_replica: u32,
 }
 
 impl CallProgress {
@@ -243,6 +249,9 @@ impl CallProgress {
             backoff: BackoffState::new(),
             holds_retry: false,
             in_bulkhead: false,
+            in_breaker: false,
+            active: false,
+            caller_replica: 0,
         }
     }
 }
@@ -740,7 +749,7 @@ impl<'m> Simulation<'m> {
                         self.send_attempt(strand);
                     } else {
                         // The waiter is gone (its replica crashed): pass the permit on.
-                        self.strands.remove(strand);
+                        self.abandon(strand);
                         self.release_bulkhead(call, replica);
                     }
                 }
@@ -1036,7 +1045,7 @@ impl<'m> Simulation<'m> {
             let (service, replica) = match self.jobs.get(job_key) {
                 Some(j) if !j.killed => (j.service as usize, j.replica as usize),
                 _ => {
-                    self.strands.remove(key);
+                    self.abandon(key);
                     return;
                 }
             };
@@ -1061,6 +1070,8 @@ impl<'m> Simulation<'m> {
                         continue;
                     }
                     strand.call = CallProgress::new(cid.0, self.now);
+                    strand.call.active = true;
+                    strand.call.caller_replica = replica as u32;
                     let counted = self.now >= self.warmup;
                     let c = &mut self.calls[cid.0 as usize];
                     if counted {
@@ -1224,7 +1235,7 @@ impl<'m> Simulation<'m> {
                         );
                         break;
                     }
-                    self.strands.remove(st);
+                    self.abandon(st);
                 }
                 None => {
                     let svc = &mut self.services[service];
@@ -1545,7 +1556,7 @@ impl<'m> Simulation<'m> {
     /// Starts the strand's next attempt: breaker, then bulkhead, then the callee.
     fn start_attempt(&mut self, strand: Key) {
         let Some((cid, r)) = self.caller_replica(strand) else {
-            self.strands.remove(strand);
+            self.abandon(strand);
             return;
         };
         if let Some(job) = self.strands.get(strand).map(|s| s.job) {
@@ -1554,7 +1565,11 @@ impl<'m> Simulation<'m> {
         let now = self.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
         if let Some(b) = &mut edge.breaker {
-            if !b.try_acquire(SimTime(now)) {
+            let permitted = b.try_acquire(SimTime(now));
+            if let Some(s) = self.strands.get_mut(strand) {
+                s.call.in_breaker = permitted;
+            }
+            if !permitted {
                 if now >= self.warmup {
                     self.calls[cid as usize].not_permitted += 1;
                 }
@@ -1579,7 +1594,7 @@ impl<'m> Simulation<'m> {
                     if now >= self.warmup {
                         self.calls[cid as usize].bulkhead_rejections += 1;
                     }
-                    self.record_breaker(cid, r, SimDuration::ZERO, true);
+                    self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
                     self.attempt_failed(strand, Outcome::Rejected);
                     return;
                 }
@@ -1653,7 +1668,7 @@ impl<'m> Simulation<'m> {
     /// An attempt of the strand's call ended with `outcome` (from the callee or a timeout).
     fn attempt_done(&mut self, strand: Key, outcome: Outcome) {
         let Some((cid, r)) = self.caller_replica(strand) else {
-            self.strands.remove(strand);
+            self.abandon(strand);
             return;
         };
         let now = self.now;
@@ -1673,7 +1688,7 @@ impl<'m> Simulation<'m> {
                 b.on_success();
             }
         }
-        self.record_breaker(cid, r, duration, failed);
+        self.record_breaker(strand, cid, r, duration, failed);
         if failed {
             self.attempt_failed(strand, outcome);
         } else {
@@ -1681,6 +1696,35 @@ impl<'m> Simulation<'m> {
                 self.mark_degraded(strand);
             }
             self.call_finished(strand, Outcome::Ok);
+        }
+    }
+
+    /// Drops a strand whose job is gone (its replica crashed), giving back what its call
+    /// step held: a bulkhead permit, a breaker permit, a retry slot and the active-call count
+    /// of the budget.
+    fn abandon(&mut self, strand: Key) {
+        let Some(s) = self.strands.remove(strand) else {
+            return;
+        };
+        let c = s.call;
+        if c.call == NO_CALL || !c.active {
+            return;
+        }
+        let (cid, r) = (c.call, c.caller_replica);
+        if c.in_bulkhead {
+            self.release_bulkhead(cid, r);
+        }
+        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        if c.in_breaker {
+            if let Some(b) = &mut edge.breaker {
+                b.on_ignored();
+            }
+        }
+        if let Some(b) = &mut edge.budget {
+            if c.holds_retry {
+                b.on_retry_end();
+            }
+            b.on_request_end();
         }
     }
 
@@ -1700,7 +1744,19 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    fn record_breaker(&mut self, cid: u32, r: u32, duration: SimDuration, failed: bool) {
+    /// Records an attempt's result in the breaker that let it through (a no-op without one).
+    fn record_breaker(
+        &mut self,
+        strand: Key,
+        cid: u32,
+        r: u32,
+        duration: SimDuration,
+        failed: bool,
+    ) {
+        match self.strands.get_mut(strand) {
+            Some(s) if s.call.in_breaker => s.call.in_breaker = false,
+            _ => return,
+        }
         if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].breaker {
             b.on_result(SimTime(self.now), duration, failed);
             self.arm_breaker_timer(cid, r);
@@ -1712,7 +1768,7 @@ impl<'m> Simulation<'m> {
     fn attempt_failed(&mut self, strand: Key, outcome: Outcome) {
         let model = self.model;
         let Some((cid, r)) = self.caller_replica(strand) else {
-            self.strands.remove(strand);
+            self.abandon(strand);
             return;
         };
         let Some(policy) = &model.calls[cid as usize].retry else {
@@ -1768,13 +1824,14 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let now = self.now;
         let Some((cid, r)) = self.caller_replica(strand) else {
-            self.strands.remove(strand);
+            self.abandon(strand);
             return;
         };
         let Some(s) = self.strands.get_mut(strand) else {
             return;
         };
         let started = s.call.started;
+        s.call.active = false;
         let holds_retry = std::mem::replace(&mut s.call.holds_retry, false);
         let c = &mut self.calls[cid as usize];
         if started >= self.warmup {
@@ -1888,7 +1945,7 @@ impl<'m> Simulation<'m> {
             if now >= self.warmup {
                 self.calls[cid as usize].bulkhead_rejections += 1;
             }
-            self.record_breaker(cid, r, SimDuration::ZERO, true);
+            self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
             self.attempt_failed(strand, Outcome::Rejected);
         }
         self.arm_bulkhead_timer(cid, r);
@@ -2019,6 +2076,12 @@ impl<'m> Simulation<'m> {
         rep.down = rep.down.saturating_add_signed(delta);
         let is_down = rep.down > 0;
         if !was_down && is_down {
+            // Requests held by a hang are inside the replica too: they are lost with it
+            // (delivered now, they meet a down replica and end `unavailable`).
+            for job in std::mem::take(&mut rep.parked) {
+                self.micro.push_back(Micro::Deliver(job));
+            }
+            let rep = &mut self.services[s].replicas[r as usize];
             let queued: Vec<Key> = rep.queue.drain(..).collect();
             let running = std::mem::take(&mut rep.running);
             let admitted = std::mem::replace(&mut rep.admitted, 0);

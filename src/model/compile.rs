@@ -183,6 +183,9 @@ impl<'a> Compiler<'a> {
             JitterSpec::Equal => Jitter::Equal,
             JitterSpec::Decorrelated => Jitter::Decorrelated,
         };
+        if let Err(msg) = backoff.check_jitter(jitter) {
+            self.problem(format!("{path}.jitter"), msg);
+        }
         let mut retry_on = [false; crate::Outcome::COUNT];
         let on = r.on.clone().unwrap_or_else(|| {
             vec![
