@@ -70,15 +70,19 @@ fn littles_law_on_bundled_topologies() {
         check_conservation(&r);
         let t = measured_s(&r);
         for s in &r.services {
-            // Accepted arrivals: requests refused at the door spend no time in the system and
-            // are not in the latency histogram.
-            let lambda = (s.arrivals - s.rejected) as f64 / t;
-            let w = s.latency.mean_ms / 1e3;
+            // Accepted arrivals: requests refused at the door (queue full, or replica down)
+            // spend no time in the system and are not in the latency histogram, so they are
+            // the ended requests with a sojourn (the histogram's count) plus those still there
+            // (N_T below). Without crashes this is `arrivals − rejected`; with them the report
+            // does not split `unavailable` into refused at the door and lost inside (which did
+            // spend time), and the histogram's count does.
             // Edge effects: the window opens on an empty system; when it closes, the
             // N_T = arrivals − ended requests still present have added their age to ∫N dt
             // but no sojourn to W, while λW·T spreads the mean sojourn over them too. Taking
             // an age to be at most the longest sojourn S seen: |L − λW| ≤ 2·N_T·S/T.
             let n_t = (s.arrivals - s.outcomes.total()) as f64;
+            let lambda = (s.latency.count as f64 + n_t) / t;
+            let w = s.latency.mean_ms / 1e3;
             let tol = 2.0 * n_t * (s.latency.max_ms / 1e3) / t + 1e-9 * s.mean_in_system;
             assert!(
                 (s.mean_in_system - lambda * w).abs() <= tol,
@@ -109,7 +113,8 @@ fn littles_law_on_bundled_topologies() {
 fn warm_up_splits_the_run_exactly() {
     for path in bundled() {
         let model = microsim::load(&path).unwrap();
-        let end_s = 60.0;
+        // At least twice the file's warm-up, so that the warm-up splits the run.
+        let end_s = 60f64.max(2.0 * model.run.warmup.as_secs_f64());
         let a = model.run(&opts(end_s, 0.0)).unwrap();
         // (Durations are whole milliseconds here, exact through f64.)
         for w_s in [model.run.warmup.as_secs_f64(), 2.5] {
@@ -155,6 +160,59 @@ enum GDist {
     Empirical(Vec<u32>),
 }
 
+/// What a failed call does to its caller.
+#[derive(Clone, Debug)]
+enum GOnFailure {
+    Fail,
+    Ignore,
+    Fallback(GDist),
+}
+
+/// A retry policy; times in µs.
+#[derive(Clone, Debug)]
+struct GRetry {
+    attempts: u32,
+    /// `(exponential, base, max − base, multiplier × 10)`; a constant uses `base` only.
+    backoff: Option<(bool, u32, u32, u32)>,
+    jitter: &'static str,
+    /// `None`: the default list.
+    on: Option<Vec<&'static str>>,
+    other_replica: Option<bool>,
+    budget: Option<GBudget>,
+}
+
+#[derive(Clone, Debug)]
+enum GBudget {
+    /// `percent`, `min_concurrency`.
+    Envoy(u32, Option<u32>),
+    /// `max_tokens`, `token_ratio` in thousandths.
+    TokenBucket(u32, u32),
+}
+
+/// A circuit breaker; rates in %, times in ms unless said.
+#[derive(Clone, Debug)]
+struct GBreaker {
+    /// `(time window, size)`: calls, or seconds.
+    window: Option<(bool, u32)>,
+    min_calls: Option<u32>,
+    failure_rate: Option<u32>,
+    slow_call_rate: Option<u32>,
+    slow_call_us: Option<u32>,
+    open_for_ms: u32,
+    half_open_calls: Option<u32>,
+    automatic: bool,
+    max_half_open_ms: Option<u32>,
+}
+
+/// The resilience policies of a call.
+#[derive(Clone, Debug)]
+struct GPolicies {
+    retry: Option<GRetry>,
+    breaker: Option<GBreaker>,
+    /// `(max_concurrent, max_wait in µs)`.
+    bulkhead: Option<(u32, Option<u32>)>,
+}
+
 #[derive(Clone, Debug)]
 enum GStep {
     Work(GDist),
@@ -164,7 +222,8 @@ enum GStep {
         timeout_us: Option<u32>,
         latency: Option<GDist>,
         percent: Option<u32>,
-        ignore: bool,
+        on_failure: GOnFailure,
+        policies: GPolicies,
     },
     Parallel {
         branches: Vec<Vec<GStep>>,
@@ -185,6 +244,28 @@ struct GService {
     error_percent: Option<u32>,
     balancer: &'static str,
     steps: Vec<GStep>,
+    /// `(mean time to failure, mean time to repair, in ms; exponential or not)`.
+    failures: Option<(u32, u32, bool)>,
+}
+
+/// A fault of the timeline; times in µs. Services and edges are picked modulo what exists.
+#[derive(Clone, Debug)]
+enum GFaultKind {
+    Crash(u32, Option<u32>),
+    Hang(u32, Option<u32>),
+    /// Factor in tenths.
+    Slowdown(u32, u32, Option<u32>),
+    /// Error probability in %.
+    ErrorBurst(u32, u32, Option<u32>),
+    Partition(u32),
+    Latency(u32, GDist),
+}
+
+#[derive(Clone, Debug)]
+struct GFault {
+    at_us: u32,
+    lasts_us: u32,
+    kind: GFaultKind,
 }
 
 #[derive(Clone, Debug)]
@@ -199,7 +280,18 @@ struct GEntry {
 struct GTopology {
     services: Vec<GService>,
     entries: Vec<GEntry>,
+    faults: Vec<GFault>,
     seed: u64,
+}
+
+impl GTopology {
+    /// Whether a partition may lose messages: then every call gets a timeout, or a lost
+    /// request would never end (its caller would wait forever, as documented).
+    fn has_partition(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f.kind, GFaultKind::Partition(_)))
+    }
 }
 
 fn dist() -> impl Strategy<Value = GDist> {
@@ -225,6 +317,93 @@ fn percent() -> impl Strategy<Value = Option<u32>> {
     prop_oneof![Just(None), (0..=100u32).prop_map(Some)]
 }
 
+fn on_failure() -> impl Strategy<Value = GOnFailure> {
+    prop_oneof![
+        3 => Just(GOnFailure::Fail),
+        1 => Just(GOnFailure::Ignore),
+        1 => small_latency().prop_map(|d| GOnFailure::Fallback(d.unwrap_or(GDist::Const(0)))),
+    ]
+}
+
+fn retry() -> impl Strategy<Value = GRetry> {
+    let budget = prop_oneof![
+        (1..=100u32, prop::option::of(0..=3u32)).prop_map(|(p, m)| GBudget::Envoy(p, m)),
+        (1..=20u32, 1..=2000u32).prop_map(|(m, r)| GBudget::TokenBucket(m, r)),
+    ];
+    (
+        1..=4u32,
+        prop::option::of((any::<bool>(), 1..5000u32, 0..20_000u32, 10..=30u32)),
+        prop::sample::select(vec!["None", "Full", "Equal", "Decorrelated"]),
+        prop::option::of(prop::sample::subsequence(
+            vec!["Error", "Timeout", "Rejected", "CircuitOpen", "Unavailable"],
+            0..=5,
+        )),
+        prop::option::of(any::<bool>()),
+        prop::option::weighted(0.4, budget),
+    )
+        .prop_map(
+            |(attempts, backoff, jitter, on, other_replica, budget)| GRetry {
+                attempts,
+                backoff,
+                jitter,
+                on,
+                other_replica,
+                budget,
+            },
+        )
+}
+
+fn breaker() -> impl Strategy<Value = GBreaker> {
+    (
+        prop::option::of((any::<bool>(), 1..=20u32)),
+        // Mostly given: the default (100 calls) rarely decides in a generated run.
+        prop::option::weighted(0.9, 1..=20u32),
+        prop::option::of(1..=100u32),
+        prop::option::of(1..=100u32),
+        prop::option::of(100..50_000u32),
+        100..2000u32,
+        prop::option::of(1..=5u32),
+        any::<bool>(),
+        prop::option::of(10..1000u32),
+    )
+        .prop_map(
+            |(
+                window,
+                min_calls,
+                failure_rate,
+                slow_call_rate,
+                slow_call_us,
+                open_for_ms,
+                half_open_calls,
+                automatic,
+                max_half_open_ms,
+            )| GBreaker {
+                window: window.map(|(time, n)| (time, if time { 1 + n % 5 } else { n })),
+                min_calls,
+                failure_rate,
+                slow_call_rate,
+                slow_call_us,
+                open_for_ms,
+                half_open_calls,
+                automatic,
+                max_half_open_ms,
+            },
+        )
+}
+
+fn policies() -> impl Strategy<Value = GPolicies> {
+    (
+        prop::option::weighted(0.4, retry()),
+        prop::option::weighted(0.4, breaker()),
+        prop::option::weighted(0.4, (1..=3u32, prop::option::of(0..5000u32))),
+    )
+        .prop_map(|(retry, breaker, bulkhead)| GPolicies {
+            retry,
+            breaker,
+            bulkhead,
+        })
+}
+
 fn leaf() -> impl Strategy<Value = GStep> {
     prop_oneof![
         1 => dist().prop_map(GStep::Work),
@@ -233,14 +412,18 @@ fn leaf() -> impl Strategy<Value = GStep> {
             prop::option::of(100..20_000u32),
             small_latency(),
             percent(),
-            any::<bool>(),
+            on_failure(),
+            policies(),
         )
-            .prop_map(|(target, timeout_us, latency, percent, ignore)| GStep::Call {
-                target,
-                timeout_us,
-                latency,
-                percent,
-                ignore,
+            .prop_map(|(target, timeout_us, latency, percent, on_failure, policies)| {
+                GStep::Call {
+                    target,
+                    timeout_us,
+                    latency,
+                    percent,
+                    on_failure,
+                    policies,
+                }
             }),
     ]
 }
@@ -270,9 +453,10 @@ fn service() -> impl Strategy<Value = GService> {
             "PowerOfTwo",
         ]),
         prop::collection::vec(step(), 0..4),
+        prop::option::weighted(0.2, (500..5000u32, 10..500u32, any::<bool>())),
     )
         .prop_map(
-            |(replicas, workers, queue, work, error_percent, balancer, steps)| GService {
+            |(replicas, workers, queue, work, error_percent, balancer, steps, failures)| GService {
                 replicas,
                 workers,
                 queue,
@@ -280,8 +464,29 @@ fn service() -> impl Strategy<Value = GService> {
                 error_percent,
                 balancer,
                 steps,
+                failures,
             },
         )
+}
+
+/// Faults start within the first 1.5 s (arrivals stop at 1 s) and last at most 1 s, so a
+/// hang always ends long before the run does and the requests it holds are answered.
+fn fault() -> impl Strategy<Value = GFault> {
+    let replicas = || prop::option::of(any::<u32>());
+    let kind = prop_oneof![
+        (any::<u32>(), replicas()).prop_map(|(s, k)| GFaultKind::Crash(s, k)),
+        (any::<u32>(), replicas()).prop_map(|(s, k)| GFaultKind::Hang(s, k)),
+        (any::<u32>(), 1..=50u32, replicas()).prop_map(|(s, f, k)| GFaultKind::Slowdown(s, f, k)),
+        (any::<u32>(), 0..=100u32, replicas())
+            .prop_map(|(s, p, k)| GFaultKind::ErrorBurst(s, p, k)),
+        any::<u32>().prop_map(GFaultKind::Partition),
+        (any::<u32>(), dist()).prop_map(|(e, d)| GFaultKind::Latency(e, d)),
+    ];
+    (0..1_500_000u32, 1..1_000_000u32, kind).prop_map(|(at_us, lasts_us, kind)| GFault {
+        at_us,
+        lasts_us,
+        kind,
+    })
 }
 
 fn topology() -> impl Strategy<Value = GTopology> {
@@ -300,11 +505,13 @@ fn topology() -> impl Strategy<Value = GTopology> {
     (
         prop::collection::vec(service(), 2..=6),
         prop::collection::vec(entry, 1..=2),
+        prop::collection::vec(fault(), 0..=3),
         any::<u64>(),
     )
-        .prop_map(|(services, entries, seed)| GTopology {
+        .prop_map(|(services, entries, faults, seed)| GTopology {
             services,
             entries,
+            faults,
             seed,
         })
 }
@@ -329,9 +536,104 @@ fn render_probability(p: Option<u32>) -> String {
     })
 }
 
+fn render_policies(p: &GPolicies, out: &mut String) {
+    if let Some(r) = &p.retry {
+        write!(out, ", retry: (attempts: {}", r.attempts).unwrap();
+        let constant = match r.backoff {
+            Some((true, base, extra, m)) => {
+                write!(
+                    out,
+                    r#", backoff: Exponential(base: "{base}us", max: "{}us", multiplier: {:.1})"#,
+                    base + extra,
+                    f64::from(m) / 10.0
+                )
+                .unwrap();
+                false
+            }
+            Some((false, c, _, _)) => {
+                write!(out, r#", backoff: Constant("{c}us")"#).unwrap();
+                true
+            }
+            None => true,
+        };
+        // Decorrelated jitter needs a base and a max: not with a constant delay.
+        let jitter = if constant && r.jitter == "Decorrelated" {
+            "Full"
+        } else {
+            r.jitter
+        };
+        write!(out, ", jitter: {jitter}").unwrap();
+        if let Some(on) = &r.on {
+            write!(out, ", on: [{}]", on.join(", ")).unwrap();
+        }
+        if let Some(o) = r.other_replica {
+            write!(out, ", other_replica: {o}").unwrap();
+        }
+        match r.budget {
+            Some(GBudget::Envoy(p, m)) => {
+                write!(out, ", budget: Envoy(percent: {p}").unwrap();
+                if let Some(m) = m {
+                    write!(out, ", min_concurrency: {m}").unwrap();
+                }
+                out.push(')');
+            }
+            Some(GBudget::TokenBucket(m, r)) => write!(
+                out,
+                ", budget: TokenBucket(max_tokens: {m}, token_ratio: {:.3})",
+                f64::from(r) / 1000.0
+            )
+            .unwrap(),
+            None => {}
+        }
+        out.push(')');
+    }
+    if let Some(b) = &p.breaker {
+        write!(out, r#", breaker: (open_for: "{}ms""#, b.open_for_ms).unwrap();
+        match b.window {
+            Some((true, secs)) => write!(out, r#", window: Time("{secs}s")"#).unwrap(),
+            Some((false, n)) => write!(out, ", window: Count({n})").unwrap(),
+            None => {}
+        }
+        if let Some(n) = b.min_calls {
+            write!(out, ", min_calls: {n}").unwrap();
+        }
+        if let Some(r) = b.failure_rate {
+            write!(out, ", failure_rate: {:.2}", f64::from(r) / 100.0).unwrap();
+        }
+        if let Some(r) = b.slow_call_rate {
+            write!(out, ", slow_call_rate: {:.2}", f64::from(r) / 100.0).unwrap();
+        }
+        if let Some(d) = b.slow_call_us {
+            write!(out, r#", slow_call: "{d}us""#).unwrap();
+        }
+        if let Some(n) = b.half_open_calls {
+            write!(out, ", half_open_calls: {n}").unwrap();
+        }
+        write!(out, ", automatic: {}", b.automatic).unwrap();
+        if let Some(d) = b.max_half_open_ms {
+            write!(out, r#", max_half_open: "{d}ms""#).unwrap();
+        }
+        out.push(')');
+    }
+    if let Some((n, wait)) = p.bulkhead {
+        write!(out, ", bulkhead: (max_concurrent: {n}").unwrap();
+        if let Some(w) = wait {
+            write!(out, r#", max_wait: "{w}us""#).unwrap();
+        }
+        out.push(')');
+    }
+}
+
+/// Where rendering stands: the call edges written so far (for edge faults), and whether every
+/// call must have a timeout (when a partition may lose its messages).
+struct RenderCtx {
+    edges: Vec<(usize, usize)>,
+    force_timeouts: bool,
+}
+
 /// Renders `steps` of service `i` of `n` (calls go to a later service; the last service
 /// cannot call, so its calls become a little work).
-fn render_steps(steps: &[GStep], i: usize, n: usize) -> String {
+fn render_steps(steps: &[GStep], i: usize, n: usize, ctx: &mut RenderCtx) -> String {
     let parts: Vec<String> = steps
         .iter()
         .map(|s| match s {
@@ -342,27 +644,38 @@ fn render_steps(steps: &[GStep], i: usize, n: usize) -> String {
                 timeout_us,
                 latency,
                 percent,
-                ignore,
+                on_failure,
+                policies,
             } => {
                 let to = i + 1 + (*target as usize) % (n - i - 1);
+                ctx.edges.push((i, to));
                 let mut out = format!(r#"Call(to: "s{to}""#);
-                if let Some(t) = timeout_us {
+                let timeout = match timeout_us {
+                    None if ctx.force_timeouts => Some(20_000),
+                    t => *t,
+                };
+                if let Some(t) = timeout {
                     write!(out, r#", timeout: "{t}us""#).unwrap();
                 }
                 if let Some(l) = latency {
                     write!(out, ", latency: {}", render_dist(l)).unwrap();
                 }
                 out.push_str(&render_probability(*percent));
-                if *ignore {
-                    out.push_str(", on_failure: Ignore");
+                match on_failure {
+                    GOnFailure::Fail => {}
+                    GOnFailure::Ignore => out.push_str(", on_failure: Ignore"),
+                    GOnFailure::Fallback(d) => {
+                        write!(out, ", on_failure: Fallback({})", render_dist(d)).unwrap();
+                    }
                 }
+                render_policies(policies, &mut out);
                 out.push(')');
                 out
             }
             GStep::Parallel { branches, percent } => {
                 let b: Vec<String> = branches
                     .iter()
-                    .map(|b| format!("[{}]", render_steps(b, i, n)))
+                    .map(|b| format!("[{}]", render_steps(b, i, n, ctx)))
                     .collect();
                 format!(
                     "Parallel(branches: [{}]{})",
@@ -374,7 +687,7 @@ fn render_steps(steps: &[GStep], i: usize, n: usize) -> String {
                 let b: Vec<String> = branches
                     .iter()
                     .map(|(w, steps)| {
-                        format!("(weight: {w}, steps: [{}])", render_steps(steps, i, n))
+                        format!("(weight: {w}, steps: [{}])", render_steps(steps, i, n, ctx))
                     })
                     .collect();
                 format!(
@@ -388,9 +701,49 @@ fn render_steps(steps: &[GStep], i: usize, n: usize) -> String {
     parts.join(", ")
 }
 
+fn render_fault(f: &GFault, t: &GTopology, edges: &[(usize, usize)]) -> Option<String> {
+    let n = t.services.len();
+    let service = |s: u32, k: Option<u32>| {
+        let s = s as usize % n;
+        let replicas = k.map_or(String::new(), |k| {
+            format!(", replicas: {}", 1 + k % t.services[s].replicas)
+        });
+        (format!(r#"service: "s{s}""#), replicas)
+    };
+    let edge = |e: u32| {
+        let (from, to) = *edges.get(e as usize % edges.len().max(1))?;
+        Some(format!(r#"from: "s{from}", to: "s{to}""#))
+    };
+    let kind = match &f.kind {
+        GFaultKind::Crash(s, k) => {
+            let (s, k) = service(*s, *k);
+            format!("Crash({s}{k})")
+        }
+        GFaultKind::Hang(s, k) => {
+            let (s, k) = service(*s, *k);
+            format!("Hang({s}{k})")
+        }
+        GFaultKind::Slowdown(s, x, k) => {
+            let (s, k) = service(*s, *k);
+            format!("Slowdown({s}, factor: {:.1}{k})", f64::from(*x) / 10.0)
+        }
+        GFaultKind::ErrorBurst(s, p, k) => {
+            let (s, k) = service(*s, *k);
+            format!("ErrorBurst({s}, errors: {:.2}{k})", f64::from(*p) / 100.0)
+        }
+        GFaultKind::Partition(e) => format!("Partition({})", edge(*e)?),
+        GFaultKind::Latency(e, d) => format!("Latency({}, add: {})", edge(*e)?, render_dist(d)),
+    };
+    Some(format!(
+        r#"    (at: "{}us", lasts: "{}us", fault: {kind}),"#,
+        f.at_us, f.lasts_us
+    ))
+}
+
 /// The topology as a file. Arrivals stop after 1 s and the run goes on to 600 s, so that
 /// every request has ended by then (at most 4,000 requests, work of milliseconds per step,
-/// mostly small queues; a run stops early once no event is left, so the long tail is free).
+/// mostly small queues, faults over by 2.5 s; a run stops early once no event is left, so the
+/// long tail is free — except for failure processes, whose few events per second go on).
 fn render(t: &GTopology) -> String {
     let n = t.services.len();
     let mut out = format!(
@@ -412,6 +765,10 @@ fn render(t: &GTopology) -> String {
         out.push_str("),\n");
     }
     out.push_str("  ],\n  services: {\n");
+    let mut ctx = RenderCtx {
+        edges: Vec::new(),
+        force_timeouts: t.has_partition(),
+    };
     for (i, s) in t.services.iter().enumerate() {
         write!(
             out,
@@ -428,14 +785,59 @@ fn render(t: &GTopology) -> String {
         if let Some(e) = s.error_percent {
             write!(out, ", errors: {:.2}", f64::from(e) / 100.0).unwrap();
         }
-        writeln!(out, ", steps: [{}]),", render_steps(&s.steps, i, n)).unwrap();
+        match s.failures {
+            Some((mttf, mttr, true)) => {
+                write!(out, r#", failures: (mttf: "{mttf}ms", mttr: "{mttr}ms")"#).unwrap();
+            }
+            Some((mttf, mttr, false)) => write!(
+                out,
+                r#", failures: (failure: Uniform(min: "{}ms", max: "{}ms"), repair: Const("{mttr}ms"))"#,
+                mttf / 2,
+                mttf + mttf / 2
+            )
+            .unwrap(),
+            None => {}
+        }
+        writeln!(
+            out,
+            ", steps: [{}]),",
+            render_steps(&s.steps, i, n, &mut ctx)
+        )
+        .unwrap();
     }
-    out.push_str("  },\n)\n");
+    out.push_str("  },\n");
+    let faults: Vec<String> = t
+        .faults
+        .iter()
+        .filter_map(|f| render_fault(f, t, &ctx.edges))
+        .collect();
+    if !faults.is_empty() {
+        writeln!(out, "  faults: [\n{}\n  ],", faults.join("\n")).unwrap();
+    }
+    out.push_str(")\n");
     out
 }
 
 /// Every check of a drained run (warm-up 0, nothing left in flight at the end).
+///
+/// Faults and failure processes change some checks, legitimately:
+/// * A partition loses messages: a request lost on the way never arrives, so a callee may
+///   see fewer arrivals than its callers sent attempts. (Every call then has a timeout — see
+///   [`GTopology::has_partition`] — so the requests still end.)
+/// * A crash (or a failure) of a caller drops the calls in progress inside it: they never
+///   end as calls (their request ended `unavailable`), so calls may stay `in_flight`, and a
+///   retry due after the crash is never sent.
 fn check_drained(model: &Model) -> Result<(), TestCaseError> {
+    use microsim::fault::FaultKind;
+    let partitions = model
+        .faults
+        .iter()
+        .any(|f| matches!(f.kind, FaultKind::Partition { .. }));
+    let crashes = model.services.iter().any(|s| s.failures.is_some())
+        || model
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Crash { .. }));
     let analysis = model.analyze();
     prop_assert_eq!(analysis.entries.len(), model.entries.len());
     for a in &analysis.entries {
@@ -469,6 +871,9 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(sum(&s.error), e.outcomes.error);
         prop_assert_eq!(sum(&s.timeout), e.outcomes.timeout);
         prop_assert_eq!(sum(&s.rejected), e.outcomes.rejected);
+        prop_assert_eq!(sum(&s.circuit_open), e.outcomes.circuit_open);
+        prop_assert_eq!(sum(&s.unavailable), e.outcomes.unavailable);
+        prop_assert_eq!(sum(&s.degraded), e.outcomes.degraded);
         if let Some(t) = model.entries[k].timeout {
             prop_assert!(
                 e.latency.max_ms <= t.as_millis_f64(),
@@ -482,7 +887,9 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
         let m = &model.services[i];
         // Every request that reached the service ended there exactly once.
         prop_assert_eq!(s.outcomes.total(), s.arrivals, "service {}", &s.name);
-        // Flow conservation: what arrives is what the entry points and the callers sent.
+        // Flow conservation: what arrives is what the entry points and the callers sent
+        // (attempts: retries included, refusals by breakers and bulkheads excluded), less what
+        // partitions lost on the way.
         let from_entries: u64 = r
             .entries
             .iter()
@@ -493,9 +900,22 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
             .calls
             .iter()
             .filter(|c| c.to == s.name)
-            .map(|c| c.calls)
+            .map(|c| c.attempts)
             .sum();
-        prop_assert_eq!(s.arrivals, from_entries + from_calls, "service {}", &s.name);
+        if partitions {
+            prop_assert!(
+                s.arrivals <= from_entries + from_calls,
+                "service {}",
+                &s.name
+            );
+        } else {
+            prop_assert_eq!(s.arrivals, from_entries + from_calls, "service {}", &s.name);
+        }
+        prop_assert!(
+            s.unavailable <= s.outcomes.unavailable,
+            "service {}",
+            &s.name
+        );
         if let Some(q) = m.queue {
             prop_assert!(
                 s.max_queue <= u64::from(q * m.replicas),
@@ -518,12 +938,64 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
         );
     }
     for (c, m) in r.calls.iter().zip(&model.calls) {
+        let attempts = m.retry.as_ref().map_or(1, |p| p.attempts);
+        // Every attempt started (the first, and each retry) was sent, refused by the breaker,
+        // or refused by the bulkhead — unless its caller crashed first.
+        let not_permitted = c.breaker.as_ref().map_or(0, |b| b.not_permitted);
+        let started = c.attempts + not_permitted + c.bulkhead_rejections;
+        if crashes {
+            prop_assert!(started <= c.calls + c.retries, "call {}", &c.step);
+        } else {
+            prop_assert_eq!(started, c.calls + c.retries, "call {}", &c.step);
+            prop_assert_eq!(c.in_flight, 0, "call {} did not drain", &c.step);
+        }
+        prop_assert!(
+            c.retries <= c.calls * u64::from(attempts - 1),
+            "call {}",
+            &c.step
+        );
+        // Only a budget denies retries.
+        prop_assert!(
+            c.retries_denied == 0 || m.retry.as_ref().is_some_and(|p| p.budget.is_some()),
+            "call {}",
+            &c.step
+        );
         if let Some(timeout) = m.timeout {
+            // Each attempt waits at most max_wait for a permit and the timeout for an answer,
+            // and each backoff sleep is at most the schedule's cap (every jitter stays below
+            // it).
+            let wait = m.bulkhead.map_or(0.0, |b| b.max_wait.as_millis_f64());
+            let sleep = m
+                .retry
+                .as_ref()
+                .map_or(0.0, |p| p.backoff.cap().as_millis_f64());
+            let bound = f64::from(attempts) * (timeout.as_millis_f64() + wait)
+                + f64::from(attempts - 1) * sleep;
             prop_assert!(
-                c.latency.max_ms <= timeout.as_millis_f64(),
-                "call {} answered after its timeout",
+                c.latency.max_ms <= bound * (1.0 + 1e-9),
+                "call {} lasted {} ms, more than its attempts allow ({} ms)",
+                &c.step,
+                c.latency.max_ms,
+                bound
+            );
+        }
+        if let Some(b) = &c.breaker {
+            // The breakers' time in their three states covers the run, once per caller replica.
+            let replicas = model.service(m.from).replicas;
+            prop_assert!(
+                (b.closed_s + b.open_s + b.half_open_s - r.duration_s * f64::from(replicas)).abs()
+                    <= 1e-6,
+                "call {}: breaker time",
                 &c.step
             );
+            prop_assert_eq!(b.transitions as usize, b.log.len());
+            for replica in 0..replicas {
+                let mut state = "closed";
+                for t in b.log.iter().filter(|t| t.replica == replica) {
+                    prop_assert_eq!(t.from.as_str(), state, "call {}", &c.step);
+                    state = t.to.as_str();
+                }
+            }
         }
     }
     Ok(())
@@ -538,8 +1010,9 @@ proptest! {
     })]
 
     /// Random DAGs of 2–6 services with calls, fan-outs, choices, probabilities, timeouts,
-    /// network latency and small queues: the run never fails, every request ends in exactly
-    /// one outcome, flows are conserved and Little's law is exact.
+    /// network latency, small queues, retries (with budgets), breakers, bulkheads, fallbacks,
+    /// faults of every kind and failure processes: the run never fails, every request ends in
+    /// exactly one outcome, flows are conserved and Little's law is exact.
     #[test]
     fn generated_topologies_conserve_requests(t in topology()) {
         let text = render(&t);
@@ -549,21 +1022,46 @@ proptest! {
     }
 }
 
-/// The generator makes what it claims (guards the property test against a vacuous generator).
+/// The generator makes what it claims (guards the property test against a vacuous generator):
+/// every step kind, every resilience policy and budget kind, fallbacks, every fault kind and
+/// both kinds of failure process.
 #[test]
 fn generator_renders_valid_topologies_with_every_step_kind() {
+    const WORDS: [&str; 18] = [
+        "Call(",
+        "Parallel(",
+        "Choice(",
+        "timeout:",
+        "retry:",
+        "Envoy(",
+        "TokenBucket(",
+        "breaker:",
+        "bulkhead:",
+        "Fallback(",
+        "Crash(",
+        "Hang(",
+        "Slowdown(",
+        "ErrorBurst(",
+        "Partition(",
+        "Latency(",
+        "mttf:",
+        "repair:",
+    ];
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let mut seen = [false; 4];
+    let mut seen = [false; WORDS.len()];
     for _ in 0..64 {
         let t = topology().new_tree(&mut runner).unwrap().current();
         let text = render(&t);
         microsim::parse(&text, "<generated>").unwrap_or_else(|e| panic!("{e}\n{text}"));
-        for (k, word) in ["Call(", "Parallel(", "Choice(", "timeout:"]
-            .iter()
-            .enumerate()
-        {
+        for (k, word) in WORDS.iter().enumerate() {
             seen[k] |= text.contains(word);
         }
     }
-    assert_eq!(seen, [true; 4]);
+    let missing: Vec<&str> = WORDS
+        .iter()
+        .zip(seen)
+        .filter(|(_, s)| !s)
+        .map(|(w, _)| *w)
+        .collect();
+    assert!(missing.is_empty(), "never generated: {missing:?}");
 }

@@ -7,16 +7,26 @@ mod common;
 mod availability;
 /// The command line, run as a user would.
 mod cli;
+/// Deadline propagation and cancellation: orphaned work with and without.
+mod deadlines;
 /// Same seed → byte-identical report; different seed → different; any thread count.
 mod determinism;
 /// Bad input: one test per error message.
 mod errors;
+/// Faults and failure processes end to end.
+mod faults;
 /// The format reference (docs/format.md) against the parser.
 mod format_doc;
 /// Little's law and conservation of requests on every bundled topology.
 mod invariants;
+/// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.
+mod policies;
 /// Queueing theory: M/M/1, M/M/c (Erlang C), M/M/c/K, Erlang B, M/D/1 against closed forms.
 mod queueing;
+/// Resilience effects of the bundled topologies: cascade, retry storm, breaker, availability.
+mod resilience;
+/// Thread-per-request versus non-blocking (event-loop) servers.
+mod servers;
 /// Every bundled topology passes `check` and runs.
 mod topologies;
 /// Exact event traces on tiny deterministic models (Const distributions).
