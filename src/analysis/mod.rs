@@ -4,7 +4,10 @@
 //!   err and every *required* sync call below it succeeds, failures assumed independent
 //!   (SEMANTICS.md §11). A call made with probability p to a callee of availability A
 //!   contributes 1 − p(1 − A); `on_failure: Ignore` calls contribute 1; a `Parallel` step is
-//!   the product of its branches; a `Choice` the weighted mean. Timeouts and rejections are
+//!   the product of its branches; a `Choice` the weighted mean. A service's availability has
+//!   two parts: its replica being up (MTTF/(MTTF+MTTR), correlated in time) and answering
+//!   without error (independent per attempt); retries multiply away the second, but the first
+//!   only by reaching other replicas. Timeouts and rejections are
 //!   not in the product: the gap between it and the simulation is what overload costs.
 //! * **Traffic equations**: the arrival rate at each service is the sum over entry points of
 //!   rate × expected calls per request along every path (call probability × multiplicity),
@@ -87,8 +90,8 @@ pub struct ServiceAnalysis {
     pub utilization: f64,
     /// ρ at the peak rate.
     pub peak_utilization: f64,
-    /// Own availability: (1 − error probability) × the share of time at least one replica is
-    /// up (from its MTTF/MTTR failure process, if any).
+    /// Own availability: (1 − error probability) × the probability that the replica a request
+    /// reaches is up (MTTF/(MTTF+MTTR) from its failure process, if any; no health checks).
     pub availability: f64,
     /// Time-based availability from the failure process: 1 − (1 − A)^replicas with
     /// A = MTTF / (MTTF + MTTR); 1 without failures.
@@ -141,12 +144,15 @@ pub fn analyze(model: &Model) -> Analysis {
 
     // Availability per service, callees first (the call graph is acyclic).
     let order = topological_callees_first(model);
-    let mut avail = vec![1.0; n];
+    let mut rel = vec![Rel { up: 1.0, ok: 1.0 }; n];
     for &s in &order {
         let svc = model.service(s);
-        avail[s.0 as usize] =
-            own_availability(model, s) * block_availability(model, svc.body, &avail);
+        rel[s.0 as usize] = Rel {
+            up: svc.failures.as_ref().map_or(1.0, |f| f.availability()),
+            ok: (1.0 - svc.error_prob) * block_availability(model, svc.body, &rel),
+        };
     }
+    let avail: Vec<f64> = rel.iter().map(|r| r.total()).collect();
 
     // Traffic equations: callers first.
     let mut rate = vec![0.0; n];
@@ -157,7 +163,7 @@ pub fn analyze(model: &Model) -> Analysis {
     }
     for &s in order.iter().rev() {
         let mut visits = vec![0.0; n];
-        block_visits(model, model.service(s).body, 1.0, &avail, &mut visits);
+        block_visits(model, model.service(s).body, 1.0, &rel, &mut visits);
         let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
         for (callee, v) in visits.iter().enumerate() {
             rate[callee] += r * v;
@@ -293,8 +299,8 @@ pub fn analyze(model: &Model) -> Analysis {
             to: model.service(c.to).name.clone(),
             attempts: c.retry.as_ref().map_or(1, |r| r.attempts),
             attempt_availability: avail[c.to.0 as usize],
-            availability: call_availability(c, &avail),
-            expected_attempts: expected_attempts(c, &avail),
+            availability: call_availability(model, c, &rel),
+            expected_attempts: expected_attempts(c, &rel),
         })
         .collect();
 
@@ -306,14 +312,10 @@ pub fn analyze(model: &Model) -> Analysis {
     }
 }
 
-/// (1 − error probability) × time-based availability of the failure process.
+/// (1 − error probability) × the probability that the replica a request reaches is up.
 fn own_availability(model: &Model, s: ServiceId) -> f64 {
     let svc = model.service(s);
-    (1.0 - svc.error_prob)
-        * svc
-            .failures
-            .as_ref()
-            .map_or(1.0, |f| f.any_up(svc.replicas))
+    (1.0 - svc.error_prob) * svc.failures.as_ref().map_or(1.0, |f| f.availability())
 }
 
 /// Attempts of a call step (1 without retries).
@@ -451,7 +453,7 @@ fn topological_callees_first(model: &Model) -> Vec<ServiceId> {
     }
 }
 
-fn block_availability(model: &Model, block: BlockId, avail: &[f64]) -> f64 {
+fn block_availability(model: &Model, block: BlockId, avail: &[Rel]) -> f64 {
     model
         .block(block)
         .iter()
@@ -462,7 +464,7 @@ fn block_availability(model: &Model, block: BlockId, avail: &[f64]) -> f64 {
                 match call.on_failure {
                     OnFailure::Ignore | OnFailure::Fallback(_) => 1.0,
                     OnFailure::Fail => {
-                        1.0 - call.probability * (1.0 - call_availability(call, avail))
+                        1.0 - call.probability * (1.0 - call_availability(model, call, avail))
                     }
                 }
             }
@@ -498,22 +500,56 @@ fn branch_weights(branches: &[(f64, BlockId)]) -> impl Iterator<Item = (f64, Blo
     })
 }
 
-/// Availability of a call with its retries: 1 − (1 − a)^k when errors are retried with k
-/// attempts, assuming independent attempts (SEMANTICS.md §11; an outage breaks this).
-pub fn call_availability(call: &crate::model::CallEdge, avail: &[f64]) -> f64 {
-    let a = avail[call.to.0 as usize];
-    match &call.retry {
-        Some(r) if r.retry_on[crate::Outcome::Error.index()] => {
-            1.0 - (1.0 - a).powi(r.attempts as i32)
-        }
-        _ => a,
+/// How reliable a service is, in two parts that retries treat differently.
+#[derive(Clone, Copy, Debug)]
+struct Rel {
+    /// Probability that the replica a request reaches is up (MTTF/(MTTF+MTTR) per replica;
+    /// the balancer has no health checks). Correlated in time: retrying the same replica
+    /// during an outage does not help.
+    up: f64,
+    /// Probability that an up replica answers without error, its required calls included:
+    /// independent per attempt, so retries help.
+    ok: f64,
+}
+
+impl Rel {
+    fn total(self) -> f64 {
+        self.up * self.ok
     }
 }
 
-/// Expected attempts per call: (1 − (1 − a)^k) / a for k attempts retried on errors, with
-/// per-attempt success a (SEMANTICS.md §11); k when the callee is fully down.
-pub fn expected_attempts(call: &crate::model::CallEdge, avail: &[f64]) -> f64 {
-    let a = avail[call.to.0 as usize];
+/// Availability of a call with its retries. Errors are independent per attempt, so they
+/// fail k attempts with probability (1 − ok)^k (SEMANTICS.md §11). An outage of the replica
+/// is not: retries help against it only by reaching other replicas (`other_replica`, and
+/// only when `Unavailable` is retried), up to min(k, replicas) distinct ones, each up with
+/// probability `up`. Without retries this is `up × ok`.
+fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
+    let r = rel[call.to.0 as usize];
+    let Some(policy) = &call.retry else {
+        return r.total();
+    };
+    let k = policy.attempts as i32;
+    let ok = if policy.retry_on[crate::Outcome::Error.index()] {
+        1.0 - (1.0 - r.ok).powi(k)
+    } else {
+        r.ok
+    };
+    let replicas = model.service(call.to).replicas as i32;
+    let up = if policy.other_replica
+        && policy.retry_on[crate::Outcome::Unavailable.index()]
+        && replicas > 1
+    {
+        1.0 - (1.0 - r.up).powi(k.min(replicas))
+    } else {
+        r.up
+    };
+    up * ok
+}
+
+/// Expected attempts per call: (1 − (1 − a)^k) / a for k attempts with per-attempt success
+/// a (SEMANTICS.md §11), when errors are retried; k when the callee is fully down.
+fn expected_attempts(call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
+    let a = rel[call.to.0 as usize].total();
     match &call.retry {
         Some(r) if r.retry_on[crate::Outcome::Error.index()] => {
             let k = f64::from(r.attempts);
@@ -528,7 +564,7 @@ pub fn expected_attempts(call: &crate::model::CallEdge, avail: &[f64]) -> f64 {
 }
 
 /// Adds `weight` × the expected number of attempts per execution of `block` to each callee.
-fn block_visits(model: &Model, block: BlockId, weight: f64, avail: &[f64], visits: &mut [f64]) {
+fn block_visits(model: &Model, block: BlockId, weight: f64, avail: &[Rel], visits: &mut [f64]) {
     for op in model.block(block) {
         match op {
             Op::Work(_) => {}

@@ -181,3 +181,27 @@ fn parallel_multiplies_and_choice_averages() {
         0.5 * 0.9 + 0.5 * 0.8,
     );
 }
+
+/// The analytic shadow separates independent errors (retries multiply them away) from
+/// outages (escaped only by reaching another replica): on availability.ron it predicts
+/// 1 − 0.2³ for search, 1 − (1 − 0.8)² for browse (two replicas, retried elsewhere) and 0.8
+/// for orders (one replica: retries hit the same outage). The simulated values are checked
+/// against the same numbers in tests/suite/resilience.rs.
+#[test]
+fn analysis_keeps_outages_apart_from_independent_errors() {
+    let model = microsim::load(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/availability.ron"),
+    )
+    .unwrap();
+    let a = model.analyze();
+    let get = |name: &str| {
+        a.entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.availability)
+            .unwrap()
+    };
+    assert!((get("search") - (1.0 - 0.2f64.powi(3))).abs() < 1e-12);
+    assert!((get("browse") - (1.0 - 0.2f64.powi(2))).abs() < 1e-12);
+    assert!((get("orders") - 0.8).abs() < 1e-12);
+}
