@@ -377,6 +377,13 @@ fn topologies(c: &mut Criterion) {
     }
     let tree = parse(&text, "<tree20>");
     bench_run(&mut g, "tree20_50k", &tree, SimDuration::from_secs(50));
+
+    // The resilience-heavy worst case: a retry storm (three retrying layers, timeouts,
+    // orphaned work) over its whole 10 min: 70/s × 600 s = 42k requests, ~25 db attempts each
+    // once the storm runs.
+    let storm = load("retry-storm.ron");
+    let storm_duration = storm.run.duration;
+    bench_run(&mut g, "retry_storm_42k", &storm, storm_duration);
     g.finish();
 }
 

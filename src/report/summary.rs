@@ -8,6 +8,15 @@ use std::fmt::Write;
 /// Renders the report as the text tables `microsim run` prints.
 pub fn render_summary(r: &Report) -> String {
     let mut out = String::new();
+    // Name column: wide enough for the longest entry or service name.
+    let w = r
+        .entries
+        .iter()
+        .map(|e| e.name.chars().count())
+        .chain(r.services.iter().map(|s| s.name.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let measured = r.duration_s - r.warmup_s;
     let _ = writeln!(
         out,
@@ -22,7 +31,7 @@ pub fn render_summary(r: &Report) -> String {
     let _ = writeln!(out, "\nEntry points (measured over {})", human_s(measured));
     let shown = shown_outcomes(r.entries.iter().map(|e| &e.outcomes));
     let mut head = format!(
-        "  {:<16} {:>9} {:>9} {:>9} {:>9}",
+        "  {:<w$} {:>9} {:>9} {:>9} {:>9}",
         "entry", "offered", "avail", "± s.e.", "analytic"
     );
     for o in &shown {
@@ -41,7 +50,7 @@ pub fn render_summary(r: &Report) -> String {
             .find(|a| a.name == e.name)
             .map_or(f64::NAN, |a| a.availability);
         let mut row = format!(
-            "  {:<16} {:>9} {:>9.5} {:>9.5} {:>9.5}",
+            "  {:<w$} {:>9} {:>9.5} {:>9.5} {:>9.5}",
             e.name, e.offered, e.availability, e.availability_se, analytic
         );
         for o in &shown {
@@ -75,7 +84,7 @@ pub fn render_summary(r: &Report) -> String {
         })
         .collect();
     let mut head = format!(
-        "  {:<16} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8}",
+        "  {:<w$} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8}",
         "service", "pool", "arrivals", "util", "analytic", "mean q", "max q", "rejected"
     );
     for (name, _) in &shown {
@@ -94,7 +103,7 @@ pub fn render_summary(r: &Report) -> String {
             .find(|a| a.name == s.name)
             .map_or(f64::NAN, |a| a.utilization);
         let mut row = format!(
-            "  {:<16} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8}",
+            "  {:<w$} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8}",
             s.name,
             format!("{}×{}", s.replicas, s.workers),
             s.arrivals,
@@ -130,7 +139,7 @@ pub fn render_summary(r: &Report) -> String {
                 .map(|o| format!("{:.1} {}", o.workers, o.state))
                 .collect();
             format!(
-                "  {:<16} {} (mean busy {:.1} of {})",
+                "  {:<w$} {} (mean busy {:.1} of {})",
                 s.name,
                 parts.join(", "),
                 s.mean_busy_workers,
