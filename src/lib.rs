@@ -36,8 +36,16 @@
 //!   `Parallel` branches that all must finish, or a weighted `Choice` of one branch.
 //! * A **sync call holds the caller's worker** until the answer or the caller's timeout. When
 //!   the caller times out, the callee keeps working: *orphaned work*.
-//! * Every request ends in exactly one [`Outcome`]: ok, error, timeout or rejected (or is still
-//!   in flight when the run ends).
+//! * A call can carry **resilience policies**, wrapped as Spring's resilience4j does:
+//!   Retry(CircuitBreaker(Bulkhead(call with timeout))) — retries with backoff and jitter, a
+//!   retry budget, a circuit breaker per caller replica, a bulkhead, a fallback, deadline
+//!   propagation and cancellation ([`call`] holds the state machines).
+//! * **Faults** ([`fault`]) on a timeline — crash, hang, slowdown, error burst, partition,
+//!   latency — and per-replica failure/repair processes (MTTF/MTTR).
+//! * A service may be **non-blocking** (an event loop): its workers are held only for local
+//!   work, and its in-flight requests are bounded instead.
+//! * Every request ends in exactly one [`Outcome`]: ok, error, timeout, rejected,
+//!   circuit-open, unavailable or degraded (or is still in flight when the run ends).
 //!
 //! ## Lifecycle
 //! Text → [`spec`] (serde mirror of the file) → [`Model`] (validated; every problem reported
@@ -65,8 +73,9 @@
 //! ## Modules
 //! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and
 //! the compiled model · [`dist`] distributions · [`workload`] arrival processes ·
-//! [`engine`] the simulator · [`metrics`] streaming statistics · [`report`] results ·
-//! [`analysis`] the analytic shadow · [`rng`] random streams.
+//! [`engine`] the simulator · [`call`] resilience mechanisms · [`fault`] faults and failure
+//! processes · [`metrics`] streaming statistics · [`report`] results · [`analysis`] the
+//! analytic shadow · [`rng`] random streams.
 
 pub mod analysis;
 pub mod call;
