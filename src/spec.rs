@@ -87,6 +87,7 @@ pub struct EntrySpec {
 
 /// An open-loop arrival process.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ArrivalSpec {
     /// Exponential inter-arrival times (a Poisson process), optionally with a rate profile.
     Poisson {
@@ -179,6 +180,7 @@ pub enum BalancerSpec {
 
 /// A service-time (or latency) distribution. Every time is a duration string.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum DistSpec {
     /// Exponential with the given mean.
     Exp {
@@ -266,6 +268,7 @@ pub struct RetrySpec {
 
 /// Sleep before retry k (k = 1 for the first retry), before jitter.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum BackoffSpec {
     /// The same sleep before every retry.
     Constant(String),
@@ -296,10 +299,11 @@ pub enum JitterSpec {
 
 /// A retry budget: a gate in front of the per-call attempt count.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum BudgetSpec {
     /// Envoy: retries in flight < max(percent × active requests, min_concurrency).
     Envoy {
-        /// Percent of active requests, (0, 100].
+        /// Percent of active requests, \[0, 100\] (0 with `min_concurrency` n: a fixed n).
         percent: f64,
         /// Retries always allowed in flight (default 3).
         #[serde(default)]
@@ -373,6 +377,7 @@ pub struct BulkheadSpec {
 
 /// One step of a service's handler.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum StepSpec {
     /// Local processing for a sampled time, holding the worker.
     Work(DistSpec),

@@ -214,7 +214,7 @@ impl BreakerConfig {
         let mut problems = Vec::new();
         let (size, unit, example) = match self.window {
             Window::Count(n) => (n, "calls", "Count(100)"),
-            Window::Time(n) => (n, "seconds", "Time(60)"),
+            Window::Time(n) => (n, "seconds", "Time(\"60s\")"),
         };
         if size == 0 {
             problems.push((

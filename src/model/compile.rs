@@ -169,7 +169,9 @@ impl<'a> Compiler<'a> {
                 }
             }
         };
-        if let Err((field, msg)) = backoff.validate() {
+        // Only check the schedule as a whole when its parts parsed (no made-up fallbacks).
+        if self.problems.len() > before {
+        } else if let Err((field, msg)) = backoff.validate() {
             let p = if field.is_empty() {
                 format!("{path}.backoff")
             } else {
@@ -262,10 +264,11 @@ impl<'a> Compiler<'a> {
                             format!("{path}.window"),
                             format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"),
                         );
+                    } else {
+                        c.window = Window::Time(
+                            (d.as_nanos() / crate::time::NS_PER_S).min(u64::from(u32::MAX)) as u32,
+                        );
                     }
-                    c.window = Window::Time(
-                        (d.as_nanos() / crate::time::NS_PER_S).min(u64::from(u32::MAX)) as u32,
-                    );
                 }
             }
         }
@@ -290,6 +293,7 @@ impl<'a> Compiler<'a> {
                 "minimum_calls" => "min_calls",
                 "half_open_calls" => "half_open_calls",
                 "wait_in_open" => "open_for",
+                "max_wait_in_half_open" => "max_half_open",
                 f => f,
             };
             self.problem(format!("{path}.{field}"), msg);
@@ -802,6 +806,8 @@ impl Model {
         }
 
         if !c.problems.is_empty() {
+            // File order: by line where known (stable, so same-line problems keep their order).
+            c.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
             return Err(LoadError::Invalid {
                 origin: origin.to_string(),
                 problems: c.problems,

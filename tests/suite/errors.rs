@@ -394,8 +394,9 @@ fn no_services() {
 )"#;
     let ps = problems(text);
     assert_eq!(ps.len(), 2, "{ps:#?}");
+    // Problems come in file order: the workload (line 2) before the services (line 3).
     assert_problem(
-        &ps[0],
+        &ps[1],
         text,
         "services",
         Some("services"),
@@ -403,7 +404,7 @@ fn no_services() {
     );
     // The entry point cannot resolve its service either, and says why.
     assert_problem(
-        &ps[1],
+        &ps[0],
         text,
         "workload[main].entry",
         Some("entry"),
@@ -1148,6 +1149,839 @@ fn cycle_through_a_branch_starts_where_the_cycle_does() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// resilience policies on a call: retry, backoff, budget, breaker, bulkhead, fallback
+
+/// A valid topology where `api` calls `db` once; `policy` (one or more lines of `Call`
+/// fields, each ending with a comma) is added to the call.
+fn with_call(policy: &str) -> String {
+    with_services(&format!(
+        r#"        "api": (steps: [
+            Call(to: "db", timeout: "1s",
+{policy}
+            ),
+        ]),
+        "db": (workers: 2, work: Exp(mean: "1ms")),"#
+    ))
+}
+
+/// The path of a field of the call in [`with_call`].
+fn call_path(field: &str) -> String {
+    format!("services[api].steps[0].{field}")
+}
+
+#[test]
+fn resilience_fields_in_range_load() {
+    // The edges of every range below are accepted, so the tests that follow test the limits.
+    for policy in [
+        "                 retry: (attempts: 1),",
+        "                 retry: (attempts: 100),",
+        r#"                 retry: (attempts: 3, backoff: Exponential(base: "1ns", max: "1ns", multiplier: 1)),"#,
+        r#"                 retry: (attempts: 3, backoff: Constant("0ms"), jitter: Full),"#,
+        r#"                 retry: (attempts: 3, backoff: Exponential(base: "5ms", max: "50ms"), jitter: Decorrelated),"#,
+        "                 retry: (attempts: 3, budget: Envoy(percent: 0)),",
+        "                 retry: (attempts: 3, budget: Envoy(percent: 100, min_concurrency: 0)),",
+        "                 retry: (attempts: 3, budget: TokenBucket(max_tokens: 1000, token_ratio: 0.001)),",
+        "                 breaker: (failure_rate: 1, slow_call_rate: 1),",
+        r#"                 breaker: (window: Time("1s"), min_calls: 1, half_open_calls: 1),"#,
+        r#"                 breaker: (open_for: "1ms", max_half_open: "1ms", slow_call: "1ns"),"#,
+        "                 breaker: (window: Count(1000000), half_open_calls: 1000000),",
+        r#"                 bulkhead: (max_concurrent: 1, max_wait: "0ms"),"#,
+        r#"                 on_failure: Fallback(Const("0ms")),"#,
+        "                 deadlines: (propagate: true, cancel: true),",
+    ] {
+        let text = with_call(policy);
+        if let Err(e) = microsim::parse(&text, "t.ron") {
+            panic!("{policy} was refused: {e}");
+        }
+    }
+    let text = with_services(r#"        "api": (nonblocking: (max_in_flight: 1)),"#);
+    microsim::parse(&text, "t.ron").unwrap();
+}
+
+#[test]
+fn retry_attempts_zero() {
+    let text = with_call(
+        "                 retry: (
+                     attempts: 0,
+                 ),",
+    );
+    expect_one(
+        &text,
+        &call_path("retry.attempts"),
+        Some("attempts: 0"),
+        &[
+            "must be at least 1",
+            "counts the first call",
+            "1 = no retries",
+        ],
+    );
+}
+
+#[test]
+fn retry_attempts_above_the_maximum() {
+    for n in ["101", "4294967295"] {
+        let text = with_call(&format!(
+            "                 retry: (
+                     attempts: {n},
+                 ),"
+        ));
+        expect_one(
+            &text,
+            &call_path("retry.attempts"),
+            Some(&format!("attempts: {n}")),
+            &[&format!("{n} attempts"), "more than the 100", "gRPC: 5"],
+        );
+    }
+}
+
+#[test]
+fn retry_attempts_negative_is_out_of_bounds() {
+    let text = with_call("                 retry: (attempts: -1),");
+    let (line, _, message) = syntax(&text);
+    assert_eq!(line, line_of(&text, "attempts: -1"));
+    assert!(message.contains("out of bounds"), "{message}");
+}
+
+/// A retry with an exponential backoff written as `backoff` (the inside of `Exponential(...)`).
+fn with_exponential(backoff: &str) -> String {
+    with_call(&format!(
+        "                 retry: (
+                     attempts: 3,
+                     backoff: Exponential(
+{backoff}
+                     ),
+                 ),"
+    ))
+}
+
+#[test]
+fn backoff_multiplier_below_one() {
+    let text = with_exponential(
+        r#"                         base: "10ms",
+                         max: "1s",
+                         multiplier: 0.5,"#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff.multiplier"),
+        Some("multiplier: 0.5"),
+        &["`0.5` is below 1", "shrink the delay", "≥ 1"],
+    );
+}
+
+#[test]
+fn backoff_multiplier_not_finite() {
+    for v in ["NaN", "inf", "-inf"] {
+        let text = with_exponential(&format!(
+            r#"                         base: "10ms",
+                         max: "1s",
+                         multiplier: {v},"#
+        ));
+        expect_one(
+            &text,
+            &call_path("retry.backoff.multiplier"),
+            Some(&format!("multiplier: {v}")),
+            &[&format!("`{v}` is not a finite number"), "e.g. 2"],
+        );
+    }
+}
+
+#[test]
+fn backoff_max_below_base() {
+    let text = with_exponential(
+        r#"                         base: "100ms",
+                         max: "10ms","#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff.max"),
+        Some(r#"max: "10ms""#),
+        &["10ms is shorter than base 100ms", "at least base"],
+    );
+}
+
+#[test]
+fn backoff_base_zero() {
+    let text = with_exponential(
+        r#"                         base: "0ms",
+                         max: "1s","#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff.base"),
+        Some(r#"base: "0ms""#),
+        &["must be longer than 0", "not 0ms"],
+    );
+}
+
+#[test]
+fn backoff_base_and_max_zero_is_one_problem() {
+    let text = with_exponential(
+        r#"                         base: "0ms",
+                         max: "0ms","#,
+    );
+    // Today: a second problem, `retry.backoff.max: 0s is shorter than base 1ns`.
+    expect_one(
+        &text,
+        &call_path("retry.backoff.base"),
+        Some(r#"base: "0ms""#),
+        &["must be longer than 0"],
+    );
+}
+
+#[test]
+fn backoff_bad_durations() {
+    let text = with_exponential(
+        r#"                         base: "10",
+                         max: "1s","#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff.base"),
+        Some(r#"base: "10""#),
+        &["`10` has no unit"],
+    );
+    let text = with_exponential(
+        r#"                         base: "10ms",
+                         max: "1 sec","#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff.max"),
+        Some(r#"max: "1 sec""#),
+        &["unknown unit `sec`"],
+    );
+    let text = with_call(
+        r#"                 retry: (
+                     attempts: 3,
+                     backoff: Constant("-5ms"),
+                 ),"#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.backoff"),
+        Some("backoff: Constant"),
+        &["`-5ms` is not a duration", "non-negative"],
+    );
+}
+
+#[test]
+fn decorrelated_jitter_on_a_constant_backoff() {
+    let text = with_call(
+        r#"                 retry: (
+                     attempts: 3,
+                     backoff: Constant("5ms"),
+                     jitter: Decorrelated,
+                 ),"#,
+    );
+    expect_one(
+        &text,
+        &call_path("retry.jitter"),
+        Some("jitter: Decorrelated"),
+        &[
+            "decorrelated jitter",
+            "constant delay 5ms",
+            "exactly 5ms",
+            "use an exponential backoff",
+        ],
+    );
+    // The default backoff is a constant 0s.
+    let text = with_call(
+        "                 retry: (
+                     attempts: 3,
+                     jitter: Decorrelated,
+                 ),",
+    );
+    expect_one(
+        &text,
+        &call_path("retry.jitter"),
+        Some("jitter: Decorrelated"),
+        &["constant delay 0s"],
+    );
+}
+
+/// A retry with the budget `budget`, on a line of its own.
+fn with_budget(budget: &str) -> String {
+    with_call(&format!(
+        "                 retry: (
+                     attempts: 3,
+                     budget: {budget},
+                 ),"
+    ))
+}
+
+#[test]
+fn envoy_budget_percent_out_of_range() {
+    for v in ["150", "100.5", "-1", "NaN", "inf"] {
+        let text = with_budget(&format!("Envoy(percent: {v})"));
+        expect_one(
+            &text,
+            &call_path("retry.budget.percent"),
+            Some("percent"),
+            &[&format!("`{v}` is not a percentage"), "from 0 to 100"],
+        );
+    }
+}
+
+#[test]
+fn envoy_budget_that_allows_no_retry() {
+    let text = with_call(
+        "                 retry: (
+                     attempts: 3,
+                     budget: Envoy(
+                         percent: 0,
+                         min_concurrency: 0,
+                     ),
+                 ),",
+    );
+    expect_one(
+        &text,
+        &call_path("retry.budget.min_concurrency"),
+        Some("min_concurrency: 0"),
+        &[
+            "is 0 and percent is 0",
+            "no retry could ever start",
+            "Envoy defaults",
+        ],
+    );
+}
+
+#[test]
+fn token_bucket_max_tokens_out_of_range() {
+    for v in ["0", "2000", "1000.5", "-3", "NaN", "inf"] {
+        let text = with_budget(&format!("TokenBucket(max_tokens: {v}, token_ratio: 0.1)"));
+        expect_one(
+            &text,
+            &call_path("retry.budget.max_tokens"),
+            Some("max_tokens"),
+            &[
+                &format!("`{v}` is out of range"),
+                "more than 0 and at most 1000",
+            ],
+        );
+    }
+}
+
+#[test]
+fn token_bucket_token_ratio_too_small() {
+    for v in ["0", "-0.5", "0.0001", "NaN", "inf"] {
+        let text = with_budget(&format!("TokenBucket(max_tokens: 10, token_ratio: {v})"));
+        expect_one(
+            &text,
+            &call_path("retry.budget.token_ratio"),
+            Some("token_ratio"),
+            &[&format!("`{v}` is out of range"), "at least 0.001"],
+        );
+    }
+}
+
+/// A call with the breaker fields `fields`, on lines of their own.
+fn with_breaker(fields: &str) -> String {
+    with_call(&format!(
+        "                 breaker: (
+                     automatic: true,
+{fields}
+                 ),"
+    ))
+}
+
+#[test]
+fn breaker_rates_outside_zero_one() {
+    for field in ["failure_rate", "slow_call_rate"] {
+        for v in ["0", "1.5", "2", "-0.1", "NaN", "inf"] {
+            let text = with_breaker(&format!("                     {field}: {v},"));
+            expect_one(
+                &text,
+                &call_path(&format!("breaker.{field}")),
+                Some(&format!("{field}: {v}")),
+                &["must be a fraction in (0, 1]", &format!("not {v}")],
+            );
+        }
+    }
+}
+
+#[test]
+fn breaker_slow_call_duration() {
+    let text = with_breaker(r#"                     slow_call: "0ms","#);
+    expect_one(
+        &text,
+        &call_path("breaker.slow_call"),
+        Some("slow_call:"),
+        &["must be longer than 0", "not 0ms"],
+    );
+    let text = with_breaker(r#"                     slow_call: "2","#);
+    expect_one(
+        &text,
+        &call_path("breaker.slow_call"),
+        Some("slow_call:"),
+        &["`2` has no unit"],
+    );
+}
+
+#[test]
+fn breaker_count_window() {
+    let text = with_breaker("                     window: Count(0),");
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window: Count(0)"),
+        &["is 0 calls", "at least 1", "Count(100)"],
+    );
+    let text = with_breaker("                     window: Count(1000001),");
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window"),
+        &["is 1000001 calls", "more than the limit of 1000000"],
+    );
+}
+
+#[test]
+fn breaker_time_window_not_whole_seconds() {
+    let text = with_breaker(r#"                     window: Time("1500ms"),"#);
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window: Time"),
+        &["whole number of seconds", "one-second buckets", "not 1.5s"],
+    );
+}
+
+#[test]
+fn breaker_time_window_zero_or_bad() {
+    let text = with_breaker(r#"                     window: Time("0s"),"#);
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window: Time"),
+        &["must be longer than 0", "not 0s"],
+    );
+    let text = with_breaker(r#"                     window: Time("10"),"#);
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window: Time"),
+        &["`10` has no unit"],
+    );
+    let text = with_breaker(r#"                     window: Time("1000000h"),"#);
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window: Time"),
+        &["is 3600000000 seconds", "more than the limit"],
+    );
+}
+
+#[test]
+fn breaker_min_calls_zero() {
+    let text = with_breaker("                     min_calls: 0,");
+    expect_one(
+        &text,
+        &call_path("breaker.min_calls"),
+        Some("min_calls: 0"),
+        &["is 0", "at least 1 result"],
+    );
+}
+
+#[test]
+fn breaker_open_for() {
+    let text = with_breaker(r#"                     open_for: "0s","#);
+    expect_one(
+        &text,
+        &call_path("breaker.open_for"),
+        Some("open_for"),
+        &["must be longer than 0", "not 0s"],
+    );
+    // resilience4j counts the wait in whole milliseconds.
+    let text = with_breaker(r#"                     open_for: "500us","#);
+    expect_one(
+        &text,
+        &call_path("breaker.open_for"),
+        Some("open_for"),
+        &["is 500us", "at least 1ms"],
+    );
+    let text = with_breaker(r#"                     open_for: "x","#);
+    expect_one(
+        &text,
+        &call_path("breaker.open_for"),
+        Some("open_for"),
+        &["`x` is not a duration"],
+    );
+}
+
+#[test]
+fn breaker_half_open_calls() {
+    let text = with_breaker("                     half_open_calls: 0,");
+    expect_one(
+        &text,
+        &call_path("breaker.half_open_calls"),
+        Some("half_open_calls: 0"),
+        &["is 0", "never close again", "at least 1 probe"],
+    );
+    let text = with_breaker("                     half_open_calls: 1000001,");
+    expect_one(
+        &text,
+        &call_path("breaker.half_open_calls"),
+        Some("half_open_calls"),
+        &["is 1000001", "more than the limit of 1000000"],
+    );
+}
+
+#[test]
+fn breaker_max_half_open() {
+    let text = with_breaker(r#"                     max_half_open: "0s","#);
+    expect_one(
+        &text,
+        &call_path("breaker.max_half_open"),
+        Some("max_half_open"),
+        &["must be longer than 0", "not 0s"],
+    );
+    let text = with_breaker(r#"                     max_half_open: "5","#);
+    expect_one(
+        &text,
+        &call_path("breaker.max_half_open"),
+        Some("max_half_open"),
+        &["`5` has no unit"],
+    );
+}
+
+#[test]
+fn breaker_max_half_open_below_a_millisecond() {
+    let text = with_breaker(r#"                     max_half_open: "500us","#);
+    expect_one(
+        &text,
+        &call_path("breaker.max_half_open"),
+        Some("max_half_open"),
+        &["is 500us", "at least 1ms"],
+    );
+}
+
+#[test]
+fn bulkhead_max_concurrent_zero() {
+    let text = with_call(
+        "                 bulkhead: (
+                     max_concurrent: 0,
+                 ),",
+    );
+    expect_one(
+        &text,
+        &call_path("bulkhead.max_concurrent"),
+        Some("max_concurrent: 0"),
+        &["at least 1 call through", "remove the bulkhead"],
+    );
+}
+
+#[test]
+fn bulkhead_bad_max_wait() {
+    for (v, words) in [
+        ("10", "`10` has no unit"),
+        ("-1ms", "`-1ms` is not a duration"),
+    ] {
+        let text = with_call(&format!(
+            r#"                 bulkhead: (
+                     max_concurrent: 2,
+                     max_wait: "{v}",
+                 ),"#
+        ));
+        expect_one(
+            &text,
+            &call_path("bulkhead.max_wait"),
+            Some("max_wait"),
+            &[words],
+        );
+    }
+}
+
+#[test]
+fn fallback_distribution() {
+    let text = with_call(
+        r#"                 on_failure: Fallback(
+                     Exp(mean: "0ms"),
+                 ),"#,
+    );
+    expect_one(
+        &text,
+        &call_path("on_failure.Fallback.mean"),
+        Some(r#"Exp(mean: "0ms")"#),
+        &["mean > 0", "Const(\"0ms\")"],
+    );
+    let text = with_call(r#"                 on_failure: Fallback(Const("2")),"#);
+    expect_one(
+        &text,
+        &call_path("on_failure.Fallback"),
+        Some("Fallback"),
+        &["`2` has no unit"],
+    );
+}
+
+#[test]
+fn nonblocking_max_in_flight_zero() {
+    let text = with_services(
+        r#"        "api": (
+            work: Exp(mean: "1ms"),
+            nonblocking: (max_in_flight: 0),
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].nonblocking.max_in_flight",
+        Some("nonblocking"),
+        &["at least 1 request in flight"],
+    );
+}
+
+/// Checks that `text` is a syntax error at the start of `field` naming it and `expected`.
+#[track_caller]
+fn unknown_field(text: &str, field: &str, spec: &str, expected: &[&str]) {
+    let (line, col, message) = syntax(text);
+    let at = text.find(&format!("{field}:")).unwrap();
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    assert_eq!(
+        (line, col),
+        (line_of(text, &format!("{field}:")), at - line_start + 1),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("field named `{field}` in `{spec}`")),
+        "{message}"
+    );
+    for w in expected {
+        assert!(message.contains(&format!("`{w}`")), "{message}");
+    }
+}
+
+#[test]
+fn unknown_fields_in_policies_are_syntax_errors() {
+    let text = with_call(
+        "                 retry: (
+                     attempts: 3,
+                     tries: 2,
+                 ),",
+    );
+    unknown_field(&text, "tries", "RetrySpec", &["attempts", "budget"]);
+    let text = with_call(
+        "                 breaker: (
+                     failure_rate: 0.5,
+                     threshold: 0.2,
+                 ),",
+    );
+    unknown_field(
+        &text,
+        "threshold",
+        "BreakerSpec",
+        &["failure_rate", "max_half_open"],
+    );
+    let text = with_call(
+        "                 bulkhead: (
+                     max_concurrent: 2,
+                     queue: 10,
+                 ),",
+    );
+    unknown_field(
+        &text,
+        "queue",
+        "BulkheadSpec",
+        &["max_concurrent", "max_wait"],
+    );
+    let text = with_call(
+        "                 deadlines: (
+                     propagate: true,
+                     cancl: true,
+                 ),",
+    );
+    unknown_field(&text, "cancl", "DeadlineSpec", &["propagate", "cancel"]);
+    let text = with_services(r#"        "api": (nonblocking: (max_in_flight: 4, workers: 2)),"#);
+    unknown_field(&text, "workers", "NonBlockingSpec", &["max_in_flight"]);
+}
+
+#[test]
+fn unknown_field_in_topology_deadlines() {
+    let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: { "api": (work: Exp(mean: "1ms")) },
+    deadlines: (
+        propagate: true,
+        cancel_on_timeout: true,
+    ),
+)"#;
+    unknown_field(
+        text,
+        "cancel_on_timeout",
+        "DeadlineSpec",
+        &["propagate", "cancel"],
+    );
+}
+
+#[test]
+fn unknown_fields_in_policy_variants_are_syntax_errors() {
+    // `BudgetSpec`, `BackoffSpec` and `StepSpec` lack `#[serde(deny_unknown_fields)]`: a
+    // misspelt field keeps its default without a word, e.g. `factor:` for `multiplier:`, or
+    // a whole `retyr:` policy.
+    for (text, field) in [
+        (with_budget("Envoy(percent: 20, min: 5)"), "min"),
+        (
+            with_budget("TokenBucket(max_tokens: 10, token_ratio: 0.1, ratio: 1)"),
+            "ratio",
+        ),
+        (
+            with_exponential(
+                r#"                         base: "10ms",
+                         max: "1s",
+                         factor: 3,"#,
+            ),
+            "factor",
+        ),
+        (with_call("                 retyr: (attempts: 3),"), "retyr"),
+    ] {
+        let (line, _, message) = syntax(&text);
+        assert_eq!(line, line_of(&text, &format!("{field}:")), "{message}");
+        assert!(message.contains(&format!("`{field}`")), "{message}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// faults and failure processes
+
+/// A valid topology (`api` calls `payment`; `audit` is called by no one) with a first,
+/// valid fault, then `faults`.
+fn with_faults(faults: &str) -> String {
+    format!(
+        r#"Topology(
+    run: (duration: "10s"),
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {{
+        "api": (steps: [Call(to: "payment", timeout: "1s")]),
+        "payment": (replicas: 2, work: Exp(mean: "1ms")),
+        "audit": (work: Exp(mean: "1ms")),
+    }},
+    faults: [
+        (at: "1s", lasts: "1s", fault: Crash(service: "payment", replicas: 1)),
+{faults}
+    ],
+)
+"#
+    )
+}
+
+#[test]
+fn fault_on_an_unknown_service_suggests_the_closest_name() {
+    for kind in [
+        r#"Crash(
+             service: "paymnt",
+         )"#,
+        r#"Slowdown(
+             service: "paymnt",
+             factor: 2.0,
+         )"#,
+    ] {
+        let text = with_faults(&format!(
+            r#"        (at: "2s", lasts: "1s",
+         fault: {kind}),"#
+        ));
+        expect_one(
+            &text,
+            "faults[1].fault.service",
+            Some(r#"service: "paymnt""#),
+            &["unknown service `paymnt`", "did you mean `payment`?"],
+        );
+    }
+    let text = with_faults(
+        r#"        (at: "2s", lasts: "1s",
+         fault: Partition(
+             from: "api",
+             to: "paymnt",
+         )),"#,
+    );
+    expect_one(
+        &text,
+        "faults[1].fault.to",
+        Some(r#"to: "paymnt""#),
+        &["unknown service `paymnt`", "did you mean `payment`?"],
+    );
+}
+
+#[test]
+fn partition_on_an_edge_without_calls() {
+    let text = with_faults(
+        r#"        (at: "2s", lasts: "1s",
+         fault: Partition(
+             from: "api",
+             to: "audit",
+         )),"#,
+    );
+    expect_one(
+        &text,
+        "faults[1].fault.to",
+        Some(r#"to: "audit""#),
+        &[
+            "`api` makes no sync call to `audit`",
+            "a partition there would change nothing",
+            "`api` calls payment",
+            "name an edge that has calls",
+        ],
+    );
+    // The reverse of a call edge is not one, and a latency fault is checked the same way.
+    let text = with_faults(
+        r#"        (at: "2s", lasts: "1s",
+         fault: Latency(
+             from: "payment",
+             to: "api",
+             add: Const("5ms"),
+         )),"#,
+    );
+    expect_one(
+        &text,
+        "faults[1].fault.to",
+        Some(r#"to: "api""#),
+        &[
+            "`payment` makes no sync call to `api`",
+            "extra latency there",
+            "`payment` makes no sync calls",
+        ],
+    );
+}
+
+#[test]
+fn failures_with_both_a_mean_and_a_distribution() {
+    let text = with_services(
+        r#"        "api": (
+            work: Exp(mean: "1ms"),
+            failures: (
+                mttf: "4h",
+                mttr: "3m",
+                failure: Exp(mean: "4h"),
+            ),
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].failures.failure",
+        Some("failure: Exp"),
+        &[
+            "give the time to failure once",
+            r#"`mttf: "4h"` is short for `failure: Exp(mean: "4h")`"#,
+            "remove one of them",
+        ],
+    );
+    let text = with_services(
+        r#"        "api": (
+            work: Exp(mean: "1ms"),
+            failures: (
+                mttf: "4h",
+                mttr: "3m",
+                repair: Const("3m"),
+            ),
+        ),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].failures.repair",
+        Some("repair:"),
+        &["give the time to repair once", "remove one of them"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // every problem at once
 
 #[test]
@@ -1309,6 +2143,52 @@ fn bad_run_options() {
         model.run(&long_warmup),
         Err(RunError::BadOption(_))
     ));
+}
+
+#[test]
+fn retry_storm_hits_the_in_flight_cap() {
+    // Three layers retry three times each, with no budget: up to 27 attempts reach `leaf`
+    // per request. `leaf` runs at ρ = 0.75 without retries, but its 30 ms timeout fails some
+    // calls, their retries raise the load, which fails more calls: the storm feeds itself,
+    // and every orphaned attempt waits in leaf's unbounded queue.
+    let storm = |retry: &str| {
+        format!(
+            r#"Topology(
+    run: (duration: "1m", max_in_flight: 2000),
+    workload: [(name: "main", entry: "edge", arrivals: Poisson(per_second: 300))],
+    services: {{
+        "edge": (workers: 100000, steps: [Call(to: "api", timeout: "200ms"{retry})]),
+        "api": (workers: 100000, steps: [Call(to: "mid", timeout: "100ms"{retry})]),
+        "mid": (workers: 100000, steps: [Call(to: "leaf", timeout: "30ms"{retry})]),
+        "leaf": (workers: 4, work: Exp(mean: "10ms")),
+    }},
+)"#
+        )
+    };
+    let model = microsim::parse(&storm(", retry: (attempts: 3)"), "t.ron").unwrap();
+    let err = model.run(&RunOptions::default()).unwrap_err();
+    let RunError::InFlightCap {
+        at_s,
+        in_flight,
+        cap,
+        ref service,
+        at_service,
+    } = err
+    else {
+        panic!("expected the in-flight cap, got {err:?}");
+    };
+    assert_eq!(cap, 2000);
+    assert_eq!(service, "leaf", "{err}");
+    assert!(in_flight > 2000, "{err}");
+    assert!(at_service > 1000, "{err}");
+    assert!(at_s < 10.0, "{err}");
+    let shown = err.to_string();
+    for w in ["run.max_in_flight = 2000", "service `leaf`", "queue: N"] {
+        assert!(shown.contains(w), "lacks `{w}`: {shown}");
+    }
+    // Without the retries, the same topology runs to the end.
+    let calm = microsim::parse(&storm(""), "t.ron").unwrap();
+    calm.run(&RunOptions::default()).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
