@@ -162,10 +162,9 @@ impl ArrivalProcess {
                 continue;
             }
             let e: f64 = Exp1.sample(rng);
-            let cand = (t as f64 + e * NS_PER_S as f64 / peak)
-                .round()
-                .max(t as f64 + 1.0);
-            if cand >= seg.end as f64 {
+            // Round half up by +0.5 and truncation (`as` saturates): no libm call per arrival.
+            let cand = ((t as f64 + e * NS_PER_S as f64 / peak + 0.5) as u64).max(t + 1);
+            if cand >= seg.end {
                 // No arrival left in this segment: memoryless, so start afresh at its end.
                 t = seg.end;
                 if t == u64::MAX {
@@ -173,7 +172,6 @@ impl ArrivalProcess {
                 }
                 continue;
             }
-            let cand = cand as u64;
             if seg.rate_start != seg.rate_end {
                 let keep = seg.rate_at(cand as f64) / peak;
                 if rng.random::<f64>() >= keep {
