@@ -78,6 +78,7 @@
 //! analytic shadow · [`rng`] random streams.
 
 pub mod analysis;
+pub mod broker;
 pub mod call;
 pub mod dist;
 pub mod engine;
