@@ -1,0 +1,181 @@
+//! Faults of the timeline and failure processes: partitions and extra latency on edges,
+//! crashes, hangs, slowdowns and error bursts of replicas, and their renewal.
+
+use super::*;
+
+impl<'m> Simulation<'m> {
+    /// Whether partition faults in force drop messages on call step `cid`, and the extra
+    /// one-way latency that latency faults add to it.
+    pub(super) fn edge_faults(&mut self, cid: u32) -> (bool, SimDuration) {
+        if self.active_faults.is_empty() {
+            return (false, SimDuration::ZERO);
+        }
+        let model = self.model;
+        let call = &model.calls[cid as usize];
+        let mut lost = false;
+        let mut extra = 0u64;
+        for &f in &self.active_faults {
+            let kind = &model.faults[f as usize].kind;
+            if !kind.affects_edge(call.from, call.to) {
+                continue;
+            }
+            match kind {
+                FaultKind::Partition { .. } => lost = true,
+                FaultKind::Latency { add, .. } => {
+                    extra += add.sample(&mut self.calls[cid as usize].rng).0;
+                }
+                _ => {}
+            }
+        }
+        (lost, SimDuration(extra))
+    }
+
+    /// Fault `idx` of the timeline starts (`begin`) or ends.
+    pub(super) fn on_fault(&mut self, idx: u32, begin: bool) {
+        let model = self.model;
+        let fault = &model.faults[idx as usize];
+        if begin {
+            self.active_faults.push(idx);
+            if fault.end.0 < self.end {
+                self.queue
+                    .schedule(fault.end, Event::FaultEnd { fault: idx });
+            }
+        } else {
+            self.active_faults.retain(|&f| f != idx);
+        }
+        let delta: i32 = if begin { 1 } else { -1 };
+        let service = match &fault.kind {
+            FaultKind::Crash { service, .. }
+            | FaultKind::Hang { service, .. }
+            | FaultKind::Slowdown { service, .. }
+            | FaultKind::ErrorBurst { service, .. } => *service,
+            FaultKind::Partition { .. } | FaultKind::Latency { .. } => return,
+        };
+        let s = service.0 as usize;
+        for r in 0..self.services[s].replicas.len() as u32 {
+            if !fault.kind.affects_replica(service, r) {
+                continue;
+            }
+            match &fault.kind {
+                FaultKind::Crash { .. } => self.set_down(s, r, delta),
+                FaultKind::Hang { .. } => {
+                    let rep = &mut self.services[s].replicas[r as usize];
+                    rep.hung = rep.hung.saturating_add_signed(delta);
+                    if rep.hung == 0 {
+                        for job in std::mem::take(&mut rep.parked) {
+                            self.micro.push_back(Micro::Deliver(job));
+                        }
+                    }
+                }
+                _ => self.recompute_degradations(s, r),
+            }
+        }
+    }
+
+    /// Slowdown factor and burst error probability of a replica from the faults in force.
+    pub(super) fn recompute_degradations(&mut self, s: usize, r: u32) {
+        let model = self.model;
+        let service = crate::model::ServiceId(s as u32);
+        let (mut slowdown, mut ok) = (1.0, 1.0);
+        for &f in &self.active_faults {
+            let kind = &model.faults[f as usize].kind;
+            if !kind.affects_replica(service, r) {
+                continue;
+            }
+            match kind {
+                FaultKind::Slowdown { factor, .. } => slowdown *= factor,
+                FaultKind::ErrorBurst { errors, .. } => ok *= 1.0 - errors,
+                _ => {}
+            }
+        }
+        let rep = &mut self.services[s].replicas[r as usize];
+        rep.slowdown = slowdown;
+        rep.burst_errors = 1.0 - ok;
+    }
+
+    /// A replica's failure process moves to its next state.
+    pub(super) fn on_renewal(&mut self, s: u32, r: u32) {
+        let model = self.model;
+        let Some(process) = &model.services[s as usize].failures else {
+            return;
+        };
+        let Some((renewal, rng)) = &mut self.services[s as usize].replicas[r as usize].renewal
+        else {
+            return;
+        };
+        let up = renewal.advance(process, rng);
+        let next = renewal.next_change();
+        self.set_down(s as usize, r, if up { -1 } else { 1 });
+        if next.0 < self.end {
+            self.queue.schedule(
+                next,
+                Event::Renewal {
+                    service: s,
+                    replica: r,
+                },
+            );
+        }
+    }
+
+    /// Adds `delta` causes of being down to a replica; a replica that goes down crashes:
+    /// everything inside it is lost and its callers get `unavailable`.
+    pub(super) fn set_down(&mut self, s: usize, r: u32, delta: i32) {
+        let now = self.now;
+        let warmup = self.warmup;
+        let rep = &mut self.services[s].replicas[r as usize];
+        let was_down = rep.down > 0;
+        rep.down = rep.down.saturating_add_signed(delta);
+        let is_down = rep.down > 0;
+        if !was_down && is_down {
+            // Requests held by a hang are inside the replica too: they are lost with it
+            // (delivered now, they meet a down replica and end `unavailable`).
+            for job in std::mem::take(&mut rep.parked) {
+                self.micro.push_back(Micro::Deliver(job));
+            }
+            let rep = &mut self.services[s].replicas[r as usize];
+            let queued: Vec<Key> = rep.queue.drain(..).collect();
+            let running = std::mem::take(&mut rep.running);
+            let admitted = std::mem::replace(&mut rep.admitted, 0);
+            // Local work waiting at a non-blocking replica is lost with it; work in progress
+            // frees its worker when its CpuDone event comes.
+            let ready = rep.ready.len();
+            rep.ready.clear();
+            let svc = &mut self.services[s];
+            svc.queue.add(now, -((queued.len() + ready) as i64));
+            if self.model.services[s].max_in_flight.is_none() {
+                svc.busy.add(now, -i64::from(admitted));
+            }
+            for &key in &running {
+                self.release_holding(key);
+            }
+            for key in queued.into_iter().chain(running) {
+                let counted = self.jobs.get_mut(key).map(|j| {
+                    j.killed = true;
+                    j.arrived >= warmup
+                });
+                if counted == Some(true) {
+                    self.services[s].unavailable += 1;
+                }
+                self.finish_at_service(key, Outcome::Unavailable, true);
+            }
+        }
+        let svc = &mut self.services[s];
+        let up = svc.replicas.iter().filter(|r| r.down == 0).count() as u32;
+        svc.uptime.set_up_replicas(SimTime(now), up);
+    }
+
+    /// Takes a job off its replica's list of running jobs.
+    pub(super) fn remove_running(&mut self, key: Key, job: &Job) {
+        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        let slot = job.slot as usize;
+        if rep.running.get(slot) != Some(&key) {
+            return;
+        }
+        rep.running.swap_remove(slot);
+        if let Some(&moved) = rep.running.get(slot) {
+            if let Some(j) = self.jobs.get_mut(moved) {
+                j.slot = slot as u32;
+            }
+        }
+    }
+}
