@@ -78,6 +78,7 @@ fn options(duration: SimDuration) -> RunOptions {
         seed: None,
         duration: Some(duration),
         warmup: Some(SimDuration::ZERO),
+        drain: false,
     }
 }
 

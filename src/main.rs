@@ -33,6 +33,9 @@ enum Command {
         /// Warm-up excluded from statistics, e.g. 30s (default: the file's `run.warmup`).
         #[arg(long)]
         warmup: Option<String>,
+        /// Stop arrivals at the end of the duration, then run until every request has ended.
+        #[arg(long)]
+        drain: bool,
         /// Print the report as JSON instead of the summary.
         #[arg(long)]
         json: bool,
@@ -55,9 +58,10 @@ fn main() -> ExitCode {
             seed,
             duration,
             warmup,
+            drain,
             json,
             out,
-        } => run(file, seed, duration, warmup, json, out),
+        } => run(file, seed, duration, warmup, drain, json, out),
         Command::Check { file } => check(file),
     }
 }
@@ -82,6 +86,7 @@ fn run(
     seed: Option<u64>,
     duration: Option<String>,
     warmup: Option<String>,
+    drain: bool,
     json: bool,
     out: Option<PathBuf>,
 ) -> ExitCode {
@@ -105,6 +110,7 @@ fn run(
             Ok(d) => d,
             Err(c) => return c,
         },
+        drain,
     };
     let started = Instant::now();
     let report = match model.run(&options) {

@@ -106,7 +106,7 @@ impl<'m> Simulation<'m> {
         let up = renewal.advance(process, rng);
         let next = renewal.next_change();
         self.set_down(s as usize, r, if up { -1 } else { 1 });
-        if next.0 < self.end {
+        if next.0 < self.arrivals_end {
             self.queue.schedule(
                 next,
                 Event::Renewal {

@@ -4,6 +4,10 @@ use super::*;
 
 impl<'m> Simulation<'m> {
     pub(super) fn into_report(mut self) -> Report {
+        if self.drain {
+            // The run ended when the last request did (or at the drain cap).
+            self.end = self.now.max(self.arrivals_end).min(self.end);
+        }
         let end = self.end;
         self.pass_marks(end);
         if !self.warm_done {

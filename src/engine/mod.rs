@@ -52,7 +52,15 @@ pub struct RunOptions {
     pub duration: Option<SimDuration>,
     /// Initial span excluded from statistics.
     pub warmup: Option<SimDuration>,
+    /// Stop arrivals (and failure processes) at the end of `duration`, then go on until every
+    /// request has ended, for at most [`MAX_DRAIN_FACTOR`] × the duration more. The report
+    /// then covers the whole drained run, so time averages and sums over requests meet
+    /// exactly (Little's law holds to rounding).
+    pub drain: bool,
 }
+
+/// How long a drained run may go on after its arrivals stop, as a multiple of its duration.
+pub const MAX_DRAIN_FACTOR: u64 = 10;
 
 /// One answered entry-point request, recorded when tracing is on (for tests and debugging).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,6 +421,10 @@ struct CallState {
 pub struct Simulation<'m> {
     model: &'m Model,
     seed: u64,
+    /// No arrivals (nor failures) are scheduled from this time on.
+    arrivals_end: u64,
+    /// A drained run: it ends when no event is left (or at `end`).
+    drain: bool,
     now: u64,
     end: u64,
     warmup: u64,
@@ -457,7 +469,13 @@ impl<'m> Simulation<'m> {
                 "the warm-up ({warmup}) must be shorter than the run ({duration})"
             )));
         }
-        let min_bucket = duration.as_nanos().div_ceil(crate::model::MAX_BUCKETS);
+        let arrivals_end = duration.as_nanos();
+        let end = if options.drain {
+            arrivals_end.saturating_add(arrivals_end.saturating_mul(MAX_DRAIN_FACTOR))
+        } else {
+            arrivals_end
+        };
+        let min_bucket = end.div_ceil(crate::model::MAX_BUCKETS);
         let bucket = model.run.bucket.as_nanos().max(min_bucket);
         // Occupancy slots: the fixed ones, then "waiting on <callee>" per distinct callee.
         let mut occupancy_labels: Vec<Vec<String>> = model
@@ -595,7 +613,9 @@ impl<'m> Simulation<'m> {
             model,
             seed,
             now: 0,
-            end: duration.as_nanos(),
+            end,
+            arrivals_end,
+            drain: options.drain,
             warmup: warmup.as_nanos(),
             bucket,
             next_bucket: bucket,
@@ -634,7 +654,7 @@ impl<'m> Simulation<'m> {
             sim.schedule_arrival(i as u32);
         }
         for (i, f) in model.faults.iter().enumerate() {
-            if f.start.0 < sim.end {
+            if f.start.0 < sim.arrivals_end {
                 sim.queue
                     .schedule(f.start, Event::FaultStart { fault: i as u32 });
             }
@@ -651,7 +671,7 @@ impl<'m> Simulation<'m> {
             for r in 0..n {
                 if let Some((renewal, _)) = &sim.services[s].replicas[r as usize].renewal {
                     let t = renewal.next_change();
-                    if t.0 < sim.end {
+                    if t.0 < sim.arrivals_end {
                         sim.queue.schedule(
                             t,
                             Event::Renewal {
@@ -764,7 +784,7 @@ impl<'m> Simulation<'m> {
         let e = &mut self.entries[entry as usize];
         let process = &self.model.entries[entry as usize].arrivals;
         if let Some(t) = process.next_after(SimTime(self.now), &mut e.rng, &mut e.segment_hint) {
-            if t.0 < self.end {
+            if t.0 < self.arrivals_end {
                 self.queue.schedule(t, Event::Arrival { entry });
             }
         }

@@ -2403,6 +2403,7 @@ fn exercise(text: &str) {
         duration: Some(SimDuration::from_millis(300)),
         warmup: Some(SimDuration::from_millis(50)),
         seed: None,
+        drain: false,
     };
     // A bounded number of events: a mutated rate can ask for billions of arrivals.
     let expected: f64 = model
