@@ -33,6 +33,35 @@ pub struct TopologySpec {
     /// Deadline propagation and cancellation for every call (default: neither).
     #[serde(default)]
     pub deadlines: Option<DeadlineSpec>,
+    /// Topics of the simulated broker, by name (default none).
+    #[serde(default)]
+    pub topics: OrderedMap<TopicSpec>,
+}
+
+/// A Kafka-like topic: partitions, retention, and the consumer groups that read it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    /// Partitions, ≥ 1 (default 1). Messages without a key go to them in turn.
+    #[serde(default)]
+    pub partitions: Option<u32>,
+    /// Messages older than this are deleted, consumed or not (default: kept forever).
+    #[serde(default)]
+    pub retention: Option<String>,
+    /// One consumer group per subscribing service.
+    #[serde(default)]
+    pub subscribers: Vec<SubscriberSpec>,
+}
+
+/// A consumer group: a service whose consumers process a topic's messages.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriberSpec {
+    /// The service whose steps process each message.
+    pub service: String,
+    /// Consumers in the group, ≥ 1 (default 1); at most one per partition is busy.
+    #[serde(default)]
+    pub consumers: Option<u32>,
 }
 
 /// Deadline propagation and cancellation, for the whole topology or one call.
@@ -381,6 +410,17 @@ pub struct BulkheadSpec {
 pub enum StepSpec {
     /// Local processing for a sampled time, holding the worker.
     Work(DistSpec),
+    /// Publish a message to a topic: the worker is held only until the broker acknowledges.
+    Publish {
+        /// The topic's name.
+        topic: String,
+        /// Round trip to the broker until the acknowledgement (default: none).
+        #[serde(default)]
+        latency: Option<DistSpec>,
+        /// Probability that the message is published at all (default 1).
+        #[serde(default)]
+        probability: Option<f64>,
+    },
     /// A synchronous call: the worker is held until the response or the timeout.
     Call {
         /// The callee's service name.
@@ -442,8 +482,14 @@ pub struct BranchSpec {
 
 /// A map read in file order that keeps duplicate keys, so that validation can report them
 /// instead of serde silently keeping the last one.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
 
 impl<V> OrderedMap<V> {
     /// The entries in file order.

@@ -458,7 +458,8 @@ fn block_availability(model: &Model, block: BlockId, avail: &[Rel]) -> f64 {
         .block(block)
         .iter()
         .map(|op| match op {
-            Op::Work(_) => 1.0,
+            // A publish needs only the broker's acknowledgement, not its consumers.
+            Op::Work(_) | Op::Publish(_) => 1.0,
             Op::Call(c) => {
                 let call = &model.calls[c.0 as usize];
                 match call.on_failure {
@@ -567,7 +568,7 @@ fn expected_attempts(call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
 fn block_visits(model: &Model, block: BlockId, weight: f64, avail: &[Rel], visits: &mut [f64]) {
     for op in model.block(block) {
         match op {
-            Op::Work(_) => {}
+            Op::Work(_) | Op::Publish(_) => {}
             Op::Call(c) => {
                 let call = &model.calls[c.0 as usize];
                 visits[call.to.0 as usize] +=
@@ -600,6 +601,10 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
         .iter()
         .map(|op| match op {
             Op::Work(d) => d.mean_ns(),
+            Op::Publish(p) => {
+                let step = &model.publishes[*p as usize];
+                step.probability * step.latency.as_ref().map_or(0.0, Dist::mean_ns)
+            }
             Op::Call(c) => {
                 let call = &model.calls[c.0 as usize];
                 let network = 2.0 * call.latency.as_ref().map_or(0.0, Dist::mean_ns);
@@ -639,7 +644,7 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
         .iter()
         .map(|op| match op {
             Op::Work(d) => d.mean_ns(),
-            Op::Call(_) => 0.0,
+            Op::Call(_) | Op::Publish(_) => 0.0,
             Op::Parallel {
                 branches,
                 probability,

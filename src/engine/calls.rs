@@ -116,6 +116,7 @@ impl<'m> Simulation<'m> {
             avoid_replica: avoid,
             lost,
             deadline,
+            pin: u32::MAX,
         });
         let replica = self.jobs.get(job).map_or(u32::MAX, |j| j.replica);
         if let Some(s) = self.strands.get_mut(strand) {

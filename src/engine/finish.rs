@@ -120,6 +120,7 @@ impl<'m> Simulation<'m> {
             })
             .collect();
 
+        let (topics, topic_series) = self.broker_report(end);
         Report {
             schema: SCHEMA_VERSION,
             topology: model.name.clone(),
@@ -130,6 +131,7 @@ impl<'m> Simulation<'m> {
             entries,
             services,
             calls,
+            topics,
             faults: model
                 .faults
                 .iter()
@@ -144,6 +146,7 @@ impl<'m> Simulation<'m> {
                 entries: self.entries.into_iter().map(|e| e.series).collect(),
                 services: self.services.into_iter().map(|s| s.series).collect(),
                 calls: self.calls.into_iter().map(|c| c.series).collect(),
+                topics: topic_series,
             },
             analysis,
         }

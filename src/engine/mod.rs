@@ -18,6 +18,7 @@
 //! rendezvous of layered queueing networks, and the reason slow dependencies exhaust pools.
 //! A caller that times out stops waiting, but the callee's job runs on (orphaned work).
 
+mod broker;
 mod calls;
 mod faults;
 mod finish;
@@ -101,6 +102,10 @@ enum Event {
     /// Local work of a strand at a non-blocking service ends; its worker (CPU) is freed.
     /// `replica` numbers replicas across all services (see `Simulation::replica_base`).
     CpuDone { strand: Key, replica: u32 },
+    /// A publish's round trip ends: the broker stores the message and the strand goes on.
+    Published { strand: Key, publish: u32 },
+    /// Retention deletes the old messages of topic `topic`.
+    Retention { topic: u32 },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -116,6 +121,12 @@ enum Micro {
     /// Start a job on a worker that was reserved for it.
     Start(Key),
     Respond(Key),
+    /// A consumer of a group may take its next message.
+    Consume {
+        topic: u32,
+        group: u32,
+        consumer: u32,
+    },
     /// Send the strand's next attempt (a bulkhead permit of `call` at caller replica
     /// `replica` was handed to it).
     Attempt {
@@ -131,6 +142,8 @@ enum Parent {
     Client { entry: u32 },
     /// A strand waiting on this job.
     Strand(Key),
+    /// A consumer of a topic, processing the message of a delivery.
+    Consumer(Key),
     /// Nobody waits any more (the caller timed out).
     Orphan,
 }
@@ -150,6 +163,8 @@ struct Dispatch {
     lost: bool,
     /// Absolute deadline the callee knows of, `u64::MAX` for none.
     deadline: u64,
+    /// The replica to use, or `u32::MAX` for the service's balancer.
+    pin: u32,
 }
 
 const NO_CALL: u32 = u32::MAX;
@@ -425,6 +440,10 @@ pub struct Simulation<'m> {
     arrivals_end: u64,
     /// A drained run: it ends when no event is left (or at `end`).
     drain: bool,
+    /// The broker's topics.
+    topics: Vec<broker::TopicState>,
+    /// Messages being processed by consumers.
+    deliveries: Slab<broker::Delivery>,
     now: u64,
     end: u64,
     warmup: u64,
@@ -616,6 +635,8 @@ impl<'m> Simulation<'m> {
             end,
             arrivals_end,
             drain: options.drain,
+            topics: model.topics.iter().map(broker::TopicState::new).collect(),
+            deliveries: Slab::default(),
             warmup: warmup.as_nanos(),
             bucket,
             next_bucket: bucket,
@@ -653,6 +674,7 @@ impl<'m> Simulation<'m> {
         for i in 0..model.entries.len() {
             sim.schedule_arrival(i as u32);
         }
+        sim.start_broker();
         for (i, f) in model.faults.iter().enumerate() {
             if f.start.0 < sim.arrivals_end {
                 sim.queue
@@ -750,6 +772,11 @@ impl<'m> Simulation<'m> {
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
             Event::JobTimeout { job } => self.on_timeout(job),
+            Event::Published { strand, publish } => {
+                self.publish_now(publish);
+                self.run_strand(strand);
+            }
+            Event::Retention { topic } => self.on_retention(topic),
             Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),
@@ -763,6 +790,11 @@ impl<'m> Simulation<'m> {
                 Micro::Deliver(job) => self.deliver(job),
                 Micro::Start(job) => self.start(job),
                 Micro::Respond(job) => self.respond(job),
+                Micro::Consume {
+                    topic,
+                    group,
+                    consumer,
+                } => self.consume(topic, group, consumer),
                 Micro::Attempt {
                     strand,
                     call,
@@ -809,6 +841,7 @@ impl<'m> Simulation<'m> {
             avoid_replica: u32::MAX,
             lost: false,
             deadline,
+            pin: u32::MAX,
         });
     }
 
@@ -823,8 +856,13 @@ impl<'m> Simulation<'m> {
             avoid_replica,
             lost,
             deadline,
+            pin,
         } = d;
-        let replica = self.pick_replica(service, avoid_replica);
+        let replica = if pin != u32::MAX {
+            pin
+        } else {
+            self.pick_replica(service, avoid_replica)
+        };
         let svc = &mut self.services[service as usize];
         svc.replicas[replica as usize].outstanding += 1;
         svc.live += 1;
@@ -860,7 +898,8 @@ impl<'m> Simulation<'m> {
         }
         let constant = match parent {
             Parent::Client { entry } => self.model.entries[entry as usize].timeout,
-            _ => self.model.calls[call as usize].timeout,
+            Parent::Strand(_) => self.model.calls[call as usize].timeout,
+            Parent::Consumer(_) | Parent::Orphan => None,
         };
         if let Some(t) = timeout.filter(|&t| Some(t) != constant) {
             // Not the step's constant timeout (a propagated deadline shortened it): it would
@@ -1073,6 +1112,28 @@ impl<'m> Simulation<'m> {
                 }
             };
             match op {
+                Op::Publish(p) => {
+                    let step = &model.publishes[*p as usize];
+                    if step.probability < 1.0
+                        && self.services[service].route_rng.random::<f64>() >= step.probability
+                    {
+                        continue;
+                    }
+                    let d = step.latency.as_ref().map_or(SimDuration::ZERO, |d| {
+                        d.sample(&mut self.services[service].work_rng)
+                    });
+                    if d > SimDuration::ZERO {
+                        self.queue.schedule(
+                            SimTime(self.now).after(d),
+                            Event::Published {
+                                strand: key,
+                                publish: *p,
+                            },
+                        );
+                        return;
+                    }
+                    self.publish_now(*p);
+                }
                 Op::Work(dist) => {
                     let svc = &mut self.services[service];
                     let mut d = dist.sample(&mut svc.work_rng);
@@ -1546,6 +1607,7 @@ impl<'m> Simulation<'m> {
         let counted = job.sent >= self.warmup;
         match job.parent {
             Parent::Orphan => {}
+            Parent::Consumer(delivery) => self.consumed(delivery, outcome),
             Parent::Client { entry } => {
                 let e = &mut self.entries[entry as usize];
                 if counted {
@@ -1644,6 +1706,7 @@ impl<'m> Simulation<'m> {
             c.series.attempts.push(c.bucket[1]);
             c.bucket = [0; 2];
         }
+        self.close_broker_bucket(b);
     }
 }
 

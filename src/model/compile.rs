@@ -20,6 +20,10 @@ pub const DEFAULT_DURATION: SimDuration = SimDuration::from_secs(60);
 pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 /// Default cap on requests in flight.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
+/// Most partitions a topic may have.
+pub const MAX_PARTITIONS: u32 = 10_000;
+/// Most consumers a consumer group may have.
+pub const MAX_CONSUMERS: u32 = 10_000;
 /// Most attempts a retry policy may make per call.
 pub const MAX_ATTEMPTS: u32 = 100;
 /// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
@@ -40,6 +44,8 @@ struct Compiler<'a> {
     calls: Vec<CallEdge>,
     blocks: Vec<Box<[Op]>>,
     locator: Option<Locator<'a>>,
+    topic_names: BTreeMap<&'a str, u32>,
+    publishes: Vec<PublishStep>,
 }
 
 impl<'a> Compiler<'a> {
@@ -343,6 +349,42 @@ impl<'a> Compiler<'a> {
                         ops.push(Op::Work(d));
                     }
                 }
+                StepSpec::Publish {
+                    topic,
+                    latency,
+                    probability,
+                } => {
+                    let probability = self.probability(&format!("{sp}.probability"), *probability);
+                    let latency = latency
+                        .as_ref()
+                        .and_then(|l| self.dist(&format!("{sp}.latency"), l));
+                    match self.topic_names.get(topic.as_str()) {
+                        Some(&t) => {
+                            ops.push(Op::Publish(self.publishes.len() as u32));
+                            self.publishes.push(PublishStep {
+                                from,
+                                topic: t,
+                                latency,
+                                probability,
+                                path: sp.clone(),
+                            });
+                        }
+                        None => {
+                            let known: Vec<&str> = self.topic_names.keys().copied().collect();
+                            let hint = match did_you_mean(topic, &known) {
+                                Some(t) => format!("; did you mean `{t}`?"),
+                                None if known.is_empty() => {
+                                    "; no topics are defined (add them under `topics:`)".to_string()
+                                }
+                                None => format!("; known topics: {}", known.join(", ")),
+                            };
+                            self.problem(
+                                format!("{sp}.topic"),
+                                format!("unknown topic `{topic}`{hint}"),
+                            );
+                        }
+                    }
+                }
                 StepSpec::Call {
                     to,
                     timeout,
@@ -526,7 +568,18 @@ impl Model {
             calls: Vec::new(),
             blocks: Vec::new(),
             locator: text.map(Locator::new),
+            topic_names: BTreeMap::new(),
+            publishes: Vec::new(),
         };
+        for (i, (name, _)) in spec.topics.iter().enumerate() {
+            if c.topic_names.insert(name.as_str(), i as u32).is_some() {
+                c.problem_nth(
+                    format!("topics[{name}]"),
+                    format!("duplicate topic name `{name}`; each topic needs its own name"),
+                    1,
+                );
+            }
+        }
 
         // Run settings.
         let run = &spec.run;
@@ -752,6 +805,55 @@ impl Model {
             }
         }
 
+        // Topics and their consumer groups.
+        let mut topics = Vec::with_capacity(spec.topics.len());
+        for (name, t) in spec.topics.iter() {
+            let path = format!("topics[{name}]");
+            let partitions = t.partitions.unwrap_or(1);
+            if partitions == 0 || partitions > MAX_PARTITIONS {
+                c.problem(
+                    format!("{path}.partitions"),
+                    format!("a topic needs 1 to {MAX_PARTITIONS} partitions, not {partitions}"),
+                );
+            }
+            let retention = match &t.retention {
+                Some(r) => c.positive_duration(&format!("{path}.retention"), r),
+                None => None,
+            };
+            let mut subscribers = Vec::with_capacity(t.subscribers.len());
+            for (k, sub) in t.subscribers.iter().enumerate() {
+                let sp = format!("{path}.subscribers[{k}]");
+                let consumers = sub.consumers.unwrap_or(1);
+                if consumers == 0 || consumers > MAX_CONSUMERS {
+                    c.problem(
+                        format!("{sp}.consumers"),
+                        format!("a consumer group needs 1 to {MAX_CONSUMERS} consumers, not {consumers}"),
+                    );
+                }
+                if t.subscribers[..k].iter().any(|o| o.service == sub.service) {
+                    c.problem(
+                        format!("{sp}.service"),
+                        format!(
+                            "`{}` subscribes twice; a service has one consumer group per topic",
+                            sub.service
+                        ),
+                    );
+                }
+                if let Some(service) = c.service_ref(&format!("{sp}.service"), &sub.service) {
+                    subscribers.push(Subscriber {
+                        service,
+                        consumers: consumers.clamp(1, MAX_CONSUMERS),
+                    });
+                }
+            }
+            topics.push(Topic {
+                name: name.clone(),
+                partitions: partitions.clamp(1, MAX_PARTITIONS),
+                retention,
+                subscribers,
+            });
+        }
+
         // Faults and failure processes (they name services and call edges).
         let mut fault_problems = Vec::new();
         let targets: Vec<(&str, u32)> = services
@@ -829,6 +931,8 @@ impl Model {
             entries,
             graph,
             faults,
+            topics,
+            publishes: c.publishes,
             propagate_entry_deadline: spec.deadlines.and_then(|d| d.propagate).unwrap_or(false),
             cancel_entry_on_timeout: spec.deadlines.and_then(|d| d.cancel).unwrap_or(false),
         })

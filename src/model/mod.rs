@@ -162,6 +162,8 @@ pub enum Op {
     Work(Dist),
     /// A sync call (see [`Model::calls`]).
     Call(CallId),
+    /// Publish a message (see [`Model::publishes`]).
+    Publish(u32),
     /// Run every branch at once and wait for all.
     Parallel {
         /// The branches.
@@ -176,6 +178,43 @@ pub enum Op {
         /// Probability that a branch runs at all.
         probability: f64,
     },
+}
+
+/// A topic of the simulated broker.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    /// Unique name.
+    pub name: String,
+    /// Partitions.
+    pub partitions: u32,
+    /// Messages older than this are deleted; `None` keeps them.
+    pub retention: Option<SimDuration>,
+    /// The consumer groups, one per subscribing service.
+    pub subscribers: Vec<Subscriber>,
+}
+
+/// A consumer group of a topic.
+#[derive(Clone, Copy, Debug)]
+pub struct Subscriber {
+    /// The service whose steps process each message.
+    pub service: ServiceId,
+    /// Consumers in the group.
+    pub consumers: u32,
+}
+
+/// A publish step.
+#[derive(Clone, Debug)]
+pub struct PublishStep {
+    /// The publishing service.
+    pub from: ServiceId,
+    /// Index of the topic in [`Model::topics`].
+    pub topic: u32,
+    /// Round trip to the broker until the acknowledgement.
+    pub latency: Option<Dist>,
+    /// Probability that the message is published.
+    pub probability: f64,
+    /// Where the step is in the file.
+    pub path: String,
 }
 
 /// An entry point of the workload.
@@ -212,6 +251,10 @@ pub struct Model {
     pub graph: DiGraph<ServiceId, CallId>,
     /// The fault timeline, in file order.
     pub faults: Vec<Fault>,
+    /// Topics of the broker, in file order.
+    pub topics: Vec<Topic>,
+    /// Publish steps, in file order.
+    pub publishes: Vec<PublishStep>,
     /// Entry requests carry their client timeout as a deadline the entry service honours.
     pub propagate_entry_deadline: bool,
     /// A client that times out cancels its request if it has not started.

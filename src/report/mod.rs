@@ -38,10 +38,64 @@ pub struct Report {
     pub calls: Vec<CallReport>,
     /// The fault timeline, in file order.
     pub faults: Vec<FaultWindow>,
+    /// The broker's topics, in file order (over the whole run, warm-up included, so that
+    /// produced = consumed + lag + expired holds; latency after the warm-up).
+    pub topics: Vec<TopicReport>,
     /// Time series in fixed buckets over the whole run.
     pub series: Series,
     /// The analytic shadow and lints computed from the model alone.
     pub analysis: Analysis,
+}
+
+/// A topic of the broker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicReport {
+    /// Topic name.
+    pub name: String,
+    /// Partitions.
+    pub partitions: u32,
+    /// Messages published over the whole run.
+    pub produced: u64,
+    /// One consumer group per subscribing service.
+    pub groups: Vec<GroupReport>,
+}
+
+/// What one consumer group did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupReport {
+    /// The subscribing service.
+    pub service: String,
+    /// Consumers in the group.
+    pub consumers: u32,
+    /// Messages processed and committed (`produced = consumed + lag + expired`).
+    pub consumed: u64,
+    /// Of those, messages whose processing failed (committed past; no retry yet).
+    pub failed: u64,
+    /// Messages not yet committed at the end (log end − committed offset, all partitions).
+    pub lag: u64,
+    /// Largest lag at any bucket boundary.
+    pub max_lag: u64,
+    /// Age of the oldest uncommitted message at the end (the worst partition) \[s\].
+    pub time_lag_s: f64,
+    /// Largest time lag at any bucket boundary \[s\].
+    pub max_time_lag_s: f64,
+    /// Messages deleted by retention before the group committed them: lost.
+    pub expired: u64,
+    /// From publish to processed, for messages published after the warm-up.
+    pub latency: LatencySummary,
+}
+
+/// One consumer group's lag over time, per bucket (at its end).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicSeries {
+    /// Topic name.
+    pub topic: String,
+    /// The subscribing service.
+    pub service: String,
+    /// Lag in messages.
+    pub lag: Vec<u64>,
+    /// Age of the oldest uncommitted message \[s\].
+    pub time_lag_s: Vec<f64>,
 }
 
 /// A fault of the timeline, for reports and charts.
@@ -224,6 +278,8 @@ pub struct Series {
     pub services: Vec<ServiceSeries>,
     /// Per sync call step.
     pub calls: Vec<CallSeries>,
+    /// Per topic and consumer group.
+    pub topics: Vec<TopicSeries>,
 }
 
 /// One call step over time: original calls and attempts per bucket (retry amplification).

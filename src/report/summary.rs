@@ -199,6 +199,44 @@ pub fn render_summary(r: &Report) -> String {
             }
         }
     }
+    if !r.topics.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTopics (whole run; latency from publish to processed)"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<30} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9}",
+            "topic → group",
+            "produced",
+            "consumed",
+            "failed",
+            "lag",
+            "max lag",
+            "max lag s",
+            "expired",
+            "p50 ms",
+            "p99 ms"
+        );
+        for t in &r.topics {
+            for g in &t.groups {
+                let _ = writeln!(
+                    out,
+                    "  {:<30} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9.3} {:>8} {:>9.2} {:>9.2}",
+                    format!("{} → {}", t.name, g.service),
+                    t.produced,
+                    g.consumed,
+                    g.failed,
+                    g.lag,
+                    g.max_lag,
+                    g.max_time_lag_s,
+                    g.expired,
+                    g.latency.p50_ms,
+                    g.latency.p99_ms
+                );
+            }
+        }
+    }
     render_timeline(r, &mut out);
     render_lints(&r.analysis, &mut out);
     out

@@ -5,6 +5,8 @@ mod common;
 
 /// Availability: the product of a chain of sync calls, simulated vs analytic.
 mod availability;
+/// The broker: topics, consumer groups, lag and retention.
+mod broker;
 /// The command line, run as a user would.
 mod cli;
 /// Deadline propagation and cancellation: orphaned work with and without.

@@ -1,0 +1,272 @@
+//! The broker: topics whose partitions are logs, and consumer groups whose consumers process
+//! messages by running the subscribing service's steps, one message at a time each, and commit
+//! after processing. The data structures are in [`crate::broker`]; this file drives them.
+//!
+//! Messages without a key go to the partitions in turn. A consumer sends each message to the
+//! replica it lives on (consumer i on replica i mod replicas) as a request of the service,
+//! competing with its other requests for workers. A failed message is committed past and
+//! counted (retries and dead-letter topics are not simulated yet). Messages every group has
+//! committed are dropped from the log at once (no group reads them again), so a partition
+//! holds only its backlog and the publish times of a small backlog are exact.
+
+use super::*;
+use crate::broker::group::{ConsumerGroup, OffsetReset};
+use crate::broker::log::PartitionLog;
+use crate::time::NS_PER_S;
+
+/// Blocks of publish times a partition keeps before it coalesces them (see
+/// [`PartitionLog`]): exact times while a partition's backlog is below half of this.
+const LOG_BLOCKS: usize = 4096;
+/// How often retention runs \[ns\] (Kafka sweeps every 5 minutes; finer here, and exact).
+const RETENTION_SWEEP: u64 = NS_PER_S;
+
+/// The broker's state of one topic.
+pub(super) struct TopicState {
+    logs: Vec<PartitionLog>,
+    next_partition: u32,
+    /// Messages published over the whole run.
+    produced: u64,
+    groups: Vec<GroupState>,
+}
+
+/// One consumer group of a topic.
+struct GroupState {
+    group: ConsumerGroup,
+    /// Whether each consumer is processing a message.
+    busy: Vec<bool>,
+    /// Messages whose processing ended in a failure (committed past).
+    failed: u64,
+    /// Publish to processed, for messages published after the warm-up.
+    latency: LatencyHistogram,
+    max_lag: u64,
+    max_time_lag: u64,
+    series_lag: Vec<u64>,
+    series_time_lag: Vec<f64>,
+}
+
+/// A message handed to a consumer, while the service processes it.
+pub(super) struct Delivery {
+    topic: u32,
+    group: u32,
+    consumer: u32,
+    partition: u32,
+    offset: u64,
+    published: u64,
+}
+
+impl TopicState {
+    pub(super) fn new(topic: &crate::model::Topic) -> Self {
+        TopicState {
+            logs: (0..topic.partitions)
+                .map(|_| PartitionLog::new(LOG_BLOCKS, None))
+                .collect(),
+            next_partition: 0,
+            produced: 0,
+            groups: topic
+                .subscribers
+                .iter()
+                .map(|s| GroupState {
+                    group: ConsumerGroup::new(topic.partitions, s.consumers, OffsetReset::Earliest),
+                    busy: vec![false; s.consumers as usize],
+                    failed: 0,
+                    latency: LatencyHistogram::new(),
+                    max_lag: 0,
+                    max_time_lag: 0,
+                    series_lag: Vec::new(),
+                    series_time_lag: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'m> Simulation<'m> {
+    /// Schedules the first retention sweep of every topic that has a retention.
+    pub(super) fn start_broker(&mut self) {
+        for (t, topic) in self.model.topics.iter().enumerate() {
+            if topic.retention.is_some() && RETENTION_SWEEP < self.end {
+                self.queue.schedule(
+                    SimTime(RETENTION_SWEEP),
+                    Event::Retention { topic: t as u32 },
+                );
+            }
+        }
+    }
+
+    /// The broker stores a message of publish step `p`; idle consumers of its partition wake.
+    pub(super) fn publish_now(&mut self, p: u32) {
+        let model = self.model;
+        let t = model.publishes[p as usize].topic as usize;
+        let now = self.now;
+        let topic = &mut self.topics[t];
+        let partition = topic.next_partition;
+        topic.next_partition = (partition + 1) % topic.logs.len() as u32;
+        topic.logs[partition as usize].append(SimTime(now));
+        topic.produced += 1;
+        for (g, group) in topic.groups.iter().enumerate() {
+            if let Some(c) = group.group.owner(partition) {
+                if !group.busy[c as usize] {
+                    self.micro.push_back(Micro::Consume {
+                        topic: t as u32,
+                        group: g as u32,
+                        consumer: c,
+                    });
+                }
+            }
+        }
+    }
+
+    /// An idle consumer takes the next message of its partitions, if any, and sends it to its
+    /// service.
+    pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
+        let model = self.model;
+        let topic = &mut self.topics[t as usize];
+        let group = &mut topic.groups[g as usize];
+        if group.busy[c as usize] {
+            return;
+        }
+        let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
+            return;
+        };
+        group.busy[c as usize] = true;
+        let published = topic.logs[batch.partition as usize]
+            .publish_time(batch.start)
+            .map_or(self.now, |t| t.0);
+        let sub = model.topics[t as usize].subscribers[g as usize];
+        let replicas = model.service(sub.service).replicas;
+        let delivery = self.deliveries.insert(Delivery {
+            topic: t,
+            group: g,
+            consumer: c,
+            partition: batch.partition,
+            offset: batch.start,
+            published,
+        });
+        self.send(Dispatch {
+            parent: Parent::Consumer(delivery),
+            service: sub.service.0,
+            call: NO_CALL,
+            timeout: None,
+            latency: None,
+            avoid_replica: u32::MAX,
+            lost: false,
+            deadline: u64::MAX,
+            pin: c % replicas,
+        });
+    }
+
+    /// The service has processed a delivery: commit it, and the consumer takes the next one.
+    pub(super) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
+        let Some(d) = self.deliveries.remove(delivery) else {
+            return;
+        };
+        let now = self.now;
+        let warmup = self.warmup;
+        let group = &mut self.topics[d.topic as usize].groups[d.group as usize];
+        group.group.processed(d.partition, d.offset);
+        group.group.commit(d.consumer, d.partition, d.offset + 1);
+        if outcome.is_failure() {
+            group.failed += 1;
+        }
+        if d.published >= warmup {
+            group.latency.record(now - d.published);
+        }
+        group.busy[d.consumer as usize] = false;
+        // Messages every group has committed are never read again: drop them, so that the
+        // log holds only the backlog (and its publish times stay exact while it is small).
+        let topic = &mut self.topics[d.topic as usize];
+        let p = d.partition;
+        let done = topic
+            .groups
+            .iter()
+            .map(|g| g.group.committed(p))
+            .min()
+            .unwrap_or(0);
+        let log = &mut topic.logs[p as usize];
+        if done > log.start_offset() {
+            log.delete_before(done);
+        }
+        self.micro.push_back(Micro::Consume {
+            topic: d.topic,
+            group: d.group,
+            consumer: d.consumer,
+        });
+    }
+
+    /// Deletes messages older than the topic's retention, consumed or not.
+    pub(super) fn on_retention(&mut self, t: u32) {
+        let now = self.now;
+        let Some(retention) = self.model.topics[t as usize].retention else {
+            return;
+        };
+        let topic = &mut self.topics[t as usize];
+        if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
+            for log in &mut topic.logs {
+                log.expire_before(SimTime(cutoff));
+            }
+            for g in &mut topic.groups {
+                g.group.sync_all(&topic.logs);
+            }
+        }
+        if now + RETENTION_SWEEP < self.end {
+            self.queue.schedule(
+                SimTime(now + RETENTION_SWEEP),
+                Event::Retention { topic: t },
+            );
+        }
+    }
+
+    /// Records the lag of every group at a bucket boundary (and keeps its maximum).
+    pub(super) fn close_broker_bucket(&mut self, at: u64) {
+        for topic in &mut self.topics {
+            for g in &mut topic.groups {
+                let lag = g.group.total_lag(&topic.logs);
+                let time_lag = g.group.max_time_lag(SimTime(at), &topic.logs).0;
+                g.max_lag = g.max_lag.max(lag);
+                g.max_time_lag = g.max_time_lag.max(time_lag);
+                g.series_lag.push(lag);
+                g.series_time_lag.push(time_lag as f64 / 1e9);
+            }
+        }
+    }
+
+    /// The broker's part of the report.
+    pub(super) fn broker_report(&mut self, end: u64) -> (Vec<TopicReport>, Vec<TopicSeries>) {
+        let model = self.model;
+        let mut reports = Vec::with_capacity(self.topics.len());
+        let mut series = Vec::new();
+        for (topic, m) in self.topics.iter_mut().zip(&model.topics) {
+            let mut groups = Vec::with_capacity(topic.groups.len());
+            for (g, sub) in topic.groups.iter_mut().zip(&m.subscribers) {
+                let lag = g.group.total_lag(&topic.logs);
+                let time_lag = g.group.max_time_lag(SimTime(end), &topic.logs).0;
+                let service = model.service(sub.service).name.clone();
+                groups.push(GroupReport {
+                    service: service.clone(),
+                    consumers: sub.consumers,
+                    consumed: g.group.consumed(),
+                    failed: g.failed,
+                    lag,
+                    max_lag: g.max_lag.max(lag),
+                    time_lag_s: time_lag as f64 / 1e9,
+                    max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
+                    expired: g.group.expired(),
+                    latency: g.latency.summary(),
+                });
+                series.push(TopicSeries {
+                    topic: m.name.clone(),
+                    service,
+                    lag: std::mem::take(&mut g.series_lag),
+                    time_lag_s: std::mem::take(&mut g.series_time_lag),
+                });
+            }
+            reports.push(TopicReport {
+                name: m.name.clone(),
+                partitions: m.partitions,
+                produced: topic.produced,
+                groups,
+            });
+        }
+        (reports, series)
+    }
+}

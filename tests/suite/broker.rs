@@ -1,0 +1,215 @@
+//! The broker end to end: topics, consumer groups, lag and retention.
+
+use crate::common::{assert_matches, model, opts, replicate};
+use microsim::{Report, RunOptions};
+
+/// A producer publishing to a one-partition topic read by one consumer with Exp(1 ms)
+/// processing: the partition is an M/M/1 queue (λ = 800/s, ρ = 0.8), so the end-to-end
+/// latency from publish to processed has mean 1/(μ − λ) = 5 ms, while the producer's own
+/// latency is its work plus the publish acknowledgement and does not see the queue.
+fn mm1_topic(partitions: u32, consumers: u32, per_second: f64) -> microsim::Model {
+    model(&format!(
+        r#"Topology(
+    workload: [(name: "orders", entry: "shop", arrivals: Poisson(per_second: {per_second}))],
+    services: {{
+        "shop": (workers: 8, work: Const("100us"), steps: [Publish(topic: "placed", latency: Const("1ms"))]),
+        "fulfil": (replicas: {consumers}, workers: 1, work: Exp(mean: "1ms")),
+    }},
+    topics: {{
+        "placed": (partitions: {partitions}, subscribers: [(service: "fulfil", consumers: {consumers})]),
+    }},
+)"#
+    ))
+}
+
+fn group(r: &Report) -> &microsim::report::GroupReport {
+    &r.topics[0].groups[0]
+}
+
+/// Ten replications of 200 s (about 160,000 messages each): at ρ = 0.8 sojourn times are
+/// strongly autocorrelated, so the across-seed standard error of the mean is ~0.8 %;
+/// `assert_matches` allows 5 s.e. plus a 0.5 % warm-up bias, under 6 % of W in all.
+#[test]
+fn a_partition_with_one_consumer_is_an_mm1_queue() {
+    let reports = replicate(&mm1_topic(1, 1, 800.0), &opts(200.0, 2.0));
+    let w: Vec<f64> = reports.iter().map(|r| group(r).latency.mean_ms).collect();
+    assert_matches("end-to-end latency [ms]", &w, 5.0, 0.005 * 5.0, 0.06);
+    for r in &reports {
+        // The producer's latency is its own: 0.1 ms of work + 1 ms to the broker's ack (plus
+        // a rare wait for one of its 8 workers), whatever the consumer's queue does.
+        let e = r.entry("orders").unwrap();
+        assert!(
+            (1.1..1.11).contains(&e.latency.mean_ms),
+            "{}",
+            e.latency.mean_ms
+        );
+        assert_eq!(e.availability, 1.0);
+    }
+}
+
+/// produced = consumed + lag + expired for every group, with and without retention, and no
+/// message is processed twice or skipped without being counted.
+#[test]
+fn messages_are_conserved() {
+    for retention in ["", r#", retention: "2s""#] {
+        // Over capacity (1,200/s offered to 1,000/s): a backlog builds, and with a 2 s
+        // retention the oldest unconsumed messages are deleted.
+        let text = format!(
+            r#"Topology(
+    run: (duration: "30s", seed: 3),
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 1200))],
+    services: {{
+        "p": (workers: 4, steps: [Publish(topic: "t")]),
+        "c": (workers: 1, work: Exp(mean: "1ms")),
+    }},
+    topics: {{ "t": (partitions: 1{retention}, subscribers: [(service: "c")]) }},
+)"#
+        );
+        let r = model(&text).run(&RunOptions::default()).unwrap();
+        let t = &r.topics[0];
+        let g = &t.groups[0];
+        assert_eq!(
+            t.produced,
+            g.consumed + g.lag + g.expired,
+            "{retention}: {g:?}"
+        );
+        if retention.is_empty() {
+            assert_eq!(g.expired, 0);
+        } else {
+            assert!(g.expired > 1000, "{g:?}");
+            // Nothing older than the retention is left unconsumed (up to one sweep, 1 s).
+            assert!(g.time_lag_s <= 3.0 + 1e-9, "{g:?}");
+        }
+    }
+}
+
+/// Over capacity, lag grows at λ − capacity. With λ = 1,200/s and one consumer serving
+/// Exp(1 ms) back to back (capacity 1,000/s), after 30 s the lag is about 200 × 30 = 6,000;
+/// its standard deviation is about sqrt((λ + μ)·T) ≈ 260 (the difference of two Poisson-like
+/// counts), so ±1,300 is 5 s.d.
+#[test]
+fn lag_grows_at_arrival_rate_minus_capacity() {
+    let text = r#"Topology(
+    run: (duration: "30s", seed: 9),
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 1200))],
+    services: {
+        "p": (workers: 4, steps: [Publish(topic: "t")]),
+        "c": (workers: 1, work: Exp(mean: "1ms")),
+    },
+    topics: { "t": (partitions: 1, subscribers: [(service: "c")]) },
+)"#;
+    let r = model(text).run(&RunOptions::default()).unwrap();
+    let g = &r.topics[0].groups[0];
+    assert!((g.lag as f64 - 6000.0).abs() < 1300.0, "lag {}", g.lag);
+    // The series grows too: the last bucket's lag is the final lag, the first is small.
+    let s = &r.series.topics[0];
+    assert_eq!(*s.lag.last().unwrap(), g.lag);
+    assert!(s.lag[0] < 600, "{:?}", &s.lag[..3]);
+    // Time lag: the oldest uncommitted message waited about lag / capacity ≈ 6 s.
+    assert!((3.0..=9.0).contains(&g.time_lag_s), "{}", g.time_lag_s);
+}
+
+/// Consumers beyond the partition count idle: with 2 partitions, a group of 4 consumers
+/// behaves exactly like a group of 2.
+#[test]
+fn extra_consumers_idle() {
+    let two = mm1_topic(2, 2, 1500.0).run(&opts(20.0, 1.0)).unwrap();
+    let four = mm1_topic(2, 4, 1500.0).run(&opts(20.0, 1.0)).unwrap();
+    let busy = |r: &Report| {
+        r.service("fulfil")
+            .map(|s| s.mean_busy_workers)
+            .unwrap_or_default()
+    };
+    // λ = 1,500/s of 1 ms work: 1.5 busy workers on average either way.
+    assert!((busy(&two) - 1.5).abs() < 0.1, "{}", busy(&two));
+    assert!((busy(&four) - 1.5).abs() < 0.1, "{}", busy(&four));
+    // Keyless messages go to the partitions in turn, so each of the two partitions sees every
+    // other arrival: Erlang-2 gaps at 750/s, an E2/M/1 queue, not M/M/1. GI/M/1 gives
+    // W = 1/(μ(1 − σ)) with σ the root of σ = A*(μ(1 − σ)), A*(s) = (2λ/(2λ + s))² here
+    // (σ ≈ 0.677, W ≈ 3.10 ms; M/M/1 would give 4 ms). 20 s hold ~15,000 messages per
+    // partition, a relative s.e. of the mean of ~2 %: ±8 % is 4 s.e. and excludes 4 ms.
+    let (lambda, mu) = (750.0, 1000.0);
+    let mut sigma = 0.5f64;
+    for _ in 0..500 {
+        sigma = (2.0 * lambda / (2.0 * lambda + mu * (1.0 - sigma))).powi(2);
+    }
+    let expected_ms = 1e3 / (mu * (1.0 - sigma));
+    for r in [&two, &four] {
+        let w = group(r).latency.mean_ms;
+        assert!(
+            (w - expected_ms).abs() < 0.08 * expected_ms,
+            "{w} vs {expected_ms}"
+        );
+    }
+}
+
+/// Bad input around topics: each message names the place.
+#[test]
+fn topic_errors_name_the_place() {
+    let base = |topics: &str, step: &str| {
+        format!(
+            r#"Topology(
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 1))],
+    services: {{ "p": (steps: [{step}]), "c": () }},
+    topics: {{ {topics} }},
+)"#
+        )
+    };
+    let cases = [
+        (
+            base(
+                r#""orders": (subscribers: [(service: "c")])"#,
+                r#"Publish(topic: "ordres")"#,
+            ),
+            "services[p].steps[0].topic",
+            "did you mean `orders`",
+        ),
+        (
+            base(r#""t": (partitions: 0)"#, r#"Publish(topic: "t")"#),
+            "topics[t].partitions",
+            "1 to 10000 partitions, not 0",
+        ),
+        (
+            base(
+                r#""t": (subscribers: [(service: "cc")])"#,
+                r#"Publish(topic: "t")"#,
+            ),
+            "topics[t].subscribers[0].service",
+            "did you mean `c`",
+        ),
+        (
+            base(
+                r#""t": (subscribers: [(service: "c", consumers: 0)])"#,
+                r#"Publish(topic: "t")"#,
+            ),
+            "topics[t].subscribers[0].consumers",
+            "1 to 10000 consumers, not 0",
+        ),
+        (
+            base(r#""t": (retention: "0s")"#, r#"Publish(topic: "t")"#),
+            "topics[t].retention",
+            "longer than 0",
+        ),
+        (
+            base(
+                r#""t": (subscribers: [(service: "c"), (service: "c")])"#,
+                r#"Publish(topic: "t")"#,
+            ),
+            "topics[t].subscribers[1].service",
+            "subscribes twice",
+        ),
+        (
+            base(r#""t": ()"#, r#"Publish(topic: "t", probability: 2.0)"#),
+            "services[p].steps[0].probability",
+            "between 0 and 1",
+        ),
+    ];
+    for (text, path, words) in cases {
+        let err = microsim::parse(&text, "t.ron").unwrap_err();
+        let problems = err.problems();
+        assert_eq!(problems.len(), 1, "{text}\n{err}");
+        assert_eq!(problems[0].path, path, "{err}");
+        assert!(problems[0].message.contains(words), "{err}");
+        assert!(problems[0].line.is_some(), "{err}");
+    }
+}
