@@ -37,8 +37,37 @@ pub struct Analysis {
     pub services: Vec<ServiceAnalysis>,
     /// Per sync call step, in file order.
     pub calls: Vec<CallAnalysis>,
+    /// Per topic, in file order.
+    pub topics: Vec<TopicAnalysis>,
     /// Warnings about the model.
     pub lints: Vec<Lint>,
+}
+
+/// Predictions for one topic of the broker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicAnalysis {
+    /// Topic name.
+    pub name: String,
+    /// Messages published per second (traffic equations, mean entry rates).
+    pub rate_per_s: f64,
+    /// Per consumer group.
+    pub groups: Vec<GroupAnalysis>,
+}
+
+/// Predictions for one consumer group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupAnalysis {
+    /// The subscribing service.
+    pub service: String,
+    /// Consumers that get a partition: min(consumers, partitions).
+    pub consumers_used: u32,
+    /// Messages per second the group can process: consumers used / mean processing time
+    /// (the service's mean holding time; the partition is the consumer's queue).
+    pub capacity_per_s: f64,
+    /// Rate / capacity: at or above 1 the lag grows without bound.
+    pub utilization: f64,
+    /// How fast lag grows when over capacity: rate − capacity, else 0 \[messages/s\].
+    pub lag_growth_per_s: f64,
 }
 
 /// Predictions for one sync call step.
@@ -161,13 +190,52 @@ pub fn analyze(model: &Model) -> Analysis {
         rate[e.service.0 as usize] += e.arrivals.mean_rate(from, to);
         peak[e.service.0 as usize] += e.arrivals.peak_rate(from, to);
     }
-    for &s in order.iter().rev() {
-        let mut visits = vec![0.0; n];
-        block_visits(model, model.service(s).body, 1.0, &rel, &mut visits);
-        let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
-        for (callee, v) in visits.iter().enumerate() {
-            rate[callee] += r * v;
-            peak[callee] += p * v;
+    // Messages a service publishes to each topic per request it serves.
+    let topics_n = model.topics.len();
+    let publishes: Vec<Vec<f64>> = (0..n)
+        .map(|s| {
+            let mut out = vec![0.0; topics_n];
+            block_publishes(
+                model,
+                model.service(ServiceId(s as u32)).body,
+                1.0,
+                &mut out,
+            );
+            out
+        })
+        .collect();
+    let (base_rate, base_peak) = (rate.clone(), peak.clone());
+    let mut topic_rate = vec![0.0; topics_n];
+    // Sync calls propagate within a pass; messages feed the subscribers of the next pass,
+    // until the rates settle (async flows may loop; 64 passes bound the work).
+    for _ in 0..64 {
+        rate.clone_from(&base_rate);
+        peak.clone_from(&base_peak);
+        for (t, topic) in model.topics.iter().enumerate() {
+            for sub in &topic.subscribers {
+                rate[sub.service.0 as usize] += topic_rate[t];
+                peak[sub.service.0 as usize] += topic_rate[t];
+            }
+        }
+        for &s in order.iter().rev() {
+            let mut visits = vec![0.0; n];
+            block_visits(model, model.service(s).body, 1.0, &rel, &mut visits);
+            let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
+            for (callee, v) in visits.iter().enumerate() {
+                rate[callee] += r * v;
+                peak[callee] += p * v;
+            }
+        }
+        let next: Vec<f64> = (0..topics_n)
+            .map(|t| (0..n).map(|s| rate[s] * publishes[s][t]).sum())
+            .collect();
+        let settled = next
+            .iter()
+            .zip(&topic_rate)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0));
+        topic_rate = next;
+        if settled {
+            break;
         }
     }
 
@@ -291,6 +359,73 @@ pub fn analyze(model: &Model) -> Analysis {
 
     lint_retries(model, &rate, &mut lints);
 
+    let topics: Vec<TopicAnalysis> = model
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(t, topic)| TopicAnalysis {
+            name: topic.name.clone(),
+            rate_per_s: topic_rate[t],
+            groups: topic
+                .subscribers
+                .iter()
+                .map(|sub| {
+                    let used = sub.consumers.min(topic.partitions);
+                    // A consumer waits for each message's whole processing; the queue in
+                    // front of it is the partition, so its service time is the holding time.
+                    let per_message_s = hold_ns[sub.service.0 as usize] / 1e9;
+                    let capacity = if per_message_s > 0.0 {
+                        f64::from(used) / per_message_s
+                    } else {
+                        f64::INFINITY
+                    };
+                    GroupAnalysis {
+                        service: model.service(sub.service).name.clone(),
+                        consumers_used: used,
+                        capacity_per_s: capacity,
+                        utilization: topic_rate[t] / capacity,
+                        lag_growth_per_s: (topic_rate[t] - capacity).max(0.0),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    for (topic, a) in model.topics.iter().zip(&topics) {
+        for (k, (sub, g)) in topic.subscribers.iter().zip(&a.groups).enumerate() {
+            let path = format!("topics[{}].subscribers[{k}]", topic.name);
+            if sub.consumers > topic.partitions {
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "idle-consumers".into(),
+                    path: format!("{path}.consumers"),
+                    message: format!(
+                        "{} consumers for {} partitions: {} of them will idle (at most one consumer per partition). Add partitions or remove consumers",
+                        sub.consumers,
+                        topic.partitions,
+                        sub.consumers - topic.partitions
+                    ),
+                });
+            }
+            if g.lag_growth_per_s > 0.0 {
+                let expire = match topic.retention {
+                    Some(r) => format!(
+                        ", and with a retention of {r} unconsumed messages will expire (lost)"
+                    ),
+                    None => String::new(),
+                };
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "lag-grows".into(),
+                    path,
+                    message: format!(
+                        "`{}` receives {:.1} messages/s but its group processes about {:.1}/s: lag grows by {:.1} messages/s{expire}",
+                        g.service, a.rate_per_s, g.capacity_per_s, g.lag_growth_per_s
+                    ),
+                });
+            }
+        }
+    }
+
     let calls = model
         .calls
         .iter()
@@ -308,6 +443,7 @@ pub fn analyze(model: &Model) -> Analysis {
         entries,
         services,
         calls,
+        topics,
         lints,
     }
 }
@@ -635,6 +771,35 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
             }
         })
         .sum()
+}
+
+/// Adds `weight` × the expected messages published per execution of `block` to each topic.
+fn block_publishes(model: &Model, block: BlockId, weight: f64, out: &mut [f64]) {
+    for op in model.block(block) {
+        match op {
+            Op::Publish(p) => {
+                let step = &model.publishes[*p as usize];
+                out[step.topic as usize] += weight * step.probability;
+            }
+            Op::Work(_) | Op::Call(_) => {}
+            Op::Parallel {
+                branches,
+                probability,
+            } => {
+                for b in branches.iter() {
+                    block_publishes(model, *b, weight * probability, out);
+                }
+            }
+            Op::Choice {
+                branches,
+                probability,
+            } => {
+                for (w, b) in branch_weights(branches) {
+                    block_publishes(model, b, weight * probability * w, out);
+                }
+            }
+        }
+    }
 }
 
 /// Mean local work of one execution of `block` \[ns\] (calls excluded).

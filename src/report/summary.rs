@@ -401,6 +401,27 @@ pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
             s.name, s.arrival_rate_per_s, s.mean_holding_ms, s.utilization, s.peak_utilization, qm
         );
     }
+    if !a.topics.is_empty() {
+        let _ = writeln!(out, "\nTopics (capacity = consumers used / mean processing time)");
+        for t in &a.topics {
+            for g in &t.groups {
+                let _ = writeln!(
+                    out,
+                    "  {:<30} {:>10.1} msg/s, capacity {:>10.1}/s ({} consumers), ρ {:.3}{}",
+                    format!("{} → {}", t.name, g.service),
+                    t.rate_per_s,
+                    g.capacity_per_s,
+                    g.consumers_used,
+                    g.utilization,
+                    if g.lag_growth_per_s > 0.0 {
+                        format!(", lag grows {:.1}/s", g.lag_growth_per_s)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
     if a.calls.iter().any(|c| c.attempts > 1) {
         let _ = writeln!(
             out,

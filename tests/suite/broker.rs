@@ -105,6 +105,12 @@ fn lag_grows_at_arrival_rate_minus_capacity() {
     let s = &r.series.topics[0];
     assert_eq!(*s.lag.last().unwrap(), g.lag);
     assert!(s.lag[0] < 600, "{:?}", &s.lag[..3]);
+    // The analytic shadow predicts the rate, the capacity and the growth exactly.
+    let a = &r.analysis.topics[0];
+    assert!((a.rate_per_s - 1200.0).abs() < 1e-9);
+    assert!((a.groups[0].capacity_per_s - 1000.0).abs() < 1e-9);
+    assert!((a.groups[0].lag_growth_per_s - 200.0).abs() < 1e-9);
+    assert!(r.analysis.lints.iter().any(|l| l.code == "lag-grows"));
     // Time lag: the oldest uncommitted message waited about lag / capacity ≈ 6 s.
     assert!((3.0..=9.0).contains(&g.time_lag_s), "{}", g.time_lag_s);
 }
