@@ -62,6 +62,10 @@ pub struct SubscriberSpec {
     /// Consumers in the group, ≥ 1 (default 1); at most one per partition is busy.
     #[serde(default)]
     pub consumers: Option<u32>,
+    /// How long the group waits for a crashed consumer before it moves its partitions to the
+    /// others (Kafka's `session.timeout.ms`; default `"45s"`).
+    #[serde(default)]
+    pub session_timeout: Option<String>,
 }
 
 /// Deadline propagation and cancellation, for the whole topology or one call.

@@ -5,7 +5,9 @@
 //! Messages without a key go to the partitions in turn. A consumer sends each message to the
 //! replica it lives on (consumer i on replica i mod replicas) as a request of the service,
 //! competing with its other requests for workers. A failed message is committed past and
-//! counted (retries and dead-letter topics are not simulated yet). Messages every group has
+//! counted (retries and dead-letter topics are not simulated yet). Consumers crash with
+//! their replica; after the group's session timeout their partitions move to the live
+//! consumers, which redeliver from the committed offsets. Messages every group has
 //! committed are dropped from the log at once (no group reads them again), so a partition
 //! holds only its backlog and the publish times of a small backlog are exact.
 
@@ -122,7 +124,7 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let topic = &mut self.topics[t as usize];
         let group = &mut topic.groups[g as usize];
-        if group.busy[c as usize] {
+        if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
@@ -163,6 +165,12 @@ impl<'m> Simulation<'m> {
         let now = self.now;
         let warmup = self.warmup;
         let group = &mut self.topics[d.topic as usize].groups[d.group as usize];
+        group.busy[d.consumer as usize] = false;
+        if !group.group.is_alive(d.consumer) {
+            // The consumer crashed with its replica: nothing is committed, and the message
+            // is delivered again from the committed offset after the rebalance.
+            return;
+        }
         group.group.processed(d.partition, d.offset);
         group.group.commit(d.consumer, d.partition, d.offset + 1);
         if outcome.is_failure() {
@@ -191,6 +199,61 @@ impl<'m> Simulation<'m> {
             group: d.group,
             consumer: d.consumer,
         });
+    }
+
+    /// The consumers living on replica `r` of service `s` crash with it (`down`) or come
+    /// back. A crash: they stop, their partitions stall, and after the group's session timeout
+    /// the partitions move to the live consumers, which start again from the committed
+    /// offsets (redelivering what was processed but not committed). A recovery: they rejoin
+    /// and the group rebalances at once.
+    pub(super) fn consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+        let model = self.model;
+        let replicas = model.services[s].replicas;
+        for (t, topic) in model.topics.iter().enumerate() {
+            for (g, sub) in topic.subscribers.iter().enumerate() {
+                if sub.service.0 as usize != s {
+                    continue;
+                }
+                let group = &mut self.topics[t].groups[g];
+                for c in (r..sub.consumers).step_by(replicas as usize) {
+                    if down {
+                        group.group.crash(c);
+                    } else {
+                        group.group.join(c);
+                    }
+                }
+                let at = if down {
+                    SimTime(self.now).after(sub.session_timeout)
+                } else {
+                    SimTime(self.now)
+                };
+                if at.0 < self.end {
+                    self.queue.schedule(
+                        at,
+                        Event::Rebalance {
+                            topic: t as u32,
+                            group: g as u32,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// A group reassigns its partitions among its live consumers, who resume from the
+    /// committed offsets.
+    pub(super) fn rebalance(&mut self, t: u32, g: u32) {
+        let group = &mut self.topics[t as usize].groups[g as usize];
+        group.group.assign();
+        for c in 0..group.busy.len() as u32 {
+            if group.group.is_alive(c) {
+                self.micro.push_back(Micro::Consume {
+                    topic: t,
+                    group: g,
+                    consumer: c,
+                });
+            }
+        }
     }
 
     /// Deletes messages older than the topic's retention, consumed or not.
@@ -251,6 +314,8 @@ impl<'m> Simulation<'m> {
                     time_lag_s: time_lag as f64 / 1e9,
                     max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
                     expired: g.group.expired(),
+                    redelivered: g.group.redelivered(),
+                    duplicates: g.group.duplicates(),
                     latency: g.latency.summary(),
                 });
                 series.push(TopicSeries {

@@ -159,6 +159,9 @@ impl<'m> Simulation<'m> {
                 self.finish_at_service(key, Outcome::Unavailable, true);
             }
         }
+        if was_down != is_down {
+            self.consumers_follow_replica(s, r, is_down);
+        }
         let svc = &mut self.services[s];
         let up = svc.replicas.iter().filter(|r| r.down == 0).count() as u32;
         svc.uptime.set_up_replicas(SimTime(now), up);

@@ -106,6 +106,8 @@ enum Event {
     Published { strand: Key, publish: u32 },
     /// Retention deletes the old messages of topic `topic`.
     Retention { topic: u32 },
+    /// A consumer group of a topic reassigns its partitions among its live consumers.
+    Rebalance { topic: u32, group: u32 },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -777,6 +779,7 @@ impl<'m> Simulation<'m> {
                 self.run_strand(strand);
             }
             Event::Retention { topic } => self.on_retention(topic),
+            Event::Rebalance { topic, group } => self.rebalance(topic, group),
             Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),

@@ -20,6 +20,8 @@ pub const DEFAULT_DURATION: SimDuration = SimDuration::from_secs(60);
 pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 /// Default cap on requests in flight.
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
+/// Kafka's default `session.timeout.ms` (since 3.0).
+pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration::from_secs(45);
 /// Most partitions a topic may have.
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Most consumers a consumer group may have.
@@ -839,10 +841,17 @@ impl Model {
                         ),
                     );
                 }
+                let session_timeout = match &sub.session_timeout {
+                    Some(t) => c
+                        .positive_duration(&format!("{sp}.session_timeout"), t)
+                        .unwrap_or(DEFAULT_SESSION_TIMEOUT),
+                    None => DEFAULT_SESSION_TIMEOUT,
+                };
                 if let Some(service) = c.service_ref(&format!("{sp}.service"), &sub.service) {
                     subscribers.push(Subscriber {
                         service,
                         consumers: consumers.clamp(1, MAX_CONSUMERS),
+                        session_timeout,
                     });
                 }
             }

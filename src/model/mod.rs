@@ -200,6 +200,8 @@ pub struct Subscriber {
     pub service: ServiceId,
     /// Consumers in the group.
     pub consumers: u32,
+    /// Wait before a crashed consumer's partitions move to the others.
+    pub session_timeout: SimDuration,
 }
 
 /// A publish step.

@@ -81,6 +81,10 @@ pub struct GroupReport {
     pub max_time_lag_s: f64,
     /// Messages deleted by retention before the group committed them: lost.
     pub expired: u64,
+    /// Messages delivered again after a consumer crash (from the committed offset).
+    pub redelivered: u64,
+    /// Messages processed more than once (processed, then redelivered before a commit).
+    pub duplicates: u64,
     /// From publish to processed, for messages published after the warm-up.
     pub latency: LatencySummary,
 }

@@ -402,7 +402,10 @@ pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
         );
     }
     if !a.topics.is_empty() {
-        let _ = writeln!(out, "\nTopics (capacity = consumers used / mean processing time)");
+        let _ = writeln!(
+            out,
+            "\nTopics (capacity = consumers used / mean processing time)"
+        );
         for t in &a.topics {
             for g in &t.groups {
                 let _ = writeln!(

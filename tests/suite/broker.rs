@@ -219,3 +219,47 @@ fn topic_errors_name_the_place() {
         assert!(problems[0].line.is_some(), "{err}");
     }
 }
+
+/// topologies/lag.ron: a 30 s consumer outage becomes lag, not errors, and drains after it.
+/// The lag grows at the publish rate (100/s, Poisson: after 30 s, 3,000 ± 55 s.d., so ±300 is
+/// over 5 s.d.) and, once the consumers rejoin, drains at 800 − 100 = 700/s: ~4.3 s, checked
+/// within 10 s. The producer's availability is untouched.
+#[test]
+fn a_consumer_outage_builds_lag_that_drains() {
+    let model =
+        microsim::load(crate::common::root().join("topologies/lag.ron")).expect("lag.ron loads");
+    for seed in [4, 5, 6] {
+        let r = model
+            .run(&RunOptions {
+                seed: Some(seed),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.entry("signups").unwrap().availability, 1.0, "seed {seed}");
+        let t = &r.topics[0];
+        let g = &t.groups[0];
+        assert_eq!(t.produced, g.consumed + g.lag + g.expired, "seed {seed}");
+        assert!(
+            (g.max_lag as f64 - 3000.0).abs() < 300.0,
+            "seed {seed}: max lag {}",
+            g.max_lag
+        );
+        assert!(
+            (g.max_time_lag_s - 30.0).abs() < 1.5,
+            "seed {seed}: max time lag {}",
+            g.max_time_lag_s
+        );
+        // The lag series (1 s buckets): below 20 before the outage, climbing through it, and
+        // back below 20 within 10 s of the end of the outage (at 90 s).
+        let lag = &r.series.topics[0].lag;
+        assert!(
+            lag[..59].iter().all(|&l| l < 20),
+            "seed {seed}: {:?}",
+            &lag[..59]
+        );
+        assert!(lag[70] > 800 && lag[80] > lag[70], "seed {seed}");
+        let drained = (89..lag.len()).find(|&i| lag[i] < 20).expect("drains");
+        assert!(drained <= 100, "seed {seed}: drained at {drained} s");
+        assert!(lag[drained..].iter().all(|&l| l < 20), "seed {seed}");
+    }
+}
