@@ -321,3 +321,43 @@ fn events_isolate_the_producer_from_a_consumer_outage() {
         }
     }
 }
+
+/// order-hybrid.ron: the checkout's availability is the product over its synchronous calls
+/// (0.997), whatever happens to the event's consumers; a ×5 slowdown of fulfilment for a
+/// minute makes only its group lag (about (40 − 15) × 60 = 1,500, plus the messages started
+/// slow near the end of the window and Poisson noise: checked within [1,100, 2,100]) and
+/// it catches up by the end.
+#[test]
+fn hybrid_checkout_depends_on_sync_calls_only() {
+    let model =
+        microsim::load(crate::common::root().join("topologies/order-hybrid.ron")).expect("loads");
+    for seed in [8, 9, 10] {
+        let r = model
+            .run(&RunOptions {
+                seed: Some(seed),
+                ..Default::default()
+            })
+            .unwrap();
+        let e = r.entry("checkout").unwrap();
+        let analytic = r.analysis.entries[0].availability;
+        assert!((analytic - 0.999 * 0.998).abs() < 1e-12);
+        assert!(
+            (e.availability - analytic).abs() < 5.0 * e.availability_se.max(1e-4),
+            "seed {seed}: {} vs {analytic}",
+            e.availability
+        );
+        let groups = &r.topics[0].groups;
+        let f = groups.iter().find(|g| g.service == "fulfilment").unwrap();
+        let n = groups
+            .iter()
+            .find(|g| g.service == "notifications")
+            .unwrap();
+        assert!(
+            (1100..=2100).contains(&f.max_lag),
+            "seed {seed}: {}",
+            f.max_lag
+        );
+        assert!(n.max_lag < 50, "seed {seed}: {}", n.max_lag);
+        assert!(f.lag < 20 && n.lag < 20, "seed {seed}: {} {}", f.lag, n.lag);
+    }
+}
