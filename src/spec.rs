@@ -66,6 +66,24 @@ pub struct SubscriberSpec {
     /// others (Kafka's `session.timeout.ms`; default `"45s"`).
     #[serde(default)]
     pub session_timeout: Option<String>,
+    /// Processing attempts per message, the first included (default 1: no retry).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Wait before each retry of a failed message (default `"0ms"`); the consumer waits too.
+    #[serde(default)]
+    pub retry_backoff: Option<String>,
+    /// What happens to a message that failed every attempt (default `DeadLetter`).
+    #[serde(default)]
+    pub on_exhausted: Option<ExhaustedSpec>,
+}
+
+/// What a consumer group does with a message that failed every attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum ExhaustedSpec {
+    /// Send it to the topic's dead-letter topic and go on with the next message.
+    DeadLetter,
+    /// Keep retrying it: its partition is blocked until it succeeds (head-of-line blocking).
+    Block,
 }
 
 /// Deadline propagation and cancellation, for the whole topology or one call.

@@ -4,8 +4,9 @@
 //!
 //! Messages without a key go to the partitions in turn. A consumer sends each message to the
 //! replica it lives on (consumer i on replica i mod replicas) as a request of the service,
-//! competing with its other requests for workers. A failed message is committed past and
-//! counted (retries and dead-letter topics are not simulated yet). Consumers crash with
+//! competing with its other requests for workers. A failed message is retried after a
+//! backoff up to the group's `max_attempts`, then dead-lettered (committed past and counted)
+//! or, with `on_exhausted: Block`, retried until it succeeds while its partition waits. Consumers crash with
 //! their replica; after the group's session timeout their partitions move to the live
 //! consumers, which redeliver from the committed offsets. Messages every group has
 //! committed are dropped from the log at once (no group reads them again), so a partition
@@ -36,8 +37,10 @@ struct GroupState {
     group: ConsumerGroup,
     /// Whether each consumer is processing a message.
     busy: Vec<bool>,
-    /// Messages whose processing ended in a failure (committed past).
+    /// Attempts of messages that failed (each retried or given up).
     failed: u64,
+    /// Retries of failed messages.
+    retries: u64,
     /// Publish to processed, for messages published after the warm-up.
     latency: LatencyHistogram,
     max_lag: u64,
@@ -48,6 +51,8 @@ struct GroupState {
 
 /// A message handed to a consumer, while the service processes it.
 pub(super) struct Delivery {
+    /// Processing attempts so far.
+    attempts: u32,
     topic: u32,
     group: u32,
     consumer: u32,
@@ -71,6 +76,7 @@ impl TopicState {
                     group: ConsumerGroup::new(topic.partitions, s.consumers, OffsetReset::Earliest),
                     busy: vec![false; s.consumers as usize],
                     failed: 0,
+                    retries: 0,
                     latency: LatencyHistogram::new(),
                     max_lag: 0,
                     max_time_lag: 0,
@@ -121,7 +127,6 @@ impl<'m> Simulation<'m> {
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
     /// service.
     pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
-        let model = self.model;
         let topic = &mut self.topics[t as usize];
         let group = &mut topic.groups[g as usize];
         if group.busy[c as usize] || !group.group.is_alive(c) {
@@ -134,9 +139,8 @@ impl<'m> Simulation<'m> {
         let published = topic.logs[batch.partition as usize]
             .publish_time(batch.start)
             .map_or(self.now, |t| t.0);
-        let sub = model.topics[t as usize].subscribers[g as usize];
-        let replicas = model.service(sub.service).replicas;
         let delivery = self.deliveries.insert(Delivery {
+            attempts: 0,
             topic: t,
             group: g,
             consumer: c,
@@ -144,6 +148,30 @@ impl<'m> Simulation<'m> {
             offset: batch.start,
             published,
         });
+        self.process(delivery);
+    }
+
+    /// Sends a delivery's message to the consumer's service (again, for a retry).
+    pub(super) fn process(&mut self, delivery: Key) {
+        let model = self.model;
+        let Some(d) = self.deliveries.get_mut(delivery) else {
+            return;
+        };
+        d.attempts += 1;
+        let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
+        let pin = d.consumer % model.service(sub.service).replicas;
+        let alive = self.topics[d.topic as usize].groups[d.group as usize]
+            .group
+            .is_alive(d.consumer);
+        if !alive {
+            // Its consumer crashed during the backoff: the message comes back at the rebalance.
+            let d = self.deliveries.remove(delivery);
+            if let Some(d) = d {
+                self.topics[d.topic as usize].groups[d.group as usize].busy[d.consumer as usize] =
+                    false;
+            }
+            return;
+        }
         self.send(Dispatch {
             parent: Parent::Consumer(delivery),
             service: sub.service.0,
@@ -153,12 +181,39 @@ impl<'m> Simulation<'m> {
             avoid_replica: u32::MAX,
             lost: false,
             deadline: u64::MAX,
-            pin: c % replicas,
+            pin,
         });
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.
     pub(super) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
+        let model = self.model;
+        let Some(&Delivery {
+            attempts,
+            topic,
+            group,
+            consumer,
+            ..
+        }) = self.deliveries.get(delivery)
+        else {
+            return;
+        };
+        let sub = model.topics[topic as usize].subscribers[group as usize];
+        let g = &mut self.topics[topic as usize].groups[group as usize];
+        if outcome.is_failure() && g.group.is_alive(consumer) {
+            g.failed += 1;
+            if attempts < sub.max_attempts || !sub.dead_letter {
+                // Retry after the backoff; the consumer waits (its partition does too).
+                g.retries += 1;
+                let at = SimTime(self.now).after(sub.retry_backoff);
+                if sub.retry_backoff == SimDuration::ZERO {
+                    self.process(delivery);
+                } else if at.0 < self.end {
+                    self.queue.schedule(at, Event::Reprocess { delivery });
+                }
+                return;
+            }
+        }
         let Some(d) = self.deliveries.remove(delivery) else {
             return;
         };
@@ -171,11 +226,13 @@ impl<'m> Simulation<'m> {
             // is delivered again from the committed offset after the rebalance.
             return;
         }
-        group.group.processed(d.partition, d.offset);
-        group.group.commit(d.consumer, d.partition, d.offset + 1);
         if outcome.is_failure() {
-            group.failed += 1;
+            // Every attempt failed: to the dead-letter topic, and on with the next message.
+            group.group.dead_letter(d.partition, d.offset);
+        } else {
+            group.group.processed(d.partition, d.offset);
         }
+        group.group.commit(d.consumer, d.partition, d.offset + 1);
         if d.published >= warmup {
             group.latency.record(now - d.published);
         }
@@ -309,6 +366,8 @@ impl<'m> Simulation<'m> {
                     consumers: sub.consumers,
                     consumed: g.group.consumed(),
                     failed: g.failed,
+                    retries: g.retries,
+                    dead_lettered: g.group.dead_lettered(),
                     lag,
                     max_lag: g.max_lag.max(lag),
                     time_lag_s: time_lag as f64 / 1e9,

@@ -108,6 +108,8 @@ enum Event {
     Retention { topic: u32 },
     /// A consumer group of a topic reassigns its partitions among its live consumers.
     Rebalance { topic: u32, group: u32 },
+    /// A failed message is processed again after its backoff.
+    Reprocess { delivery: Key },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -780,6 +782,7 @@ impl<'m> Simulation<'m> {
             }
             Event::Retention { topic } => self.on_retention(topic),
             Event::Rebalance { topic, group } => self.rebalance(topic, group),
+            Event::Reprocess { delivery } => self.process(delivery),
             Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),

@@ -847,11 +847,27 @@ impl Model {
                         .unwrap_or(DEFAULT_SESSION_TIMEOUT),
                     None => DEFAULT_SESSION_TIMEOUT,
                 };
+                let max_attempts = sub.max_attempts.unwrap_or(1);
+                if max_attempts == 0 || max_attempts > MAX_ATTEMPTS {
+                    c.problem(
+                        format!("{sp}.max_attempts"),
+                        format!("attempts per message count the first one: 1 to {MAX_ATTEMPTS}, not {max_attempts}"),
+                    );
+                }
+                let retry_backoff = match &sub.retry_backoff {
+                    Some(t) => c
+                        .duration(&format!("{sp}.retry_backoff"), t)
+                        .unwrap_or_default(),
+                    None => SimDuration::ZERO,
+                };
                 if let Some(service) = c.service_ref(&format!("{sp}.service"), &sub.service) {
                     subscribers.push(Subscriber {
                         service,
                         consumers: consumers.clamp(1, MAX_CONSUMERS),
                         session_timeout,
+                        max_attempts: max_attempts.clamp(1, MAX_ATTEMPTS),
+                        retry_backoff,
+                        dead_letter: sub.on_exhausted != Some(ExhaustedSpec::Block),
                     });
                 }
             }

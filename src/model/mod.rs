@@ -202,6 +202,12 @@ pub struct Subscriber {
     pub consumers: u32,
     /// Wait before a crashed consumer's partitions move to the others.
     pub session_timeout: SimDuration,
+    /// Processing attempts per message, the first included.
+    pub max_attempts: u32,
+    /// Wait before each retry of a failed message.
+    pub retry_backoff: SimDuration,
+    /// After the last attempt fails: dead-letter it (`true`) or block the partition (`false`).
+    pub dead_letter: bool,
 }
 
 /// A publish step.

@@ -67,10 +67,15 @@ pub struct GroupReport {
     pub service: String,
     /// Consumers in the group.
     pub consumers: u32,
-    /// Messages processed and committed (`produced = consumed + lag + expired`).
+    /// Messages processed and committed (`produced = consumed + lag + expired +
+    /// dead_lettered`).
     pub consumed: u64,
-    /// Of those, messages whose processing failed (committed past; no retry yet).
+    /// Processing attempts that failed (each was retried or given up).
     pub failed: u64,
+    /// Retries of failed messages.
+    pub retries: u64,
+    /// Messages that failed every attempt and went to the dead-letter topic.
+    pub dead_lettered: u64,
     /// Messages not yet committed at the end (log end − committed offset, all partitions).
     pub lag: u64,
     /// Largest lag at any bucket boundary.

@@ -222,11 +222,12 @@ pub fn render_summary(r: &Report) -> String {
             for g in &t.groups {
                 let _ = writeln!(
                     out,
-                    "  {:<30} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9.3} {:>8} {:>9.2} {:>9.2}",
+                    "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>8} {:>8} {:>9.3} {:>8} {:>9.2} {:>9.2}",
                     format!("{} → {}", t.name, g.service),
                     t.produced,
                     g.consumed,
-                    g.failed,
+                    g.retries,
+                    g.dead_lettered,
                     g.lag,
                     g.max_lag,
                     g.max_time_lag_s,
