@@ -406,6 +406,20 @@ pub fn analyze(model: &Model) -> Analysis {
                     ),
                 });
             }
+            let errs = 1.0 - rel[sub.service.0 as usize].total();
+            if !sub.dead_letter && errs > 0.0 {
+                lints.push(Lint {
+                    level: LintLevel::Warning,
+                    code: "blocking-on-errors".into(),
+                    path: format!("{path}.on_exhausted"),
+                    message: format!(
+                        "`{}` fails about {:.2} % of messages and has no dead-letter topic (on_exhausted: Block): each failure that outlasts {} attempts stops its partition until it succeeds. Dead-letter instead, or expect head-of-line blocking",
+                        g.service,
+                        100.0 * errs,
+                        sub.max_attempts
+                    ),
+                });
+            }
             if g.lag_growth_per_s > 0.0 {
                 let expire = match topic.retention {
                     Some(r) => format!(

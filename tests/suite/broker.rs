@@ -415,6 +415,14 @@ fn a_blocked_partition_waits_where_a_dead_letter_topic_moves_on() {
     .run(&RunOptions::default())
     .unwrap();
     let (t, g) = (&blocked.topics[0], &blocked.topics[0].groups[0]);
+    // A blocking group whose service errs on its own is flagged before any run.
+    let flagged = failing_consumer(", on_exhausted: Block", ", errors: 0.01", "").analyze();
+    assert!(flagged.lints.iter().any(|l| l.code == "blocking-on-errors"));
+    assert!(!blocked
+        .analysis
+        .lints
+        .iter()
+        .any(|l| l.code == "blocking-on-errors"));
     assert_eq!(g.dead_lettered, 0);
     assert!((g.max_lag as f64 - 2000.0).abs() < 250.0, "{g:?}");
     assert!(g.lag < 20, "drained: {g:?}");
