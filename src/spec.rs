@@ -75,6 +75,14 @@ pub struct SubscriberSpec {
     /// What happens to a message that failed every attempt (default `DeadLetter`).
     #[serde(default)]
     pub on_exhausted: Option<ExhaustedSpec>,
+    /// Commit processed offsets every this long instead of after each message (Kafka's
+    /// auto-commit, 5 s by default there); a crash redelivers what was processed since.
+    #[serde(default)]
+    pub commit_interval: Option<String>,
+    /// Idempotent consumers: remember processed messages for this long and skip them when
+    /// they are delivered again (default: not idempotent).
+    #[serde(default)]
+    pub idempotent: Option<String>,
 }
 
 /// What a consumer group does with a message that failed every attempt.

@@ -33,9 +33,8 @@ impl DedupWindow {
         }
     }
 
-    /// Whether `id` was seen within the window before `now` (a duplicate, counted); if not, it
-    /// is remembered from `now`.
-    pub fn seen(&mut self, id: u64, now: SimTime) -> bool {
+    /// Forgets the ids whose window has ended by `now`.
+    fn evict(&mut self, now: SimTime) {
         while let Some(&(old, t)) = self.order.front() {
             if now < t.after(self.window) {
                 break;
@@ -43,6 +42,24 @@ impl DedupWindow {
             self.order.pop_front();
             self.ids.remove(&old);
         }
+    }
+
+    /// Whether `id` is remembered at `now` (a duplicate, counted), without remembering it: an
+    /// idempotent consumer asks before processing, and records with [`seen`](Self::seen)
+    /// only once processing succeeded.
+    pub fn contains(&mut self, id: u64, now: SimTime) -> bool {
+        self.evict(now);
+        let dup = self.ids.contains(&id);
+        if dup {
+            self.duplicates += 1;
+        }
+        dup
+    }
+
+    /// Whether `id` was seen within the window before `now` (a duplicate, counted); if not, it
+    /// is remembered from `now`.
+    pub fn seen(&mut self, id: u64, now: SimTime) -> bool {
+        self.evict(now);
         if self.ids.contains(&id) {
             self.duplicates += 1;
             return true;

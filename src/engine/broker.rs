@@ -13,6 +13,7 @@
 //! holds only its backlog and the publish times of a small backlog are exact.
 
 use super::*;
+use crate::broker::dedup::DedupWindow;
 use crate::broker::group::{ConsumerGroup, OffsetReset};
 use crate::broker::log::PartitionLog;
 use crate::time::NS_PER_S;
@@ -47,6 +48,12 @@ struct GroupState {
     max_time_lag: u64,
     series_lag: Vec<u64>,
     series_time_lag: Vec<f64>,
+    /// With a commit interval: per partition, the consumer and offset to commit next tick.
+    pending: Vec<Option<(u32, u64)>>,
+    /// Idempotent consumers' memory of processed messages.
+    dedup: Option<DedupWindow>,
+    /// Deliveries skipped by idempotent consumers (already processed).
+    skipped: u64,
 }
 
 /// A message handed to a consumer, while the service processes it.
@@ -82,6 +89,9 @@ impl TopicState {
                     max_time_lag: 0,
                     series_lag: Vec::new(),
                     series_time_lag: Vec::new(),
+                    pending: vec![None; topic.partitions as usize],
+                    dedup: s.idempotent.map(|w| DedupWindow::new(w, 0)),
+                    skipped: 0,
                 })
                 .collect(),
         }
@@ -92,6 +102,17 @@ impl<'m> Simulation<'m> {
     /// Schedules the first retention sweep of every topic that has a retention.
     pub(super) fn start_broker(&mut self) {
         for (t, topic) in self.model.topics.iter().enumerate() {
+            for (g, sub) in topic.subscribers.iter().enumerate() {
+                if let Some(i) = sub.commit_interval.filter(|i| i.0 < self.end) {
+                    self.queue.schedule(
+                        SimTime(i.0),
+                        Event::CommitTick {
+                            topic: t as u32,
+                            group: g as u32,
+                        },
+                    );
+                }
+            }
             if topic.retention.is_some() && RETENTION_SWEEP < self.end {
                 self.queue.schedule(
                     SimTime(RETENTION_SWEEP),
@@ -139,6 +160,21 @@ impl<'m> Simulation<'m> {
         let published = topic.logs[batch.partition as usize]
             .publish_time(batch.start)
             .map_or(self.now, |t| t.0);
+        let id = message_id(batch.partition, batch.start);
+        if let Some(dedup) = &mut group.dedup {
+            if dedup.contains(id, SimTime(self.now)) {
+                // An idempotent consumer has processed this message before: skip it.
+                group.skipped += 1;
+                group.busy[c as usize] = false;
+                self.commit_or_defer(t, g, c, batch.partition, batch.start + 1);
+                self.micro.push_back(Micro::Consume {
+                    topic: t,
+                    group: g,
+                    consumer: c,
+                });
+                return;
+            }
+        }
         let delivery = self.deliveries.insert(Delivery {
             attempts: 0,
             topic: t,
@@ -231,16 +267,62 @@ impl<'m> Simulation<'m> {
             group.group.dead_letter(d.partition, d.offset);
         } else {
             group.group.processed(d.partition, d.offset);
+            if let Some(dedup) = &mut group.dedup {
+                dedup.seen(message_id(d.partition, d.offset), SimTime(now));
+            }
         }
-        group.group.commit(d.consumer, d.partition, d.offset + 1);
         if d.published >= warmup {
             group.latency.record(now - d.published);
         }
         group.busy[d.consumer as usize] = false;
-        // Messages every group has committed are never read again: drop them, so that the
-        // log holds only the backlog (and its publish times stay exact while it is small).
-        let topic = &mut self.topics[d.topic as usize];
-        let p = d.partition;
+        self.commit_or_defer(d.topic, d.group, d.consumer, d.partition, d.offset + 1);
+        self.micro.push_back(Micro::Consume {
+            topic: d.topic,
+            group: d.group,
+            consumer: d.consumer,
+        });
+    }
+
+    /// Commits `next` for a partition now, or at the group's next commit tick.
+    fn commit_or_defer(&mut self, t: u32, g: u32, c: u32, p: u32, next: u64) {
+        let interval = self.model.topics[t as usize].subscribers[g as usize].commit_interval;
+        let group = &mut self.topics[t as usize].groups[g as usize];
+        if interval.is_some() {
+            group.pending[p as usize] = Some((c, next));
+        } else {
+            group.group.commit(c, p, next);
+            self.trim(t, p);
+        }
+    }
+
+    /// A commit tick: every partition's last processed offset is committed (refused for a
+    /// consumer that crashed or lost the partition since), and the next tick is scheduled.
+    pub(super) fn commit_tick(&mut self, t: u32, g: u32) {
+        let group = &mut self.topics[t as usize].groups[g as usize];
+        let mut committed = Vec::new();
+        for (p, pending) in group.pending.iter_mut().enumerate() {
+            if let Some((c, next)) = pending.take() {
+                group.group.commit(c, p as u32, next);
+                committed.push(p as u32);
+            }
+        }
+        for p in committed {
+            self.trim(t, p);
+        }
+        if let Some(i) = self.model.topics[t as usize].subscribers[g as usize].commit_interval {
+            let at = SimTime(self.now).after(i);
+            if at.0 < self.end {
+                self.queue
+                    .schedule(at, Event::CommitTick { topic: t, group: g });
+            }
+        }
+    }
+
+    /// Drops the messages of a partition that every group has committed: they are never read
+    /// again, so the log holds only the backlog (and its publish times stay exact while it is
+    /// small).
+    fn trim(&mut self, t: u32, p: u32) {
+        let topic = &mut self.topics[t as usize];
         let done = topic
             .groups
             .iter()
@@ -251,11 +333,6 @@ impl<'m> Simulation<'m> {
         if done > log.start_offset() {
             log.delete_before(done);
         }
-        self.micro.push_back(Micro::Consume {
-            topic: d.topic,
-            group: d.group,
-            consumer: d.consumer,
-        });
     }
 
     /// The consumers living on replica `r` of service `s` crash with it (`down`) or come
@@ -301,6 +378,16 @@ impl<'m> Simulation<'m> {
     /// committed offsets.
     pub(super) fn rebalance(&mut self, t: u32, g: u32) {
         let group = &mut self.topics[t as usize].groups[g as usize];
+        // Live consumers commit what they processed before giving up their partitions (the
+        // Kafka client does on revocation); a crashed one cannot, and loses its progress.
+        for (p, pending) in group.pending.iter_mut().enumerate() {
+            if let Some((c, next)) = *pending {
+                if group.group.is_alive(c) {
+                    group.group.commit(c, p as u32, next);
+                    *pending = None;
+                }
+            }
+        }
         group.group.assign();
         for c in 0..group.busy.len() as u32 {
             if group.group.is_alive(c) {
@@ -375,6 +462,7 @@ impl<'m> Simulation<'m> {
                     expired: g.group.expired(),
                     redelivered: g.group.redelivered(),
                     duplicates: g.group.duplicates(),
+                    skipped: g.skipped,
                     latency: g.latency.summary(),
                 });
                 series.push(TopicSeries {
@@ -393,4 +481,9 @@ impl<'m> Simulation<'m> {
         }
         (reports, series)
     }
+}
+
+/// A message's id within its topic (partition and offset), for idempotent consumers.
+fn message_id(partition: u32, offset: u64) -> u64 {
+    (u64::from(partition) << 40) | offset
 }

@@ -110,6 +110,8 @@ enum Event {
     Rebalance { topic: u32, group: u32 },
     /// A failed message is processed again after its backoff.
     Reprocess { delivery: Key },
+    /// A consumer group commits what its consumers processed since the last commit.
+    CommitTick { topic: u32, group: u32 },
     /// Fault `fault` of the timeline begins.
     FaultStart { fault: u32 },
     /// Fault `fault` of the timeline ends.
@@ -783,6 +785,7 @@ impl<'m> Simulation<'m> {
             Event::Retention { topic } => self.on_retention(topic),
             Event::Rebalance { topic, group } => self.rebalance(topic, group),
             Event::Reprocess { delivery } => self.process(delivery),
+            Event::CommitTick { topic, group } => self.commit_tick(topic, group),
             Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),

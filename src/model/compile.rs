@@ -854,6 +854,14 @@ impl Model {
                         format!("attempts per message count the first one: 1 to {MAX_ATTEMPTS}, not {max_attempts}"),
                     );
                 }
+                let commit_interval = match &sub.commit_interval {
+                    Some(t) => c.positive_duration(&format!("{sp}.commit_interval"), t),
+                    None => None,
+                };
+                let idempotent = match &sub.idempotent {
+                    Some(t) => c.positive_duration(&format!("{sp}.idempotent"), t),
+                    None => None,
+                };
                 let retry_backoff = match &sub.retry_backoff {
                     Some(t) => c
                         .duration(&format!("{sp}.retry_backoff"), t)
@@ -868,6 +876,8 @@ impl Model {
                         max_attempts: max_attempts.clamp(1, MAX_ATTEMPTS),
                         retry_backoff,
                         dead_letter: sub.on_exhausted != Some(ExhaustedSpec::Block),
+                        commit_interval,
+                        idempotent,
                     });
                 }
             }

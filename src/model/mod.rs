@@ -208,6 +208,10 @@ pub struct Subscriber {
     pub retry_backoff: SimDuration,
     /// After the last attempt fails: dead-letter it (`true`) or block the partition (`false`).
     pub dead_letter: bool,
+    /// Commit every this long; `None` commits after each message.
+    pub commit_interval: Option<SimDuration>,
+    /// Idempotent consumers' memory of processed messages; `None` is not idempotent.
+    pub idempotent: Option<SimDuration>,
 }
 
 /// A publish step.

@@ -90,6 +90,8 @@ pub struct GroupReport {
     pub redelivered: u64,
     /// Messages processed more than once (processed, then redelivered before a commit).
     pub duplicates: u64,
+    /// Redelivered messages an idempotent consumer recognised and skipped.
+    pub skipped: u64,
     /// From publish to processed, for messages published after the warm-up.
     pub latency: LatencySummary,
 }

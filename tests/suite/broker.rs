@@ -428,3 +428,46 @@ fn a_blocked_partition_waits_where_a_dead_letter_topic_moves_on() {
     assert!(g.lag < 20, "drained: {g:?}");
     assert_eq!(t.produced, g.consumed + g.lag + g.expired + g.dead_lettered);
 }
+
+fn crashing_consumer(extra: &str) -> microsim::Model {
+    model(&format!(
+        r#"Topology(
+    run: (duration: "60s", seed: 17),
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 100))],
+    services: {{
+        "p": (workers: 4, steps: [Publish(topic: "t")]),
+        "c": (replicas: 2, workers: 1, work: Exp(mean: "2ms")),
+    }},
+    topics: {{ "t": (partitions: 2, subscribers: [
+        (service: "c", consumers: 2, session_timeout: "5s", commit_interval: "5s"{extra}),
+    ]) }},
+    faults: [(at: "32s", lasts: "20s", fault: Crash(service: "c", replicas: 1))],
+)"#
+    ))
+}
+
+/// With commits every 5 s, a consumer that crashes loses its uncommitted progress: after the
+/// session timeout its partition moves to the other consumer, which starts again from the
+/// committed offset and processes again what was processed since the last commit — at most
+/// 5 s × 50 messages/s per partition, here 2 s' worth (the crash comes 2 s after a commit
+/// at 30 s): about 100 duplicates, checked within (0, 250]. An idempotent consumer remembers
+/// what it processed and skips those redeliveries instead: no duplicate is processed.
+#[test]
+fn commit_intervals_make_duplicates_that_idempotent_consumers_skip() {
+    let plain = crashing_consumer("").run(&RunOptions::default()).unwrap();
+    let g = &plain.topics[0].groups[0];
+    assert!(g.duplicates > 0 && g.duplicates <= 250, "{g:?}");
+    assert!(g.redelivered >= g.duplicates, "{g:?}");
+    assert_eq!(g.skipped, 0);
+    let t = &plain.topics[0];
+    assert_eq!(t.produced, g.consumed + g.lag + g.expired + g.dead_lettered);
+
+    let idem = crashing_consumer(r#", idempotent: "1m""#)
+        .run(&RunOptions::default())
+        .unwrap();
+    let g = &idem.topics[0].groups[0];
+    assert_eq!(g.duplicates, 0, "{g:?}");
+    assert!(g.skipped > 0 && g.skipped <= 250, "{g:?}");
+    let t = &idem.topics[0];
+    assert_eq!(t.produced, g.consumed + g.lag + g.expired + g.dead_lettered);
+}
