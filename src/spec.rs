@@ -444,6 +444,11 @@ pub enum StepSpec {
     Publish {
         /// The topic's name.
         topic: String,
+        /// Messages carry a key drawn uniformly from this many keys, and a key always goes to
+        /// the same partition (its hash modulo the partitions). Default: no key, partitions in
+        /// turn.
+        #[serde(default)]
+        keys: Option<u64>,
         /// Round trip to the broker until the acknowledgement (default: none).
         #[serde(default)]
         latency: Option<DistSpec>,

@@ -370,7 +370,17 @@ pub fn analyze(model: &Model) -> Analysis {
                 .subscribers
                 .iter()
                 .map(|sub| {
-                    let used = sub.consumers.min(topic.partitions);
+                    // Partitions in use: all, unless every publisher keys its messages from
+                    // a key space smaller than the partition count.
+                    let keyed = model
+                        .publishes
+                        .iter()
+                        .filter(|p| p.topic as usize == t)
+                        .map(|p| p.keys.map_or(u64::MAX, |k| k))
+                        .max()
+                        .unwrap_or(u64::MAX);
+                    let partitions = u64::from(topic.partitions).min(keyed) as u32;
+                    let used = sub.consumers.min(partitions);
                     // A consumer waits for each message's whole processing; the queue in
                     // front of it is the partition, so its service time is the holding time.
                     let per_message_s = hold_ns[sub.service.0 as usize] / 1e9;

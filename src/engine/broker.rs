@@ -17,6 +17,7 @@ use crate::broker::dedup::DedupWindow;
 use crate::broker::group::{ConsumerGroup, OffsetReset};
 use crate::broker::log::PartitionLog;
 use crate::time::NS_PER_S;
+use rand::Rng;
 
 /// Blocks of publish times a partition keeps before it coalesces them (see
 /// [`PartitionLog`]): exact times while a partition's backlog is below half of this.
@@ -127,9 +128,21 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let t = model.publishes[p as usize].topic as usize;
         let now = self.now;
+        let partitions = self.topics[t].logs.len() as u64;
+        let partition = match model.publishes[p as usize].keys {
+            Some(keys) => {
+                let from = model.publishes[p as usize].from.0 as usize;
+                let key = self.services[from].route_rng.random_range(0..keys);
+                (key_hash(key) % partitions) as u32
+            }
+            None => {
+                let topic = &mut self.topics[t];
+                let partition = topic.next_partition;
+                topic.next_partition = (partition + 1) % partitions as u32;
+                partition
+            }
+        };
         let topic = &mut self.topics[t];
-        let partition = topic.next_partition;
-        topic.next_partition = (partition + 1) % topic.logs.len() as u32;
         topic.logs[partition as usize].append(SimTime(now));
         topic.produced += 1;
         for (g, group) in topic.groups.iter().enumerate() {
@@ -486,4 +499,13 @@ impl<'m> Simulation<'m> {
 /// A message's id within its topic (partition and offset), for idempotent consumers.
 fn message_id(partition: u32, offset: u64) -> u64 {
     (u64::from(partition) << 40) | offset
+}
+
+/// The partition hash of a message key: SplitMix64's finaliser, a fixed portable mix (Kafka
+/// uses murmur2 of the key bytes; any fixed hash spreads a key space the same way).
+fn key_hash(key: u64) -> u64 {
+    let mut z = key.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }

@@ -353,9 +353,16 @@ impl<'a> Compiler<'a> {
                 }
                 StepSpec::Publish {
                     topic,
+                    keys,
                     latency,
                     probability,
                 } => {
+                    if *keys == Some(0) {
+                        self.problem(
+                            format!("{sp}.keys"),
+                            "a key space needs at least 1 key; leave `keys` out for keyless messages",
+                        );
+                    }
                     let probability = self.probability(&format!("{sp}.probability"), *probability);
                     let latency = latency
                         .as_ref()
@@ -366,6 +373,7 @@ impl<'a> Compiler<'a> {
                             self.publishes.push(PublishStep {
                                 from,
                                 topic: t,
+                                keys: keys.filter(|&k| k > 0),
                                 latency,
                                 probability,
                                 path: sp.clone(),

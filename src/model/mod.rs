@@ -221,6 +221,8 @@ pub struct PublishStep {
     pub from: ServiceId,
     /// Index of the topic in [`Model::topics`].
     pub topic: u32,
+    /// Size of the key space; `None` for keyless messages (partitions in turn).
+    pub keys: Option<u64>,
     /// Round trip to the broker until the acknowledgement.
     pub latency: Option<Dist>,
     /// Probability that the message is published.
