@@ -485,7 +485,17 @@ fn attempts_of(call: &crate::model::CallEdge) -> f64 {
 
 /// Largest product of attempts along any call path from `s` (1 when it calls nothing).
 fn max_amplification(model: &Model, s: ServiceId) -> f64 {
-    fn walk(model: &Model, s: ServiceId, memo: &mut Vec<Option<f64>>) -> f64 {
+    amplification(model, s, attempts_of)
+}
+
+/// Like [`max_amplification`], counting `attempts(call)` per call step.
+fn amplification(model: &Model, s: ServiceId, attempts: fn(&crate::model::CallEdge) -> f64) -> f64 {
+    fn walk(
+        model: &Model,
+        s: ServiceId,
+        attempts: fn(&crate::model::CallEdge) -> f64,
+        memo: &mut Vec<Option<f64>>,
+    ) -> f64 {
         if let Some(v) = memo[s.0 as usize] {
             return v;
         }
@@ -493,12 +503,12 @@ fn max_amplification(model: &Model, s: ServiceId) -> f64 {
             .calls
             .iter()
             .filter(|c| c.from == s)
-            .map(|c| attempts_of(c) * walk(model, c.to, memo))
+            .map(|c| attempts(c) * walk(model, c.to, attempts, memo))
             .fold(1.0, f64::max);
         memo[s.0 as usize] = Some(best);
         best
     }
-    walk(model, s, &mut vec![None; model.services.len()])
+    walk(model, s, attempts, &mut vec![None; model.services.len()])
 }
 
 /// Longest a call step can keep its caller waiting: every attempt times out and every
@@ -546,12 +556,12 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
     }
     // Retry amplification without a budget: retries at two or more layers multiply.
     for e in &model.entries {
-        let amp = max_amplification(model, e.service);
-        let budgeted = model
-            .calls
-            .iter()
-            .any(|c| c.retry.as_ref().is_some_and(|r| r.budget.is_some()));
-        if amp >= 8.0 && !budgeted {
+        // A budget bounds the retries of its step, so only unbudgeted steps multiply freely.
+        let amp = amplification(model, e.service, |c| match &c.retry {
+            Some(r) if r.budget.is_none() => f64::from(r.attempts),
+            _ => 1.0,
+        });
+        if amp >= 8.0 {
             lints.push(Lint {
                 level: LintLevel::Warning,
                 code: "retry-amplification".into(),

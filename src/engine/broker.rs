@@ -311,16 +311,13 @@ impl<'m> Simulation<'m> {
     /// A commit tick: every partition's last processed offset is committed (refused for a
     /// consumer that crashed or lost the partition since), and the next tick is scheduled.
     pub(super) fn commit_tick(&mut self, t: u32, g: u32) {
-        let group = &mut self.topics[t as usize].groups[g as usize];
-        let mut committed = Vec::new();
-        for (p, pending) in group.pending.iter_mut().enumerate() {
-            if let Some((c, next)) = pending.take() {
-                group.group.commit(c, p as u32, next);
-                committed.push(p as u32);
+        let partitions = self.topics[t as usize].logs.len() as u32;
+        for p in 0..partitions {
+            let group = &mut self.topics[t as usize].groups[g as usize];
+            if let Some((c, next)) = group.pending[p as usize].take() {
+                group.group.commit(c, p, next);
+                self.trim(t, p);
             }
-        }
-        for p in committed {
-            self.trim(t, p);
         }
         if let Some(i) = self.model.topics[t as usize].subscribers[g as usize].commit_interval {
             let at = SimTime(self.now).after(i);

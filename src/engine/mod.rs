@@ -500,6 +500,7 @@ impl<'m> Simulation<'m> {
         } else {
             arrivals_end
         };
+        // Keep the time series bounded: widen the bucket rather than store millions of points.
         let min_bucket = end.div_ceil(crate::model::MAX_BUCKETS);
         let bucket = model.run.bucket.as_nanos().max(min_bucket);
         // Occupancy slots: the fixed ones, then "waiting on <callee>" per distinct callee.

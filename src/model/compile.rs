@@ -618,11 +618,6 @@ impl Model {
             c.problem("run.bucket", "the time-series bucket must be longer than 0");
             bucket = DEFAULT_BUCKET;
         }
-        // Keep the time series bounded: widen the bucket rather than store millions of points.
-        let min_bucket = duration.as_nanos().div_ceil(MAX_BUCKETS);
-        if bucket.as_nanos() < min_bucket {
-            bucket = SimDuration(min_bucket);
-        }
         let max_in_flight = run.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
         if max_in_flight == 0 {
             c.problem(

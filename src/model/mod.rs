@@ -44,7 +44,8 @@ pub struct RunConfig {
     pub warmup: SimDuration,
     /// Seed of every random stream.
     pub seed: u64,
-    /// Width of the time-series buckets.
+    /// Width of the time-series buckets as written; a run widens it so that it keeps at most
+    /// [`MAX_BUCKETS`] buckets (the duration can be overridden per run).
     pub bucket: SimDuration,
     /// Most requests in flight at once before the run stops with an error.
     pub max_in_flight: u64,

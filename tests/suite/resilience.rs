@@ -551,3 +551,20 @@ fn availability_failures_replicas_and_retries() {
         assert!(browse > a + 0.1, "seed {seed}: browse {browse}");
     }
 }
+
+/// The retry-amplification lint counts only unbudgeted retries along a path: the storm's
+/// three layers of 3 attempts (27×) are flagged, the same layers with budgets are not.
+#[test]
+fn retry_amplification_lint_counts_unbudgeted_retries_only() {
+    let lints = |f: &str| {
+        microsim::load(crate::common::root().join("topologies").join(f))
+            .unwrap()
+            .analyze()
+            .lints
+            .into_iter()
+            .filter(|l| l.code == "retry-amplification")
+            .count()
+    };
+    assert_eq!(lints("retry-storm.ron"), 1);
+    assert_eq!(lints("retry-storm-budget.ron"), 0);
+}
