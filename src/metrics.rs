@@ -93,6 +93,20 @@ impl LatencyHistogram {
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
+    /// The distribution as `[latency_ms, quantile]` points at [`CDF_QUANTILES`] (and the
+    /// maximum at 1.0), for CDF charts; empty when there are no samples.
+    pub fn cdf(&self) -> Vec<[f64; 2]> {
+        if self.count() == 0 {
+            return Vec::new();
+        }
+        let mut points: Vec<[f64; 2]> = CDF_QUANTILES
+            .iter()
+            .map(|&q| [self.quantile_ns(q) as f64 / 1e6, q])
+            .collect();
+        points.push([self.max_ns as f64 / 1e6, 1.0]);
+        points
+    }
+
     /// The report's summary: count, mean, percentiles and max \[ms\].
     pub fn summary(&self) -> LatencySummary {
         let ms = |ns: u64| ns as f64 / 1e6;
@@ -114,6 +128,13 @@ impl Default for LatencyHistogram {
         Self::new()
     }
 }
+
+/// The quantiles a CDF is sampled at: every 5 % in the body, denser in the tail.
+pub const CDF_QUANTILES: [f64; 32] = [
+    0.001, 0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75,
+    0.8, 0.85, 0.9, 0.925, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999,
+    0.99999,
+];
 
 /// A level that changes at instants (queue length, busy workers), integrated over time.
 ///
@@ -168,6 +189,24 @@ impl TimeAverage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cdf_is_monotone_agrees_with_the_summary_and_ends_at_the_max() {
+        assert!(LatencyHistogram::new().cdf().is_empty());
+        let mut h = LatencyHistogram::new();
+        for i in 1..=10_000u64 {
+            h.record(i * 1_000); // 1 µs .. 10 ms, uniform
+        }
+        let cdf = h.cdf();
+        assert_eq!(cdf.len(), CDF_QUANTILES.len() + 1);
+        assert!(cdf
+            .windows(2)
+            .all(|w| w[0][0] <= w[1][0] && w[0][1] < w[1][1]));
+        let median = cdf.iter().find(|p| p[1] == 0.5).unwrap()[0];
+        assert_eq!(median, h.summary().p50_ms);
+        assert!((median - 5.0).abs() < 0.01, "median {median} ms");
+        assert_eq!(*cdf.last().unwrap(), [10.0, 1.0]);
+    }
 
     #[test]
     fn time_average_integrates_levels() {

@@ -486,6 +486,7 @@ impl<'m> Simulation<'m> {
                 name: m.name.clone(),
                 partitions: m.partitions,
                 produced: topic.produced,
+                publishers: publishers_of(model, reports.len() as u32),
                 groups,
             });
         }
@@ -505,4 +506,16 @@ fn key_hash(key: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// The services that publish to topic `topic`, in file order, each once.
+fn publishers_of(model: &Model, topic: u32) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for p in model.publishes.iter().filter(|p| p.topic == topic) {
+        let name = &model.service(p.from).name;
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
 }

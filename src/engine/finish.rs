@@ -48,6 +48,7 @@ impl<'m> Simulation<'m> {
                     throughput_per_s: answered as f64 / measured_s,
                     goodput_per_s: outcomes.ok as f64 / measured_s,
                     latency: e.latency.summary(),
+                    latency_cdf: e.latency.cdf(),
                 }
             })
             .collect();

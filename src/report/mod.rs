@@ -56,6 +56,8 @@ pub struct TopicReport {
     pub partitions: u32,
     /// Messages published over the whole run.
     pub produced: u64,
+    /// The services with a step that publishes to it, in file order.
+    pub publishers: Vec<String>,
     /// One consumer group per subscribing service.
     pub groups: Vec<GroupReport>,
 }
@@ -164,6 +166,9 @@ pub struct EntryReport {
     pub goodput_per_s: f64,
     /// Latency of answered requests (all outcomes), as the client saw it.
     pub latency: LatencySummary,
+    /// The latency distribution as `[latency_ms, fraction answered within it]` points at
+    /// fixed quantiles (denser in the tail), for CDF charts; empty when nothing was answered.
+    pub latency_cdf: Vec<[f64; 2]>,
 }
 
 /// What happened at one service (all replicas together).
