@@ -73,13 +73,14 @@
 //! ## Modules
 //! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and
 //! the compiled model · [`dist`] distributions · [`workload`] arrival processes ·
-//! [`engine`] the simulator · [`call`] resilience mechanisms · [`fault`] faults and failure
+//! [`engine`] the simulator · [`call`] resilience mechanisms · [`chart`] SVG charts · [`fault`] faults and failure
 //! processes · [`metrics`] streaming statistics · [`report`] results · [`analysis`] the
 //! analytic shadow · [`rng`] random streams.
 
 pub mod analysis;
 pub mod broker;
 pub mod call;
+pub mod chart;
 pub mod dist;
 pub mod engine;
 pub mod error;
