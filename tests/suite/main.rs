@@ -7,18 +7,24 @@ mod common;
 mod availability;
 /// The broker: topics, consumer groups, lag and retention.
 mod broker;
+/// SVG charts drawn from reports: they parse, render, and show the report's numbers.
+mod charts;
 /// The command line, run as a user would.
 mod cli;
 /// Deadline propagation and cancellation: orphaned work with and without.
 mod deadlines;
 /// Same seed → byte-identical report; different seed → different; any thread count.
 mod determinism;
+/// The topology diagram: layered layout, no overlaps, on bundled and generated topologies.
+mod diagram;
 /// Bad input: one test per error message.
 mod errors;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
 mod format_doc;
+/// The self-contained HTML report, rendered in headless Chromium.
+mod html;
 /// Little's law and conservation of requests on every bundled topology.
 mod invariants;
 /// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.
