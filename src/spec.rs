@@ -36,6 +36,41 @@ pub struct TopologySpec {
     /// Topics of the simulated broker, by name (default none).
     #[serde(default)]
     pub topics: OrderedMap<TopicSpec>,
+    /// Work queues of the simulated broker, by name (default none).
+    #[serde(default)]
+    pub queues: OrderedMap<QueueSpec>,
+}
+
+/// A work queue (RabbitMQ/SQS-like): messages go to whichever of the consuming service's
+/// competing consumers is free; no partitions, no order between consumers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    /// The service whose steps process each message.
+    pub service: String,
+    /// Competing consumers, ≥ 1 (default 1); consumer i lives on replica i mod replicas.
+    #[serde(default)]
+    pub consumers: Option<u32>,
+    /// Unacknowledged messages a consumer may hold at once (RabbitMQ's `basic.qos`; default
+    /// 1; 0 = unlimited, which moves the whole backlog into the service's own queue).
+    #[serde(default)]
+    pub prefetch: Option<u32>,
+    /// A message not acknowledged this long after its delivery is delivered again, to any
+    /// consumer (SQS's visibility timeout; default `"30s"`).
+    #[serde(default)]
+    pub visibility_timeout: Option<String>,
+    /// A message delivered this many times without success goes to the dead-letter queue
+    /// (SQS's `maxReceiveCount`; default: no limit).
+    #[serde(default)]
+    pub max_receives: Option<u32>,
+    /// A failed message becomes visible again after this long (default `"0ms"`: requeued at
+    /// once, as RabbitMQ's `nack` with requeue); it keeps its consumer's prefetch slot
+    /// meanwhile.
+    #[serde(default)]
+    pub retry_delay: Option<String>,
+    /// Ready messages older than this are deleted unprocessed (default: kept forever).
+    #[serde(default)]
+    pub retention: Option<String>,
 }
 
 /// A Kafka-like topic: partitions, retention, and the consumer groups that read it.
@@ -453,6 +488,18 @@ pub enum StepSpec {
         #[serde(default)]
         latency: Option<DistSpec>,
         /// Probability that the message is published at all (default 1).
+        #[serde(default)]
+        probability: Option<f64>,
+    },
+    /// Send a message to a work queue: the worker is held only until the broker
+    /// acknowledges.
+    Send {
+        /// The queue's name.
+        queue: String,
+        /// Round trip to the broker until the acknowledgement (default: none).
+        #[serde(default)]
+        latency: Option<DistSpec>,
+        /// Probability that the message is sent at all (default 1).
         #[serde(default)]
         probability: Option<f64>,
     },

@@ -25,7 +25,7 @@
 pub mod queueing;
 
 use crate::dist::Dist;
-use crate::model::{BlockId, Model, OnFailure, Op, ServiceId};
+use crate::model::{BlockId, Destination, Model, OnFailure, Op, ServiceId};
 use serde::{Deserialize, Serialize};
 
 /// Everything the analytic shadow predicts, plus lints.
@@ -39,6 +39,8 @@ pub struct Analysis {
     pub calls: Vec<CallAnalysis>,
     /// Per topic, in file order.
     pub topics: Vec<TopicAnalysis>,
+    /// Per work queue, in file order.
+    pub queues: Vec<QueueAnalysis>,
     /// Warnings about the model.
     pub lints: Vec<Lint>,
 }
@@ -68,6 +70,31 @@ pub struct GroupAnalysis {
     pub utilization: f64,
     /// How fast lag grows when over capacity: rate − capacity, else 0 \[messages/s\].
     pub lag_growth_per_s: f64,
+}
+
+/// Predictions for one work queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueAnalysis {
+    /// Queue name.
+    pub name: String,
+    /// The consuming service.
+    pub service: String,
+    /// Messages sent per second (traffic equations, mean entry rates).
+    pub rate_per_s: f64,
+    /// Messages processed at once at most: consumers × prefetch, limited by the service's
+    /// workers (replicas × workers).
+    pub concurrency: u32,
+    /// Messages per second the consumers can process: concurrency / mean processing time.
+    pub capacity_per_s: f64,
+    /// Rate / capacity: at or above 1 the backlog grows without bound.
+    pub utilization: f64,
+    /// How fast the backlog grows when over capacity: rate − capacity, else 0
+    /// \[messages/s\].
+    pub backlog_growth_per_s: f64,
+    /// Mean time from send to acknowledged \[ms\], treating the queue and its consumers as
+    /// an M/M/c station with c = `concurrency` (exact for Poisson arrivals — Jackson networks
+    /// included — and exponential processing, an estimate otherwise); `None` when unstable.
+    pub sojourn_ms: Option<f64>,
 }
 
 /// Predictions for one sync call step.
@@ -190,8 +217,15 @@ pub fn analyze(model: &Model) -> Analysis {
         rate[e.service.0 as usize] += e.arrivals.mean_rate(from, to);
         peak[e.service.0 as usize] += e.arrivals.peak_rate(from, to);
     }
-    // Messages a service publishes to each topic per request it serves.
-    let topics_n = model.topics.len();
+    // Messages a service publishes to each destination (topics, then queues) per request
+    // it serves, and the services that consume each destination.
+    let topics_n = model.topics.len() + model.queues.len();
+    let consumers_of: Vec<Vec<ServiceId>> = model
+        .topics
+        .iter()
+        .map(|t| t.subscribers.iter().map(|s| s.service).collect())
+        .chain(model.queues.iter().map(|q| vec![q.service]))
+        .collect();
     let publishes: Vec<Vec<f64>> = (0..n)
         .map(|s| {
             let mut out = vec![0.0; topics_n];
@@ -211,10 +245,10 @@ pub fn analyze(model: &Model) -> Analysis {
     for _ in 0..64 {
         rate.clone_from(&base_rate);
         peak.clone_from(&base_peak);
-        for (t, topic) in model.topics.iter().enumerate() {
-            for sub in &topic.subscribers {
-                rate[sub.service.0 as usize] += topic_rate[t];
-                peak[sub.service.0 as usize] += topic_rate[t];
+        for (t, consumers) in consumers_of.iter().enumerate() {
+            for s in consumers {
+                rate[s.0 as usize] += topic_rate[t];
+                peak[s.0 as usize] += topic_rate[t];
             }
         }
         for &s in order.iter().rev() {
@@ -375,7 +409,7 @@ pub fn analyze(model: &Model) -> Analysis {
                     let keyed = model
                         .publishes
                         .iter()
-                        .filter(|p| p.topic as usize == t)
+                        .filter(|p| p.to == Destination::Topic(t as u32))
                         .map(|p| p.keys.map_or(u64::MAX, |k| k))
                         .max()
                         .unwrap_or(u64::MAX);
@@ -450,6 +484,56 @@ pub fn analyze(model: &Model) -> Analysis {
         }
     }
 
+    let queues: Vec<QueueAnalysis> = model
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(q, def)| {
+            let svc = model.service(def.service);
+            let servers = svc.replicas.saturating_mul(svc.workers);
+            let concurrency = if def.prefetch == 0 {
+                servers
+            } else {
+                def.consumers.saturating_mul(def.prefetch).min(servers)
+            };
+            let rate = topic_rate[model.topics.len() + q];
+            let per_message_s = hold_ns[def.service.0 as usize] / 1e9;
+            let capacity = if per_message_s > 0.0 {
+                f64::from(concurrency) / per_message_s
+            } else {
+                f64::INFINITY
+            };
+            let sojourn_ms = if per_message_s > 0.0 && rate > 0.0 {
+                queueing::mmc(concurrency, rate, 1.0 / per_message_s).map(|m| m.w * 1e3)
+            } else {
+                Some(per_message_s * 1e3)
+            };
+            QueueAnalysis {
+                name: def.name.clone(),
+                service: svc.name.clone(),
+                rate_per_s: rate,
+                concurrency,
+                capacity_per_s: capacity,
+                utilization: rate / capacity,
+                backlog_growth_per_s: (rate - capacity).max(0.0),
+                sojourn_ms,
+            }
+        })
+        .collect();
+    for a in &queues {
+        if a.backlog_growth_per_s > 0.0 {
+            lints.push(Lint {
+                level: LintLevel::Warning,
+                code: "lag-grows".into(),
+                path: format!("queues[{}]", a.name),
+                message: format!(
+                    "`{}` receives {:.1} messages/s but its consumers process about {:.1}/s: the backlog grows by {:.1} messages/s. Add consumers (or prefetch), or workers",
+                    a.name, a.rate_per_s, a.capacity_per_s, a.backlog_growth_per_s
+                ),
+            });
+        }
+    }
+
     let calls = model
         .calls
         .iter()
@@ -468,6 +552,7 @@ pub fn analyze(model: &Model) -> Analysis {
         services,
         calls,
         topics,
+        queues,
         lints,
     }
 }
@@ -813,7 +898,7 @@ fn block_publishes(model: &Model, block: BlockId, weight: f64, out: &mut [f64]) 
         match op {
             Op::Publish(p) => {
                 let step = &model.publishes[*p as usize];
-                out[step.topic as usize] += weight * step.probability;
+                out[model.destination_index(step.to)] += weight * step.probability;
             }
             Op::Work(_) | Op::Call(_) => {}
             Op::Parallel {
@@ -889,6 +974,16 @@ fn exact_queue_model(
         return None;
     };
     if !d.is_exponential() || per_replica <= 0.0 {
+        return None;
+    }
+    // Messages reach a consumer's service one (or prefetch) at a time: its own queue is not
+    // the M/M/c line (the broker is; see the topics and queues predictions).
+    let consumes = model
+        .topics
+        .iter()
+        .any(|t| t.subscribers.iter().any(|s| s.service == service))
+        || model.queues.iter().any(|q| q.service == service);
+    if consumes {
         return None;
     }
     let mu = 1e9 / d.mean_ns(); // per second

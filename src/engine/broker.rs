@@ -126,7 +126,10 @@ impl<'m> Simulation<'m> {
     /// The broker stores a message of publish step `p`; idle consumers of its partition wake.
     pub(super) fn publish_now(&mut self, p: u32) {
         let model = self.model;
-        let t = model.publishes[p as usize].topic as usize;
+        let t = match model.publishes[p as usize].to {
+            Destination::Topic(t) => t as usize,
+            Destination::Queue(q) => return self.send_to_queue(q),
+        };
         let now = self.now;
         let partitions = self.topics[t].logs.len() as u64;
         let partition = match model.publishes[p as usize].keys {
@@ -511,7 +514,11 @@ fn key_hash(key: u64) -> u64 {
 /// The services that publish to topic `topic`, in file order, each once.
 fn publishers_of(model: &Model, topic: u32) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for p in model.publishes.iter().filter(|p| p.topic == topic) {
+    for p in model
+        .publishes
+        .iter()
+        .filter(|p| p.to == Destination::Topic(topic))
+    {
         let name = &model.service(p.from).name;
         if !names.contains(name) {
             names.push(name.clone());

@@ -161,6 +161,7 @@ impl<'m> Simulation<'m> {
         }
         if was_down != is_down {
             self.consumers_follow_replica(s, r, is_down);
+            self.queue_consumers_follow_replica(s, r, is_down);
         }
         let svc = &mut self.services[s];
         let up = svc.replicas.iter().filter(|r| r.down == 0).count() as u32;

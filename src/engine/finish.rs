@@ -122,6 +122,7 @@ impl<'m> Simulation<'m> {
             .collect();
 
         let (topics, topic_series) = self.broker_report(end);
+        let (queues, queue_series) = self.queue_report(end);
         Report {
             schema: SCHEMA_VERSION,
             topology: model.name.clone(),
@@ -133,6 +134,7 @@ impl<'m> Simulation<'m> {
             services,
             calls,
             topics,
+            queues,
             faults: model
                 .faults
                 .iter()
@@ -148,6 +150,7 @@ impl<'m> Simulation<'m> {
                 services: self.services.into_iter().map(|s| s.series).collect(),
                 calls: self.calls.into_iter().map(|c| c.series).collect(),
                 topics: topic_series,
+                queues: queue_series,
             },
             analysis,
         }

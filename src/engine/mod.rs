@@ -23,6 +23,7 @@ mod calls;
 mod faults;
 mod finish;
 mod queue;
+mod queues;
 mod slab;
 
 pub use queue::EventQueue;
@@ -36,7 +37,7 @@ use crate::call::bulkhead::{Admit, Bulkhead};
 use crate::error::RunError;
 use crate::fault::{FaultKind, Renewal, UpTime};
 use crate::metrics::{LatencyHistogram, TimeAverage};
-use crate::model::{Balancer, Model, OnFailure, Op};
+use crate::model::{Balancer, Destination, Model, OnFailure, Op};
 use crate::outcome::{Outcome, Outcomes};
 use crate::report::*;
 use crate::rng::{stream, SimRng};
@@ -106,6 +107,10 @@ enum Event {
     Published { strand: Key, publish: u32 },
     /// Retention deletes the old messages of topic `topic`.
     Retention { topic: u32 },
+    /// Retention deletes the old ready messages of work queue `queue`.
+    QueueRetention { queue: u32 },
+    /// The visibility timer of work queue `queue` (the earliest in-flight deadline).
+    Visibility { queue: u32 },
     /// A consumer group of a topic reassigns its partitions among its live consumers.
     Rebalance { topic: u32, group: u32 },
     /// A failed message is processed again after its backoff.
@@ -150,6 +155,8 @@ enum Parent {
     Strand(Key),
     /// A consumer of a topic, processing the message of a delivery.
     Consumer(Key),
+    /// A consumer of a work queue, processing the message of a delivery.
+    QueueConsumer(Key),
     /// Nobody waits any more (the caller timed out).
     Orphan,
 }
@@ -450,6 +457,10 @@ pub struct Simulation<'m> {
     topics: Vec<broker::TopicState>,
     /// Messages being processed by consumers.
     deliveries: Slab<broker::Delivery>,
+    /// The broker's work queues.
+    work_queues: Vec<queues::QueueState>,
+    /// Work-queue messages being processed by consumers.
+    queue_deliveries: Slab<queues::QueueDelivery>,
     now: u64,
     end: u64,
     warmup: u64,
@@ -644,6 +655,8 @@ impl<'m> Simulation<'m> {
             drain: options.drain,
             topics: model.topics.iter().map(broker::TopicState::new).collect(),
             deliveries: Slab::default(),
+            work_queues: model.queues.iter().map(queues::QueueState::new).collect(),
+            queue_deliveries: Slab::default(),
             warmup: warmup.as_nanos(),
             bucket,
             next_bucket: bucket,
@@ -682,6 +695,7 @@ impl<'m> Simulation<'m> {
             sim.schedule_arrival(i as u32);
         }
         sim.start_broker();
+        sim.start_queues();
         for (i, f) in model.faults.iter().enumerate() {
             if f.start.0 < sim.arrivals_end {
                 sim.queue
@@ -784,6 +798,8 @@ impl<'m> Simulation<'m> {
                 self.run_strand(strand);
             }
             Event::Retention { topic } => self.on_retention(topic),
+            Event::QueueRetention { queue } => self.on_queue_retention(queue),
+            Event::Visibility { queue } => self.on_visibility(queue),
             Event::Rebalance { topic, group } => self.rebalance(topic, group),
             Event::Reprocess { delivery } => self.process(delivery),
             Event::CommitTick { topic, group } => self.commit_tick(topic, group),
@@ -909,7 +925,7 @@ impl<'m> Simulation<'m> {
         let constant = match parent {
             Parent::Client { entry } => self.model.entries[entry as usize].timeout,
             Parent::Strand(_) => self.model.calls[call as usize].timeout,
-            Parent::Consumer(_) | Parent::Orphan => None,
+            Parent::Consumer(_) | Parent::QueueConsumer(_) | Parent::Orphan => None,
         };
         if let Some(t) = timeout.filter(|&t| Some(t) != constant) {
             // Not the step's constant timeout (a propagated deadline shortened it): it would
@@ -1618,6 +1634,7 @@ impl<'m> Simulation<'m> {
         match job.parent {
             Parent::Orphan => {}
             Parent::Consumer(delivery) => self.consumed(delivery, outcome),
+            Parent::QueueConsumer(delivery) => self.queue_processed(delivery, outcome),
             Parent::Client { entry } => {
                 let e = &mut self.entries[entry as usize];
                 if counted {
@@ -1717,6 +1734,7 @@ impl<'m> Simulation<'m> {
             c.bucket = [0; 2];
         }
         self.close_broker_bucket(b);
+        self.close_queue_bucket(b);
     }
 }
 

@@ -26,6 +26,8 @@ pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration::from_secs(45);
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Most consumers a consumer group may have.
 pub const MAX_CONSUMERS: u32 = 10_000;
+/// How long a work-queue delivery stays invisible by default (SQS's default).
+pub const DEFAULT_VISIBILITY_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// Most attempts a retry policy may make per call.
 pub const MAX_ATTEMPTS: u32 = 100;
 /// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
@@ -47,6 +49,7 @@ struct Compiler<'a> {
     blocks: Vec<Box<[Op]>>,
     locator: Option<Locator<'a>>,
     topic_names: BTreeMap<&'a str, u32>,
+    queue_names: BTreeMap<&'a str, u32>,
     publishes: Vec<PublishStep>,
 }
 
@@ -77,6 +80,58 @@ impl<'a> Compiler<'a> {
                 self.problem(path, e.to_string());
                 None
             }
+        }
+    }
+
+    /// The index of topic or queue `name` (`kind` = "topic" or "queue", listed under
+    /// `section`), or a problem at `path` with a hint.
+    fn destination(&mut self, path: &str, name: &str, kind: &str, section: &str) -> Option<u32> {
+        let names = if kind == "topic" {
+            &self.topic_names
+        } else {
+            &self.queue_names
+        };
+        if let Some(&i) = names.get(name) {
+            return Some(i);
+        }
+        let known: Vec<&str> = names.keys().copied().collect();
+        let hint = match did_you_mean(name, &known) {
+            Some(t) => format!("; did you mean `{t}`?"),
+            None if known.is_empty() => {
+                format!("; no {section} are defined (add them under `{section}:`)")
+            }
+            None => format!("; known {section}: {}", known.join(", ")),
+        };
+        self.problem(path.to_string(), format!("unknown {kind} `{name}`{hint}"));
+        None
+    }
+
+    /// Compiles the common part of `Publish` and `Send` steps into an op.
+    #[allow(clippy::too_many_arguments)]
+    fn publish_step(
+        &mut self,
+        from: ServiceId,
+        sp: &str,
+        to: Option<Destination>,
+        keys: Option<u64>,
+        latency: &Option<DistSpec>,
+        probability: Option<f64>,
+        ops: &mut Vec<Op>,
+    ) {
+        let probability = self.probability(&format!("{sp}.probability"), probability);
+        let latency = latency
+            .as_ref()
+            .and_then(|l| self.dist(&format!("{sp}.latency"), l));
+        if let Some(to) = to {
+            ops.push(Op::Publish(self.publishes.len() as u32));
+            self.publishes.push(PublishStep {
+                from,
+                to,
+                keys,
+                latency,
+                probability,
+                path: sp.to_string(),
+            });
         }
     }
 
@@ -363,37 +418,28 @@ impl<'a> Compiler<'a> {
                             "a key space needs at least 1 key; leave `keys` out for keyless messages",
                         );
                     }
-                    let probability = self.probability(&format!("{sp}.probability"), *probability);
-                    let latency = latency
-                        .as_ref()
-                        .and_then(|l| self.dist(&format!("{sp}.latency"), l));
-                    match self.topic_names.get(topic.as_str()) {
-                        Some(&t) => {
-                            ops.push(Op::Publish(self.publishes.len() as u32));
-                            self.publishes.push(PublishStep {
-                                from,
-                                topic: t,
-                                keys: keys.filter(|&k| k > 0),
-                                latency,
-                                probability,
-                                path: sp.clone(),
-                            });
-                        }
-                        None => {
-                            let known: Vec<&str> = self.topic_names.keys().copied().collect();
-                            let hint = match did_you_mean(topic, &known) {
-                                Some(t) => format!("; did you mean `{t}`?"),
-                                None if known.is_empty() => {
-                                    "; no topics are defined (add them under `topics:`)".to_string()
-                                }
-                                None => format!("; known topics: {}", known.join(", ")),
-                            };
-                            self.problem(
-                                format!("{sp}.topic"),
-                                format!("unknown topic `{topic}`{hint}"),
-                            );
-                        }
-                    }
+                    let to = self
+                        .destination(&format!("{sp}.topic"), topic, "topic", "topics")
+                        .map(Destination::Topic);
+                    self.publish_step(
+                        from,
+                        &sp,
+                        to,
+                        keys.filter(|&k| k > 0),
+                        latency,
+                        *probability,
+                        &mut ops,
+                    );
+                }
+                StepSpec::Send {
+                    queue,
+                    latency,
+                    probability,
+                } => {
+                    let to = self
+                        .destination(&format!("{sp}.queue"), queue, "queue", "queues")
+                        .map(Destination::Queue);
+                    self.publish_step(from, &sp, to, None, latency, *probability, &mut ops);
                 }
                 StepSpec::Call {
                     to,
@@ -579,6 +625,7 @@ impl Model {
             blocks: Vec::new(),
             locator: text.map(Locator::new),
             topic_names: BTreeMap::new(),
+            queue_names: BTreeMap::new(),
             publishes: Vec::new(),
         };
         for (i, (name, _)) in spec.topics.iter().enumerate() {
@@ -586,6 +633,15 @@ impl Model {
                 c.problem_nth(
                     format!("topics[{name}]"),
                     format!("duplicate topic name `{name}`; each topic needs its own name"),
+                    1,
+                );
+            }
+        }
+        for (i, (name, _)) in spec.queues.iter().enumerate() {
+            if c.queue_names.insert(name.as_str(), i as u32).is_some() {
+                c.problem_nth(
+                    format!("queues[{name}]"),
+                    format!("duplicate queue name `{name}`; each queue needs its own name"),
                     1,
                 );
             }
@@ -892,6 +948,55 @@ impl Model {
             });
         }
 
+        // Work queues.
+        let mut queues = Vec::with_capacity(spec.queues.len());
+        for (name, q) in spec.queues.iter() {
+            let path = format!("queues[{name}]");
+            let consumers = q.consumers.unwrap_or(1);
+            if consumers == 0 || consumers > MAX_CONSUMERS {
+                c.problem(
+                    format!("{path}.consumers"),
+                    format!("a queue needs 1 to {MAX_CONSUMERS} consumers, not {consumers}"),
+                );
+            }
+            let prefetch = q.prefetch.unwrap_or(1);
+            let visibility_timeout = match &q.visibility_timeout {
+                Some(t) => c
+                    .positive_duration(&format!("{path}.visibility_timeout"), t)
+                    .unwrap_or(DEFAULT_VISIBILITY_TIMEOUT),
+                None => DEFAULT_VISIBILITY_TIMEOUT,
+            };
+            let max_receives = q.max_receives.unwrap_or(0);
+            if q.max_receives == Some(0) {
+                c.problem(
+                    format!("{path}.max_receives"),
+                    "a message is delivered at least once: give 1 or more, or leave `max_receives` out for no limit",
+                );
+            }
+            let retry_delay = match &q.retry_delay {
+                Some(t) => c
+                    .duration(&format!("{path}.retry_delay"), t)
+                    .unwrap_or_default(),
+                None => SimDuration::ZERO,
+            };
+            let retention = match &q.retention {
+                Some(r) => c.positive_duration(&format!("{path}.retention"), r),
+                None => None,
+            };
+            if let Some(service) = c.service_ref(&format!("{path}.service"), &q.service) {
+                queues.push(WorkQueueDef {
+                    name: name.clone(),
+                    service,
+                    consumers: consumers.clamp(1, MAX_CONSUMERS),
+                    prefetch,
+                    visibility_timeout,
+                    max_receives,
+                    retry_delay,
+                    retention,
+                });
+            }
+        }
+
         // Faults and failure processes (they name services and call edges).
         let mut fault_problems = Vec::new();
         let targets: Vec<(&str, u32)> = services
@@ -970,6 +1075,7 @@ impl Model {
             graph,
             faults,
             topics,
+            queues,
             publishes: c.publishes,
             propagate_entry_deadline: spec.deadlines.and_then(|d| d.propagate).unwrap_or(false),
             cancel_entry_on_timeout: spec.deadlines.and_then(|d| d.cancel).unwrap_or(false),

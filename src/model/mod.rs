@@ -215,13 +215,43 @@ pub struct Subscriber {
     pub idempotent: Option<SimDuration>,
 }
 
-/// A publish step.
+/// Where a publish step sends its messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A topic: index in [`Model::topics`].
+    Topic(u32),
+    /// A work queue: index in [`Model::queues`].
+    Queue(u32),
+}
+
+/// A work queue of the simulated broker (competing consumers of one service).
+#[derive(Clone, Debug)]
+pub struct WorkQueueDef {
+    /// Unique name.
+    pub name: String,
+    /// The consuming service.
+    pub service: ServiceId,
+    /// Competing consumers.
+    pub consumers: u32,
+    /// Unacknowledged deliveries per consumer; 0 = unlimited.
+    pub prefetch: u32,
+    /// A delivery not acknowledged this long after it is delivered again.
+    pub visibility_timeout: SimDuration,
+    /// Deliveries of one message before it is dead-lettered; 0 = no limit.
+    pub max_receives: u32,
+    /// A failed message becomes visible again after this long.
+    pub retry_delay: SimDuration,
+    /// Ready messages older than this are deleted; `None` keeps them.
+    pub retention: Option<SimDuration>,
+}
+
+/// A publish step (`Publish` to a topic or `Send` to a work queue).
 #[derive(Clone, Debug)]
 pub struct PublishStep {
     /// The publishing service.
     pub from: ServiceId,
-    /// Index of the topic in [`Model::topics`].
-    pub topic: u32,
+    /// The topic or queue.
+    pub to: Destination,
     /// Size of the key space; `None` for keyless messages (partitions in turn).
     pub keys: Option<u64>,
     /// Round trip to the broker until the acknowledgement.
@@ -268,7 +298,9 @@ pub struct Model {
     pub faults: Vec<Fault>,
     /// Topics of the broker, in file order.
     pub topics: Vec<Topic>,
-    /// Publish steps, in file order.
+    /// Work queues of the broker, in file order.
+    pub queues: Vec<WorkQueueDef>,
+    /// Publish and send steps, in file order.
     pub publishes: Vec<PublishStep>,
     /// Entry requests carry their client timeout as a deadline the entry service honours.
     pub propagate_entry_deadline: bool,
@@ -288,6 +320,15 @@ impl Model {
     /// The service with id `id`.
     pub fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.0 as usize]
+    }
+
+    /// The position of a destination among all of them: topics first, then queues (the
+    /// layout of per-destination arrays in the analysis).
+    pub fn destination_index(&self, d: Destination) -> usize {
+        match d {
+            Destination::Topic(t) => t as usize,
+            Destination::Queue(q) => self.topics.len() + q as usize,
+        }
     }
 
     /// The ops of block `id`.

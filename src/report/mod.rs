@@ -41,6 +41,10 @@ pub struct Report {
     /// The broker's topics, in file order (over the whole run, warm-up included, so that
     /// produced = consumed + lag + expired holds; latency after the warm-up).
     pub topics: Vec<TopicReport>,
+    /// The broker's work queues, in file order (over the whole run, warm-up included, so
+    /// that `sent = acked + dead_lettered + expired + depth + in_flight` holds; latency after
+    /// the warm-up).
+    pub queues: Vec<QueueReport>,
     /// Time series in fixed buckets over the whole run.
     pub series: Series,
     /// The analytic shadow and lints computed from the model alone.
@@ -96,6 +100,59 @@ pub struct GroupReport {
     pub skipped: u64,
     /// From publish to processed, for messages published after the warm-up.
     pub latency: LatencySummary,
+}
+
+/// What one work queue and its competing consumers did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueReport {
+    /// Queue name.
+    pub name: String,
+    /// The consuming service.
+    pub service: String,
+    /// Competing consumers.
+    pub consumers: u32,
+    /// Unacknowledged messages per consumer (0 = unlimited).
+    pub prefetch: u32,
+    /// Messages sent over the whole run.
+    pub sent: u64,
+    /// Messages processed and acknowledged (deleted).
+    pub acked: u64,
+    /// Processing attempts that failed (the message was returned or dead-lettered).
+    pub failed: u64,
+    /// Deliveries of a message delivered before (after a failure, a visibility timeout or a
+    /// consumer crash).
+    pub redelivered: u64,
+    /// Processings acknowledged after their visibility timeout: the message was delivered
+    /// again meanwhile, so it was (or will be) processed twice.
+    pub duplicates: u64,
+    /// Messages moved to the dead-letter queue (`max_receives` deliveries without success).
+    pub dead_lettered: u64,
+    /// Ready messages deleted by retention: lost.
+    pub expired: u64,
+    /// Messages ready (waiting for a consumer) at the end.
+    pub depth: u64,
+    /// Messages delivered and not yet acknowledged at the end.
+    pub in_flight: u64,
+    /// Largest depth at any bucket boundary.
+    pub max_depth: u64,
+    /// Age of the oldest ready message at the end \[s\].
+    pub age_s: f64,
+    /// Largest age at any bucket boundary \[s\].
+    pub max_age_s: f64,
+    /// From send to acknowledged, for messages sent after the warm-up: the time a message
+    /// spends in the queue and being processed (a station's sojourn time).
+    pub latency: LatencySummary,
+}
+
+/// One work queue over time, per bucket (at its end).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueSeries {
+    /// Queue name.
+    pub name: String,
+    /// Ready messages.
+    pub depth: Vec<u64>,
+    /// Age of the oldest ready message \[s\].
+    pub age_s: Vec<f64>,
 }
 
 /// One consumer group's lag over time, per bucket (at its end).
@@ -296,6 +353,8 @@ pub struct Series {
     pub calls: Vec<CallSeries>,
     /// Per topic and consumer group.
     pub topics: Vec<TopicSeries>,
+    /// Per work queue.
+    pub queues: Vec<QueueSeries>,
 }
 
 /// One call step over time: original calls and attempts per bucket (retry amplification).

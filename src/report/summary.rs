@@ -238,6 +238,42 @@ pub fn render_summary(r: &Report) -> String {
             }
         }
     }
+    if !r.queues.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWork queues (whole run; latency from send to acknowledged)"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>7} {:>8} {:>9} {:>9} {:>9}",
+            "queue → service",
+            "sent",
+            "acked",
+            "failed",
+            "dlq",
+            "depth",
+            "max dep",
+            "max age s",
+            "mean ms",
+            "p99 ms"
+        );
+        for q in &r.queues {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>7} {:>8} {:>9.3} {:>9.3} {:>9.2}",
+                format!("{} → {}", q.name, q.service),
+                q.sent,
+                q.acked,
+                q.failed,
+                q.dead_lettered,
+                q.depth,
+                q.max_depth,
+                q.max_age_s,
+                q.latency.mean_ms,
+                q.latency.p99_ms
+            );
+        }
+    }
     render_timeline(r, &mut out);
     render_lints(&r.analysis, &mut out);
     out
@@ -424,6 +460,31 @@ pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
                     }
                 );
             }
+        }
+    }
+    if !a.queues.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWork queues (capacity = consumers × prefetch, at most the workers, / mean processing time)"
+        );
+        for q in &a.queues {
+            let sojourn = q.sojourn_ms.map_or("unstable".to_string(), |w| {
+                format!("M/M/{} W {:.3} ms", q.concurrency, w)
+            });
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>10.1} msg/s, capacity {:>10.1}/s, ρ {:.3}, {}{}",
+                format!("{} → {}", q.name, q.service),
+                q.rate_per_s,
+                q.capacity_per_s,
+                q.utilization,
+                sojourn,
+                if q.backlog_growth_per_s > 0.0 {
+                    format!(", backlog grows {:.1}/s", q.backlog_growth_per_s)
+                } else {
+                    String::new()
+                }
+            );
         }
     }
     if a.calls.iter().any(|c| c.attempts > 1) {

@@ -1,0 +1,322 @@
+//! Work queues (RabbitMQ/SQS-like): competing consumers of one service take messages from a
+//! shared queue, process each as a request of their service, and acknowledge it after.
+//! The state machine is [`crate::broker::queue::WorkQueue`]; this file drives it.
+//!
+//! * A free consumer (holding fewer than `prefetch` unacknowledged messages, and alive)
+//!   receives the next ready message; consumers take turns (RabbitMQ's round robin). Consumer
+//!   i sends its messages to replica i mod replicas, where they compete with the service's
+//!   other requests for workers.
+//! * Success acknowledges (deletes) the message. A failure makes it visible again, at once
+//!   or after `retry_delay`; a message delivered `max_receives` times goes to the
+//!   dead-letter queue instead.
+//! * A delivery not acknowledged within `visibility_timeout` is delivered again to another
+//!   consumer; when the first processing finishes anyway its acknowledgement is refused and
+//!   the message has been processed twice (`duplicates`).
+//! * A consumer crashes with its replica: its channel closes and its unacknowledged messages
+//!   are requeued at once (RabbitMQ); it takes messages again when the replica is back.
+
+use super::*;
+use crate::broker::queue::{QueueConfig, Receipt, WorkQueue};
+use crate::model::WorkQueueDef;
+use crate::time::NS_PER_S;
+
+/// Blocks of send times a queue keeps before it coalesces them (see
+/// [`crate::broker::log::PartitionLog`]).
+const LOG_BLOCKS: usize = 4096;
+/// How often retention runs \[ns\].
+const RETENTION_SWEEP: u64 = NS_PER_S;
+
+/// The broker's state of one work queue.
+pub(super) struct QueueState {
+    queue: WorkQueue,
+    /// Consumers that are alive and below their prefetch limit, in turn order; each at most
+    /// once (`in_turn`).
+    turn: VecDeque<u32>,
+    in_turn: Vec<bool>,
+    alive: Vec<bool>,
+    /// When the pending visibility timer fires (`u64::MAX`: none pending).
+    timer_at: u64,
+    /// Processing attempts that failed.
+    failed: u64,
+    /// Processings whose acknowledgement came after the visibility timeout: the message was
+    /// (or will be) processed again.
+    duplicates: u64,
+    /// Send to acknowledged, for messages sent after the warm-up.
+    latency: LatencyHistogram,
+    max_depth: u64,
+    max_age: u64,
+    series_depth: Vec<u64>,
+    series_age: Vec<f64>,
+}
+
+/// A message being processed by a consumer's service.
+pub(super) struct QueueDelivery {
+    queue: u32,
+    consumer: u32,
+    receipt: Receipt,
+    sent: u64,
+}
+
+impl QueueState {
+    pub(super) fn new(def: &WorkQueueDef) -> Self {
+        let consumers = def.consumers as usize;
+        QueueState {
+            queue: WorkQueue::new(QueueConfig {
+                consumers: def.consumers,
+                prefetch: def.prefetch,
+                max_receives: def.max_receives,
+                log_blocks: LOG_BLOCKS,
+            }),
+            turn: (0..def.consumers).collect(),
+            in_turn: vec![true; consumers],
+            alive: vec![true; consumers],
+            timer_at: u64::MAX,
+            failed: 0,
+            duplicates: 0,
+            latency: LatencyHistogram::new(),
+            max_depth: 0,
+            max_age: 0,
+            series_depth: Vec::new(),
+            series_age: Vec::new(),
+        }
+    }
+
+    /// Puts consumer `c` back in turn if it is alive and below its prefetch limit.
+    fn offer(&mut self, c: u32) {
+        let prefetch = self.queue.config().prefetch;
+        let free = prefetch == 0 || self.queue.unacked(c) < prefetch;
+        if self.alive[c as usize] && free && !self.in_turn[c as usize] {
+            self.in_turn[c as usize] = true;
+            self.turn.push_back(c);
+        }
+    }
+}
+
+impl<'m> Simulation<'m> {
+    /// Schedules the first retention sweep of every queue that has a retention.
+    pub(super) fn start_queues(&mut self) {
+        for (q, def) in self.model.queues.iter().enumerate() {
+            if def.retention.is_some() && RETENTION_SWEEP < self.end {
+                self.queue.schedule(
+                    SimTime(RETENTION_SWEEP),
+                    Event::QueueRetention { queue: q as u32 },
+                );
+            }
+        }
+    }
+
+    /// The broker stores a message in queue `q`; a free consumer takes it.
+    pub(super) fn send_to_queue(&mut self, q: u32) {
+        let state = &mut self.work_queues[q as usize];
+        state.queue.send(SimTime(self.now));
+        if !state.turn.is_empty() {
+            self.pull(q);
+        }
+    }
+
+    /// Free consumers take ready messages, in turn, until either runs out.
+    pub(super) fn pull(&mut self, q: u32) {
+        let model = self.model;
+        let def = &model.queues[q as usize];
+        let replicas = model.service(def.service).replicas;
+        let now = SimTime(self.now);
+        loop {
+            let state = &mut self.work_queues[q as usize];
+            if state.queue.depth() == 0 {
+                return;
+            }
+            let Some(c) = state.turn.pop_front() else {
+                return;
+            };
+            state.in_turn[c as usize] = false;
+            if !state.alive[c as usize] {
+                continue;
+            }
+            let Some(d) = state.queue.receive(c, now, def.visibility_timeout) else {
+                continue;
+            };
+            state.offer(c);
+            if state.timer_at == u64::MAX {
+                let at = now.after(def.visibility_timeout).0;
+                if at < self.end {
+                    state.timer_at = at;
+                    self.queue
+                        .schedule(SimTime(at), Event::Visibility { queue: q });
+                }
+            }
+            let delivery = self.queue_deliveries.insert(QueueDelivery {
+                queue: q,
+                consumer: c,
+                receipt: d.receipt,
+                sent: d.message.sent.0,
+            });
+            self.send(Dispatch {
+                parent: Parent::QueueConsumer(delivery),
+                service: def.service.0,
+                call: NO_CALL,
+                timeout: None,
+                latency: None,
+                avoid_replica: u32::MAX,
+                lost: false,
+                deadline: u64::MAX,
+                pin: c % replicas,
+            });
+        }
+    }
+
+    /// The service has processed a delivery: acknowledge it, or return it for a retry.
+    pub(super) fn queue_processed(&mut self, delivery: Key, outcome: Outcome) {
+        let Some(d) = self.queue_deliveries.remove(delivery) else {
+            return;
+        };
+        let def = &self.model.queues[d.queue as usize];
+        let now = self.now;
+        let warmup = self.warmup;
+        let state = &mut self.work_queues[d.queue as usize];
+        if outcome.is_failure() {
+            state.failed += 1;
+            if def.retry_delay == SimDuration::ZERO {
+                state.queue.nack(d.receipt, true);
+            } else if state
+                .queue
+                .change_visibility(d.receipt, SimTime(now), def.retry_delay)
+            {
+                // It returns when the delay expires; make sure a timer is due by then.
+                let at = now + def.retry_delay.as_nanos();
+                if at < state.timer_at && at < self.end {
+                    state.timer_at = at;
+                    self.queue
+                        .schedule(SimTime(at), Event::Visibility { queue: d.queue });
+                }
+            }
+        } else if state.queue.ack(d.receipt) {
+            if d.sent >= warmup {
+                state.latency.record(now - d.sent);
+            }
+        } else if state.alive[d.consumer as usize] {
+            // Acknowledged too late: the visibility timeout had already given the message
+            // to another consumer, which processes it again.
+            state.duplicates += 1;
+        }
+        state.offer(d.consumer);
+        self.pull(d.queue);
+    }
+
+    /// The visibility timer of queue `q`: deliveries past their deadline become visible
+    /// again (or are dead-lettered), and the timer is set for the next deadline.
+    pub(super) fn on_visibility(&mut self, q: u32) {
+        let now = SimTime(self.now);
+        let state = &mut self.work_queues[q as usize];
+        state.timer_at = u64::MAX;
+        let mut returned = false;
+        while state.queue.expire_visibility(now).is_some() {
+            returned = true;
+        }
+        if returned {
+            // The expired deliveries freed prefetch slots of their consumers.
+            for c in 0..state.alive.len() as u32 {
+                state.offer(c);
+            }
+        }
+        if let Some(next) = state.queue.next_visibility_deadline() {
+            if next.0 < self.end {
+                state.timer_at = next.0;
+                self.queue.schedule(next, Event::Visibility { queue: q });
+            }
+        }
+        self.pull(q);
+    }
+
+    /// Consumers of every queue living on replica `r` of service `s` crash with it (`down`):
+    /// their unacknowledged messages are requeued at once. Or they come back.
+    pub(super) fn queue_consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+        let model = self.model;
+        let replicas = model.services[s].replicas;
+        for (q, def) in model.queues.iter().enumerate() {
+            if def.service.0 as usize != s {
+                continue;
+            }
+            let state = &mut self.work_queues[q];
+            for c in (r..def.consumers).step_by(replicas as usize) {
+                state.alive[c as usize] = !down;
+                if down {
+                    state.queue.release_consumer(c);
+                } else {
+                    state.offer(c);
+                }
+            }
+            self.pull(q as u32);
+        }
+    }
+
+    /// Deletes ready messages older than the queue's retention.
+    pub(super) fn on_queue_retention(&mut self, q: u32) {
+        let now = self.now;
+        let Some(retention) = self.model.queues[q as usize].retention else {
+            return;
+        };
+        if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
+            self.work_queues[q as usize]
+                .queue
+                .expire_before(SimTime(cutoff));
+        }
+        if now + RETENTION_SWEEP < self.end {
+            self.queue.schedule(
+                SimTime(now + RETENTION_SWEEP),
+                Event::QueueRetention { queue: q },
+            );
+        }
+    }
+
+    /// Records every queue's depth and age at a bucket boundary.
+    pub(super) fn close_queue_bucket(&mut self, at: u64) {
+        for state in &mut self.work_queues {
+            let depth = state.queue.depth();
+            let age = state
+                .queue
+                .oldest_ready()
+                .map_or(0, |t| at.saturating_sub(t.0));
+            state.max_depth = state.max_depth.max(depth);
+            state.max_age = state.max_age.max(age);
+            state.series_depth.push(depth);
+            state.series_age.push(age as f64 / 1e9);
+        }
+    }
+
+    /// The work queues' part of the report.
+    pub(super) fn queue_report(&mut self, end: u64) -> (Vec<QueueReport>, Vec<QueueSeries>) {
+        let model = self.model;
+        let mut reports = Vec::with_capacity(self.work_queues.len());
+        let mut series = Vec::with_capacity(self.work_queues.len());
+        for (state, def) in self.work_queues.iter_mut().zip(&model.queues) {
+            let q = &state.queue;
+            let depth = q.depth();
+            let age = q.oldest_ready().map_or(0, |t| end.saturating_sub(t.0));
+            reports.push(QueueReport {
+                name: def.name.clone(),
+                service: model.service(def.service).name.clone(),
+                consumers: def.consumers,
+                prefetch: def.prefetch,
+                sent: q.sent(),
+                acked: q.acked(),
+                failed: state.failed,
+                redelivered: q.redelivered(),
+                duplicates: state.duplicates,
+                dead_lettered: q.dead_lettered(),
+                expired: q.expired(),
+                depth,
+                in_flight: q.in_flight(),
+                max_depth: state.max_depth.max(depth),
+                age_s: age as f64 / 1e9,
+                max_age_s: state.max_age.max(age) as f64 / 1e9,
+                latency: state.latency.summary(),
+            });
+            series.push(QueueSeries {
+                name: def.name.clone(),
+                depth: std::mem::take(&mut state.series_depth),
+                age_s: std::mem::take(&mut state.series_age),
+            });
+        }
+        (reports, series)
+    }
+}
