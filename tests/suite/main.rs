@@ -31,6 +31,8 @@ mod invariants;
 mod policies;
 /// Queueing theory: M/M/1, M/M/c (Erlang C), M/M/c/K, Erlang B, M/D/1 against closed forms.
 mod queueing;
+/// Work queues: M/M/c stations, the M2 and M3 networks, redelivery and dead-lettering.
+mod queues;
 /// Resilience effects of the bundled topologies: cascade, retry storm, breaker, availability.
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
