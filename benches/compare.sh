@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Compares microsim's M/M/1 speed with the hand-written Rust event loop of
-# ../shared/perf-reference (and optionally NeXosim), measured in the same run on this machine,
-# and checks that microsim's memory stays flat as simulated time grows.
+# Compares microsim's speed on the queueing models of ../shared/perf-reference with its
+# hand-written Rust event loop (and optionally NeXosim), measured in the same run on this
+# machine, and checks that microsim's memory stays flat as simulated time grows.
 #
-# Usage: benches/compare.sh [--reps N] [--nexosim] [--no-rss] [--keep DIR]
+# Usage: benches/compare.sh [--reps N] [--models m1,m2,m3] [--nexosim] [--no-rss] [--keep DIR]
 #   --reps N     repetitions of every measurement (default 3; the table shows medians)
-#   --nexosim    also build and run ../shared/perf-reference/rust/nexosim-models (M1, 1 thread)
+#   --models L   which models (default m1,m2,m3)
+#   --nexosim    also build and run ../shared/perf-reference/rust/nexosim-models (1 thread)
 #   --no-rss     skip the peak-RSS check
 #   --keep DIR   keep raw outputs in DIR (default: a temporary directory, removed at the end)
 #
-# What is measured (model M1 of perf-reference: λ = 0.8, μ = 1 per ms, ρ = 0.8):
-#   * handloop  `handloop m1 1000000 SEED`: 1,000,000 customers; customers/s = N / sim_s, where
-#               sim_s is its in-process time of the run.
-#   * microsim  `microsim run topologies/mm1.ron --duration 1250s --warmup 0s --seed SEED`:
-#               λ·duration = 800/s × 1250 s ≈ 1,000,000 requests, with histograms and time series
-#               on, as always. requests/s = offered / wall, where offered comes from the report
-#               and wall is the in-process time of `Model::run` (from the CLI footer "N events in
-#               X s wall time (Y M events/s)", taken as N / Y for its extra digits).
+# What is measured, per model (perf-reference's M1: M/M/1 at ρ = 0.8, 1,000,000 customers;
+# M2: five M/M/4 in tandem, 200,000; M3: the 20-station Jackson network, 200,000):
+#   * handloop  `handloop MODEL N SEED`: customers/s = N / sim_s, where sim_s is its
+#               in-process time of the run.
+#   * microsim  `microsim run topologies/{mm1,m2,m3}.ron --duration D --warmup 0s --seed SEED`
+#               with D = N / λ (1250 s at 800/s for M1, 200 s at 1000/s for M2 and M3), with
+#               histograms and time series on, as always. customers/s = offered / wall, where
+#               offered comes from the report and wall is the in-process time of `Model::run`
+#               (from the CLI footer "N events in X s wall time (Y M events/s)", taken as N / Y
+#               for its extra digits). M2 and M3 are work-queue networks in microsim: every
+#               station visit is a message sent, received, processed as a request, acked.
 #   * peak RSS  `/usr/bin/time -v microsim run topologies/mm1.ron --duration 1m` vs `60m`.
 # Runs are made one at a time, repetition loop outermost, seeds 12345 + rep (as perf-reference).
 # The box has 2 cores: don't run anything heavy meanwhile, or the numbers will be noisy.
@@ -26,16 +30,18 @@
 set -euo pipefail
 
 REPS=3
+MODELS="m1,m2,m3"
 NEXOSIM=0
 RSS=1
 KEEP=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) REPS="$2"; shift 2 ;;
+        --models) MODELS="$2"; shift 2 ;;
         --nexosim) NEXOSIM=1; shift ;;
         --no-rss) RSS=0; shift ;;
         --keep) KEEP="$2"; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -43,8 +49,12 @@ done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REF="$ROOT/../shared/perf-reference"
 REF_TARGET="$ROOT/target/perf-reference"
-N=1000000
-DURATION=1250s # 800/s × 1250 s = 1,000,000 requests expected
+# model → "customers duration topology" (duration = customers / arrival rate)
+declare -A SPEC=(
+    [m1]="1000000 1250s mm1.ron"
+    [m2]="200000 200s m2.ron"
+    [m3]="200000 200s m3.ron"
+)
 if [[ -n "$KEEP" ]]; then
     OUT="$KEEP"; mkdir -p "$OUT"
 else
@@ -67,42 +77,53 @@ fi
 RAW="$OUT/raw.txt"
 : > "$RAW"
 
-# RESULT tool=... model=m1 n=... events=... sim_s=... → "n events sim_s"
+# RESULT tool=... model=... n=... events=... sim_s=... → "n events sim_s"
 result_fields() {
     sed -n 's/^RESULT .* n=\([0-9]*\) events=\([0-9]*\) sim_s=\([0-9.]*\).*/\1 \2 \3/p'
 }
 
-run_refloop() { # tool binary seed [extra args]
-    local tool="$1" bin="$2" seed="$3"; shift 3
-    local line
-    line="$("$bin" m1 "$N" "$seed" "$@" | result_fields)"
+run_refloop() { # tool binary model seed [extra args]
+    local tool="$1" bin="$2" model="$3" seed="$4"; shift 4
+    local n line
+    read -r n _ _ <<< "${SPEC[$model]}"
+    line="$("$bin" "$model" "$n" "$seed" "$@" | result_fields)"
     [[ -n "$line" ]] || { echo "$tool printed no RESULT line" >&2; exit 1; }
-    echo "$tool $rep $line" >> "$RAW"
+    echo "$model $tool $rep $line" >> "$RAW"
     read -r n ev s <<< "$line"
-    printf '  %-9s rep %d: %d customers, %d events in %.3f s\n' "$tool" "$rep" "$n" "$ev" "$s"
+    printf '  %-3s %-9s rep %d: %d customers, %d events in %.3f s\n' "$model" "$tool" "$rep" "$n" "$ev" "$s"
 }
 
-run_microsim() { # seed
-    local seed="$1" dir="$OUT/microsim-$1"
-    "$MICROSIM" run "$ROOT/topologies/mm1.ron" --duration "$DURATION" --warmup 0s \
-        --seed "$seed" --out "$dir" > "$dir.txt"
+run_microsim() { # model seed
+    local model="$1" seed="$2" dir="$OUT/microsim-$1-$2"
+    local duration file
+    read -r _ duration file <<< "${SPEC[$model]}"
+    "$MICROSIM" run "$ROOT/topologies/$file" --duration "$duration" --warmup 0s \
+        --seed "$seed" --json > "$dir.json" 2> /dev/null
+    "$MICROSIM" run "$ROOT/topologies/$file" --duration "$duration" --warmup 0s \
+        --seed "$seed" > "$dir.txt"
     local offered footer ev mev
-    offered="$(grep -m1 '"offered"' "$dir/report.json" | tr -dc '0-9')"
+    offered="$(grep -m1 '"offered"' "$dir.json" | tr -dc '0-9')"
     footer="$(grep -E '^[0-9]+ events in [0-9.]+ s wall time' "$dir.txt")"
     ev="$(sed -E 's/^([0-9]+) events.*/\1/' <<< "$footer")"
     mev="$(sed -E 's/.*\(([0-9.]+) M events\/s\).*/\1/' <<< "$footer")"
     local s
     s="$(awk -v e="$ev" -v m="$mev" 'BEGIN { printf "%.6f", e / (m * 1e6) }')"
-    echo "microsim $rep $offered $ev $s" >> "$RAW"
-    printf '  %-9s rep %d: %d requests, %d events in %.3f s\n' microsim "$rep" "$offered" "$ev" "$s"
+    echo "$model microsim $rep $offered $ev $s" >> "$RAW"
+    printf '  %-3s %-9s rep %d: %d customers, %d events in %.3f s\n' "$model" microsim "$rep" "$offered" "$ev" "$s"
 }
 
-echo "== M/M/1, rho = 0.8, ~$N customers, $REPS repetitions"
+IFS=',' read -r -a MODEL_LIST <<< "$MODELS"
+for model in "${MODEL_LIST[@]}"; do
+    [[ -n "${SPEC[$model]:-}" ]] || { echo "unknown model: $model (m1, m2 or m3)" >&2; exit 2; }
+done
+echo "== models ${MODELS}, $REPS repetitions (seeds 12345 + rep)"
 for ((rep = 0; rep < REPS; rep++)); do
     seed=$((12345 + rep))
-    run_refloop handloop "$HANDLOOP" "$seed"
-    run_microsim "$seed"
-    if [[ $NEXOSIM == 1 ]]; then run_refloop nexosim "$NEXO" "$seed" 1; fi
+    for model in "${MODEL_LIST[@]}"; do
+        run_refloop handloop "$HANDLOOP" "$model" "$seed"
+        run_microsim "$model" "$seed"
+        if [[ $NEXOSIM == 1 ]]; then run_refloop nexosim "$NEXO" "$model" "$seed" 1; fi
+    done
 done
 
 # ---- table ------------------------------------------------------------------------------------
@@ -114,25 +135,32 @@ awk '
     }
     function human(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.1f k", x / 1e3) }
     {
-        tool = $1; k = ++cnt[tool]
-        if (k == 1) order[++ntools] = tool
-        cps[tool, k] = $3 / $5; eps[tool, k] = $4 / $5; secs[tool, k] = $5; ncust[tool] = $3
+        key = $1 " " $2; k = ++cnt[key]
+        if (k == 1) order[++nkeys] = key
+        cps[key, k] = $4 / $6; eps[key, k] = $5 / $6; secs[key, k] = $6; ncust[key] = $4
     }
     END {
-        for (t = 1; t <= ntools; t++) {
-            tool = order[t]; n = cnt[tool]
-            for (k = 1; k <= n; k++) { a[k] = cps[tool, k] } ; mc[tool] = median(a, n)
-            for (k = 1; k <= n; k++) { a[k] = eps[tool, k] } ; me[tool] = median(a, n)
-            for (k = 1; k <= n; k++) { a[k] = secs[tool, k] } ; ms[tool] = median(a, n)
+        for (t = 1; t <= nkeys; t++) {
+            key = order[t]; n = cnt[key]
+            for (k = 1; k <= n; k++) { a[k] = cps[key, k] } ; mc[key] = median(a, n)
+            for (k = 1; k <= n; k++) { a[k] = eps[key, k] } ; me[key] = median(a, n)
+            for (k = 1; k <= n; k++) { a[k] = secs[key, k] } ; ms[key] = median(a, n)
         }
-        printf "| %-9s | %9s | %17s | %14s | %11s | %15s |\n", "tool", "N per run", "customers/s (med)", "events/s (med)", "run s (med)", "handloop / tool"
-        printf "|%s|%s|%s|%s|%s|%s|\n", "-----------", "----------:", "------------------:", "---------------:", "------------:", "----------------:"
-        for (t = 1; t <= ntools; t++) {
-            tool = order[t]
-            printf "| %-9s | %9d | %17s | %14s | %11.3f | %14.2fx |\n", tool, ncust[tool], human(mc[tool]), human(me[tool]), ms[tool], mc["handloop"] / mc[tool]
+        printf "| %-5s | %-9s | %9s | %17s | %14s | %11s | %15s |\n", "model", "tool", "N per run", "customers/s (med)", "events/s (med)", "run s (med)", "handloop / tool"
+        printf "|%s|%s|%s|%s|%s|%s|%s|\n", "-------", "-----------", "----------:", "------------------:", "---------------:", "------------:", "----------------:"
+        for (t = 1; t <= nkeys; t++) {
+            key = order[t]; split(key, kt, " ")
+            printf "| %-5s | %-9s | %9d | %17s | %14s | %11.3f | %14.2fx |\n", kt[1], kt[2], ncust[key], human(mc[key]), human(me[key]), ms[key], mc[kt[1] " handloop"] / mc[key]
         }
-        r = mc["handloop"] / mc["microsim"]
-        printf "\ntarget: microsim >= 5 M requests/s: %s (%.2f M);  handloop / microsim <= 4: %s (%.2fx)\n", (mc["microsim"] >= 5e6 ? "MET" : "MISSED"), mc["microsim"] / 1e6, (r <= 4 ? "MET" : "MISSED"), r
+        printf "\n(events are each tool'"'"'s own count: microsim counts every scheduled event it processes)\n"
+        for (t = 1; t <= nkeys; t++) {
+            key = order[t]; split(key, kt, " ")
+            if (kt[2] != "microsim") continue
+            r = mc[kt[1] " handloop"] / mc[key]
+            line = sprintf("target %s: handloop / microsim <= 4: %s (%.2fx)", kt[1], (r <= 4 ? "MET" : "MISSED"), r)
+            if (kt[1] == "m1") line = line sprintf("; microsim >= 5 M requests/s: %s (%.2f M)", (mc[key] >= 5e6 ? "MET" : "MISSED"), mc[key] / 1e6)
+            print line
+        }
     }
 ' "$RAW"
 

@@ -127,6 +127,24 @@ pub enum FaultKindSpec {
         /// The extra latency, sampled for each message.
         add: DistSpec,
     },
+    /// The whole broker is down: publishes and sends cannot be acknowledged (the producers
+    /// fail, wait or buffer, as their steps' `when_down` says) and consumers get nothing.
+    BrokerDown,
+    /// The leader of one partition of a topic is down: messages keyed to it cannot be
+    /// published, keyless ones go to the other partitions, and its consumers get nothing
+    /// from it.
+    LeaderDown {
+        /// The topic.
+        topic: String,
+        /// The partition, from 0.
+        partition: u32,
+    },
+    /// The broker is slow: every publish and send waits an extra sample of `add` for its
+    /// acknowledgement.
+    BrokerSlow {
+        /// The extra latency, sampled for each publish.
+        add: DistSpec,
+    },
 }
 
 /// A service's `failures`: each replica independently fails and is repaired, forever.
@@ -219,11 +237,26 @@ pub enum FaultKind {
         /// The extra one-way latency.
         add: Dist,
     },
+    /// The broker is down: no publish or send is acknowledged and consumers get nothing.
+    BrokerDown,
+    /// Partition `partition` of topic `topic` (an index into the model's topics) has no
+    /// leader: nothing is published to it or consumed from it.
+    LeaderDown {
+        /// Index of the topic.
+        topic: u32,
+        /// The partition.
+        partition: u32,
+    },
+    /// Every publish and send waits an extra sample of `add` for its acknowledgement.
+    BrokerSlow {
+        /// The extra latency.
+        add: Dist,
+    },
 }
 
 impl FaultKind {
     /// Whether the fault acts on replica `replica` of service `service` (always false for
-    /// the edge faults, `Partition` and `Latency`).
+    /// the edge faults, `Partition` and `Latency`, and the broker's).
     pub fn affects_replica(&self, service: ServiceId, replica: u32) -> bool {
         match self {
             FaultKind::Crash {
@@ -244,7 +277,11 @@ impl FaultKind {
                 replicas,
                 ..
             } => *s == service && replicas.is_none_or(|k| replica < k),
-            FaultKind::Partition { .. } | FaultKind::Latency { .. } => false,
+            FaultKind::Partition { .. }
+            | FaultKind::Latency { .. }
+            | FaultKind::BrokerDown
+            | FaultKind::LeaderDown { .. }
+            | FaultKind::BrokerSlow { .. } => false,
         }
     }
 
@@ -284,6 +321,8 @@ pub struct FaultTargets<'a> {
     pub calls: &'a [(ServiceId, ServiceId)],
     /// Length of the run, warm-up included; a fault must start before it ends.
     pub duration: SimDuration,
+    /// Name and partition count of every topic, indexed as the model's topics.
+    pub topics: &'a [(&'a str, u32)],
 }
 
 /// Validates and compiles the `faults` list. Every problem is pushed onto `problems` as
@@ -424,6 +463,53 @@ fn compile_fault(
                 _ => None,
             }
         }
+        FaultKindSpec::BrokerDown => Some((FaultKind::BrokerDown, "broker down".to_string())),
+        FaultKindSpec::LeaderDown { topic, partition } => {
+            match t.topics.iter().position(|(n, _)| n == topic) {
+                None => {
+                    let known: Vec<&str> = t.topics.iter().map(|(n, _)| *n).collect();
+                    problems.push((
+                        format!("{fp}.topic"),
+                        if known.is_empty() {
+                            format!("unknown topic `{topic}`; no topics are defined (add them under `topics:`)")
+                        } else {
+                            format!("unknown topic `{topic}`; known topics: {}", known.join(", "))
+                        },
+                    ));
+                    None
+                }
+                Some(i) if *partition >= t.topics[i].1 => {
+                    problems.push((
+                        format!("{fp}.partition"),
+                        format!(
+                            "`{topic}` has {} partition(s), numbered from 0, so there is no partition {partition}",
+                            t.topics[i].1
+                        ),
+                    ));
+                    None
+                }
+                Some(i) => Some((
+                    FaultKind::LeaderDown {
+                        topic: i as u32,
+                        partition: *partition,
+                    },
+                    format!("leader down {topic}[{partition}]"),
+                )),
+            }
+        }
+        FaultKindSpec::BrokerSlow { add } => match Dist::compile(add) {
+            Ok(add) => {
+                let label = format!(
+                    "broker slow +~{}",
+                    SimDuration(add.mean_ns().round() as u64)
+                );
+                Some((FaultKind::BrokerSlow { add }, label))
+            }
+            Err((field, msg)) => {
+                problems.push((sub_path(&format!("{fp}.add"), &field), msg));
+                None
+            }
+        },
     };
 
     let (kind, label) = kind_and_label?;
@@ -1014,6 +1100,7 @@ mod tests {
             services: &SERVICES,
             calls: &CALLS,
             duration: SimDuration::from_secs(15 * 60),
+            topics: &[("orders", 3)],
         }
     }
 

@@ -490,6 +490,10 @@ pub enum StepSpec {
         /// Probability that the message is published at all (default 1).
         #[serde(default)]
         probability: Option<f64>,
+        /// What the producer does while the broker (or the key's partition) is down
+        /// (default `Fail`).
+        #[serde(default)]
+        when_down: Option<WhenDownSpec>,
     },
     /// Send a message to a work queue: the worker is held only until the broker
     /// acknowledges.
@@ -502,6 +506,9 @@ pub enum StepSpec {
         /// Probability that the message is sent at all (default 1).
         #[serde(default)]
         probability: Option<f64>,
+        /// What the producer does while the broker is down (default `Fail`).
+        #[serde(default)]
+        when_down: Option<WhenDownSpec>,
     },
     /// A synchronous call: the worker is held until the response or the timeout.
     Call {
@@ -548,6 +555,29 @@ pub enum StepSpec {
         /// Probability that a branch is run at all (default 1).
         #[serde(default)]
         probability: Option<f64>,
+    },
+}
+
+/// What a producer does with a message it cannot publish because the broker (or the
+/// partition its key goes to) is down.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum WhenDownSpec {
+    /// The step fails at once and the request ends `unavailable`.
+    Fail,
+    /// The request (and its worker) waits until the broker is back, then publishes; after
+    /// `timeout` (default: forever) it gives up and ends `timeout` (Kafka's `max.block.ms`).
+    Wait {
+        /// How long to wait at most.
+        #[serde(default)]
+        timeout: Option<String>,
+    },
+    /// The producer keeps the message in memory and the request goes on at once; buffered
+    /// messages are published, in order, when the broker is back. A full buffer (`limit`
+    /// messages per step) fails the step as `Fail` does (Kafka's `buffer.memory`).
+    Buffer {
+        /// Messages the producer may hold, ≥ 1.
+        limit: u64,
     },
 }
 

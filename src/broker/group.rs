@@ -250,7 +250,7 @@ impl ConsumerGroup {
     /// The next batch for `consumer`: up to `max_batch` offsets from the position of the first
     /// of its partitions, round-robin from where its previous poll stopped, that has unread
     /// messages; the position moves past them. `None` if the consumer is dead, owns nothing or
-    /// is caught up. Checks the log start first ([`sync_start`](Self::sync_start)).
+    /// is caught up. Partitions without a leader ([`PartitionLog::is_available`]) are skipped. Checks the log start first ([`sync_start`](Self::sync_start)).
     /// `logs[p]` is partition p's log.
     pub fn poll(&mut self, consumer: u32, max_batch: u64, logs: &[PartitionLog]) -> Option<Batch> {
         let m = *self.members.get(consumer as usize)?;
@@ -261,6 +261,9 @@ impl ConsumerGroup {
         for k in 0..n {
             let p = m.lo + (m.cursor + k) % n;
             let log = &logs[p as usize];
+            if !log.is_available() {
+                continue; // no leader: nothing can be fetched from it
+            }
             self.sync_start(p, log);
             let part = &mut self.parts[p as usize];
             let end = log.end_offset();

@@ -73,6 +73,7 @@ pub struct PartitionLog {
     max_len: Option<u64>,
     open_limit: u64,
     deleted: u64,
+    available: bool,
 }
 
 impl PartitionLog {
@@ -88,7 +89,19 @@ impl PartitionLog {
             max_len,
             open_limit: 1,
             deleted: 0,
+            available: true,
         }
+    }
+
+    /// Whether the partition has a leader: consumers read only from available partitions
+    /// (the engine also publishes only to them).
+    pub fn is_available(&self) -> bool {
+        self.available
+    }
+
+    /// Marks the partition's leader as up (`true`) or down.
+    pub fn set_available(&mut self, available: bool) {
+        self.available = available;
     }
 
     /// Appends a message published at `now` and returns its offset. Times must not decrease.

@@ -27,15 +27,15 @@ const RETENTION_SWEEP: u64 = NS_PER_S;
 
 /// The broker's state of one topic.
 pub(super) struct TopicState {
-    logs: Vec<PartitionLog>,
+    pub(super) logs: Vec<PartitionLog>,
     next_partition: u32,
     /// Messages published over the whole run.
     produced: u64,
-    groups: Vec<GroupState>,
+    pub(super) groups: Vec<GroupState>,
 }
 
 /// One consumer group of a topic.
-struct GroupState {
+pub(super) struct GroupState {
     group: ConsumerGroup,
     /// Whether each consumer is processing a message.
     busy: Vec<bool>,
@@ -123,28 +123,56 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// The broker stores a message of publish step `p`; idle consumers of its partition wake.
-    pub(super) fn publish_now(&mut self, p: u32) {
+    /// Where a message of publish step `p` goes now: `Ok(partition)` (0 for a work queue) if
+    /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's)
+    /// or `u32::MAX` (any: the broker is down, or every partition is). Keyless messages go to
+    /// the available partitions in turn.
+    pub(super) fn broker_target(&mut self, p: u32) -> Result<u32, u32> {
+        if self.broker_down > 0 {
+            return Err(u32::MAX);
+        }
         let model = self.model;
+        let step = &model.publishes[p as usize];
+        let t = match step.to {
+            Destination::Topic(t) => t as usize,
+            Destination::Queue(_) => return Ok(0),
+        };
+        let partitions = self.topics[t].logs.len() as u32;
+        match step.keys {
+            Some(keys) => {
+                let from = step.from.0 as usize;
+                let key = self.services[from].route_rng.random_range(0..keys);
+                let partition = (key_hash(key) % u64::from(partitions)) as u32;
+                if self.topics[t].logs[partition as usize].is_available() {
+                    Ok(partition)
+                } else {
+                    Err(partition)
+                }
+            }
+            None => {
+                let topic = &mut self.topics[t];
+                for _ in 0..partitions {
+                    let partition = topic.next_partition;
+                    topic.next_partition = (partition + 1) % partitions;
+                    if topic.logs[partition as usize].is_available() {
+                        return Ok(partition);
+                    }
+                }
+                Err(u32::MAX)
+            }
+        }
+    }
+
+    /// The broker stores a message of publish step `p` in `partition` (see
+    /// [`broker_target`](Self::broker_target)); idle consumers wake.
+    pub(super) fn append(&mut self, p: u32, partition: u32) {
+        let model = self.model;
+        self.publish_stats[p as usize].published += 1;
         let t = match model.publishes[p as usize].to {
             Destination::Topic(t) => t as usize,
             Destination::Queue(q) => return self.send_to_queue(q),
         };
         let now = self.now;
-        let partitions = self.topics[t].logs.len() as u64;
-        let partition = match model.publishes[p as usize].keys {
-            Some(keys) => {
-                let from = model.publishes[p as usize].from.0 as usize;
-                let key = self.services[from].route_rng.random_range(0..keys);
-                (key_hash(key) % partitions) as u32
-            }
-            None => {
-                let topic = &mut self.topics[t];
-                let partition = topic.next_partition;
-                topic.next_partition = (partition + 1) % partitions as u32;
-                partition
-            }
-        };
         let topic = &mut self.topics[t];
         topic.logs[partition as usize].append(SimTime(now));
         topic.produced += 1;
@@ -164,6 +192,9 @@ impl<'m> Simulation<'m> {
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
     /// service.
     pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
+        if self.broker_down > 0 {
+            return; // woken again when the broker is back
+        }
         let topic = &mut self.topics[t as usize];
         let group = &mut topic.groups[g as usize];
         if group.busy[c as usize] || !group.group.is_alive(c) {

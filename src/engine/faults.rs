@@ -49,7 +49,12 @@ impl<'m> Simulation<'m> {
             | FaultKind::Hang { service, .. }
             | FaultKind::Slowdown { service, .. }
             | FaultKind::ErrorBurst { service, .. } => *service,
-            FaultKind::Partition { .. } | FaultKind::Latency { .. } => return,
+            FaultKind::Partition { .. }
+            | FaultKind::Latency { .. }
+            | FaultKind::BrokerSlow { .. } => return,
+            FaultKind::BrokerDown | FaultKind::LeaderDown { .. } => {
+                return self.broker_fault(&fault.kind, begin);
+            }
         };
         let s = service.0 as usize;
         for r in 0..self.services[s].replicas.len() as u32 {

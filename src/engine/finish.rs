@@ -135,6 +135,7 @@ impl<'m> Simulation<'m> {
             calls,
             topics,
             queues,
+            publishes: self.publish_report(),
             faults: model
                 .faults
                 .iter()

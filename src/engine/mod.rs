@@ -22,6 +22,7 @@ mod broker;
 mod calls;
 mod faults;
 mod finish;
+mod outage;
 mod queue;
 mod queues;
 mod slab;
@@ -105,6 +106,8 @@ enum Event {
     CpuDone { strand: Key, replica: u32 },
     /// A publish's round trip ends: the broker stores the message and the strand goes on.
     Published { strand: Key, publish: u32 },
+    /// A producer waiting for the broker (`when_down: Wait`) gives up.
+    PublishTimeout { strand: Key },
     /// Retention deletes the old messages of topic `topic`.
     Retention { topic: u32 },
     /// Retention deletes the old ready messages of work queue `queue`.
@@ -459,6 +462,14 @@ pub struct Simulation<'m> {
     deliveries: Slab<broker::Delivery>,
     /// The broker's work queues.
     work_queues: Vec<queues::QueueState>,
+    /// Broker outages in force (overlapping `BrokerDown` faults).
+    broker_down: u32,
+    /// Draws of the broker itself (`BrokerSlow` latencies).
+    broker_rng: SimRng,
+    /// Producers' buffers and waiting producers during broker outages.
+    outage: outage::OutageState,
+    /// Per publish step: what became of its messages.
+    publish_stats: Vec<outage::PublishStats>,
     /// Work-queue messages being processed by consumers.
     queue_deliveries: Slab<queues::QueueDelivery>,
     now: u64,
@@ -656,6 +667,10 @@ impl<'m> Simulation<'m> {
             topics: model.topics.iter().map(broker::TopicState::new).collect(),
             deliveries: Slab::default(),
             work_queues: model.queues.iter().map(queues::QueueState::new).collect(),
+            broker_down: 0,
+            broker_rng: stream(seed, "broker", "", 0),
+            outage: outage::OutageState::new(model),
+            publish_stats: vec![outage::PublishStats::default(); model.publishes.len()],
             queue_deliveries: Slab::default(),
             warmup: warmup.as_nanos(),
             bucket,
@@ -793,10 +808,12 @@ impl<'m> Simulation<'m> {
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
             Event::JobTimeout { job } => self.on_timeout(job),
-            Event::Published { strand, publish } => {
-                self.publish_now(publish);
-                self.run_strand(strand);
-            }
+            Event::Published { strand, publish } => match self.try_publish(publish, strand) {
+                outage::Publish::Done => self.run_strand(strand),
+                outage::Publish::Failed(outcome) => self.finish_strand(strand, Some(outcome)),
+                outage::Publish::Parked => {}
+            },
+            Event::PublishTimeout { strand } => self.publish_timeout(strand),
             Event::Retention { topic } => self.on_retention(topic),
             Event::QueueRetention { queue } => self.on_queue_retention(queue),
             Event::Visibility { queue } => self.on_visibility(queue),
@@ -1145,9 +1162,10 @@ impl<'m> Simulation<'m> {
                     {
                         continue;
                     }
-                    let d = step.latency.as_ref().map_or(SimDuration::ZERO, |d| {
+                    let mut d = step.latency.as_ref().map_or(SimDuration::ZERO, |d| {
                         d.sample(&mut self.services[service].work_rng)
                     });
+                    d = SimDuration(d.0 + self.broker_slowness().0);
                     if d > SimDuration::ZERO {
                         self.queue.schedule(
                             SimTime(self.now).after(d),
@@ -1158,7 +1176,14 @@ impl<'m> Simulation<'m> {
                         );
                         return;
                     }
-                    self.publish_now(*p);
+                    match self.try_publish(*p, key) {
+                        outage::Publish::Done => {}
+                        outage::Publish::Failed(outcome) => {
+                            self.finish_strand(key, Some(outcome));
+                            return;
+                        }
+                        outage::Publish::Parked => return,
+                    }
                 }
                 Op::Work(dist) => {
                     let svc = &mut self.services[service];

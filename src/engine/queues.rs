@@ -120,6 +120,9 @@ impl<'m> Simulation<'m> {
         let def = &model.queues[q as usize];
         let replicas = model.service(def.service).replicas;
         let now = SimTime(self.now);
+        if self.broker_down > 0 {
+            return; // pulled again when the broker is back
+        }
         loop {
             let state = &mut self.work_queues[q as usize];
             if state.queue.depth() == 0 {

@@ -116,6 +116,7 @@ impl<'a> Compiler<'a> {
         keys: Option<u64>,
         latency: &Option<DistSpec>,
         probability: Option<f64>,
+        when_down: WhenDown,
         ops: &mut Vec<Op>,
     ) {
         let probability = self.probability(&format!("{sp}.probability"), probability);
@@ -130,8 +131,30 @@ impl<'a> Compiler<'a> {
                 keys,
                 latency,
                 probability,
+                when_down,
                 path: sp.to_string(),
             });
+        }
+    }
+
+    /// Compiles a step's `when_down` (default `Fail`).
+    fn when_down(&mut self, sp: &str, spec: &Option<WhenDownSpec>) -> WhenDown {
+        match spec {
+            None | Some(WhenDownSpec::Fail) => WhenDown::Fail,
+            Some(WhenDownSpec::Wait { timeout }) => WhenDown::Wait(
+                timeout
+                    .as_ref()
+                    .and_then(|t| self.positive_duration(&format!("{sp}.when_down.timeout"), t)),
+            ),
+            Some(WhenDownSpec::Buffer { limit }) => {
+                if *limit == 0 {
+                    self.problem(
+                        format!("{sp}.when_down.limit"),
+                        "a buffer of 0 messages holds nothing; give a limit ≥ 1, or use `Fail`",
+                    );
+                }
+                WhenDown::Buffer((*limit).max(1))
+            }
         }
     }
 
@@ -411,6 +434,7 @@ impl<'a> Compiler<'a> {
                     keys,
                     latency,
                     probability,
+                    when_down,
                 } => {
                     if *keys == Some(0) {
                         self.problem(
@@ -421,6 +445,7 @@ impl<'a> Compiler<'a> {
                     let to = self
                         .destination(&format!("{sp}.topic"), topic, "topic", "topics")
                         .map(Destination::Topic);
+                    let when_down = self.when_down(&sp, when_down);
                     self.publish_step(
                         from,
                         &sp,
@@ -428,6 +453,7 @@ impl<'a> Compiler<'a> {
                         keys.filter(|&k| k > 0),
                         latency,
                         *probability,
+                        when_down,
                         &mut ops,
                     );
                 }
@@ -435,11 +461,22 @@ impl<'a> Compiler<'a> {
                     queue,
                     latency,
                     probability,
+                    when_down,
                 } => {
                     let to = self
                         .destination(&format!("{sp}.queue"), queue, "queue", "queues")
                         .map(Destination::Queue);
-                    self.publish_step(from, &sp, to, None, latency, *probability, &mut ops);
+                    let when_down = self.when_down(&sp, when_down);
+                    self.publish_step(
+                        from,
+                        &sp,
+                        to,
+                        None,
+                        latency,
+                        *probability,
+                        when_down,
+                        &mut ops,
+                    );
                 }
                 StepSpec::Call {
                     to,
@@ -1004,12 +1041,17 @@ impl Model {
             .map(|s| (s.name.as_str(), s.replicas))
             .collect();
         let pairs: Vec<(ServiceId, ServiceId)> = c.calls.iter().map(|e| (e.from, e.to)).collect();
+        let topic_targets: Vec<(&str, u32)> = topics
+            .iter()
+            .map(|t| (t.name.as_str(), t.partitions))
+            .collect();
         let faults = crate::fault::compile_faults(
             &spec.faults,
             &crate::fault::FaultTargets {
                 services: &targets,
                 calls: &pairs,
                 duration,
+                topics: &topic_targets,
             },
             &mut fault_problems,
         );

@@ -258,8 +258,22 @@ pub struct PublishStep {
     pub latency: Option<Dist>,
     /// Probability that the message is published.
     pub probability: f64,
+    /// What the producer does while the broker cannot take the message.
+    pub when_down: WhenDown,
     /// Where the step is in the file.
     pub path: String,
+}
+
+/// What a producer does while the broker cannot take its message (see
+/// [`crate::spec::WhenDownSpec`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenDown {
+    /// Fail the step at once (`unavailable`).
+    Fail,
+    /// Wait for the broker, at most this long (`None`: forever), then fail with `timeout`.
+    Wait(Option<SimDuration>),
+    /// Buffer up to this many messages and go on; fail when the buffer is full.
+    Buffer(u64),
 }
 
 /// An entry point of the workload.

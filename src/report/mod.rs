@@ -45,6 +45,8 @@ pub struct Report {
     /// that `sent = acked + dead_lettered + expired + depth + in_flight` holds; latency after
     /// the warm-up).
     pub queues: Vec<QueueReport>,
+    /// What became of the messages of each publish and send step (over the whole run).
+    pub publishes: Vec<PublishReport>,
     /// Time series in fixed buckets over the whole run.
     pub series: Series,
     /// The analytic shadow and lints computed from the model alone.
@@ -100,6 +102,33 @@ pub struct GroupReport {
     pub skipped: u64,
     /// From publish to processed, for messages published after the warm-up.
     pub latency: LatencySummary,
+}
+
+/// What became of one publish (or send) step's messages, over the whole run: the
+/// producer's side of broker outages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublishReport {
+    /// The publishing service.
+    pub from: String,
+    /// The topic or queue.
+    pub to: String,
+    /// Where the step is in the file.
+    pub step: String,
+    /// Messages the broker stored.
+    pub published: u64,
+    /// Publishes that failed: the broker (or the key's partition) was down and the step
+    /// fails (`when_down: Fail`), or the producer's buffer was full.
+    pub failed: u64,
+    /// Producers that waited for the broker (`when_down: Wait`) and gave up.
+    pub timed_out: u64,
+    /// Producers that waited for the broker.
+    pub waited: u64,
+    /// Messages held in the producer's buffer during an outage (`when_down: Buffer`).
+    pub buffered: u64,
+    /// Most messages in the buffer at once.
+    pub max_buffered: u64,
+    /// Messages still in the buffer at the end (not yet published).
+    pub in_buffer: u64,
 }
 
 /// What one work queue and its competing consumers did.

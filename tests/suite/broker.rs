@@ -505,3 +505,153 @@ fn keys_pick_partitions() {
     assert_eq!(one.analysis.topics[0].groups[0].consumers_used, 1);
     assert_eq!(keyless.analysis.topics[0].groups[0].consumers_used, 4);
 }
+
+/// A producer publishing 100 messages/s to a two-partition topic, whose consumer is fast,
+/// with a fault at 10 s for 5 s and the producer's `when_down` as given. The producer has
+/// workers to spare, so that waiting producers do not also queue for workers.
+fn outage(fault: &str, when_down: &str, keys: &str) -> Report {
+    let text = format!(
+        r#"Topology(
+    run: (duration: "30s", seed: 11),
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 100))],
+    services: {{
+        "p": (workers: 1000, steps: [Publish(topic: "t"{keys}, when_down: {when_down})]),
+        "c": (replicas: 2, workers: 1, work: Exp(mean: "1ms")),
+    }},
+    topics: {{ "t": (partitions: 2, subscribers: [(service: "c", consumers: 2)]) }},
+    faults: [(at: "10s", lasts: "5s", fault: {fault})],
+)"#
+    );
+    model(&text).run(&RunOptions::default()).unwrap()
+}
+
+/// Poisson counts over a window: within 5 standard deviations of `mean`.
+fn about(what: &str, count: u64, mean: f64) {
+    assert!(
+        (count as f64 - mean).abs() <= 5.0 * mean.sqrt(),
+        "{what}: {count}, expected about {mean}"
+    );
+}
+
+/// A broker outage with `Fail`: every publish in the 5 s fails and the producer's requests
+/// end `unavailable` — the async flow is only as available as its broker.
+#[test]
+fn a_broker_outage_fails_publishes_that_cannot_wait() {
+    let r = outage("BrokerDown", "Fail", "");
+    let p = &r.publishes[0];
+    about("failed publishes", p.failed, 500.0);
+    let e = r.entry("w").unwrap();
+    assert_eq!(e.outcomes.unavailable, p.failed);
+    assert!(
+        (e.availability - 25.0 / 30.0).abs() < 0.02,
+        "{}",
+        e.availability
+    );
+    // Nothing is lost once published: produced = consumed (+ a few in flight).
+    let g = group(&r);
+    assert_eq!(r.topics[0].produced, p.published);
+    assert!(r.topics[0].produced - g.consumed <= 2);
+}
+
+/// `Wait(timeout: "2s")`: a publish attempted in the first 3 s of the outage gives up after
+/// 2 s (`timeout`); one attempted in the last 2 s waits for the broker and succeeds, so the
+/// producer's latency reaches 2 s but nothing is lost.
+#[test]
+fn a_waiting_producer_blocks_then_times_out_or_publishes() {
+    let r = outage("BrokerDown", r#"Wait(timeout: "2s")"#, "");
+    let p = &r.publishes[0];
+    about("waited", p.waited, 500.0);
+    about("timed out", p.timed_out, 300.0);
+    let e = r.entry("w").unwrap();
+    assert_eq!(e.outcomes.timeout, p.timed_out);
+    assert!(
+        e.latency.max_ms > 1900.0 && e.latency.max_ms <= 2000.0 + 1e-6,
+        "{:?}",
+        e.latency
+    );
+    assert_eq!(p.published + p.timed_out, e.offered);
+}
+
+/// `Buffer(limit)`: the producer keeps going; the buffered messages are published when the
+/// broker is back (a burst of lag that drains). A buffer smaller than the outage's
+/// production fails the rest.
+#[test]
+fn a_producer_buffer_absorbs_an_outage_up_to_its_limit() {
+    let r = outage("BrokerDown", "Buffer(limit: 10000)", "");
+    let p = &r.publishes[0];
+    about("buffered", p.buffered, 500.0);
+    assert_eq!(p.max_buffered, p.buffered);
+    assert_eq!((p.failed, p.in_buffer), (0, 0));
+    assert_eq!(r.entry("w").unwrap().availability, 1.0);
+    // The burst reaches the consumers at once and drains within a bucket (so `max_lag`,
+    // sampled at bucket ends, misses it); the last buffered message waited ~ its share.
+    let g = group(&r);
+    assert!(g.latency.max_ms > 100.0, "{g:?}");
+    assert!(g.lag <= 2);
+
+    let r = outage("BrokerDown", "Buffer(limit: 200)", "");
+    let p = &r.publishes[0];
+    assert_eq!(p.max_buffered, 200);
+    about("failed with a full buffer", p.failed, 300.0);
+    assert_eq!(r.entry("w").unwrap().outcomes.unavailable, p.failed);
+}
+
+/// A partition leader outage: keyless messages go to the other partition and nothing
+/// fails; keyed messages whose key lives on the dead partition fail (here, two keys on two
+/// partitions: the keys hash to both, so about half fail during the outage).
+#[test]
+fn a_leader_outage_moves_keyless_messages_and_fails_keyed_ones() {
+    let fault = r#"LeaderDown(topic: "t", partition: 0)"#;
+    let r = outage(fault, "Fail", "");
+    assert_eq!(r.publishes[0].failed, 0);
+    assert_eq!(r.entry("w").unwrap().availability, 1.0);
+    let keyed = outage(fault, "Fail", ", keys: 1000");
+    about("keyed failures", keyed.publishes[0].failed, 250.0);
+}
+
+/// A slow broker: every publish waits the extra latency for its acknowledgement.
+#[test]
+fn a_slow_broker_slows_the_producers() {
+    let r = outage(r#"BrokerSlow(add: Const("50ms"))"#, "Fail", "");
+    let e = r.entry("w").unwrap();
+    // A sixth of the requests take 50 ms, the rest no time at all.
+    assert!(
+        (e.latency.mean_ms - 50.0 / 6.0).abs() < 1.0,
+        "{:?}",
+        e.latency
+    );
+    assert_eq!(e.latency.max_ms, 50.0);
+}
+
+#[test]
+fn broker_fault_input_is_checked() {
+    for (fault, when_down, expect) in [
+        (
+            r#"LeaderDown(topic: "nope", partition: 0)"#,
+            "Fail",
+            "unknown topic `nope`",
+        ),
+        (
+            r#"LeaderDown(topic: "t", partition: 2)"#,
+            "Fail",
+            "there is no partition 2",
+        ),
+        (
+            "BrokerDown",
+            "Buffer(limit: 0)",
+            "a buffer of 0 messages holds nothing",
+        ),
+        ("BrokerDown", r#"Wait(timeout: "0s")"#, "when_down.timeout"),
+    ] {
+        let text = format!(
+            r#"Topology(
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 1))],
+    services: {{ "p": (steps: [Publish(topic: "t", when_down: {when_down})]), "c": () }},
+    topics: {{ "t": (partitions: 2, subscribers: [(service: "c")]) }},
+    faults: [(at: "1s", lasts: "1s", fault: {fault})],
+)"#
+        );
+        let err = microsim::parse(&text, "t.ron").unwrap_err().to_string();
+        assert!(err.contains(expect), "{err}");
+    }
+}

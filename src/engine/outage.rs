@@ -1,0 +1,249 @@
+//! Broker faults and what producers do about them.
+//!
+//! A `BrokerDown` fault stops the whole broker: no publish or send is acknowledged and no
+//! consumer gets a message (deliveries already being processed finish, and their commits and
+//! acknowledgements go through). A `LeaderDown` fault stops one partition of a topic: keyed
+//! messages for it cannot be published, keyless ones go to the other partitions, and its
+//! consumer gets nothing from it. A `BrokerSlow` fault adds latency to every publish.
+//!
+//! A producer that cannot publish does what its step's `when_down` says: fail the step
+//! (`unavailable`), wait for the broker (holding its worker, up to a timeout), or buffer the
+//! message in memory up to a limit and go on. When the broker (or the partition) is back,
+//! buffered and waiting messages are published in the order they were produced, and the
+//! consumers wake.
+
+use super::*;
+use crate::model::WhenDown;
+
+/// The result of trying to publish.
+pub(super) enum Publish {
+    /// The broker has the message (or the producer's buffer does): go on.
+    Done,
+    /// The step failed with this outcome.
+    Failed(Outcome),
+    /// The strand waits for the broker.
+    Parked,
+}
+
+/// What became of one publish step's messages (over the whole run).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct PublishStats {
+    /// Messages the broker stored.
+    pub published: u64,
+    /// Publishes that failed (broker down with `Fail`, or a full buffer).
+    pub failed: u64,
+    /// Producers that gave up waiting for the broker.
+    pub timed_out: u64,
+    /// Messages that went through the producer's buffer.
+    pub buffered: u64,
+    /// Most messages in the buffer at once.
+    pub max_buffered: u64,
+    /// Messages in the buffer now.
+    pub in_buffer: u64,
+    /// Producers that waited for the broker.
+    pub waited: u64,
+}
+
+/// A message held back during an outage: buffered by its producer, or with its producer
+/// waiting (`strand` set).
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    publish: u32,
+    /// The strand waiting for the ack, or `Key::NONE` for a buffered message.
+    strand: Key,
+    /// The partition of a keyed message, `u32::MAX` to pick one when published.
+    partition: u32,
+}
+
+/// Messages held back during outages, in the order they were produced.
+pub(super) struct OutageState {
+    held: VecDeque<Held>,
+    /// Per topic and partition: leader outages in force.
+    leaders_down: Vec<Vec<u32>>,
+}
+
+impl OutageState {
+    pub(super) fn new(model: &Model) -> Self {
+        OutageState {
+            held: VecDeque::new(),
+            leaders_down: model
+                .topics
+                .iter()
+                .map(|t| vec![0; t.partitions as usize])
+                .collect(),
+        }
+    }
+}
+
+impl<'m> Simulation<'m> {
+    /// Extra publish latency from the `BrokerSlow` faults in force.
+    pub(super) fn broker_slowness(&mut self) -> SimDuration {
+        if self.active_faults.is_empty() {
+            return SimDuration::ZERO;
+        }
+        let model = self.model;
+        let mut extra = 0;
+        for &f in &self.active_faults {
+            if let FaultKind::BrokerSlow { add } = &model.faults[f as usize].kind {
+                extra += add.sample(&mut self.broker_rng).0;
+            }
+        }
+        SimDuration(extra)
+    }
+
+    /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
+    pub(super) fn try_publish(&mut self, p: u32, strand: Key) -> Publish {
+        let partition = match self.broker_target(p) {
+            Ok(partition) => {
+                self.append(p, partition);
+                return Publish::Done;
+            }
+            Err(wait_for) => wait_for,
+        };
+        let step = &self.model.publishes[p as usize];
+        let stats = &mut self.publish_stats[p as usize];
+        match step.when_down {
+            WhenDown::Fail => {
+                stats.failed += 1;
+                Publish::Failed(Outcome::Unavailable)
+            }
+            WhenDown::Buffer(limit) if stats.in_buffer >= limit => {
+                stats.failed += 1;
+                Publish::Failed(Outcome::Unavailable)
+            }
+            WhenDown::Buffer(_) => {
+                stats.buffered += 1;
+                stats.in_buffer += 1;
+                stats.max_buffered = stats.max_buffered.max(stats.in_buffer);
+                self.outage.held.push_back(Held {
+                    publish: p,
+                    strand: Key::NONE,
+                    partition,
+                });
+                Publish::Done
+            }
+            WhenDown::Wait(timeout) => {
+                stats.waited += 1;
+                self.outage.held.push_back(Held {
+                    publish: p,
+                    strand,
+                    partition,
+                });
+                if let Some(t) = timeout {
+                    let at = SimTime(self.now).after(t);
+                    if at.0 < self.end {
+                        self.queue.schedule(at, Event::PublishTimeout { strand });
+                    }
+                }
+                Publish::Parked
+            }
+        }
+    }
+
+    /// A waiting producer gives up: its request ends with `timeout`.
+    pub(super) fn publish_timeout(&mut self, strand: Key) {
+        let Some(i) = self.outage.held.iter().position(|h| h.strand == strand) else {
+            return; // published meanwhile
+        };
+        let held = self.outage.held.remove(i).expect("position is in range");
+        self.publish_stats[held.publish as usize].timed_out += 1;
+        self.finish_strand(strand, Some(Outcome::Timeout));
+    }
+
+    /// A `BrokerDown` or `LeaderDown` fault begins or ends. When something comes back, held
+    /// messages are published in order and the consumers wake.
+    pub(super) fn broker_fault(&mut self, kind: &FaultKind, begin: bool) {
+        match *kind {
+            FaultKind::BrokerDown => {
+                if begin {
+                    self.broker_down += 1;
+                } else {
+                    self.broker_down -= 1;
+                }
+            }
+            FaultKind::LeaderDown { topic, partition } => {
+                let down = &mut self.outage.leaders_down[topic as usize][partition as usize];
+                if begin {
+                    *down += 1;
+                } else {
+                    *down -= 1;
+                }
+                let up = *down == 0;
+                self.topics[topic as usize].logs[partition as usize].set_available(up);
+            }
+            _ => return,
+        }
+        if begin || self.broker_down > 0 {
+            return;
+        }
+        self.release_held();
+        for t in 0..self.topics.len() {
+            for g in 0..self.topics[t].groups.len() {
+                for c in 0..self.model.topics[t].subscribers[g].consumers {
+                    self.micro.push_back(Micro::Consume {
+                        topic: t as u32,
+                        group: g as u32,
+                        consumer: c,
+                    });
+                }
+            }
+        }
+        for q in 0..self.work_queues.len() as u32 {
+            self.pull(q);
+        }
+    }
+
+    /// Publishes the held messages whose destination is available again, in order; their
+    /// waiting producers go on.
+    fn release_held(&mut self) {
+        let mut kept = VecDeque::new();
+        while let Some(h) = self.outage.held.pop_front() {
+            if h.strand != Key::NONE && self.strands.get(h.strand).is_none() {
+                continue; // the waiting request is gone (its replica crashed)
+            }
+            let ready = match (self.model.publishes[h.publish as usize].to, h.partition) {
+                (_, u32::MAX) => self.broker_target(h.publish).ok(),
+                (Destination::Topic(t), p) => self.topics[t as usize].logs[p as usize]
+                    .is_available()
+                    .then_some(p),
+                (Destination::Queue(_), _) => Some(0),
+            };
+            let Some(partition) = ready else {
+                kept.push_back(h);
+                continue;
+            };
+            self.append(h.publish, partition);
+            if h.strand == Key::NONE {
+                self.publish_stats[h.publish as usize].in_buffer -= 1;
+            } else {
+                self.run_strand(h.strand);
+            }
+        }
+        self.outage.held = kept;
+    }
+
+    /// The producers' part of the report: one row per publish step.
+    pub(super) fn publish_report(&self) -> Vec<PublishReport> {
+        let model = self.model;
+        model
+            .publishes
+            .iter()
+            .zip(&self.publish_stats)
+            .map(|(step, s)| PublishReport {
+                from: model.service(step.from).name.clone(),
+                to: match step.to {
+                    Destination::Topic(t) => model.topics[t as usize].name.clone(),
+                    Destination::Queue(q) => model.queues[q as usize].name.clone(),
+                },
+                step: step.path.clone(),
+                published: s.published,
+                failed: s.failed,
+                timed_out: s.timed_out,
+                waited: s.waited,
+                buffered: s.buffered,
+                max_buffered: s.max_buffered,
+                in_buffer: s.in_buffer,
+            })
+            .collect()
+    }
+}
