@@ -1,12 +1,15 @@
-//! The `microsim` command line: `run` a topology file, or `check` it without simulating.
+//! The `microsim` command line: `run` a topology file, `check` it without simulating, or
+//! draw the `chart`s and HTML report of a saved `report.json` again.
 //!
-//! Exit codes: 0 success; 2 the input was invalid or the run failed.
+//! Exit codes: 0 success; 2 the input was invalid, the run failed or a file could not be
+//! written.
 
 use clap::{Parser, Subcommand};
-use microsim::report::render_summary;
+use microsim::chart::render_all;
+use microsim::report::{render_html, render_summary, SCHEMA_VERSION};
 use microsim::time::parse_duration;
-use microsim::{LoadError, RunOptions};
-use std::path::PathBuf;
+use microsim::{LoadError, Report, RunOptions};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -39,9 +42,18 @@ enum Command {
         /// Print the report as JSON instead of the summary.
         #[arg(long)]
         json: bool,
-        /// Also write the report to DIR/report.json.
+        /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
+        /// DIR/index.html (DIR is created if missing).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+    /// Draw the charts and the HTML report (DIR/index.html) of a saved report.json again.
+    Chart {
+        /// A report written by `microsim run --out` or `--json`.
+        report: PathBuf,
+        /// Where to write the charts and index.html (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Validate a topology, print the analytic shadow and lints; exit 2 if invalid.
     Check {
@@ -63,6 +75,7 @@ fn main() -> ExitCode {
             out,
         } => run(file, seed, duration, warmup, drain, json, out),
         Command::Check { file } => check(file),
+        Command::Chart { report, out } => chart(&report, &out),
     }
 }
 
@@ -118,14 +131,14 @@ fn run(
         Err(e) => return fail(e),
     };
     let wall = started.elapsed().as_secs_f64();
-    if let Some(dir) = out {
-        if let Err(e) = std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::write(dir.join("report.json"), report.to_json()))
-        {
-            return fail(format!("cannot write {}/report.json: {e}", dir.display()));
-        }
-    }
-    let text = if json {
+    let written = match &out {
+        Some(dir) => match write_report_dir(dir, &report, true) {
+            Ok(line) => Some(line),
+            Err(msg) => return fail(msg),
+        },
+        None => None,
+    };
+    let mut text = if json {
         format!("{}\n", report.to_json())
     } else {
         format!(
@@ -136,7 +149,81 @@ fn run(
             report.events as f64 / wall.max(1e-9) / 1e6
         )
     };
+    if let Some(line) = written {
+        // With --json, standard output is the report alone; the note goes to stderr.
+        if json {
+            eprintln!("{line}");
+        } else {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
     emit(&text)
+}
+
+/// `microsim chart REPORT --out DIR`: reads a saved report and writes its charts and
+/// index.html to `DIR`, exactly as `run --out` did.
+fn chart(file: &Path, dir: &Path) -> ExitCode {
+    let report = match read_report(file) {
+        Ok(r) => r,
+        Err(msg) => return fail(msg),
+    };
+    match write_report_dir(dir, &report, false) {
+        Ok(line) => emit(&format!("{line}\n")),
+        Err(msg) => fail(msg),
+    }
+}
+
+/// Reads a report written by `run --out` or `--json`. The error names the file and says
+/// whether it could not be read, is not JSON, is a report of another schema or is not a
+/// report at all.
+fn read_report(file: &Path) -> Result<Report, String> {
+    let name = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{name}: not a microsim report: invalid JSON: {e}"))?;
+    match value.get("schema").and_then(serde_json::Value::as_u64) {
+        None => {
+            return Err(format!(
+                "{name}: not a microsim report: no `schema` number at the top level"
+            ))
+        }
+        Some(n) if n != u64::from(SCHEMA_VERSION) => {
+            return Err(format!(
+                "{name}: report schema {n}, but this microsim reads schema {SCHEMA_VERSION}; \
+                 run the topology again to write a current report"
+            ))
+        }
+        Some(_) => {}
+    }
+    Report::from_json(&text)
+        .map_err(|e| format!("{name}: not a microsim report of schema {SCHEMA_VERSION}: {e}"))
+}
+
+/// Writes the charts of `report`, `index.html` and, with `with_json`, `report.json` into
+/// `dir` (created if missing). Returns the line to print, or an error naming the path that
+/// could not be written.
+fn write_report_dir(dir: &Path, report: &Report, with_json: bool) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let write = |name: &str, contents: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if with_json {
+        write("report.json", &report.to_json())?;
+    }
+    let charts = render_all(report);
+    for c in &charts {
+        write(&c.file, &c.svg)?;
+    }
+    write("index.html", &render_html(report, &charts))?;
+    Ok(format!(
+        "wrote {}index.html and {} chart{} to {}",
+        if with_json { "report.json, " } else { "" },
+        charts.len(),
+        if charts.len() == 1 { "" } else { "s" },
+        dir.display()
+    ))
 }
 
 fn check(file: PathBuf) -> ExitCode {

@@ -4,12 +4,14 @@
 //! in `docs/report.md`. Units are in the names: `_ms`, `_s`, `_per_s`. Everything is measured
 //! after the warm-up unless a field says otherwise; time series cover the whole run.
 
+mod html;
 mod summary;
 
 use crate::analysis::Analysis;
 use crate::outcome::Outcomes;
 use serde::{Deserialize, Serialize};
 
+pub use html::render_html;
 pub use summary::{render_analysis, render_summary};
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.

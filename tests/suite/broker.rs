@@ -655,3 +655,57 @@ fn broker_fault_input_is_checked() {
         assert!(err.contains(expect), "{err}");
     }
 }
+
+/// `topologies/comparison.ron`: the same flow sync, async and hybrid under the same e-mail
+/// outage (30 s of 170 s measured). Sync loses the outage's share of its requests; async and
+/// hybrid lose none and lag instead; latency and worker holding order sync > hybrid > async.
+#[test]
+fn comparison_shows_isolation_latency_and_capacity_side_by_side() {
+    let m = microsim::load(crate::common::root().join("topologies/comparison.ron")).unwrap();
+    for seed in [5, 6] {
+        let r = m
+            .run(&RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            })
+            .unwrap();
+        let (s, a, h) = (
+            r.entry("sync").unwrap(),
+            r.entry("async").unwrap(),
+            r.entry("hybrid").unwrap(),
+        );
+        // 30 s of 170 s down, ±5 binomial s.e. (~0.015).
+        assert!(
+            (s.availability - (1.0 - 30.0 / 170.0)).abs() < 0.015,
+            "{}",
+            s.availability
+        );
+        assert_eq!((a.availability, h.availability), (1.0, 1.0));
+        assert!(
+            s.latency.p99_ms > 1.3 * h.latency.p99_ms,
+            "{:?} {:?}",
+            s.latency,
+            h.latency
+        );
+        assert!(
+            h.latency.p99_ms > 5.0 * a.latency.p99_ms,
+            "{:?} {:?}",
+            h.latency,
+            a.latency
+        );
+        let util = |name: &str| r.service(name).unwrap().utilization;
+        assert!(util("s-checkout") > 1.8 * util("h-checkout"));
+        assert!(util("h-checkout") > 5.0 * util("a-checkout"));
+        for t in &r.topics {
+            for g in &t.groups {
+                if g.service.ends_with("email") {
+                    // 100/s for 30 s piles up: about 3,000 (Poisson, s.d. ≈ 55).
+                    assert!((2_700..3_300).contains(&g.max_lag), "{g:?}");
+                    assert!(g.lag < 10, "drained: {g:?}");
+                } else {
+                    assert!(g.max_lag < 50, "{g:?}");
+                }
+            }
+        }
+    }
+}

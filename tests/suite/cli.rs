@@ -280,3 +280,205 @@ fn usage_errors_are_reported_by_clap() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// The files of `dir` (names and contents), sorted by name, without `skip`.
+fn files(dir: &Path, skip: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .filter(|(name, _)| !skip.contains(&name.as_str()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// `run topologies/cascade.ron --duration 3m --out DIR` (seed from the file).
+fn run_out(dir: &Path) -> Output {
+    microsim(&[
+        "run",
+        "topologies/cascade.ron",
+        "--duration",
+        "3m",
+        "--out",
+        dir.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn run_out_writes_the_report_the_html_page_and_every_chart() {
+    let dir = scratch("out-html").join("report");
+    let o = run_out(&dir);
+    assert_exit(&o, 0);
+    let report =
+        Report::from_json(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let charts = microsim::chart::render_all(&report);
+    for c in &charts {
+        let written = std::fs::read_to_string(dir.join(&c.file))
+            .unwrap_or_else(|e| panic!("chart {}: {e}", c.file));
+        assert_eq!(written, c.svg, "{}", c.file);
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
+    assert_eq!(html, microsim::report::render_html(&report, &charts));
+    // Nothing else: report.json, index.html and the charts.
+    let names: Vec<String> = files(&dir, &[]).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), charts.len() + 2, "{names:?}");
+    // One line says where it went, after the summary.
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "wrote report.json, index.html and {} chart{} to {}",
+            charts.len(),
+            if charts.len() == 1 { "" } else { "s" },
+            dir.display()
+        )
+    );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn run_json_with_out_keeps_stdout_pure_json() {
+    let dir = scratch("out-json").join("report");
+    let o = microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--duration",
+        "20s",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let printed = Report::from_json(&stdout(&o)).expect("stdout is the report alone");
+    let written = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    assert_eq!(Report::from_json(&written).unwrap(), printed);
+    // The note on where the files went goes to stderr instead.
+    assert!(
+        stderr(&o).starts_with("wrote report.json, index.html"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(dir.join("index.html").is_file());
+}
+
+#[test]
+fn chart_redraws_the_same_files_from_a_saved_report() {
+    let base = scratch("chart-again");
+    let (first, second) = (base.join("run"), base.join("nested").join("again"));
+    assert_exit(&run_out(&first), 0);
+    let o = microsim(&[
+        "chart",
+        first.join("report.json").to_str().unwrap(),
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let n = files(&first, &["report.json", "index.html"]).len();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "wrote index.html and {n} chart{} to {}\n",
+            if n == 1 { "" } else { "s" },
+            second.display()
+        )
+    );
+    // Byte for byte the charts and the page of the run; no report.json of its own.
+    let (a, b) = (files(&first, &["report.json"]), files(&second, &[]));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs between run --out and chart");
+    }
+}
+
+#[test]
+fn chart_refuses_what_is_not_a_report_and_names_the_file() {
+    let dir = scratch("chart-bad");
+    let out = dir.join("out");
+    // A real report of another schema, a report missing a field, invalid JSON, no file.
+    let (_, report) = json_run("3");
+    let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    value["schema"] = serde_json::json!(99);
+    let future = dir.join("future.json");
+    std::fs::write(&future, value.to_string()).unwrap();
+    value["schema"] = serde_json::json!(microsim::report::SCHEMA_VERSION);
+    value.as_object_mut().unwrap().remove("entries");
+    let partial = dir.join("partial.json");
+    std::fs::write(&partial, value.to_string()).unwrap();
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\"schema\": 1, \"topology\": ").unwrap();
+    let unrelated = dir.join("unrelated.json");
+    std::fs::write(&unrelated, "[1, 2, 3]").unwrap();
+    let missing = dir.join("missing.json");
+    for (file, says) in [
+        (
+            &future,
+            "report schema 99, but this microsim reads schema 1".to_string(),
+        ),
+        (
+            &partial,
+            "not a microsim report of schema 1: missing field `entries`".to_string(),
+        ),
+        (
+            &broken,
+            "not a microsim report: invalid JSON: EOF while parsing".to_string(),
+        ),
+        (
+            &unrelated,
+            "not a microsim report: no `schema` number".to_string(),
+        ),
+        (&missing, "cannot read".to_string()),
+    ] {
+        let path = file.to_str().unwrap();
+        let o = microsim(&["chart", path, "--out", out.to_str().unwrap()]);
+        assert_exit(&o, 2);
+        let err = stderr(&o);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(
+            err.contains(path),
+            "{path}: the message does not name the file: {err}"
+        );
+        assert!(err.contains(&says), "{path}: lacks `{says}`: {err}");
+        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+        assert!(!out.exists(), "nothing is written for {path}");
+    }
+}
+
+#[test]
+fn out_that_cannot_be_written_exits_2_naming_the_path() {
+    let dir = scratch("out-blocked");
+    // A file where the directory should be.
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let target = blocker.join("report");
+    let o = run_out(&target);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: cannot create {}: ", target.display())),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    // The same for `chart`.
+    let first = dir.join("run");
+    assert_exit(&run_out(&first), 0);
+    let report = first.join("report.json");
+    let o = microsim(&[
+        "chart",
+        report.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).starts_with(&format!("error: cannot create {}: ", target.display())),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,1 +1,595 @@
+//! The topology diagram: on every bundled topology, on a generated 40-service topology and on
+//! odd hand-edited reports, nodes never overlap and stay on the canvas, callees lie right of
+//! their callers and topics between publishers and subscribers, every node appears once,
+//! labels fit their boxes, edges never run behind a node, the SVG parses and draws, names
+//! are escaped, and the same report gives the same bytes.
 
+use crate::common::{bundled, model, opts};
+use microsim::chart::diagram::{self, EdgeKind, Layout, NodeKind, Rect};
+use microsim::Report;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The least distance kept between two nodes \[px\] (the layout keeps 16, minus rounding).
+const NODE_MARGIN: f64 = 8.0;
+
+/// Runs topology `text` briefly.
+fn run(text: &str) -> Report {
+    model(text)
+        .run(&opts(5.0, 1.0))
+        .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+/// Every geometric property of the diagram of `report`; returns its layout.
+fn check_layout(report: &Report, what: &str) -> Layout {
+    let l = diagram::layout(report);
+    let canvas = Rect {
+        x: 0.0,
+        y: 0.0,
+        w: l.width,
+        h: l.height,
+    };
+    assert!(l.width.is_finite() && l.height.is_finite(), "{what}");
+
+    // Every entry point, service and topic exactly once.
+    let mut expected: BTreeMap<(NodeKind, String), usize> = BTreeMap::new();
+    for e in &report.entries {
+        expected.insert((NodeKind::Entry, e.name.clone()), 0);
+    }
+    for s in &report.services {
+        expected.insert((NodeKind::Service, s.name.clone()), 0);
+    }
+    for t in &report.topics {
+        expected.insert((NodeKind::Topic, t.name.clone()), 0);
+    }
+    for v in &l.nodes {
+        *expected
+            .get_mut(&(v.kind, v.name.clone()))
+            .unwrap_or_else(|| panic!("{what}: unexpected node {:?} {}", v.kind, v.name)) += 1;
+    }
+    for ((kind, name), n) in &expected {
+        assert_eq!(*n, 1, "{what}: {kind:?} {name} drawn {n} times");
+    }
+
+    // Nodes on the canvas, apart from each other, above the legend; labels inside.
+    assert!(canvas.contains(&l.legend), "{what}: legend off the canvas");
+    assert!(
+        canvas.contains(&l.title.extent()),
+        "{what}: title off the canvas"
+    );
+    for (i, v) in l.nodes.iter().enumerate() {
+        assert!(
+            canvas.contains(&v.rect),
+            "{what}: {} off the canvas",
+            v.name
+        );
+        assert!(
+            !v.rect.overlaps(&l.legend, NODE_MARGIN) && !v.rect.overlaps(&l.title.extent(), 0.0),
+            "{what}: {} on the legend or the title",
+            v.name
+        );
+        for w in &l.nodes[i + 1..] {
+            assert!(
+                !v.rect.overlaps(&w.rect, NODE_MARGIN),
+                "{what}: {} {:?} and {} {:?} overlap",
+                v.name,
+                v.rect,
+                w.name,
+                w.rect
+            );
+        }
+        assert!(!v.labels.is_empty(), "{what}: {} has no label", v.name);
+        for label in &v.labels {
+            assert!(
+                v.rect.contains(&label.extent()),
+                "{what}: label {:?} ({:.1} px) sticks out of {} {:?}",
+                label.text,
+                label.width(),
+                v.name,
+                v.rect
+            );
+        }
+    }
+    // Entry points in the first column, alone (if there are any).
+    for v in l.nodes.iter().filter(|_| !report.entries.is_empty()) {
+        assert_eq!(
+            v.kind == NodeKind::Entry,
+            v.layer == 0,
+            "{what}: {}",
+            v.name
+        );
+    }
+
+    // Edges: what the report says, in the right direction.
+    let node = |kind: NodeKind, name: &str| {
+        l.nodes
+            .iter()
+            .position(|v| v.kind == kind && v.name == name)
+            .unwrap_or_else(|| panic!("{what}: no node {kind:?} {name}"))
+    };
+    let edge = |kind: EdgeKind, from: usize, to: usize| {
+        let found: Vec<_> = l
+            .edges
+            .iter()
+            .filter(|e| e.kind == kind && e.from == from && e.to == to)
+            .collect();
+        assert_eq!(found.len(), 1, "{what}: {kind:?} edge {from} → {to}");
+        found[0]
+    };
+    for c in &report.calls {
+        let (a, b) = (
+            node(NodeKind::Service, &c.from),
+            node(NodeKind::Service, &c.to),
+        );
+        let e = edge(EdgeKind::Sync, a, b);
+        let steps = report
+            .calls
+            .iter()
+            .filter(|d| d.from == c.from && d.to == c.to)
+            .count();
+        assert_eq!(e.count, steps, "{what}: {} → {}", c.from, c.to);
+        assert!(
+            !e.reversed,
+            "{what}: sync call {} → {} reversed",
+            c.from, c.to
+        );
+        let (ra, rb) = (&l.nodes[a], &l.nodes[b]);
+        assert!(
+            rb.layer > ra.layer && rb.rect.x > ra.rect.right(),
+            "{what}: callee {} (layer {}) not right of caller {} (layer {})",
+            c.to,
+            rb.layer,
+            c.from,
+            ra.layer
+        );
+    }
+    for en in &report.entries {
+        let e = edge(
+            EdgeKind::Entry,
+            node(NodeKind::Entry, &en.name),
+            node(NodeKind::Service, &en.service),
+        );
+        assert!(!e.reversed, "{what}");
+    }
+    for t in &report.topics {
+        let ti = node(NodeKind::Topic, &t.name);
+        for p in &t.publishers {
+            let pi = node(NodeKind::Service, p);
+            let e = edge(EdgeKind::Publish, pi, ti);
+            if !e.reversed {
+                assert!(
+                    l.nodes[pi].rect.right() < l.nodes[ti].rect.x,
+                    "{what}: topic {} not right of its publisher {p}",
+                    t.name
+                );
+            }
+        }
+        for g in &t.groups {
+            let si = node(NodeKind::Service, &g.service);
+            let e = edge(EdgeKind::Subscribe, ti, si);
+            if !e.reversed {
+                assert!(
+                    l.nodes[ti].rect.right() < l.nodes[si].rect.x,
+                    "{what}: topic {} not left of its subscriber {}",
+                    t.name,
+                    g.service
+                );
+            }
+        }
+    }
+
+    // Routes: from the source's side to the target's side, never behind another node.
+    for e in &l.edges {
+        let (a, b) = (&l.nodes[e.from], &l.nodes[e.to]);
+        let (first, last) = (e.points[0], e.points[e.points.len() - 1]);
+        let what = format!("{what}: edge {} → {}", a.name, b.name);
+        let on_side = |r: &Rect, p: [f64; 2], right: bool| {
+            let x = if right { r.right() } else { r.x };
+            p[0] == x && p[1] >= r.y && p[1] <= r.bottom()
+        };
+        assert!(
+            on_side(&a.rect, first, !e.reversed),
+            "{what}: starts off its source"
+        );
+        assert!(
+            on_side(&b.rect, last, e.reversed),
+            "{what}: ends off its target"
+        );
+        for pair in e.points.windows(2) {
+            let (p, q) = (pair[0], pair[1]);
+            let (lo, hi) = (p[0].min(q[0]), p[0].max(q[0]));
+            for v in &l.nodes {
+                let r = &v.rect;
+                let x_overlap = r.x < hi && r.right() > lo;
+                if p[1] == q[1] {
+                    // Straight: at one height, through no box (its own ends excepted).
+                    assert!(
+                        !(x_overlap && p[1] > r.y && p[1] < r.bottom()),
+                        "{what}: runs through {}",
+                        v.name
+                    );
+                } else {
+                    // Curved: only in the gaps between columns.
+                    assert!(!x_overlap, "{what}: curves behind {}", v.name);
+                }
+            }
+        }
+    }
+    l
+}
+
+/// The diagram of `report` as SVG, checked: one chart, it parses, it draws, each service's
+/// border has its availability's colour, and rendering again gives the same bytes.
+fn check_svg(report: &Report, what: &str) -> String {
+    let charts = diagram::render(report);
+    assert_eq!(charts.len(), 1, "{what}");
+    assert_eq!(charts[0].file, "topology.svg", "{what}");
+    let svg = charts[0].svg.clone();
+    assert_eq!(
+        diagram::render(report)[0].svg,
+        svg,
+        "{what}: not deterministic"
+    );
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default())
+        .unwrap_or_else(|e| panic!("{what}: the SVG does not parse: {e}"));
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
+        .unwrap_or_else(|| panic!("{what}: empty canvas"));
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    let inked = pixmap
+        .pixels()
+        .iter()
+        .filter(|p| (p.red(), p.green(), p.blue()) != (255, 255, 255))
+        .count();
+    assert!(
+        inked * 100 > pixmap.pixels().len(),
+        "{what}: the diagram is (nearly) blank"
+    );
+    let l = diagram::layout(report);
+    for v in l.nodes.iter().filter(|v| v.kind == NodeKind::Service) {
+        let Some(a) = v.availability else { continue };
+        let c = diagram::availability_colour(a);
+        let px = pixmap
+            .pixel(v.rect.x as u32, (v.rect.y + v.rect.h / 2.0) as u32)
+            .unwrap_or_else(|| panic!("{what}: {} outside the pixmap", v.name));
+        let close = |x: u8, y: u8| x.abs_diff(y) <= 2;
+        assert!(
+            close(px.red(), c.0) && close(px.green(), c.1) && close(px.blue(), c.2),
+            "{what}: {} drawn in {px:?}, its availability {a} is {c:?}",
+            v.name
+        );
+    }
+    svg
+}
+
+#[test]
+fn diagram_of_every_bundled_topology_is_sound() {
+    for path in bundled() {
+        let what = path.display().to_string();
+        let model = microsim::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let report = model
+            .run(&opts(10.0, 1.0))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let l = check_layout(&report, &what);
+        assert!(
+            l.edges.iter().all(|e| !e.reversed),
+            "{what}: no bundled topology has a cycle through a topic"
+        );
+        let svg = check_svg(&report, &what);
+        // The same picture from the report read back from JSON (as `microsim chart` does).
+        let back = Report::from_json(&report.to_json()).unwrap();
+        assert_eq!(
+            diagram::render(&back)[0].svg,
+            svg,
+            "{what}: differs after JSON"
+        );
+        // Every service is labelled with its pool.
+        for s in &report.services {
+            assert!(
+                svg.contains(&format!("{} × {}", s.replicas, s.workers)),
+                "{what}: {}",
+                s.name
+            );
+        }
+    }
+}
+
+#[test]
+fn diagram_of_order_hybrid_shows_the_topic_between_its_publisher_and_consumers() {
+    let model = microsim::load(crate::common::root().join("topologies/order-hybrid.ron")).unwrap();
+    let report = model.run(&opts(10.0, 1.0)).unwrap();
+    let l = check_layout(&report, "order-hybrid");
+    let layer = |name: &str| {
+        l.nodes
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .layer
+    };
+    assert_eq!(layer("checkout"), 0);
+    assert_eq!(layer("orders"), 1);
+    assert_eq!(layer("inventory"), 2);
+    assert_eq!(layer("payments"), 2);
+    assert_eq!(layer("order-placed"), 2);
+    assert_eq!(layer("fulfilment"), 3);
+    assert_eq!(layer("notifications"), 3);
+    let topic = l.nodes.iter().find(|v| v.kind == NodeKind::Topic).unwrap();
+    assert_eq!(topic.labels[1].text, "6 partitions");
+    let dashed = l
+        .edges
+        .iter()
+        .filter(|e| matches!(e.kind, EdgeKind::Publish | EdgeKind::Subscribe))
+        .count();
+    assert_eq!(dashed, 3);
+    assert!(check_svg(&report, "order-hybrid").contains("stroke-dasharray"));
+}
+
+/// A 64-bit mixer (SplitMix64): the generated topology is the same on every run.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A topology of `n` ≥ 20 services: three entry points, a seeded random DAG of sync calls (every
+/// service but the entry services has a caller among the eight before it; some have more,
+/// and the first calls the fourth twice), and two topics with publishers and subscribers
+/// (publishers before subscribers, so no cycle through them). Calls are made with probability 0.45, so that a request does
+/// not fan out exponentially.
+fn generated(n: usize, seed: u64) -> String {
+    let mut rng = Mix(seed);
+    let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for j in 3..n {
+        let back = rng.below(j.min(8) as u64) as usize + 1;
+        calls[j - back].push(j);
+        if rng.below(3) == 0 {
+            let back = rng.below(j.min(8) as u64) as usize + 1;
+            if !calls[j - back].contains(&j) {
+                calls[j - back].push(j);
+            }
+        }
+    }
+    calls[0].push(3);
+    let mut publishes: Vec<Vec<&str>> = vec![Vec::new(); n];
+    publishes[n / 8].push("events-a");
+    publishes[3 * n / 10].push("events-a");
+    publishes[n / 2].push("events-b");
+    let mut services = String::new();
+    for (i, callees) in calls.iter().enumerate() {
+        let mut steps = String::new();
+        for &j in callees {
+            let _ = write!(
+                steps,
+                r#"Call(to: "svc-{j:02}", timeout: "2s", probability: 0.45), "#
+            );
+        }
+        for t in &publishes[i] {
+            let _ = write!(steps, r#"Publish(topic: "{t}"), "#);
+        }
+        let _ = writeln!(
+            services,
+            r#"        "svc-{i:02}": (replicas: {}, workers: {}, work: Exp(mean: "1ms"), errors: {}, steps: [{steps}]),"#,
+            1 + rng.below(4),
+            1 << rng.below(5),
+            [0.0, 0.01, 0.05, 0.2][rng.below(4) as usize],
+        );
+    }
+    format!(
+        r#"Topology(
+    name: "generated-{n}",
+    workload: [
+        (name: "web", entry: "svc-00", arrivals: Poisson(per_second: 30)),
+        (name: "mobile", entry: "svc-01", arrivals: Poisson(per_second: 20)),
+        (name: "batch", entry: "svc-02", arrivals: Poisson(per_second: 10)),
+    ],
+    services: {{
+{services}    }},
+    topics: {{
+        "events-a": (partitions: 4, subscribers: [(service: "svc-{:02}"), (service: "svc-{:02}")]),
+        "events-b": (partitions: 2, subscribers: [(service: "svc-{:02}"), (service: "svc-{:02}")]),
+    }},
+)"#,
+        3 * n / 4,
+        (3 * n / 4 + 3).min(n - 3),
+        n - 2,
+        n - 1
+    )
+}
+
+#[test]
+fn diagram_of_a_generated_40_service_topology_is_sound() {
+    let report = run(&generated(40, 5));
+    assert_eq!(report.services.len(), 40);
+    let l = check_layout(&report, "generated-40");
+    assert!(l.edges.iter().all(|e| !e.reversed), "no cycle to break");
+    assert!(l.layers >= 5, "{} layers", l.layers);
+    let doubled = l
+        .edges
+        .iter()
+        .find(|e| e.count == 2)
+        .expect("svc-00 calls svc-03 twice");
+    assert_eq!(doubled.label.as_ref().unwrap().text, "×2");
+    check_svg(&report, "generated-40");
+}
+
+#[test]
+fn diagram_layout_is_sound_on_several_generated_sizes() {
+    // The layout alone (no SVG check), on more shapes: small and large.
+    for (n, seed) in [(20, 1), (25, 2), (60, 3), (90, 4)] {
+        let report = run(&generated(n, seed));
+        check_layout(&report, &format!("generated-{n} seed {seed}"));
+    }
+}
+
+#[test]
+fn diagram_draws_a_cycle_through_topics_right_to_left() {
+    // A saga: orders publishes order-placed; payments consumes it, calls bank and publishes
+    // payment-done, which orders consumes (publishing again with probability 0.3).
+    let report = run(r#"Topology(
+        name: "saga",
+        workload: [(name: "checkout", entry: "orders", arrivals: Poisson(per_second: 20))],
+        services: {
+            "orders": (workers: 4, work: Exp(mean: "1ms"),
+                       steps: [Publish(topic: "order-placed", probability: 0.3)]),
+            "payments": (workers: 4, work: Exp(mean: "1ms"),
+                         steps: [Call(to: "bank"), Publish(topic: "payment-done")]),
+            "bank": (workers: 2, work: Exp(mean: "2ms")),
+        },
+        topics: {
+            "order-placed": (partitions: 2, subscribers: [(service: "payments")]),
+            "payment-done": (partitions: 2, subscribers: [(service: "orders")]),
+        },
+    )"#);
+    let l = check_layout(&report, "saga");
+    let reversed: Vec<_> = l.edges.iter().filter(|e| e.reversed).collect();
+    assert_eq!(reversed.len(), 1, "one edge closes the cycle");
+    let back = reversed[0];
+    assert_eq!(back.kind, EdgeKind::Subscribe);
+    assert_eq!(l.nodes[back.from].name, "payment-done");
+    assert_eq!(l.nodes[back.to].name, "orders");
+    let (first, last) = (back.points[0], back.points[back.points.len() - 1]);
+    assert!(last[0] < first[0], "drawn right to left");
+    check_svg(&report, "saga");
+}
+
+#[test]
+fn diagram_escapes_names() {
+    let report = run(r#"Topology(
+        name: "<odd> & \"names\"",
+        workload: [(name: "e&\"x\"", entry: "a<b&\"c\"'d", arrivals: Poisson(per_second: 20))],
+        services: {
+            "a<b&\"c\"'d": (workers: 2, work: Exp(mean: "1ms"),
+                            steps: [Call(to: "</svg>"), Publish(topic: "t<&>")]),
+            "</svg>": (work: Exp(mean: "1ms")),
+            "]]>": (work: Exp(mean: "1ms")),
+        },
+        topics: { "t<&>": (subscribers: [(service: "]]>")]) },
+    )"#);
+    check_layout(&report, "odd names");
+    let svg = check_svg(&report, "odd names");
+    for escaped in [
+        "a&lt;b&amp;&quot;c&quot;&apos;d",
+        "&lt;/svg&gt;",
+        "t&lt;&amp;&gt;",
+        "e&amp;&quot;x&quot;",
+        "]]&gt;",
+        "&lt;odd&gt; &amp; &quot;names&quot;",
+    ] {
+        assert!(svg.contains(escaped), "{escaped} missing");
+    }
+    for raw in ["a<b", "t<&>", "e&\"", "]]>"] {
+        assert!(!svg.contains(raw), "{raw} unescaped");
+    }
+    assert_eq!(svg.matches("</svg>").count(), 1);
+}
+
+#[test]
+fn diagram_survives_odd_hand_edited_reports() {
+    let base = run(&generated(20, 9));
+    let mut odd = base.clone();
+    // A repeated service row, a call to a service that does not exist, a sync cycle, a
+    // self-call, a utilization that is not a number, control characters, an empty name, a
+    // very long name, an entry point to nowhere, a topic with strangers in it.
+    odd.services.push(odd.services[3].clone());
+    let mut call = odd.calls[0].clone();
+    call.to = "nowhere".into();
+    odd.calls.push(call.clone());
+    (call.from, call.to) = (odd.calls[0].to.clone(), odd.calls[0].from.clone());
+    odd.calls.push(call.clone());
+    call.from = odd.services[5].name.clone();
+    call.to = odd.services[5].name.clone();
+    odd.calls.push(call);
+    odd.services[1].utilization = f64::NAN;
+    odd.services[2].name = "tab\there\u{0}nul".into();
+    odd.services[4].name = String::new();
+    odd.services[6].name = "x".repeat(500);
+    odd.services[7].outcomes = Default::default();
+    let mut entry = odd.entries[0].clone();
+    entry.name = "lost".into();
+    entry.service = "nobody".into();
+    odd.entries.push(entry);
+    odd.topics[0].publishers.push("ghost".into());
+    odd.topics[0].partitions = 1;
+    // Edges naming unknown services are left out, so only the geometry is checked here.
+    let l = diagram::layout(&odd);
+    let canvas = Rect {
+        x: 0.0,
+        y: 0.0,
+        w: l.width,
+        h: l.height,
+    };
+    for (i, v) in l.nodes.iter().enumerate() {
+        assert!(canvas.contains(&v.rect), "{}", v.name);
+        for w in &l.nodes[i + 1..] {
+            assert!(
+                !v.rect.overlaps(&w.rect, NODE_MARGIN),
+                "{} {}",
+                v.name,
+                w.name
+            );
+        }
+        for label in &v.labels {
+            assert!(v.rect.contains(&label.extent()), "{label:?}");
+        }
+    }
+    assert_eq!(
+        l.nodes
+            .iter()
+            .filter(|v| v.kind == NodeKind::Service)
+            .count(),
+        20,
+        "the repeated row is drawn once"
+    );
+    assert_eq!(
+        l.edges.iter().filter(|e| e.reversed).count(),
+        1,
+        "the sync cycle is broken once"
+    );
+    assert!(l
+        .nodes
+        .iter()
+        .any(|v| v.name == "tab\u{FFFD}here\u{FFFD}nul"));
+    let long = l.nodes.iter().find(|v| v.name.len() == 500).unwrap();
+    assert!(long.labels[0].text.ends_with('…'));
+    let idle = l
+        .nodes
+        .iter()
+        .find(|v| v.name == odd.services[7].name)
+        .unwrap();
+    assert_eq!(idle.availability, None);
+    assert!(idle.labels.iter().any(|l| l.text == "no requests"));
+    assert!(l
+        .nodes
+        .iter()
+        .any(|v| v.labels.iter().any(|l| l.text == "1 partition")));
+    let svg = diagram::render(&odd).remove(0).svg;
+    resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default())
+        .unwrap_or_else(|e| panic!("the SVG does not parse: {e}"));
+    assert!(!svg.contains('\u{0}'));
+
+    // No service, no diagram; no entry point or topic still lays out.
+    let mut empty = base.clone();
+    empty.services.clear();
+    assert!(diagram::render(&empty).is_empty());
+    diagram::layout(&empty);
+    let mut headless = base;
+    headless.entries.clear();
+    headless.topics.clear();
+    let l = check_layout(&headless, "no entry points");
+    assert!(l.nodes.iter().any(|v| v.layer == 0));
+}
