@@ -56,7 +56,11 @@ pub fn breaker_state(state: &str) -> RGBColor {
 /// A colour for a value in `[0, 1]` where 1 is good (availability) or, with `bad_high`, where
 /// 1 is bad (utilization): from bluish green through yellow to vermillion.
 pub fn scale(value: f64, bad_high: bool) -> RGBColor {
-    let v = if value.is_finite() { value.clamp(0.0, 1.0) } else { 0.0 };
+    let v = if value.is_finite() {
+        value.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let badness = if bad_high { v } else { 1.0 - v };
     let lerp = |a: RGBColor, b: RGBColor, t: f64| {
         let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
