@@ -189,5 +189,41 @@ if [[ $RSS == 1 ]]; then
         echo "(requests = offered after mm1.ron's 10 s warm-up; process s = the last run's elapsed time)"
     fi
 fi
+# ---- a 100,000 messages/s topic: memory flat with bounded lag, compact with a growing backlog -
+if [[ $RSS == 1 && -x /usr/bin/time ]]; then
+    echo
+    echo "== peak RSS of a 100,000 messages/s topic (16 partitions; the same model as benches/engine.rs)"
+    firehose() { # file [outage-from outage-to]
+        local faults=""
+        [[ $# -eq 3 ]] && faults="faults: [(at: \"$2s\", lasts: \"$(($3 - $2))s\", fault: Crash(service: \"indexer\"))],"
+        cat > "$1" <<RON
+Topology(
+    name: "firehose",
+    workload: [(name: "events", entry: "ingest", arrivals: Poisson(per_second: 100000))],
+    services: {
+        "ingest": (workers: 64, steps: [Publish(topic: "events")]),
+        "indexer": (replicas: 16, workers: 1, work: Exp(mean: "100us")),
+    },
+    topics: { "events": (partitions: 16, subscribers: [(service: "indexer", consumers: 16)]) },
+    $faults
+)
+RON
+    }
+    firehose "$OUT/firehose.ron"
+    firehose "$OUT/firehose-backlog.ron" 5 60
+    printf '| %-34s | %10s | %10s | %13s | %9s |\n' "run" "messages" "final lag" "peak RSS (MB)" "process s"
+    printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------:" "-----------:" "--------------:" "----------:"
+    for run in "firehose.ron 10s" "firehose.ron 60s" "firehose-backlog.ron 60s"; do
+        read -r file d <<< "$run"
+        log="$OUT/rss-$file-$d.txt"
+        /usr/bin/time -v "$MICROSIM" run "$OUT/$file" --duration "$d" --json > "$OUT/rss-$file-$d.json" 2> "$log"
+        kb="$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$log")"
+        wall="$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "$log")"
+        produced="$(grep -m1 '"produced"' "$OUT/rss-$file-$d.json" | tr -dc '0-9')"
+        lag="$(grep -m1 '"lag"' "$OUT/rss-$file-$d.json" | tr -dc '0-9')"
+        printf '| %-34s | %10d | %10d | %13.1f | %9s |\n' "$file $d" "$produced" "$lag" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$wall"
+    done
+    echo "(firehose-backlog: consumers down from 5 s to the end, so the backlog grows to ~5.5 M messages)"
+fi
 [[ -n "$KEEP" ]] && echo "raw outputs kept in $OUT"
 exit 0

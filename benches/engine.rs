@@ -7,7 +7,9 @@
 //!   a `Parallel` fan-out of 8 calls, and calls that time out (orphaned work, stale timeouts).
 //! * `topologies` — whole runs, reported as **simulated requests per second** (criterion's
 //!   `elem/s`): M/M/1 at ρ = 0.8 with about 1,000,000 requests (`topologies/mm1.ron`), the
-//!   5-service chain (`topologies/chain5.ron`), and a 20-service random sync tree generated
+//!   5-service chain (`topologies/chain5.ron`), the work-queue networks M2 and M3
+//!   (`topologies/m2.ron`, `m3.ron`), a 100,000 messages/s topic, and a 20-service random
+//!   sync tree generated
 //!   here, deterministically.
 //!
 //! Every run of a topology bench is a full `Model::run` with the same seed, so every sample
@@ -385,7 +387,48 @@ fn topologies(c: &mut Criterion) {
     let storm = load("retry-storm.ron");
     let storm_duration = storm.run.duration;
     bench_run(&mut g, "retry_storm_42k", &storm, storm_duration);
+
+    // Work-queue networks (perf-reference M2 and M3): 1000/s × 200 s = 200k customers.
+    let m2 = load("m2.ron");
+    bench_run(&mut g, "m2_tandem_200k", &m2, SimDuration::from_secs(200));
+    let m3 = load("m3.ron");
+    bench_run(&mut g, "m3_jackson_200k", &m3, SimDuration::from_secs(200));
+
+    // A high-rate topic: 100,000 messages/s for 10 s = 1M messages through 16 partitions.
+    let firehose = parse(&firehose(None), "<firehose>");
+    bench_run(
+        &mut g,
+        "topic_100k_per_s_1M",
+        &firehose,
+        SimDuration::from_secs(10),
+    );
     g.finish();
+}
+
+/// A producer publishing 100,000 messages/s to a 16-partition topic whose 16 consumers keep up
+/// (ρ = 0.625 per partition); with `outage` = (from, to) in seconds, the consumers are down
+/// meanwhile and the backlog grows by 100,000 messages a second (the memory check in
+/// `benches/compare.sh` runs both).
+fn firehose(outage: Option<(u32, u32)>) -> String {
+    let faults = match outage {
+        Some((from, to)) => format!(
+            r#"faults: [(at: "{from}s", lasts: "{}s", fault: Crash(service: "indexer"))],"#,
+            to - from
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"Topology(
+    name: "firehose",
+    workload: [(name: "events", entry: "ingest", arrivals: Poisson(per_second: 100000))],
+    services: {{
+        "ingest": (workers: 64, steps: [Publish(topic: "events")]),
+        "indexer": (replicas: 16, workers: 1, work: Exp(mean: "100us")),
+    }},
+    topics: {{ "events": (partitions: 16, subscribers: [(service: "indexer", consumers: 16)]) }},
+    {faults}
+)"#
+    )
 }
 
 fn config() -> Criterion {
