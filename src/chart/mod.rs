@@ -12,6 +12,7 @@
 use crate::report::Report;
 
 pub mod availability;
+mod axes;
 pub mod breakers;
 pub mod diagram;
 pub mod latency;

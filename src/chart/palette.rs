@@ -53,6 +53,26 @@ pub fn breaker_state(state: &str) -> RGBColor {
     }
 }
 
+/// The `i`-th colour of [`SERIES`], starting again from the first when there are more series
+/// than colours.
+pub fn series(i: usize) -> RGBColor {
+    SERIES[i % SERIES.len()]
+}
+
+/// The colour of what busy workers do (a `state` of a service's occupancy in the report):
+/// `working`, `backoff` and `fan-out` have fixed colours; `waiting on <callee>` states take
+/// theirs in turn by `nth_wait`, the callee's position among the waits of that service, so
+/// that the callees of one chart are told apart.
+pub fn occupancy(state: &str, nth_wait: usize) -> RGBColor {
+    const WAITING: [RGBColor; 5] = [VERMILLION, PURPLE, GREEN, SKY_BLUE, BLACK];
+    match state {
+        "working" => BLUE,
+        "backoff" => ORANGE,
+        "fan-out" => YELLOW,
+        _ => WAITING[nth_wait % WAITING.len()],
+    }
+}
+
 /// A colour for a value in `[0, 1]` where 1 is good (availability) or, with `bad_high`, where
 /// 1 is bad (utilization): from bluish green through yellow to vermillion.
 pub fn scale(value: f64, bad_high: bool) -> RGBColor {
