@@ -815,3 +815,30 @@ fn write_review_charts() {
         std::fs::write(dir.join(&file), svg).expect("a chart file");
     }
 }
+
+/// The two charts in the README are what the bundled topologies draw today (regenerate them
+/// with the commands in the README when this fails after a change to the engine or charts).
+#[test]
+fn readme_images_are_current() {
+    let root = crate::common::root();
+    for (topology, chart, image) in [
+        ("cascade.ron", "timeline-users.svg", "cascade-timeline.svg"),
+        (
+            "order-hybrid.ron",
+            "topology.svg",
+            "order-hybrid-topology.svg",
+        ),
+    ] {
+        let model = microsim::load(root.join("topologies").join(topology)).unwrap();
+        let report = model.run(&microsim::RunOptions::default()).unwrap();
+        let drawn = microsim::chart::render_all(&report)
+            .into_iter()
+            .find(|c| c.file == chart)
+            .unwrap_or_else(|| panic!("{topology} draws no {chart}"));
+        let committed = std::fs::read_to_string(root.join("docs/images").join(image)).unwrap();
+        assert!(
+            drawn.svg == committed,
+            "docs/images/{image} is out of date: regenerate it with the command in the README"
+        );
+    }
+}
