@@ -139,14 +139,7 @@ impl<'m> Simulation<'m> {
                 continue;
             };
             state.offer(c);
-            if state.timer_at == u64::MAX {
-                let at = now.after(def.visibility_timeout).0;
-                if at < self.end {
-                    state.timer_at = at;
-                    self.queue
-                        .schedule(SimTime(at), Event::Visibility { queue: q });
-                }
-            }
+            self.arm_visibility_timer(q, now.after(def.visibility_timeout).0);
             let delivery = self.queue_deliveries.insert(QueueDelivery {
                 queue: q,
                 consumer: c,
@@ -205,11 +198,28 @@ impl<'m> Simulation<'m> {
         self.pull(d.queue);
     }
 
+    /// Makes sure queue `q`'s visibility timer fires by `at` (a new in-flight deadline).
+    /// Deadlines do not arrive in order (a retry delay may be longer or shorter than the
+    /// visibility timeout), so an earlier one re-arms the timer; the later event it replaces
+    /// is ignored when it fires.
+    fn arm_visibility_timer(&mut self, q: u32, at: u64) {
+        let state = &mut self.work_queues[q as usize];
+        if at < state.timer_at && at < self.end {
+            state.timer_at = at;
+            self.queue
+                .schedule(SimTime(at), Event::Visibility { queue: q });
+        }
+    }
+
     /// The visibility timer of queue `q`: deliveries past their deadline become visible
-    /// again (or are dead-lettered), and the timer is set for the next deadline.
+    /// again (or are dead-lettered), and the timer is set for the next deadline. An event
+    /// that is not the armed timer (it was replaced by an earlier one) does nothing.
     pub(super) fn on_visibility(&mut self, q: u32) {
         let now = SimTime(self.now);
         let state = &mut self.work_queues[q as usize];
+        if state.timer_at != now.0 {
+            return;
+        }
         state.timer_at = u64::MAX;
         let mut returned = false;
         while state.queue.expire_visibility(now).is_some() {
@@ -222,10 +232,7 @@ impl<'m> Simulation<'m> {
             }
         }
         if let Some(next) = state.queue.next_visibility_deadline() {
-            if next.0 < self.end {
-                state.timer_at = next.0;
-                self.queue.schedule(next, Event::Visibility { queue: q });
-            }
+            self.arm_visibility_timer(q, next.0);
         }
         self.pull(q);
     }

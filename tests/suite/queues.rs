@@ -293,3 +293,29 @@ fn an_unknown_queue_is_named_with_a_suggestion() {
         "{err}"
     );
 }
+
+/// Half the messages fail at once (a required call to a failing service) and wait a retry
+/// delay much longer than the visibility timeout; the other half take 2 s, twice the
+/// timeout, so each of their deliveries becomes visible again before its acknowledgement,
+/// which is refused. Nothing may ever be acked: the long retry delays must not postpone the
+/// other deliveries' timeouts.
+#[test]
+fn retry_delays_do_not_postpone_visibility_timeouts() {
+    let text = r#"Topology(
+    run: (duration: "60s", seed: 3),
+    workload: [(name: "w", entry: "producer", arrivals: Poisson(per_second: 2))],
+    services: {
+        "producer": (workers: 4, steps: [Send(queue: "jobs")]),
+        "worker": (workers: 16, steps: [Choice(branches: [
+            (weight: 1, steps: [Call(to: "bad")]),
+            (weight: 1, steps: [Work(Const("2s"))]),
+        ])]),
+        "bad": (workers: 4, errors: 1.0),
+    },
+    queues: { "jobs": (service: "worker", consumers: 2, prefetch: 8, visibility_timeout: "1s", retry_delay: "30s") },
+)"#;
+    let r = model(text).run(&RunOptions::default()).unwrap();
+    let q = &r.queues[0];
+    assert!(q.failed > 10 && q.duplicates > 10, "{q:?}");
+    assert_eq!(q.acked, 0, "{q:?}");
+}
