@@ -198,8 +198,17 @@ impl<'m> Simulation<'m> {
     fn release_held(&mut self) {
         let mut kept = VecDeque::new();
         while let Some(h) = self.outage.held.pop_front() {
-            if h.strand != Key::NONE && self.strands.get(h.strand).is_none() {
-                continue; // the waiting request is gone (its replica crashed)
+            if h.strand != Key::NONE {
+                let alive = self
+                    .strands
+                    .get(h.strand)
+                    .and_then(|s| self.jobs.get(s.job))
+                    .is_some_and(|j| !j.killed);
+                if !alive {
+                    // The waiting request is gone (its replica crashed): nothing to publish.
+                    self.abandon(h.strand);
+                    continue;
+                }
             }
             let ready = match (self.model.publishes[h.publish as usize].to, h.partition) {
                 (_, u32::MAX) => self.broker_target(h.publish).ok(),

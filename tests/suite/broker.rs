@@ -709,3 +709,32 @@ fn comparison_shows_isolation_latency_and_capacity_side_by_side() {
         }
     }
 }
+
+/// Producers waiting for the broker when their replica crashes are gone: their messages
+/// are not published when the broker comes back. Every request either published or ended
+/// `unavailable` (refused during the crash, or lost in it), never both.
+#[test]
+fn a_crashed_waiting_producer_publishes_nothing() {
+    let text = r#"Topology(
+    run: (duration: "30s", seed: 12),
+    workload: [(name: "w", entry: "p", arrivals: Poisson(per_second: 100))],
+    services: {
+        "p": (workers: 1000, steps: [Publish(topic: "t", when_down: Wait())]),
+        "c": (workers: 2, work: Exp(mean: "1ms")),
+    },
+    topics: { "t": (subscribers: [(service: "c")]) },
+    faults: [
+        (at: "10s", lasts: "5s", fault: BrokerDown),
+        (at: "12s", lasts: "1s", fault: Crash(service: "p")),
+    ],
+)"#;
+    let r = model(text).run(&RunOptions::default()).unwrap();
+    let e = r.entry("w").unwrap();
+    let p = &r.publishes[0];
+    // About 200 waiting producers are lost in the crash, and ~100 refused during it.
+    assert!(e.outcomes.unavailable > 200, "{:?}", e.outcomes);
+    assert_eq!(
+        p.published + e.outcomes.unavailable + e.in_flight,
+        e.offered
+    );
+}
