@@ -8,12 +8,50 @@ use crate::report::LatencySummary;
 use hdrhistogram::Histogram;
 
 /// A histogram of durations \[ns\] with exact count, sum and max.
+///
+/// Counts start as 32-bit (half the memory of 64-bit ones, so the histograms of a large
+/// model stay in cache: recording is the hottest memory access of a run) and widen to
+/// 64-bit before the total could overflow one of them, so no count ever saturates.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    hist: Histogram<u64>,
+    counts: Counts,
     sum_ns: u128,
     /// The largest sample, exact (the histogram's own max is rounded up to its bucket).
     max_ns: u64,
+}
+
+/// The bucket counts: compact while no bucket can overflow 32 bits, wide after.
+#[derive(Clone, Debug)]
+enum Counts {
+    Compact(Histogram<u32>),
+    Wide(Histogram<u64>),
+}
+
+/// The most samples a compact histogram takes: no bucket can then exceed `u32::MAX`.
+const COMPACT_LIMIT: u64 = u32::MAX as u64;
+
+impl Counts {
+    fn len(&self) -> u64 {
+        match self {
+            Counts::Compact(h) => h.len(),
+            Counts::Wide(h) => h.len(),
+        }
+    }
+
+    /// The same counts, 64-bit.
+    fn wide(&self) -> Histogram<u64> {
+        match self {
+            Counts::Compact(h) => {
+                let mut w = Histogram::new_from(h);
+                for v in h.iter_recorded() {
+                    // The same layout and an auto-resizing histogram: this cannot fail.
+                    let _ = w.record_n(v.value_iterated_to(), u64::from(v.count_at_value()));
+                }
+                w
+            }
+            Counts::Wide(h) => h.clone(),
+        }
+    }
 }
 
 impl LatencyHistogram {
@@ -21,7 +59,9 @@ impl LatencyHistogram {
     pub fn with_precision(sigfig: u8) -> Self {
         LatencyHistogram {
             // `new` auto-resizes, so any u64 value can be recorded.
-            hist: Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision"),
+            counts: Counts::Compact(
+                Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision"),
+            ),
             sum_ns: 0,
             max_ns: 0,
         }
@@ -35,18 +75,51 @@ impl LatencyHistogram {
     /// Records one duration \[ns\].
     #[inline]
     pub fn record(&mut self, ns: u64) {
-        // `record` grows the auto-resizing histogram; it fails only past u64 range limits,
-        // where clamping to the top is the right answer.
-        if self.hist.record(ns).is_err() {
-            self.hist.saturating_record(ns);
+        match &mut self.counts {
+            // `record` grows the auto-resizing histogram; it fails only past u64 range
+            // limits, where clamping to the top is the right answer.
+            Counts::Compact(h) if h.len() < COMPACT_LIMIT => {
+                if h.record(ns).is_err() {
+                    h.saturating_record(ns);
+                }
+            }
+            _ => self.record_wide(ns, 1),
         }
         self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
     }
 
+    /// Records `n` samples of one duration \[ns\] (for tests of the widening).
+    #[cfg(test)]
+    fn record_n(&mut self, ns: u64, n: u32) {
+        match &mut self.counts {
+            Counts::Compact(h) if h.len() + u64::from(n) <= COMPACT_LIMIT => {
+                if h.record_n(ns, n).is_err() {
+                    h.saturating_record_n(ns, n);
+                }
+            }
+            _ => self.record_wide(ns, u64::from(n)),
+        }
+        self.sum_ns += u128::from(ns) * u128::from(n);
+        self.max_ns = self.max_ns.max(ns);
+    }
+
+    /// Records into the 64-bit counts, widening them first if need be.
+    #[cold]
+    fn record_wide(&mut self, ns: u64, n: u64) {
+        if let Counts::Compact(_) = self.counts {
+            self.counts = Counts::Wide(self.counts.wide());
+        }
+        if let Counts::Wide(h) = &mut self.counts {
+            if h.record_n(ns, n).is_err() {
+                h.saturating_record_n(ns, n);
+            }
+        }
+    }
+
     /// Samples recorded.
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        self.counts.len()
     }
 
     /// Mean \[ns\], 0 when empty (exact, from the running sum).
@@ -61,10 +134,13 @@ impl LatencyHistogram {
     /// (the histogram reports its bucket's upper edge).
     pub fn quantile_ns(&self, q: f64) -> u64 {
         if self.count() == 0 {
-            0
-        } else {
-            self.hist.value_at_quantile(q).min(self.max_ns)
+            return 0;
         }
+        let v = match &self.counts {
+            Counts::Compact(h) => h.value_at_quantile(q),
+            Counts::Wide(h) => h.value_at_quantile(q),
+        };
+        v.min(self.max_ns)
     }
 
     /// Fraction of samples strictly above `ns`.
@@ -72,7 +148,10 @@ impl LatencyHistogram {
         match self.count() {
             0 => 0.0,
             n => {
-                let at_or_below = self.hist.count_between(0, ns);
+                let at_or_below = match &self.counts {
+                    Counts::Compact(h) => h.count_between(0, ns),
+                    Counts::Wide(h) => h.count_between(0, ns),
+                };
                 1.0 - at_or_below as f64 / n as f64
             }
         }
@@ -80,7 +159,10 @@ impl LatencyHistogram {
 
     /// Forgets every sample.
     pub fn clear(&mut self) {
-        self.hist.reset();
+        match &mut self.counts {
+            Counts::Compact(h) => h.reset(),
+            Counts::Wide(h) => h.reset(),
+        }
         self.sum_ns = 0;
         self.max_ns = 0;
     }
@@ -88,7 +170,16 @@ impl LatencyHistogram {
     /// Adds every sample of `other`.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         // Both auto-resize, so adding cannot fail on range.
-        let _ = self.hist.add(&other.hist);
+        match (&mut self.counts, &other.counts) {
+            (Counts::Compact(a), Counts::Compact(b)) if a.len() + b.len() <= COMPACT_LIMIT => {
+                let _ = a.add(b);
+            }
+            _ => {
+                let mut wide = self.counts.wide();
+                let _ = wide.add(other.counts.wide());
+                self.counts = Counts::Wide(wide);
+            }
+        }
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
     }
@@ -229,5 +320,53 @@ mod tests {
         assert!((p99 / 99_000_000.0 - 1.0).abs() < 1e-3);
         assert!((h.mean_ns() - 50_000_500.0).abs() < 1e-6);
         assert!((h.fraction_above(50_000_000) - 0.5).abs() < 1e-3);
+    }
+
+    #[test]
+    fn counts_widen_before_a_bucket_could_overflow() {
+        let mut h = LatencyHistogram::new();
+        h.record_n(5_000, u32::MAX - 1);
+        assert!(matches!(h.counts, Counts::Compact(_)));
+        h.record(7_000);
+        assert!(
+            matches!(h.counts, Counts::Compact(_)),
+            "exactly at the limit"
+        );
+        h.record_n(5_000, 10);
+        assert!(matches!(h.counts, Counts::Wide(_)));
+        assert_eq!(h.count(), COMPACT_LIMIT + 10);
+        // Nothing saturated: every sample of the crowded bucket is still there.
+        assert!(h.fraction_above(5_000) < 1e-9);
+        assert!((h.quantile_ns(0.5) as f64 / 5_000.0 - 1.0).abs() < 1e-3);
+        assert_eq!(h.max_ns, 7_000);
+        let mean = (5_000.0 * (COMPACT_LIMIT + 9) as f64 + 7_000.0) / h.count() as f64;
+        assert!((h.mean_ns() - mean).abs() < 1e-6);
+    }
+
+    #[test]
+    fn merging_compact_and_wide_histograms_keeps_every_sample() {
+        let mut a = LatencyHistogram::new();
+        let mut b = LatencyHistogram::new();
+        for v in 1..=1000u64 {
+            a.record(v * 1_000);
+            b.record(v * 2_000);
+        }
+        let mut wide = LatencyHistogram::new();
+        wide.record_n(3_000_000, u32::MAX);
+        let mut both = a.clone();
+        both.merge(&b);
+        assert_eq!(both.count(), 2000);
+        assert_eq!(both.max_ns, 2_000_000);
+        both.merge(&wide);
+        assert!(matches!(both.counts, Counts::Wide(_)));
+        assert_eq!(both.count(), 2000 + COMPACT_LIMIT);
+        assert!((both.quantile_ns(0.5) as f64 / 3e6 - 1.0).abs() < 1e-3);
+        // A compact histogram merged into a wide one widens the other side too.
+        wide.merge(&a);
+        assert_eq!(wide.count(), COMPACT_LIMIT + 1000);
+        assert!(
+            (wide.fraction_above(1_000_000) - COMPACT_LIMIT as f64 / wide.count() as f64).abs()
+                < 1e-12
+        );
     }
 }
