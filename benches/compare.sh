@@ -17,10 +17,12 @@
 #   * microsim  `microsim run topologies/{mm1,m2,m3}.ron --duration D --warmup 0s --seed SEED`
 #               with D = N / λ (1250 s at 800/s for M1, 200 s at 1000/s for M2 and M3), with
 #               histograms and time series on, as always. customers/s = offered / wall, where
-#               offered comes from the report and wall is the in-process time of `Model::run`
-#               (from the CLI footer "N events in X s wall time (Y M events/s)", taken as N / Y
-#               for its extra digits). M2 and M3 are work-queue networks in microsim: every
-#               station visit is a message sent, received, processed as a request, acked.
+#               offered (summed over entry points) comes from the report and wall is the
+#               in-process time of `Model::run` (from the CLI footer "N events in X s wall
+#               time (Y M events/s)", taken as N / Y for its extra digits). M2 and M3 are
+#               work-queue networks in microsim: clients send each customer to its first
+#               queue, and every station visit is a message sent, received, processed as a
+#               request, acked.
 #   * peak RSS  `/usr/bin/time -v microsim run topologies/mm1.ron --duration 1m` vs `60m`.
 # Runs are made one at a time, repetition loop outermost, seeds 12345 + rep (as perf-reference).
 # The box has 2 cores: don't run anything heavy meanwhile, or the numbers will be noisy.
@@ -102,7 +104,8 @@ run_microsim() { # model seed
     "$MICROSIM" run "$ROOT/topologies/$file" --duration "$duration" --warmup 0s \
         --seed "$seed" > "$dir.txt"
     local offered footer ev mev
-    offered="$(grep -m1 '"offered"' "$dir.json" | tr -dc '0-9')"
+    # Customers: the arrivals of every entry point (m3 has one per station).
+    offered="$(grep '"offered"' "$dir.json" | tr -dc '0-9\n' | awk '{ s += $1 } END { print s }')"
     footer="$(grep -E '^[0-9]+ events in [0-9.]+ s wall time' "$dir.txt")"
     ev="$(sed -E 's/^([0-9]+) events.*/\1/' <<< "$footer")"
     mev="$(sed -E 's/.*\(([0-9.]+) M events\/s\).*/\1/' <<< "$footer")"

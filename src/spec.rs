@@ -164,14 +164,24 @@ pub struct RunSpec {
     pub max_in_flight: Option<u64>,
 }
 
-/// One entry point: a named stream of external requests into a service.
+/// One entry point: a named stream of external requests into a service, or of messages
+/// external producers publish to the broker. Exactly one of `entry`, `publish` and `send`
+/// names where they go.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntrySpec {
     /// The entry point's name, used in reports.
     pub name: String,
     /// The service that receives the requests.
-    pub entry: String,
+    #[serde(default)]
+    pub entry: Option<String>,
+    /// A topic the clients publish to (keyless: partitions in turn). A client is answered
+    /// when the broker has the message; while the broker is down it gets `unavailable`.
+    #[serde(default)]
+    pub publish: Option<String>,
+    /// A work queue the clients send to, answered like `publish`.
+    #[serde(default)]
+    pub send: Option<String>,
     /// The arrival process (open loop: arrivals do not wait for responses).
     pub arrivals: ArrivalSpec,
     /// How long the client waits before it gives up (`timeout` outcome). Default: forever.

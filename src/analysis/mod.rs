@@ -25,7 +25,7 @@
 pub mod queueing;
 
 use crate::dist::Dist;
-use crate::model::{BlockId, Destination, Model, OnFailure, Op, ServiceId};
+use crate::model::{BlockId, Destination, EntryTarget, Model, OnFailure, Op, ServiceId};
 use serde::{Deserialize, Serialize};
 
 /// Everything the analytic shadow predicts, plus lints.
@@ -213,13 +213,22 @@ pub fn analyze(model: &Model) -> Analysis {
     // Traffic equations: callers first.
     let mut rate = vec![0.0; n];
     let mut peak = vec![0.0; n];
-    for e in &model.entries {
-        rate[e.service.0 as usize] += e.arrivals.mean_rate(from, to);
-        peak[e.service.0 as usize] += e.arrivals.peak_rate(from, to);
-    }
-    // Messages a service publishes to each destination (topics, then queues) per request
-    // it serves, and the services that consume each destination.
+    // Messages external producers publish to each destination (topics, then queues).
     let topics_n = model.topics.len() + model.queues.len();
+    let mut entry_messages = vec![0.0; topics_n];
+    for e in &model.entries {
+        match e.target {
+            EntryTarget::Service(s) => {
+                rate[s.0 as usize] += e.arrivals.mean_rate(from, to);
+                peak[s.0 as usize] += e.arrivals.peak_rate(from, to);
+            }
+            EntryTarget::Broker(d) => {
+                entry_messages[model.destination_index(d)] += e.arrivals.mean_rate(from, to);
+            }
+        }
+    }
+    // Messages a service publishes to each destination per request it serves, and the
+    // services that consume each destination.
     let consumers_of: Vec<Vec<ServiceId>> = model
         .topics
         .iter()
@@ -261,7 +270,7 @@ pub fn analyze(model: &Model) -> Analysis {
             }
         }
         let next: Vec<f64> = (0..topics_n)
-            .map(|t| (0..n).map(|s| rate[s] * publishes[s][t]).sum())
+            .map(|t| entry_messages[t] + (0..n).map(|s| rate[s] * publishes[s][t]).sum::<f64>())
             .collect();
         let settled = next
             .iter()
@@ -330,12 +339,17 @@ pub fn analyze(model: &Model) -> Analysis {
         .iter()
         .map(|e| {
             let mut required = Vec::new();
-            required_services(model, e.service, &mut required);
+            let service = e.target.service();
+            if let Some(s) = service {
+                required_services(model, s, &mut required);
+            }
             EntryAnalysis {
                 name: e.name.clone(),
                 rate_per_s: e.arrivals.mean_rate(from, to),
-                max_amplification: max_amplification(model, e.service),
-                availability: avail[e.service.0 as usize],
+                // A message to the broker is one attempt, and the broker is always up
+                // unless a fault says otherwise (the shadow has no broker faults).
+                max_amplification: service.map_or(1.0, |s| max_amplification(model, s)),
+                availability: service.map_or(1.0, |s| avail[s.0 as usize]),
                 required: required
                     .into_iter()
                     .map(|s| model.service(s).name.clone())
@@ -641,8 +655,11 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
     }
     // Retry amplification without a budget: retries at two or more layers multiply.
     for e in &model.entries {
+        let Some(service) = e.target.service() else {
+            continue;
+        };
         // A budget bounds the retries of its step, so only unbudgeted steps multiply freely.
-        let amp = amplification(model, e.service, |c| match &c.retry {
+        let amp = amplification(model, service, |c| match &c.retry {
             Some(r) if r.budget.is_none() => f64::from(r.attempts),
             _ => 1.0,
         });

@@ -46,6 +46,8 @@ pub(super) struct GroupState {
     /// Publish to processed, for messages published after the warm-up.
     latency: LatencyHistogram,
     max_lag: u64,
+    /// Per partition, the largest lag seen at a bucket end.
+    max_partition_lag: Vec<u64>,
     max_time_lag: u64,
     series_lag: Vec<u64>,
     series_time_lag: Vec<f64>,
@@ -87,6 +89,7 @@ impl TopicState {
                     retries: 0,
                     latency: LatencyHistogram::new(),
                     max_lag: 0,
+                    max_partition_lag: vec![0; topic.partitions as usize],
                     max_time_lag: 0,
                     series_lag: Vec::new(),
                     series_time_lag: Vec::new(),
@@ -149,26 +152,36 @@ impl<'m> Simulation<'m> {
                     Err(partition)
                 }
             }
-            None => {
-                let topic = &mut self.topics[t];
-                for _ in 0..partitions {
-                    let partition = topic.next_partition;
-                    topic.next_partition = (partition + 1) % partitions;
-                    if topic.logs[partition as usize].is_available() {
-                        return Ok(partition);
-                    }
-                }
-                Err(u32::MAX)
+            None => self.next_partition(t).ok_or(u32::MAX),
+        }
+    }
+
+    /// The next available partition of topic `t` for a keyless message (partitions take
+    /// turns), `None` if none is.
+    pub(super) fn next_partition(&mut self, t: usize) -> Option<u32> {
+        let topic = &mut self.topics[t];
+        let partitions = topic.logs.len() as u32;
+        for _ in 0..partitions {
+            let partition = topic.next_partition;
+            topic.next_partition = (partition + 1) % partitions;
+            if topic.logs[partition as usize].is_available() {
+                return Some(partition);
             }
         }
+        None
     }
 
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
     pub(super) fn append(&mut self, p: u32, partition: u32) {
-        let model = self.model;
         self.publish_stats[p as usize].published += 1;
-        let t = match model.publishes[p as usize].to {
+        self.store(self.model.publishes[p as usize].to, partition);
+    }
+
+    /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
+    /// consumers wake.
+    pub(super) fn store(&mut self, to: Destination, partition: u32) {
+        let t = match to {
             Destination::Topic(t) => t as usize,
             Destination::Queue(q) => return self.send_to_queue(q),
         };
@@ -475,6 +488,9 @@ impl<'m> Simulation<'m> {
                 let time_lag = g.group.max_time_lag(SimTime(at), &topic.logs).0;
                 g.max_lag = g.max_lag.max(lag);
                 g.max_time_lag = g.max_time_lag.max(time_lag);
+                for (p, (max, log)) in g.max_partition_lag.iter_mut().zip(&topic.logs).enumerate() {
+                    *max = (*max).max(g.group.lag(p as u32, log));
+                }
                 g.series_lag.push(lag);
                 g.series_time_lag.push(time_lag as f64 / 1e9);
             }
@@ -492,6 +508,14 @@ impl<'m> Simulation<'m> {
                 let lag = g.group.total_lag(&topic.logs);
                 let time_lag = g.group.max_time_lag(SimTime(end), &topic.logs).0;
                 let service = model.service(sub.service).name.clone();
+                let lag_per_partition: Vec<u64> = (0..m.partitions)
+                    .map(|p| g.group.lag(p, &topic.logs[p as usize]))
+                    .collect();
+                let max_lag_per_partition = lag_per_partition
+                    .iter()
+                    .zip(&g.max_partition_lag)
+                    .map(|(&now, &max)| now.max(max))
+                    .collect();
                 groups.push(GroupReport {
                     service: service.clone(),
                     consumers: sub.consumers,
@@ -501,6 +525,8 @@ impl<'m> Simulation<'m> {
                     dead_lettered: g.group.dead_lettered(),
                     lag,
                     max_lag: g.max_lag.max(lag),
+                    lag_per_partition,
+                    max_lag_per_partition,
                     time_lag_s: time_lag as f64 / 1e9,
                     max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
                     expired: g.group.expired(),
@@ -520,7 +546,8 @@ impl<'m> Simulation<'m> {
                 name: m.name.clone(),
                 partitions: m.partitions,
                 produced: topic.produced,
-                publishers: publishers_of(model, reports.len() as u32),
+                produced_per_partition: topic.logs.iter().map(|l| l.end_offset()).collect(),
+                publishers: publishers_of(model, Destination::Topic(reports.len() as u32)),
                 groups,
             });
         }
@@ -542,14 +569,10 @@ fn key_hash(key: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The services that publish to topic `topic`, in file order, each once.
-fn publishers_of(model: &Model, topic: u32) -> Vec<String> {
+/// The services with a step that publishes or sends to `to`, in file order, each once.
+pub(super) fn publishers_of(model: &Model, to: Destination) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for p in model
-        .publishes
-        .iter()
-        .filter(|p| p.to == Destination::Topic(topic))
-    {
+    for p in model.publishes.iter().filter(|p| p.to == to) {
         let name = &model.service(p.from).name;
         if !names.contains(name) {
             names.push(name.clone());

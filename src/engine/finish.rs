@@ -35,7 +35,20 @@ impl<'m> Simulation<'m> {
                 };
                 EntryReport {
                     name: m.name.clone(),
-                    service: model.service(m.service).name.clone(),
+                    service: match m.target {
+                        EntryTarget::Service(s) => model.service(s).name.clone(),
+                        EntryTarget::Broker(Destination::Topic(t)) => {
+                            model.topics[t as usize].name.clone()
+                        }
+                        EntryTarget::Broker(Destination::Queue(q)) => {
+                            model.queues[q as usize].name.clone()
+                        }
+                    },
+                    target: match m.target {
+                        EntryTarget::Service(_) => TargetKind::Service,
+                        EntryTarget::Broker(Destination::Topic(_)) => TargetKind::Topic,
+                        EntryTarget::Broker(Destination::Queue(_)) => TargetKind::Queue,
+                    },
                     offered: e.offered,
                     outcomes,
                     in_flight: e.offered.saturating_sub(answered),

@@ -38,7 +38,7 @@ use crate::call::bulkhead::{Admit, Bulkhead};
 use crate::error::RunError;
 use crate::fault::{FaultKind, Renewal, UpTime};
 use crate::metrics::{LatencyHistogram, TimeAverage};
-use crate::model::{Balancer, Destination, Model, OnFailure, Op};
+use crate::model::{Balancer, Destination, EntryTarget, Model, OnFailure, Op};
 use crate::outcome::{Outcome, Outcomes};
 use crate::report::*;
 use crate::rng::{stream, SimRng};
@@ -106,6 +106,11 @@ enum Event {
     CpuDone { strand: Key, replica: u32 },
     /// A publish's round trip ends: the broker stores the message and the strand goes on.
     Published { strand: Key, publish: u32 },
+    /// A client's message reaches a slow broker and is stored; the client is answered
+    /// unless it gave up already.
+    ClientPublished { publish: Key },
+    /// A client publishing to a slow broker gives up waiting.
+    ClientGaveUp { publish: Key },
     /// A producer waiting for the broker (`when_down: Wait`) gives up.
     PublishTimeout { strand: Key },
     /// Retention deletes the old messages of topic `topic`.
@@ -472,6 +477,8 @@ pub struct Simulation<'m> {
     publish_stats: Vec<outage::PublishStats>,
     /// Work-queue messages being processed by consumers.
     queue_deliveries: Slab<queues::QueueDelivery>,
+    /// Clients' messages on their way to a slow broker.
+    client_publishes: Slab<outage::ClientPublish>,
     now: u64,
     end: u64,
     warmup: u64,
@@ -672,6 +679,7 @@ impl<'m> Simulation<'m> {
             outage: outage::OutageState::new(model),
             publish_stats: vec![outage::PublishStats::default(); model.publishes.len()],
             queue_deliveries: Slab::default(),
+            client_publishes: Slab::default(),
             warmup: warmup.as_nanos(),
             bucket,
             next_bucket: bucket,
@@ -814,6 +822,8 @@ impl<'m> Simulation<'m> {
                 outage::Publish::Parked => {}
             },
             Event::PublishTimeout { strand } => self.publish_timeout(strand),
+            Event::ClientPublished { publish } => self.client_published(publish),
+            Event::ClientGaveUp { publish } => self.client_gave_up(publish),
             Event::Retention { topic } => self.on_retention(topic),
             Event::QueueRetention { queue } => self.on_queue_retention(queue),
             Event::Visibility { queue } => self.on_visibility(queue),
@@ -871,13 +881,17 @@ impl<'m> Simulation<'m> {
             self.entries[entry as usize].offered += 1;
         }
         let e = &self.model.entries[entry as usize];
+        let service = match e.target {
+            EntryTarget::Service(s) => s,
+            EntryTarget::Broker(to) => return self.client_publish(entry, to),
+        };
         let deadline = match e.timeout {
             Some(t) if self.model.propagate_entry_deadline => SimTime(self.now).after(t).0,
             _ => u64::MAX,
         };
         self.send(Dispatch {
             parent: Parent::Client { entry },
-            service: e.service.0,
+            service: service.0,
             call: NO_CALL,
             timeout: e.timeout,
             latency: None,
@@ -1653,31 +1667,33 @@ impl<'m> Simulation<'m> {
 
     /// Tells the waiting parent of `job` that it ended with `outcome`.
     fn notify(&mut self, job: &Job, outcome: Outcome) {
-        let now = self.now;
-        let latency = now - job.sent;
-        let counted = job.sent >= self.warmup;
         match job.parent {
             Parent::Orphan => {}
             Parent::Consumer(delivery) => self.consumed(delivery, outcome),
             Parent::QueueConsumer(delivery) => self.queue_processed(delivery, outcome),
-            Parent::Client { entry } => {
-                let e = &mut self.entries[entry as usize];
-                if counted {
-                    e.outcomes[outcome.index()] += 1;
-                    e.latency.record(latency);
-                }
-                e.bucket_counts[outcome.index()] += 1;
-                e.bucket_latency.record(latency);
-                if let Some(trace) = &mut self.trace {
-                    trace.push(TraceRecord {
-                        time: SimTime(now),
-                        entry,
-                        outcome,
-                        latency: SimDuration(latency),
-                    });
-                }
-            }
+            Parent::Client { entry } => self.answer_client(entry, outcome, job.sent),
             Parent::Strand(strand) => self.attempt_done(strand, outcome),
+        }
+    }
+
+    /// The client of entry point `entry` that sent a request at `sent` has its answer now.
+    fn answer_client(&mut self, entry: u32, outcome: Outcome, sent: u64) {
+        let now = self.now;
+        let latency = now - sent;
+        let e = &mut self.entries[entry as usize];
+        if sent >= self.warmup {
+            e.outcomes[outcome.index()] += 1;
+            e.latency.record(latency);
+        }
+        e.bucket_counts[outcome.index()] += 1;
+        e.bucket_latency.record(latency);
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceRecord {
+                time: SimTime(now),
+                entry,
+                outcome,
+                latency: SimDuration(latency),
+            });
         }
     }
 
@@ -1807,3 +1823,7 @@ const _: () = {
     const fn assert_send<T: Send>() {}
     assert_send::<Simulation<'static>>();
 };
+
+/// Events are copied in and out of the event queue's heap on every push and pop: keep them
+/// two words, so a scheduled entry (time, sequence, event) is 32 bytes.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);

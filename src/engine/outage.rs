@@ -55,6 +55,16 @@ struct Held {
     partition: u32,
 }
 
+/// A client's message on its way to a slow broker.
+pub(super) struct ClientPublish {
+    entry: u32,
+    to: Destination,
+    /// When the client sent it.
+    sent: u64,
+    /// The client waits for the acknowledgement (its timeout is longer than the latency).
+    waiting: bool,
+}
+
 /// Messages held back during outages, in the order they were produced.
 pub(super) struct OutageState {
     held: VecDeque<Held>,
@@ -89,6 +99,72 @@ impl<'m> Simulation<'m> {
             }
         }
         SimDuration(extra)
+    }
+
+    /// A client of entry point `entry` publishes a message to `to`. It is answered when the
+    /// broker has it (after the latency of any `BrokerSlow` fault), or at once with
+    /// `unavailable` when the broker (every partition of a topic) is down: clients do not
+    /// wait or buffer. A client whose timeout is shorter than a slow broker's latency gives
+    /// up (`timeout`), and the broker stores the message anyway.
+    pub(super) fn client_publish(&mut self, entry: u32, to: Destination) {
+        let now = self.now;
+        let slow = self.broker_slowness();
+        if slow == SimDuration::ZERO {
+            let outcome = self.client_store(to);
+            self.answer_client(entry, outcome, now);
+            return;
+        }
+        let timeout = self.model.entries[entry as usize].timeout;
+        let gives_up = timeout.is_some_and(|t| t < slow);
+        let publish = self.client_publishes.insert(ClientPublish {
+            entry,
+            to,
+            sent: now,
+            waiting: !gives_up,
+        });
+        if let Some(t) = timeout.filter(|_| gives_up) {
+            self.queue
+                .schedule(SimTime(now).after(t), Event::ClientGaveUp { publish });
+        }
+        self.queue
+            .schedule(SimTime(now).after(slow), Event::ClientPublished { publish });
+    }
+
+    /// A client's message reaches a slow broker (see [`client_publish`](Self::client_publish)).
+    pub(super) fn client_published(&mut self, publish: Key) {
+        let Some(p) = self.client_publishes.remove(publish) else {
+            return;
+        };
+        let outcome = self.client_store(p.to);
+        if p.waiting {
+            self.answer_client(p.entry, outcome, p.sent);
+        }
+    }
+
+    /// A client stops waiting for a slow broker.
+    pub(super) fn client_gave_up(&mut self, publish: Key) {
+        if let Some(p) = self.client_publishes.get(publish) {
+            let (entry, sent) = (p.entry, p.sent);
+            self.answer_client(entry, Outcome::Timeout, sent);
+        }
+    }
+
+    /// Stores a client's message in `to` if the broker can take it now.
+    fn client_store(&mut self, to: Destination) -> Outcome {
+        if self.broker_down > 0 {
+            return Outcome::Unavailable;
+        }
+        let partition = match to {
+            Destination::Topic(t) => self.next_partition(t as usize),
+            Destination::Queue(_) => Some(0),
+        };
+        match partition {
+            Some(p) => {
+                self.store(to, p);
+                Outcome::Ok
+            }
+            None => Outcome::Unavailable,
+        }
     }
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.

@@ -305,6 +305,10 @@ impl<'m> Simulation<'m> {
             reports.push(QueueReport {
                 name: def.name.clone(),
                 service: model.service(def.service).name.clone(),
+                publishers: super::broker::publishers_of(
+                    model,
+                    Destination::Queue(reports.len() as u32),
+                ),
                 consumers: def.consumers,
                 prefetch: def.prefetch,
                 sent: q.sent(),

@@ -841,7 +841,31 @@ impl Model {
                     nth,
                 );
             }
-            let service = c.service_ref(&format!("{path}.entry"), &e.entry);
+            let target = match (&e.entry, &e.publish, &e.send) {
+                (Some(s), None, None) => c
+                    .service_ref(&format!("{path}.entry"), s)
+                    .map(EntryTarget::Service),
+                (None, Some(t), None) => c
+                    .destination(&format!("{path}.publish"), t, "topic", "topics")
+                    .map(|t| EntryTarget::Broker(Destination::Topic(t))),
+                (None, None, Some(q)) => c
+                    .destination(&format!("{path}.send"), q, "queue", "queues")
+                    .map(|q| EntryTarget::Broker(Destination::Queue(q))),
+                (None, None, None) => {
+                    c.problem(
+                        path.clone(),
+                        "an entry point needs somewhere to send its requests: `entry: \"<service>\"`, `publish: \"<topic>\"` or `send: \"<queue>\"`",
+                    );
+                    None
+                }
+                _ => {
+                    c.problem(
+                        path.clone(),
+                        "an entry point sends its requests to one place: give only one of `entry`, `publish` and `send` (add another entry point for the other)",
+                    );
+                    None
+                }
+            };
             let (kind, per_second, profile) = match &e.arrivals {
                 ArrivalSpec::Poisson {
                     per_second,
@@ -893,10 +917,10 @@ impl Model {
                     "a timeout of 0 fails every request; remove it or give a positive duration",
                 );
             }
-            if let Some(service) = service {
+            if let Some(target) = target {
                 entries.push(Entry {
                     name: e.name.clone(),
-                    service,
+                    target,
                     arrivals: ArrivalProcess::from_profile(kind, per_second, &points),
                     timeout,
                 });

@@ -215,6 +215,25 @@ pub struct Subscriber {
     pub idempotent: Option<SimDuration>,
 }
 
+/// Where the requests of an entry point go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryTarget {
+    /// Requests to a service, answered when it has served them.
+    Service(ServiceId),
+    /// Messages external producers publish to the broker, answered when it has them.
+    Broker(Destination),
+}
+
+impl EntryTarget {
+    /// The service receiving the requests, `None` for messages to the broker.
+    pub fn service(self) -> Option<ServiceId> {
+        match self {
+            EntryTarget::Service(s) => Some(s),
+            EntryTarget::Broker(_) => None,
+        }
+    }
+}
+
 /// Where a publish step sends its messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Destination {
@@ -281,8 +300,8 @@ pub enum WhenDown {
 pub struct Entry {
     /// Unique name.
     pub name: String,
-    /// The service receiving the requests.
-    pub service: ServiceId,
+    /// Where the requests go.
+    pub target: EntryTarget,
     /// When requests arrive.
     pub arrivals: ArrivalProcess,
     /// How long the client waits; `None` is forever.

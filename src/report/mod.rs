@@ -64,6 +64,9 @@ pub struct TopicReport {
     pub partitions: u32,
     /// Messages published over the whole run.
     pub produced: u64,
+    /// `produced` per partition (its log's end offset), in partition order.
+    #[serde(default)]
+    pub produced_per_partition: Vec<u64>,
     /// The services with a step that publishes to it, in file order.
     pub publishers: Vec<String>,
     /// One consumer group per subscribing service.
@@ -90,6 +93,12 @@ pub struct GroupReport {
     pub lag: u64,
     /// Largest lag at any bucket boundary.
     pub max_lag: u64,
+    /// `lag` per partition, in partition order.
+    #[serde(default)]
+    pub lag_per_partition: Vec<u64>,
+    /// `max_lag` per partition (the largest lag of each partition at a bucket end).
+    #[serde(default)]
+    pub max_lag_per_partition: Vec<u64>,
     /// Age of the oldest uncommitted message at the end (the worst partition) \[s\].
     pub time_lag_s: f64,
     /// Largest time lag at any bucket boundary \[s\].
@@ -140,6 +149,9 @@ pub struct QueueReport {
     pub name: String,
     /// The consuming service.
     pub service: String,
+    /// The services with a step that sends to it, in file order.
+    #[serde(default)]
+    pub publishers: Vec<String>,
     /// Competing consumers.
     pub consumers: u32,
     /// Unacknowledged messages per consumer (0 = unlimited).
@@ -236,8 +248,12 @@ pub struct LatencySummary {
 pub struct EntryReport {
     /// Entry point name.
     pub name: String,
-    /// The service it calls.
+    /// Where its requests go: the service it calls, or the topic or queue it publishes to
+    /// (see `target`).
     pub service: String,
+    /// What `service` names.
+    #[serde(default)]
+    pub target: TargetKind,
     /// Requests that arrived after the warm-up.
     pub offered: u64,
     /// How those requests ended.
@@ -257,6 +273,19 @@ pub struct EntryReport {
     /// The latency distribution as `[latency_ms, fraction answered within it]` points at
     /// fixed quantiles (denser in the tail), for CDF charts; empty when nothing was answered.
     pub latency_cdf: Vec<[f64; 2]>,
+}
+
+/// What an entry point sends its requests to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// A service (sync requests).
+    #[default]
+    Service,
+    /// A topic of the broker.
+    Topic,
+    /// A work queue of the broker.
+    Queue,
 }
 
 /// What happened at one service (all replicas together).

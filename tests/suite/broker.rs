@@ -244,6 +244,15 @@ fn a_consumer_outage_builds_lag_that_drains() {
             "seed {seed}: max lag {}",
             g.max_lag
         );
+        // Per partition: the lags add up, and each keyless partition held about half.
+        assert_eq!(
+            g.lag_per_partition.iter().sum::<u64>(),
+            g.lag,
+            "seed {seed}"
+        );
+        for &max in &g.max_lag_per_partition {
+            assert!((max as f64 - 1500.0).abs() < 250.0, "seed {seed}: {max}");
+        }
         assert!(
             (g.max_time_lag_s - 30.0).abs() < 1.5,
             "seed {seed}: max time lag {}",
@@ -497,6 +506,9 @@ fn keys_pick_partitions() {
     let one = run(", keys: 1");
     let keyless = run("");
     let many = run(", keys: 100000");
+    // One key fills one partition; the others get nothing.
+    let per = &one.topics[0].produced_per_partition;
+    assert_eq!(per.iter().filter(|&&n| n > 0).count(), 1, "{per:?}");
     let w = |r: &Report| group(r).latency.mean_ms;
     assert!(w(&one) > 3.5, "{}", w(&one));
     assert!(w(&keyless) < 1.6, "{}", w(&keyless));
@@ -737,4 +749,121 @@ fn a_crashed_waiting_producer_publishes_nothing() {
         p.published + e.outcomes.unavailable + e.in_flight,
         e.offered
     );
+}
+
+/// External producers publishing 100 messages/s straight to a two-partition topic (`publish:`)
+/// and sending 50/s to a work queue (`send:`), with a broker fault at 10 s for 5 s and the
+/// clients' timeout as given.
+fn client_entries(fault: &str, timeout: &str) -> Report {
+    let text = format!(
+        r#"Topology(
+    run: (duration: "30s", seed: 12),
+    workload: [
+        (name: "devices", publish: "t", arrivals: Poisson(per_second: 100){timeout}),
+        (name: "jobs", send: "q", arrivals: Poisson(per_second: 50){timeout}),
+    ],
+    services: {{
+        "c": (replicas: 2, workers: 1, work: Exp(mean: "1ms")),
+        "w": (workers: 2, work: Exp(mean: "2ms")),
+    }},
+    topics: {{ "t": (partitions: 2, subscribers: [(service: "c", consumers: 2)]) }},
+    queues: {{ "q": (service: "w", consumers: 2) }},
+    faults: [(at: "10s", lasts: "5s", fault: {fault})],
+)"#
+    );
+    model(&text).run(&RunOptions::default()).unwrap()
+}
+
+/// Clients that publish to the broker themselves: every message they are told was taken
+/// reaches the topic or the queue and is consumed (the partitions share them in turn);
+/// the consumers' rates in the shadow are the clients' rates. While the broker is down the
+/// clients get `unavailable` at once, as many as the outage's arrivals.
+#[test]
+fn clients_publish_and_send_straight_to_the_broker() {
+    let r = client_entries("BrokerDown", "");
+    let (devices, jobs) = (r.entry("devices").unwrap(), r.entry("jobs").unwrap());
+    assert_eq!(devices.target, microsim::report::TargetKind::Topic);
+    assert_eq!(
+        (devices.service.as_str(), jobs.service.as_str()),
+        ("t", "q")
+    );
+    about("devices unavailable", devices.outcomes.unavailable, 500.0);
+    about("jobs unavailable", jobs.outcomes.unavailable, 250.0);
+    assert_eq!(
+        devices.outcomes.unavailable + devices.outcomes.ok,
+        devices.offered
+    );
+    // No warm-up: every message a client got an `ok` for is in the broker.
+    let t = &r.topics[0];
+    assert_eq!(t.produced, devices.outcomes.ok);
+    // Keyless: the two partitions take the messages in turn.
+    let per = &t.produced_per_partition;
+    assert_eq!(per.iter().sum::<u64>(), t.produced);
+    assert!(per[0].abs_diff(per[1]) <= 1, "{per:?}");
+    let q = &r.queues[0];
+    assert_eq!(q.sent, jobs.outcomes.ok);
+    assert!(q.sent - q.acked <= 2, "{q:?}");
+    assert!(t.produced - t.groups[0].consumed <= 2, "{t:?}");
+    // Answered at once: the clients wait for nothing.
+    assert_eq!(devices.latency.max_ms, 0.0);
+    let a = &r.analysis;
+    let rate = |s: &str| {
+        a.services
+            .iter()
+            .find(|x| x.name == s)
+            .unwrap()
+            .arrival_rate_per_s
+    };
+    assert!((rate("c") - 100.0).abs() < 1e-9 && (rate("w") - 50.0).abs() < 1e-9);
+    assert_eq!(a.entries[0].availability, 1.0);
+    assert!(a.entries[0].required.is_empty());
+}
+
+/// A slow broker delays the clients' answers by its latency; a client whose timeout is
+/// shorter gives up (`timeout`) at its timeout, and the broker stores the message anyway.
+#[test]
+fn clients_wait_for_a_slow_broker_or_give_up() {
+    let slow = r#"BrokerSlow(add: Const("50ms"))"#;
+    let r = client_entries(slow, "");
+    let e = r.entry("devices").unwrap();
+    assert_eq!(e.outcomes.ok, e.offered - e.in_flight);
+    assert_eq!(e.latency.max_ms, 50.0);
+    // A sixth of the requests wait 50 ms, the rest no time at all.
+    assert!(
+        (e.latency.mean_ms - 50.0 / 6.0).abs() < 1.0,
+        "{:?}",
+        e.latency
+    );
+
+    let r = client_entries(slow, r#", timeout: "20ms""#);
+    let e = r.entry("devices").unwrap();
+    about("devices timed out", e.outcomes.timeout, 500.0);
+    assert_eq!(e.latency.max_ms, 20.0);
+    assert_eq!(r.topics[0].produced, e.offered - e.in_flight);
+}
+
+#[test]
+fn an_entry_point_sends_to_exactly_one_known_place() {
+    let services = r#"services: { "c": () }, topics: { "t": (subscribers: [(service: "c")]) },
+    queues: { "q": (service: "c") }"#;
+    for (entry, expect) in [
+        (r#"publish: "tt""#, "unknown topic `tt`; did you mean `t`?"),
+        (r#"send: "qq""#, "unknown queue `qq`; did you mean `q`?"),
+        (
+            r#"entry: "c", send: "q""#,
+            "give only one of `entry`, `publish` and `send`",
+        ),
+        ("", "an entry point needs somewhere to send its requests"),
+    ] {
+        let text = format!(
+            r#"Topology(
+    workload: [(name: "w", {entry}, arrivals: Poisson(per_second: 1))],
+    {services},
+)"#
+        )
+        .replace("(name: \"w\", ,", "(name: \"w\",");
+        let err = microsim::parse(&text, "t.ron").unwrap_err().to_string();
+        assert!(err.contains(expect), "{entry}: {err}");
+        assert!(err.contains("workload[w]"), "{err}");
+    }
 }
