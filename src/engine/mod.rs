@@ -189,6 +189,8 @@ struct Dispatch {
 }
 
 const NO_CALL: u32 = u32::MAX;
+/// `Strand::ret` of a strand that ends with its block.
+const NO_BLOCK: u32 = u32::MAX;
 /// `Job::holding` of a job without a worker.
 const NOT_HOLDING: u16 = u16::MAX;
 /// Occupancy slots every service has; one slot per distinct callee follows.
@@ -247,6 +249,9 @@ struct Strand {
     job: Key,
     block: u32,
     idx: u32,
+    /// Where to go on when the block ends: a `Choice` branch runs inline on its strand and
+    /// then returns here (`(NO_BLOCK, _)`: the strand ends with its block).
+    ret: (u32, u32),
     parent: Key,
     /// Children still running (plus one while they are being spawned).
     pending: u32,
@@ -1138,6 +1143,7 @@ impl<'m> Simulation<'m> {
             job: key,
             block,
             idx: 0,
+            ret: (NO_BLOCK, 0),
             parent: Key::NONE,
             pending: 0,
             failure: None,
@@ -1156,6 +1162,11 @@ impl<'m> Simulation<'m> {
             };
             let ops = model.block(crate::model::BlockId(strand.block));
             let Some(op) = ops.get(strand.idx as usize) else {
+                if strand.ret.0 != NO_BLOCK {
+                    // The end of a branch run inline: back to the steps after its Choice.
+                    (strand.block, strand.idx) = std::mem::replace(&mut strand.ret, (NO_BLOCK, 0));
+                    continue;
+                }
                 self.finish_strand(key, None);
                 return;
             };
@@ -1276,7 +1287,15 @@ impl<'m> Simulation<'m> {
                         .find(|(cum, _)| u < *cum)
                         .or(branches.last())
                         .map(|(_, b)| b.0);
-                    if !self.spawn(key, job_key, pick.into_iter()) {
+                    let Some(pick) = pick else { continue };
+                    if let Some(s) = self.strands.get_mut(key).filter(|s| s.ret.0 == NO_BLOCK) {
+                        // One branch runs after the other on the same strand: no child
+                        // strand needed, unless this strand is inside a branch already.
+                        s.ret = (s.block, s.idx);
+                        (s.block, s.idx) = (pick, 0);
+                        continue;
+                    }
+                    if !self.spawn(key, job_key, std::iter::once(pick)) {
                         return;
                     }
                     if let Some(f) = self.strands.get(key).and_then(|s| s.failure) {
@@ -1303,6 +1322,7 @@ impl<'m> Simulation<'m> {
                 job,
                 block,
                 idx: 0,
+                ret: (NO_BLOCK, 0),
                 parent,
                 pending: 0,
                 failure: None,
