@@ -216,6 +216,24 @@ impl PartitionLog {
         self.publish_time(self.start)
     }
 
+    /// Takes the oldest stored message out of the log (a work queue's receive): its offset
+    /// and publish time, or `None` when empty. The same as reading
+    /// [`publish_time`](Self::publish_time) of the start offset and deleting it, in O(1).
+    pub fn pop_front(&mut self) -> Option<(u64, SimTime)> {
+        if self.start == self.end {
+            return None;
+        }
+        let offset = self.start;
+        // Blocks wholly before the start are dropped, so the front block holds it.
+        let b = *self.blocks.front()?;
+        self.start += 1;
+        self.deleted += 1;
+        if b.end() <= self.start {
+            self.blocks.pop_front();
+        }
+        Some((offset, b.time_at(offset - b.first_offset)))
+    }
+
     /// Deletes every message with an offset below `offset` (clamped to the stored range) and
     /// returns how many were deleted.
     pub fn delete_before(&mut self, offset: u64) -> u64 {
@@ -405,5 +423,31 @@ mod tests {
         assert_eq!(log.expire_before(ms(500)), 500);
         assert_eq!(log.start_time(), Some(ms(500)));
         assert_eq!(log.expire_before(SimTime(ms(500).0 + 1)), 1);
+    }
+
+    #[test]
+    fn pop_front_reads_and_deletes_the_oldest_message() {
+        let mut popped = PartitionLog::new(MIN_BLOCKS, None);
+        let mut reference = PartitionLog::new(MIN_BLOCKS, None);
+        // Enough messages to coalesce blocks, with uneven gaps, and pops interleaved.
+        let mut t = 0;
+        for i in 0..500u64 {
+            t += 1 + (i * i) % 7;
+            popped.append(ms(t));
+            reference.append(ms(t));
+            if i % 3 == 0 {
+                let start = reference.start_offset();
+                let expect = (start, reference.publish_time(start).unwrap());
+                reference.delete_before(start + 1);
+                assert_eq!(popped.pop_front(), Some(expect));
+            }
+        }
+        while let Some(start) = (!reference.is_empty()).then(|| reference.start_offset()) {
+            let expect = (start, reference.publish_time(start).unwrap());
+            reference.delete_before(start + 1);
+            assert_eq!(popped.pop_front(), Some(expect));
+        }
+        assert_eq!(popped.pop_front(), None);
+        assert_eq!((popped.deleted(), popped.stored_blocks()), (500, 0));
     }
 }

@@ -178,9 +178,7 @@ impl WorkQueue {
         let mut msg = match self.requeued.pop_front() {
             Some(m) => m,
             None => {
-                let id = self.fresh.start_offset();
-                let sent = self.fresh.publish_time(id)?;
-                self.fresh.delete_before(id + 1);
+                let (id, sent) = self.fresh.pop_front()?;
                 Message {
                     id,
                     sent,
