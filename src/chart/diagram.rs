@@ -1,29 +1,39 @@
-//! The topology diagram: entry points, services, sync calls and topics, laid out in layers
-//! from left to right by call depth and drawn from a [`Report`] alone.
+//! The topology diagram: entry points, services, sync calls, topics and work queues, laid out
+//! in layers from left to right by call depth and drawn from a [`Report`] alone.
 //!
 //! Services are boxes coloured by their simulated availability (see [`AVAILABILITY_FLOOR`]),
 //! labelled with their name, `replicas × workers`, their utilization ρ (also a small bar) and
 //! availability; entry points are small pills on the left; topics are parallelograms with
-//! their partition count. Sync calls are solid arrows (several call steps between the same
-//! pair are one arrow marked `×n`); publishing and subscribing are dashed arrows through the
-//! topic.
+//! their partition count; work queues are horizontal cylinders ("pipes", the open end facing
+//! right, in the topics' colours) with their number of competing consumers. Sync calls are
+//! solid arrows (several call steps between the same pair are one arrow marked `×n`);
+//! publishing and subscribing are dashed arrows through the topic, and sending and consuming
+//! dashed arrows through the queue, from the services that send to it to the service that
+//! consumes it ([`EdgeKind::Publish`] and [`EdgeKind::Subscribe`] too). An entry point's
+//! arrow goes to what its clients send to: a service, or straight to a topic or a queue. The
+//! legend keys the work queue's shape only when the diagram has queues.
 //!
 //! # Layout
 //! A small layered (Sugiyama-style) layout, computed by [`layout`] as a pure function so that
 //! its geometry can be tested. Every step is deterministic (vectors, stable sorts, no hash
 //! order), so the same report gives byte-identical SVG.
 //!
-//! 1. **Graph.** One node per entry point, service and topic (a repeated name counts once);
-//!    one edge per entry point (to its service), per caller–callee pair of sync call steps
-//!    (merged, with their count), per publisher of a topic and per subscribing service.
+//! 1. **Graph.** One node per entry point, service, topic and work queue (a repeated name of
+//!    a kind counts once); one edge per entry point (to its service, topic or queue), per
+//!    caller–callee pair of sync call steps (merged, with their count), per publisher of a
+//!    topic, per subscribing service, per service sending to a queue and per queue (to its
+//!    consuming service).
 //! 2. **Layers.** The sync call graph is acyclic (the model rejects sync cycles), but through
-//!    topics a service may publish to a topic it consumes, directly or not. Sync edges are
-//!    all kept (a depth-first search drops the back edges of a hand-made report with a sync
-//!    cycle); topic edges are then added one at a time, those nearest to the entry points
-//!    first, and one that would close a cycle is *reversed*: drawn right to left and ignored
-//!    by the layering. A node's layer is its longest path from the entry points (layer 0), so
-//!    a callee is always right of its callers, and a topic right of its publishers and left of
-//!    its subscribers unless that edge was reversed.
+//!    topics and queues a service may send to a topic or queue it consumes, directly or not.
+//!    Sync and entry edges are all kept (a depth-first search drops the back edges of a
+//!    hand-made report with a sync cycle); topic and queue edges are then added one at a
+//!    time, those nearest to the entry points first, and one that would close a cycle is
+//!    *reversed*: drawn right to left and ignored by the layering. A node's layer is its
+//!    longest path from the entry points (layer 0), so a callee is always right of its
+//!    callers, and a topic or queue right of its senders and left of its consumers unless
+//!    that edge was reversed. (A network where every station may send to every other, like
+//!    `topologies/m3.ron`, becomes one long chain: any acyclic part of it orders the
+//!    stations.)
 //! 3. **Virtual nodes.** An edge spanning several layers passes through a virtual point in
 //!    each layer between, so that it is routed through free slots of the columns instead of
 //!    behind nodes.
@@ -41,7 +51,7 @@
 //! text width ([`text_width`]): the renderer's fonts are unknown.
 
 use super::{palette, Chart};
-use crate::report::Report;
+use crate::report::{Report, TargetKind};
 use plotters::style::RGBColor;
 use std::collections::{btree_map, BTreeMap, VecDeque};
 use std::fmt::Write;
@@ -74,6 +84,11 @@ const VIRTUAL_H: f64 = 6.0;
 const SKEW: f64 = 10.0;
 /// Horizontal padding between a box's side and its text \[px\].
 const PAD: f64 = 8.0;
+/// Horizontal radius of the elliptic ends of a queue's cylinder \[px\].
+const QUEUE_CAP: f64 = 7.0;
+/// Room between a queue's sides and its text \[px\]: the open end on the right takes two cap
+/// radii.
+const QUEUE_INSET: f64 = 2.0 * QUEUE_CAP + PAD / 2.0;
 /// Vertical gap between two boxes in a column \[px\].
 const NODE_GAP: f64 = 16.0;
 /// Vertical gap next to an edge passing through a column \[px\].
@@ -114,18 +129,22 @@ pub enum NodeKind {
     Service,
     /// A topic of the broker (a parallelogram).
     Topic,
+    /// A work queue of the broker (a horizontal cylinder).
+    Queue,
 }
 
 /// What an edge of the diagram stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EdgeKind {
-    /// An entry point sends its requests to a service.
+    /// An entry point sends its requests to a service, or its clients publish to a topic or
+    /// send to a queue.
     Entry,
     /// Sync call steps from a caller to a callee (solid).
     Sync,
-    /// A service publishes to a topic (dashed).
+    /// A service publishes to a topic or sends to a work queue (dashed).
     Publish,
-    /// A service consumes a topic in its consumer group (dashed).
+    /// A service consumes a topic in its consumer group, or a work queue is consumed by its
+    /// service (dashed).
     Subscribe,
 }
 
@@ -232,15 +251,15 @@ pub struct Edge {
     /// What it stands for.
     pub kind: EdgeKind,
     /// The source node (index into [`Layout::nodes`]): the caller, the entry point, the
-    /// publisher, or the subscribed topic.
+    /// publisher (or sender), or the subscribed topic (or consumed queue).
     pub from: usize,
-    /// The target node: the callee, the entry point's service, the topic published to, or the
-    /// subscribing service.
+    /// The target node: the callee, the entry point's service, topic or queue, the topic
+    /// published to (or queue sent to), or the subscribing (or consuming) service.
     pub to: usize,
     /// Sync call steps merged into this edge (1 for other kinds).
     pub count: usize,
-    /// Whether it closes a cycle through a topic and so runs right to left (from the
-    /// source's left side to the target's right side).
+    /// Whether it closes a cycle through a topic or queue and so runs right to left (from
+    /// the source's left side to the target's right side).
     pub reversed: bool,
     /// The route from the source's side to the arrow's tip \[px\]: consecutive points at the
     /// same height are joined by straight lines, others by cubic Béziers with horizontal
@@ -264,10 +283,11 @@ pub struct Layout {
     /// Crossings between edges in adjacent layers after ordering (edges spanning several
     /// layers counted per gap), a measure of readability.
     pub crossings: usize,
-    /// Entry points (file order), then services, then topics; each name of a kind once.
+    /// Entry points (file order), then services, then topics, then work queues; each name of
+    /// a kind once.
     pub nodes: Vec<Node>,
     /// Entry edges, then sync edges (order of first call step), then publish and subscribe
-    /// edges (topic by topic).
+    /// edges (topic by topic), then send and consume edges (queue by queue).
     pub edges: Vec<Edge>,
     /// Where the legend is drawn (below every node).
     pub legend: Rect,
@@ -358,7 +378,7 @@ fn clean(name: &str) -> String {
 struct GNode {
     kind: NodeKind,
     name: String,
-    /// Services: `replicas × workers`; topics: the partitions.
+    /// Services: `replicas × workers`; topics: the partitions; queues: the consumers.
     detail: String,
     /// Services: as in [`Node::availability`].
     availability: Option<f64>,
@@ -375,7 +395,7 @@ struct GEdge {
     count: usize,
 }
 
-/// The abstract graph of a report: nodes (entries, services, topics) and edges.
+/// The abstract graph of a report: nodes (entries, services, topics, queues) and edges.
 #[derive(Clone, Debug, Default)]
 struct Graph {
     nodes: Vec<GNode>,
@@ -427,6 +447,15 @@ impl Graph {
             };
             add(&mut g, &mut index, (NodeKind::Topic, &t.name), node);
         }
+        for q in &report.queues {
+            let mut node = GNode::plain(NodeKind::Queue, &q.name);
+            node.detail = if q.consumers == 1 {
+                "1 consumer".to_string()
+            } else {
+                format!("{} consumers", q.consumers)
+            };
+            add(&mut g, &mut index, (NodeKind::Queue, &q.name), node);
+        }
         let find = |kind: NodeKind, name: &str| index.get(&(kind, name)).copied();
         let service = |name: &str| find(NodeKind::Service, name);
 
@@ -459,7 +488,12 @@ impl Graph {
         };
         for e in &report.entries {
             let from = find(NodeKind::Entry, &e.name);
-            edge(&mut g, EdgeKind::Entry, from, service(&e.service));
+            let kind = match e.target {
+                TargetKind::Service => NodeKind::Service,
+                TargetKind::Topic => NodeKind::Topic,
+                TargetKind::Queue => NodeKind::Queue,
+            };
+            edge(&mut g, EdgeKind::Entry, from, find(kind, &e.service));
         }
         for c in &report.calls {
             edge(&mut g, EdgeKind::Sync, service(&c.from), service(&c.to));
@@ -472,6 +506,13 @@ impl Graph {
             for gr in &t.groups {
                 edge(&mut g, EdgeKind::Subscribe, topic, service(&gr.service));
             }
+        }
+        for q in &report.queues {
+            let queue = find(NodeKind::Queue, &q.name);
+            for p in &q.publishers {
+                edge(&mut g, EdgeKind::Publish, service(p), queue);
+            }
+            edge(&mut g, EdgeKind::Subscribe, queue, service(&q.service));
         }
         g
     }
@@ -499,7 +540,8 @@ struct Layering {
     reversed: Vec<bool>,
 }
 
-/// Layers by longest path from the entry points, reversing the topic edges that close cycles.
+/// Layers by longest path from the entry points, reversing the topic and queue edges that
+/// close cycles.
 fn layering(g: &Graph) -> Layering {
     let n = g.nodes.len();
     let mut reversed = vec![false; g.edges.len()];
@@ -546,7 +588,8 @@ fn layering(g: &Graph) -> Layering {
         }
     }
 
-    // Topic edges, nearest to the entry points first: keep those that close no cycle.
+    // Topic and queue edges, nearest to the entry points first: keep those that close no
+    // cycle.
     let dist = distances(g);
     let mut soft: Vec<usize> = (0..g.edges.len())
         .filter(|&i| !hard(g.edges[i].kind))
@@ -965,6 +1008,13 @@ fn node_widths(g: &Graph) -> BTreeMap<NodeKind, f64> {
                     .clamp(130.0, 240.0),
             ),
         ),
+        (
+            NodeKind::Queue,
+            even(
+                (widest(NodeKind::Queue, TOPIC_NAME_SIZE, false) + 2.0 * QUEUE_INSET)
+                    .clamp(130.0, 240.0),
+            ),
+        ),
     ])
 }
 
@@ -991,7 +1041,7 @@ fn node_height(kind: NodeKind) -> f64 {
     match kind {
         NodeKind::Entry => ENTRY_H,
         NodeKind::Service => SERVICE_H,
-        NodeKind::Topic => TOPIC_H,
+        NodeKind::Topic | NodeKind::Queue => TOPIC_H,
     }
 }
 
@@ -1148,7 +1198,7 @@ fn place(g: &Graph, l: &Layering, p: &Proper, crossings: usize, topology: &str) 
     let legend = Rect {
         x: MARGIN,
         y: content_bottom + LEGEND_GAP,
-        w: legend_width(),
+        w: legend_width(has_queues(&nodes)),
         h: LEGEND_H,
     };
     let width = (content_right + MARGIN).max(legend.right() + MARGIN).ceil();
@@ -1192,6 +1242,10 @@ fn labels(v: &GNode, rect: &Rect) -> Vec<Label> {
         NodeKind::Topic => vec![
             line(&v.name, 19.0, TOPIC_NAME_SIZE, true, SKEW + PAD),
             line(&v.detail, 34.0, DETAIL_SIZE, false, SKEW + PAD),
+        ],
+        NodeKind::Queue => vec![
+            line(&v.name, 19.0, TOPIC_NAME_SIZE, true, QUEUE_INSET),
+            line(&v.detail, 34.0, DETAIL_SIZE, false, QUEUE_INSET),
         ],
         NodeKind::Service => {
             let availability = match v.availability {
@@ -1357,16 +1411,48 @@ fn legend_line(out: &mut String, x: f64, y: f64, len: f64, kind: EdgeKind) {
 
 /// The texts of the legend's first row, left to right (their widths size the legend).
 const LEGEND_ROW1: [&str; 3] = ["availability", "no requests", "ρ: busy / all workers"];
-/// The texts of the legend's second row, left to right.
+/// The texts of the legend's second row, left to right, for a diagram without work queues.
 const LEGEND_ROW2: [&str; 4] = [
     "sync call (×n: n call steps)",
     "publish / subscribe",
     "entry point",
     "topic",
 ];
+/// The texts of the legend's second row for a diagram with work queues.
+const LEGEND_ROW2_QUEUES: [&str; 5] = [
+    "sync call (×n: n call steps)",
+    "publish / subscribe, send / consume",
+    "entry point",
+    "topic",
+    "work queue",
+];
 
-/// The width of the legend \[px\].
-fn legend_width() -> f64 {
+/// Whether the diagram has work queues (and so their key in the legend).
+fn has_queues(nodes: &[Node]) -> bool {
+    nodes.iter().any(|v| v.kind == NodeKind::Queue)
+}
+
+/// The texts of the legend's second row, with or without the work queues' key.
+fn legend_row2(queues: bool) -> &'static [&'static str] {
+    if queues {
+        &LEGEND_ROW2_QUEUES
+    } else {
+        &LEGEND_ROW2
+    }
+}
+
+/// The width of the sample drawn before the text of item `i` of the legend's second row:
+/// lines and the entry pill 40 px, the shapes 30 px.
+fn legend_sample_width(i: usize) -> f64 {
+    if i >= 3 {
+        30.0
+    } else {
+        40.0
+    }
+}
+
+/// The width of the legend \[px\] (with the work queues' key or not).
+fn legend_width(queues: bool) -> f64 {
     let t = |s: &str| text_width(s, DETAIL_SIZE);
     let row1 = t(LEGEND_ROW1[0])
         + 8.0
@@ -1379,16 +1465,19 @@ fn legend_width() -> f64 {
         + 40.0
         + 6.0
         + t(LEGEND_ROW1[2]);
-    let row2 = 3.0 * (40.0 + 6.0)
-        + 30.0
-        + 6.0
-        + LEGEND_ROW2.iter().map(|s| t(s)).sum::<f64>()
-        + 3.0 * 24.0;
+    let row2_items = legend_row2(queues);
+    let row2 = row2_items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| legend_sample_width(i) + 6.0 + t(s))
+        .sum::<f64>()
+        + (row2_items.len() - 1) as f64 * 24.0;
     row1.max(row2).ceil()
 }
 
-/// Writes the legend in `r`: the availability colour key, utilization, line and shape keys.
-fn legend(out: &mut String, r: &Rect) {
+/// Writes the legend in `r`: the availability colour key, utilization, line and shape keys
+/// (the work queue's only if `queues`).
+fn legend(out: &mut String, r: &Rect, queues: bool) {
     let t = |s: &str| text_width(s, DETAIL_SIZE);
     let _ = writeln!(out, r#"<g class="legend">"#);
     // Row 1: availability key, no data, utilization bar.
@@ -1448,7 +1537,7 @@ fn legend(out: &mut String, r: &Rect) {
     // Row 2: edges and shapes.
     let y = r.y + 48.0;
     let mut x = r.x;
-    for (i, label) in LEGEND_ROW2.iter().enumerate() {
+    for (i, label) in legend_row2(queues).iter().enumerate() {
         match i {
             0 => legend_line(out, x, y - 4.0, 40.0, EdgeKind::Sync),
             1 => legend_line(out, x, y - 4.0, 40.0, EdgeKind::Publish),
@@ -1460,7 +1549,7 @@ fn legend(out: &mut String, r: &Rect) {
                     num(y - 11.0)
                 );
             }
-            _ => topic_shape(
+            3 => topic_shape(
                 out,
                 &Rect {
                     x,
@@ -1470,8 +1559,18 @@ fn legend(out: &mut String, r: &Rect) {
                 },
                 5.0,
             ),
+            _ => queue_shape(
+                out,
+                &Rect {
+                    x,
+                    y: y - 12.0,
+                    w: 30.0,
+                    h: 16.0,
+                },
+                4.0,
+            ),
         }
-        x += (if i == 3 { 30.0 } else { 40.0 }) + 6.0;
+        x += legend_sample_width(i) + 6.0;
         text_at(out, x, y, DETAIL_SIZE, INK, label);
         x += t(label) + 24.0;
     }
@@ -1493,6 +1592,34 @@ fn topic_shape(out: &mut String, r: &Rect, skew: f64) {
         num(r.bottom()),
         palette::hex(tint(palette::SKY_BLUE, 0.8)),
         palette::hex(palette::BLUE)
+    );
+}
+
+/// Writes a queue's horizontal cylinder in `r`, its elliptic ends `cap` wide (horizontal
+/// radius): the body, then the open end on the right.
+fn queue_shape(out: &mut String, r: &Rect, cap: f64) {
+    let ry = r.h / 2.0;
+    let _ = writeln!(
+        out,
+        r#"<path d="M{x0} {top} L{x1} {top} A{rx} {ry} 0 0 1 {x1} {bottom} L{x0} {bottom} A{rx} {ry} 0 0 1 {x0} {top} Z" fill="{}" stroke="{}" stroke-width="1.5"/>"#,
+        palette::hex(tint(palette::SKY_BLUE, 0.8)),
+        palette::hex(palette::BLUE),
+        x0 = num(r.x + cap),
+        x1 = num(r.right() - cap),
+        top = num(r.y),
+        bottom = num(r.bottom()),
+        rx = num(cap),
+        ry = num(ry),
+    );
+    let _ = writeln!(
+        out,
+        r#"<path d="M{x1} {top} A{rx} {ry} 0 0 0 {x1} {bottom}" fill="none" stroke="{}" stroke-width="1.5"/>"#,
+        palette::hex(palette::BLUE),
+        x1 = num(r.right() - cap),
+        top = num(r.y),
+        bottom = num(r.bottom()),
+        rx = num(cap),
+        ry = num(ry),
     );
 }
 
@@ -1572,6 +1699,10 @@ fn svg(l: &Layout) -> String {
                 let _ = writeln!(out, "<title>topic {}</title>", esc(&v.name));
                 topic_shape(&mut out, r, SKEW);
             }
+            NodeKind::Queue => {
+                let _ = writeln!(out, "<title>work queue {}</title>", esc(&v.name));
+                queue_shape(&mut out, r, QUEUE_CAP);
+            }
             NodeKind::Service => {
                 let (fill, stroke) = match v.availability {
                     Some(a) => {
@@ -1617,7 +1748,7 @@ fn svg(l: &Layout) -> String {
         let _ = writeln!(out, "</g>");
     }
     let _ = writeln!(out, "</g>");
-    legend(&mut out, &l.legend);
+    legend(&mut out, &l.legend, has_queues(&l.nodes));
     let _ = writeln!(out, "</svg>");
     out
 }

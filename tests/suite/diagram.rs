@@ -1,11 +1,13 @@
 //! The topology diagram: on every bundled topology, on a generated 40-service topology and on
 //! odd hand-edited reports, nodes never overlap and stay on the canvas, callees lie right of
-//! their callers and topics between publishers and subscribers, every node appears once,
-//! labels fit their boxes, edges never run behind a node, the SVG parses and draws, names
-//! are escaped, and the same report gives the same bytes.
+//! their callers and topics and work queues between their senders and consumers, entry points
+//! point at their service, topic or queue, every node appears once, labels fit their boxes,
+//! edges never run behind a node, the SVG parses and draws, names are escaped, and the same
+//! report gives the same bytes.
 
 use crate::common::{bundled, model, opts};
 use microsim::chart::diagram::{self, EdgeKind, Layout, NodeKind, Rect};
+use microsim::report::TargetKind;
 use microsim::Report;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -31,7 +33,7 @@ fn check_layout(report: &Report, what: &str) -> Layout {
     };
     assert!(l.width.is_finite() && l.height.is_finite(), "{what}");
 
-    // Every entry point, service and topic exactly once.
+    // Every entry point, service, topic and queue exactly once.
     let mut expected: BTreeMap<(NodeKind, String), usize> = BTreeMap::new();
     for e in &report.entries {
         expected.insert((NodeKind::Entry, e.name.clone()), 0);
@@ -41,6 +43,9 @@ fn check_layout(report: &Report, what: &str) -> Layout {
     }
     for t in &report.topics {
         expected.insert((NodeKind::Topic, t.name.clone()), 0);
+    }
+    for q in &report.queues {
+        expected.insert((NodeKind::Queue, q.name.clone()), 0);
     }
     for v in &l.nodes {
         *expected
@@ -144,10 +149,15 @@ fn check_layout(report: &Report, what: &str) -> Layout {
         );
     }
     for en in &report.entries {
+        let kind = match en.target {
+            TargetKind::Service => NodeKind::Service,
+            TargetKind::Topic => NodeKind::Topic,
+            TargetKind::Queue => NodeKind::Queue,
+        };
         let e = edge(
             EdgeKind::Entry,
             node(NodeKind::Entry, &en.name),
-            node(NodeKind::Service, &en.service),
+            node(kind, &en.service),
         );
         assert!(!e.reversed, "{what}");
     }
@@ -176,6 +186,60 @@ fn check_layout(report: &Report, what: &str) -> Layout {
                 );
             }
         }
+    }
+    for q in &report.queues {
+        let qi = node(NodeKind::Queue, &q.name);
+        assert_eq!(
+            l.nodes[qi].labels[1].text,
+            if q.consumers == 1 {
+                "1 consumer".to_string()
+            } else {
+                format!("{} consumers", q.consumers)
+            },
+            "{what}: queue {}",
+            q.name
+        );
+        for p in &q.publishers {
+            let pi = node(NodeKind::Service, p);
+            let e = edge(EdgeKind::Publish, pi, qi);
+            let (a, b) = (&l.nodes[pi].rect, &l.nodes[qi].rect);
+            assert!(
+                if e.reversed {
+                    b.right() < a.x
+                } else {
+                    a.right() < b.x
+                },
+                "{what}: queue {} on the wrong side of its sender {p} (reversed: {})",
+                q.name,
+                e.reversed
+            );
+        }
+        let si = node(NodeKind::Service, &q.service);
+        let e = edge(EdgeKind::Subscribe, qi, si);
+        let (a, b) = (&l.nodes[qi].rect, &l.nodes[si].rect);
+        assert!(
+            if e.reversed {
+                b.right() < a.x
+            } else {
+                a.right() < b.x
+            },
+            "{what}: queue {} on the wrong side of its consumer {} (reversed: {})",
+            q.name,
+            q.service,
+            e.reversed
+        );
+    }
+    // Only edges through a topic or queue are ever reversed (unless the report has a sync
+    // cycle, which a simulated one never has).
+    for e in l.edges.iter().filter(|e| e.reversed) {
+        let ends = [l.nodes[e.from].kind, l.nodes[e.to].kind];
+        assert!(
+            ends.contains(&NodeKind::Topic) || ends.contains(&NodeKind::Queue),
+            "{what}: {:?} edge {} → {} reversed",
+            e.kind,
+            l.nodes[e.from].name,
+            l.nodes[e.to].name
+        );
     }
 
     // Routes: from the source's side to the target's side, never behind another node.
@@ -275,11 +339,26 @@ fn diagram_of_every_bundled_topology_is_sound() {
             .run(&opts(10.0, 1.0))
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         let l = check_layout(&report, &what);
-        assert!(
-            l.edges.iter().all(|e| !e.reversed),
-            "{what}: no bundled topology has a cycle through a topic"
-        );
+        for e in l.edges.iter().filter(|e| e.reversed) {
+            assert!(
+                l.nodes[e.from].kind == NodeKind::Queue || l.nodes[e.to].kind == NodeKind::Queue,
+                "{what}: no bundled topology has a cycle through a topic (only through queues)"
+            );
+        }
         let svg = check_svg(&report, &what);
+        // Every work queue is drawn (m2 and m3 have some).
+        for q in &report.queues {
+            assert!(
+                svg.contains(&format!("<title>work queue {}</title>", q.name)),
+                "{what}: queue {}",
+                q.name
+            );
+        }
+        assert_eq!(
+            svg.contains("work queue</text>"),
+            !report.queues.is_empty(),
+            "{what}: the legend shows the queue key when there are queues"
+        );
         // The same picture from the report read back from JSON (as `microsim chart` does).
         let back = Report::from_json(&report.to_json()).unwrap();
         assert_eq!(
@@ -325,7 +404,192 @@ fn diagram_of_order_hybrid_shows_the_topic_between_its_publisher_and_consumers()
         .filter(|e| matches!(e.kind, EdgeKind::Publish | EdgeKind::Subscribe))
         .count();
     assert_eq!(dashed, 3);
-    assert!(check_svg(&report, "order-hybrid").contains("stroke-dasharray"));
+    let svg = check_svg(&report, "order-hybrid");
+    assert!(svg.contains("stroke-dasharray"));
+    assert!(!svg.contains("work queue"), "no queue, no queue key");
+}
+
+/// The layer of the node called `name` (of any kind).
+fn layer_of(l: &Layout, name: &str) -> usize {
+    l.nodes
+        .iter()
+        .find(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .layer
+}
+
+/// Asserts that no queue node comes near another node.
+fn assert_queues_apart(l: &Layout, what: &str) {
+    for q in l.nodes.iter().filter(|v| v.kind == NodeKind::Queue) {
+        for v in l.nodes.iter().filter(|v| !std::ptr::eq(*v, q)) {
+            assert!(
+                !q.rect.overlaps(&v.rect, NODE_MARGIN),
+                "{what}: queue {} {:?} overlaps {} {:?}",
+                q.name,
+                q.rect,
+                v.name,
+                v.rect
+            );
+        }
+    }
+}
+
+#[test]
+fn diagram_of_m2_and_m3_shows_their_work_queues() {
+    // m2: a tandem, clients → q1 → s1 → q2 → … → q5 → s5, one column each.
+    let model = microsim::load(crate::common::root().join("topologies/m2.ron")).unwrap();
+    let report = model.run(&opts(10.0, 1.0)).unwrap();
+    let l = check_layout(&report, "m2");
+    assert_queues_apart(&l, "m2");
+    let queues: Vec<_> = l
+        .nodes
+        .iter()
+        .filter(|v| v.kind == NodeKind::Queue)
+        .collect();
+    assert_eq!(queues.len(), 5);
+    assert!(queues.iter().all(|q| q.labels[1].text == "4 consumers"));
+    assert_eq!(layer_of(&l, "clients"), 0);
+    for i in 1..=5 {
+        assert_eq!(layer_of(&l, &format!("q{i}")), 2 * i - 1, "q{i}");
+        assert_eq!(layer_of(&l, &format!("s{i}")), 2 * i, "s{i}");
+    }
+    let count = |kind: EdgeKind| l.edges.iter().filter(|e| e.kind == kind).count();
+    assert_eq!(count(EdgeKind::Entry), 1);
+    assert_eq!(count(EdgeKind::Publish), 4, "s1..s4 send to the next queue");
+    assert_eq!(count(EdgeKind::Subscribe), 5, "each queue to its station");
+    assert!(l.edges.iter().all(|e| !e.reversed));
+
+    // m3: 20 stations that may send to every queue: cycles through queues, broken by
+    // reversing send edges; the layout stays sound.
+    let model = microsim::load(crate::common::root().join("topologies/m3.ron")).unwrap();
+    let report = model.run(&opts(10.0, 1.0)).unwrap();
+    let l = check_layout(&report, "m3");
+    assert_queues_apart(&l, "m3");
+    assert_eq!(
+        l.nodes.iter().filter(|v| v.kind == NodeKind::Queue).count(),
+        20
+    );
+    for e in l.edges.iter().filter(|e| e.kind == EdgeKind::Entry) {
+        assert_eq!(
+            l.nodes[e.to].kind,
+            NodeKind::Queue,
+            "clients send to queues"
+        );
+    }
+    let sends: usize = report.queues.iter().map(|q| q.publishers.len()).sum();
+    assert!(sends >= 20 * 19, "{sends} send edges");
+    let reversed: Vec<_> = l.edges.iter().filter(|e| e.reversed).collect();
+    assert!(!reversed.is_empty(), "m3 routes in cycles");
+    for e in &reversed {
+        assert_eq!(
+            e.kind,
+            EdgeKind::Publish,
+            "a station keeps right of its queue"
+        );
+        assert_eq!(l.nodes[e.to].kind, NodeKind::Queue);
+        let (first, last) = (e.points[0], e.points[e.points.len() - 1]);
+        assert!(last[0] < first[0], "drawn right to left");
+    }
+}
+
+#[test]
+fn diagram_points_entry_points_at_the_queue_or_topic_they_send_to() {
+    // Clients send straight to queue q (worker consumes it), a feed publishes straight to
+    // topic t (indexer subscribes); worker sends on to audit-q, whose consumer sometimes sends
+    // back to q: a cycle through queues.
+    let text = r#"Topology(
+        name: "direct",
+        workload: [
+            (name: "clients", send: "q", arrivals: Poisson(per_second: 100)),
+            (name: "feed", publish: "t", arrivals: Poisson(per_second: 50)),
+        ],
+        services: {
+            "worker": (workers: 2, work: Exp(mean: "1ms"), steps: [Send(queue: "audit-q")]),
+            "auditor": (work: Exp(mean: "1ms"), steps: [Send(queue: "q", probability: 0.1)]),
+            "indexer": (work: Exp(mean: "1ms")),
+        },
+        queues: {
+            "q": (service: "worker", consumers: 2),
+            "audit-q": (service: "auditor"),
+        },
+        topics: { "t": (partitions: 3, subscribers: [(service: "indexer")]) },
+    )"#;
+    let report = run(text);
+    let target = |name: &str| report.entries.iter().find(|e| e.name == name).unwrap();
+    assert_eq!(target("clients").target, TargetKind::Queue);
+    assert_eq!(target("feed").target, TargetKind::Topic);
+    let l = check_layout(&report, "direct");
+    assert_queues_apart(&l, "direct");
+    let node = |kind: NodeKind, name: &str| {
+        l.nodes
+            .iter()
+            .position(|v| v.kind == kind && v.name == name)
+            .unwrap_or_else(|| panic!("no {kind:?} {name}"))
+    };
+    let entry_to = |from: usize| {
+        let to: Vec<_> = l
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::Entry && e.from == from)
+            .map(|e| e.to)
+            .collect();
+        to
+    };
+    let (q, t) = (node(NodeKind::Queue, "q"), node(NodeKind::Topic, "t"));
+    assert_eq!(entry_to(node(NodeKind::Entry, "clients")), vec![q]);
+    assert_eq!(entry_to(node(NodeKind::Entry, "feed")), vec![t]);
+    assert_eq!(l.nodes[q].labels[0].text, "q");
+    assert_eq!(l.nodes[q].labels[1].text, "2 consumers");
+    assert_eq!(
+        l.nodes[node(NodeKind::Queue, "audit-q")].labels[1].text,
+        "1 consumer"
+    );
+    assert_eq!(l.nodes[t].labels[1].text, "3 partitions");
+    for (name, layer) in [
+        ("clients", 0),
+        ("feed", 0),
+        ("q", 1),
+        ("t", 1),
+        ("worker", 2),
+        ("indexer", 2),
+        ("audit-q", 3),
+        ("auditor", 4),
+    ] {
+        assert_eq!(layer_of(&l, name), layer, "{name}");
+    }
+    // The cycle q → worker → audit-q → auditor → q is broken at its last edge.
+    let reversed: Vec<_> = l.edges.iter().filter(|e| e.reversed).collect();
+    assert_eq!(reversed.len(), 1);
+    assert_eq!(reversed[0].kind, EdgeKind::Publish);
+    assert_eq!(l.nodes[reversed[0].from].name, "auditor");
+    assert_eq!(reversed[0].to, q);
+    let svg = check_svg(&report, "direct");
+    assert!(svg.contains("<title>work queue audit-q</title>"));
+    assert!(svg.contains("<title>topic t</title>"));
+
+    // Entry points whose target is missing (or of another kind) get no edge, and no panic.
+    let mut odd = report.clone();
+    odd.entries[0].target = TargetKind::Topic; // there is no topic "q"
+    odd.entries[1].target = TargetKind::Queue;
+    odd.entries[1].service = "nowhere".into();
+    let l = diagram::layout(&odd);
+    assert!(l.edges.iter().all(|e| e.kind != EdgeKind::Entry));
+    assert_eq!(
+        l.nodes.len(),
+        2 + 3 + 1 + 2,
+        "entries, services, topic, queues"
+    );
+    for (i, v) in l.nodes.iter().enumerate() {
+        for w in &l.nodes[i + 1..] {
+            assert!(
+                !v.rect.overlaps(&w.rect, NODE_MARGIN),
+                "{} {}",
+                v.name,
+                w.name
+            );
+        }
+    }
+    diagram::render(&odd);
 }
 
 /// A 64-bit mixer (SplitMix64): the generated topology is the same on every run.
