@@ -142,7 +142,7 @@ fn run(
         format!("{}\n", report.to_json())
     } else {
         format!(
-            "{}\n{} events in {:.2} s wall time ({:.1} M events/s)\n",
+            "{}\n{} events in {:.3} s wall time ({:.2} M events/s)\n",
             render_summary(&report),
             report.events,
             wall,
