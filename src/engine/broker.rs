@@ -480,10 +480,16 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Records the lag of every group at a bucket boundary (and keeps its maximum).
+    /// Records the lag of every group at a bucket boundary (and keeps its maximum). Debug
+    /// builds (every test) check conservation here, at every bucket of every run:
+    /// `produced = consumed + lag + expired + dead_lettered` per group.
     pub(super) fn close_broker_bucket(&mut self, at: u64) {
         for topic in &mut self.topics {
             for g in &mut topic.groups {
+                debug_assert!(
+                    g.group.check_conservation(&topic.logs),
+                    "messages not conserved at {at} ns"
+                );
                 let lag = g.group.total_lag(&topic.logs);
                 let time_lag = g.group.max_time_lag(SimTime(at), &topic.logs).0;
                 g.max_lag = g.max_lag.max(lag);

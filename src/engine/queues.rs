@@ -278,10 +278,17 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Records every queue's depth and age at a bucket boundary.
+    /// Records every queue's depth and age at a bucket boundary. Debug builds (every test)
+    /// check conservation here: `sent = acked + dead_lettered + expired + depth + in_flight`.
     pub(super) fn close_queue_bucket(&mut self, at: u64) {
         for state in &mut self.work_queues {
             let depth = state.queue.depth();
+            let q = &state.queue;
+            debug_assert_eq!(
+                q.sent(),
+                q.acked() + q.dead_lettered() + q.expired() + depth + q.in_flight(),
+                "messages not conserved at {at} ns"
+            );
             let age = state
                 .queue
                 .oldest_ready()
