@@ -202,13 +202,8 @@ fn check_layout(report: &Report, what: &str) -> Layout {
         for p in &q.publishers {
             let pi = node(NodeKind::Service, p);
             let e = edge(EdgeKind::Publish, pi, qi);
-            let (a, b) = (&l.nodes[pi].rect, &l.nodes[qi].rect);
             assert!(
-                if e.reversed {
-                    b.right() < a.x
-                } else {
-                    a.right() < b.x
-                },
+                flows(&l.nodes[pi].rect, &l.nodes[qi].rect, e.reversed),
                 "{what}: queue {} on the wrong side of its sender {p} (reversed: {})",
                 q.name,
                 e.reversed
@@ -216,13 +211,8 @@ fn check_layout(report: &Report, what: &str) -> Layout {
         }
         let si = node(NodeKind::Service, &q.service);
         let e = edge(EdgeKind::Subscribe, qi, si);
-        let (a, b) = (&l.nodes[qi].rect, &l.nodes[si].rect);
         assert!(
-            if e.reversed {
-                b.right() < a.x
-            } else {
-                a.right() < b.x
-            },
+            flows(&l.nodes[qi].rect, &l.nodes[si].rect, e.reversed),
             "{what}: queue {} on the wrong side of its consumer {} (reversed: {})",
             q.name,
             q.service,
@@ -379,16 +369,8 @@ fn diagram_of_every_bundled_topology_is_sound() {
 
 #[test]
 fn diagram_of_order_hybrid_shows_the_topic_between_its_publisher_and_consumers() {
-    let model = microsim::load(crate::common::root().join("topologies/order-hybrid.ron")).unwrap();
-    let report = model.run(&opts(10.0, 1.0)).unwrap();
-    let l = check_layout(&report, "order-hybrid");
-    let layer = |name: &str| {
-        l.nodes
-            .iter()
-            .find(|v| v.name == name)
-            .unwrap_or_else(|| panic!("no {name}"))
-            .layer
-    };
+    let (report, l) = bundled_layout("order-hybrid");
+    let layer = |name: &str| layer_of(&l, name);
     assert_eq!(layer("checkout"), 0);
     assert_eq!(layer("orders"), 1);
     assert_eq!(layer("inventory"), 2);
@@ -407,6 +389,24 @@ fn diagram_of_order_hybrid_shows_the_topic_between_its_publisher_and_consumers()
     let svg = check_svg(&report, "order-hybrid");
     assert!(svg.contains("stroke-dasharray"));
     assert!(!svg.contains("work queue"), "no queue, no queue key");
+}
+
+/// Whether an edge from `a` to `b` runs the way it should: left to right, or right to left
+/// when it was reversed to break a cycle.
+fn flows(a: &Rect, b: &Rect, reversed: bool) -> bool {
+    if reversed {
+        b.right() < a.x
+    } else {
+        a.right() < b.x
+    }
+}
+
+/// A bundled topology's report (10 s, 1 s warm-up) and its checked layout.
+fn bundled_layout(name: &str) -> (Report, Layout) {
+    let path = crate::common::root().join(format!("topologies/{name}.ron"));
+    let report = microsim::load(path).unwrap().run(&opts(10.0, 1.0)).unwrap();
+    let l = check_layout(&report, name);
+    (report, l)
 }
 
 /// The layer of the node called `name` (of any kind).
@@ -437,9 +437,7 @@ fn assert_queues_apart(l: &Layout, what: &str) {
 #[test]
 fn diagram_of_m2_and_m3_shows_their_work_queues() {
     // m2: a tandem, clients → q1 → s1 → q2 → … → q5 → s5, one column each.
-    let model = microsim::load(crate::common::root().join("topologies/m2.ron")).unwrap();
-    let report = model.run(&opts(10.0, 1.0)).unwrap();
-    let l = check_layout(&report, "m2");
+    let (_, l) = bundled_layout("m2");
     assert_queues_apart(&l, "m2");
     let queues: Vec<_> = l
         .nodes
@@ -461,9 +459,7 @@ fn diagram_of_m2_and_m3_shows_their_work_queues() {
 
     // m3: 20 stations that may send to every queue: cycles through queues, broken by
     // reversing send edges; the layout stays sound.
-    let model = microsim::load(crate::common::root().join("topologies/m3.ron")).unwrap();
-    let report = model.run(&opts(10.0, 1.0)).unwrap();
-    let l = check_layout(&report, "m3");
+    let (report, l) = bundled_layout("m3");
     assert_queues_apart(&l, "m3");
     assert_eq!(
         l.nodes.iter().filter(|v| v.kind == NodeKind::Queue).count(),
