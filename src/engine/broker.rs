@@ -508,6 +508,7 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let mut reports = Vec::with_capacity(self.topics.len());
         let mut series = Vec::new();
+        let bucket = self.bucket;
         for (topic, m) in self.topics.iter_mut().zip(&model.topics) {
             let mut groups = Vec::with_capacity(topic.groups.len());
             for (g, sub) in topic.groups.iter_mut().zip(&m.subscribers) {
@@ -522,6 +523,7 @@ impl<'m> Simulation<'m> {
                     .zip(&g.max_partition_lag)
                     .map(|(&now, &max)| now.max(max))
                     .collect();
+                let drained_in_s = drained_in_s(&g.series_lag, bucket, end);
                 groups.push(GroupReport {
                     service: service.clone(),
                     consumers: sub.consumers,
@@ -533,6 +535,7 @@ impl<'m> Simulation<'m> {
                     max_lag: g.max_lag.max(lag),
                     lag_per_partition,
                     max_lag_per_partition,
+                    drained_in_s,
                     time_lag_s: time_lag as f64 / 1e9,
                     max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
                     expired: g.group.expired(),
@@ -573,6 +576,21 @@ fn key_hash(key: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// How long a backlog took to drain, from the end of the bucket where it peaked to the end
+/// of the first bucket back near its earlier level ([`crate::report::drain`]; buckets of
+/// `bucket` ns, the last one ending at `end`), or `None` when there was no backlog or it had
+/// not drained by the end.
+pub(super) fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64> {
+    use crate::report::drain::{drain, Drain};
+    match drain(series) {
+        Drain::Drained { peak, drained } => {
+            let at = |i: usize| ((i as u64 + 1) * bucket).min(end);
+            Some((at(drained) - at(peak)) as f64 / 1e9)
+        }
+        Drain::NoBacklog | Drain::NotDrained { .. } => None,
+    }
 }
 
 /// The services with a step that publishes or sends to `to`, in file order, each once.

@@ -305,10 +305,12 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let mut reports = Vec::with_capacity(self.work_queues.len());
         let mut series = Vec::with_capacity(self.work_queues.len());
+        let bucket = self.bucket;
         for (state, def) in self.work_queues.iter_mut().zip(&model.queues) {
             let q = &state.queue;
             let depth = q.depth();
             let age = q.oldest_ready().map_or(0, |t| end.saturating_sub(t.0));
+            let drained_in_s = super::broker::drained_in_s(&state.series_depth, bucket, end);
             reports.push(QueueReport {
                 name: def.name.clone(),
                 service: model.service(def.service).name.clone(),
@@ -331,6 +333,7 @@ impl<'m> Simulation<'m> {
                 age_s: age as f64 / 1e9,
                 max_age_s: state.max_age.max(age) as f64 / 1e9,
                 latency: state.latency.summary(),
+                drained_in_s,
             });
             series.push(QueueSeries {
                 name: def.name.clone(),

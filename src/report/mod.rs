@@ -4,6 +4,7 @@
 //! in `docs/report.md`. Units are in the names: `_ms`, `_s`, `_per_s`. Everything is measured
 //! after the warm-up unless a field says otherwise; time series cover the whole run.
 
+pub mod drain;
 mod html;
 mod summary;
 
@@ -99,6 +100,11 @@ pub struct GroupReport {
     /// `max_lag` per partition (the largest lag of each partition at a bucket end).
     #[serde(default)]
     pub max_lag_per_partition: Vec<u64>,
+    /// How long the biggest backlog took to drain \[s\]: from the bucket where the lag
+    /// peaked to the first bucket after it back near its earlier level (within 1 % of the
+    /// peak). `None` when there was no backlog, or it had not drained by the end.
+    #[serde(default)]
+    pub drained_in_s: Option<f64>,
     /// Age of the oldest uncommitted message at the end (the worst partition) \[s\].
     pub time_lag_s: f64,
     /// Largest time lag at any bucket boundary \[s\].
@@ -185,6 +191,9 @@ pub struct QueueReport {
     /// From send to acknowledged, for messages sent after the warm-up: the time a message
     /// spends in the queue and being processed (a station's sojourn time).
     pub latency: LatencySummary,
+    /// How long the biggest backlog (depth) took to drain \[s\], as for consumer groups.
+    #[serde(default)]
+    pub drained_in_s: Option<f64>,
 }
 
 /// One work queue over time, per bucket (at its end).

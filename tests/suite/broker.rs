@@ -269,6 +269,10 @@ fn a_consumer_outage_builds_lag_that_drains() {
         assert!(lag[70] > 800 && lag[80] > lag[70], "seed {seed}");
         let drained = (89..lag.len()).find(|&i| lag[i] < 20).expect("drains");
         assert!(drained <= 100, "seed {seed}: drained at {drained} s");
+        // The report says how long: ~3,000 messages at 700/s ≈ 4.3 s, in whole 1 s buckets
+        // from the peak (the end of the outage).
+        let d = g.drained_in_s.expect("drained");
+        assert!((4.0..=7.0).contains(&d), "seed {seed}: drained in {d} s");
         assert!(lag[drained..].iter().all(|&l| l < 20), "seed {seed}");
     }
 }
