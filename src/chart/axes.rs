@@ -75,20 +75,9 @@ fn failure_svg(title: &str, error: &str) -> String {
     )
 }
 
-/// `text` with the five XML special characters escaped.
+/// `text` escaped for SVG text and attribute values.
 fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_markup(text, "&apos;")
 }
 
 /// A text style of the chart font at `size`, anchored horizontally by `h` and vertically by `v`.

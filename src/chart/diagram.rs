@@ -51,6 +51,11 @@
 //! text width ([`text_width`]): the renderer's fonts are unknown.
 
 use super::{palette, Chart};
+
+/// `text` escaped for SVG text and attribute values.
+fn esc(text: &str) -> String {
+    super::escape_markup(text, "&apos;")
+}
 use crate::report::{Report, TargetKind};
 use plotters::style::RGBColor;
 use std::collections::{btree_map, BTreeMap, VecDeque};
@@ -1274,24 +1279,6 @@ fn num(v: f64) -> String {
     } else {
         format!("{r:.1}")
     }
-}
-
-/// `text` escaped for XML text and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A colour mixed with white: `t` = 0 is the colour, 1 is white (the fill of boxes, light

@@ -49,6 +49,28 @@ pub fn render_all(report: &Report) -> Vec<Chart> {
     charts
 }
 
+/// `text` escaped for XML and HTML text and quoted attribute values: the five special
+/// characters become references (`'` as `apostrophe`: `&apos;` in SVG, `&#39;` in HTML,
+/// where older browsers lack `&apos;`), and characters XML forbids (controls other than
+/// tab and line breaks, U+FFFE, U+FFFF) become U+FFFD, so a name read from a topology file
+/// can never break the document.
+pub(crate) fn escape_markup(text: &str, apostrophe: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str(apostrophe),
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A file-name-safe slug of `name`: lower-case ASCII letters and digits, other runs of
 /// characters replaced by one `-`.
 pub fn slug(name: &str) -> String {

@@ -1024,18 +1024,7 @@ fn dash() -> String {
 /// `text` with the characters that mean something in HTML (`& < > " '`) escaped, safe both
 /// between tags and inside quoted attributes.
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::chart::escape_markup(text, "&#39;")
 }
 
 /// Standard base64 (RFC 4648, with padding) of `bytes`, for `data:` URIs. Twenty lines
