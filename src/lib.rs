@@ -91,6 +91,7 @@ pub mod outcome;
 pub mod report;
 pub mod rng;
 pub mod spec;
+pub mod stats;
 pub mod time;
 pub mod workload;
 
