@@ -83,9 +83,9 @@ impl fmt::Display for SimDuration {
         if self.0 == 0 {
             return write!(f, "0s");
         }
-        let (value, unit) = if self.0 >= 3600 * NS_PER_S && self.0 % (3600 * NS_PER_S) == 0 {
+        let (value, unit) = if self.0 >= 3600 * NS_PER_S && self.0.is_multiple_of(3600 * NS_PER_S) {
             (ns / (3600.0 * NS_PER_S as f64), "h")
-        } else if self.0 >= 60 * NS_PER_S && self.0 % (60 * NS_PER_S) == 0 {
+        } else if self.0 >= 60 * NS_PER_S && self.0.is_multiple_of(60 * NS_PER_S) {
             (ns / (60.0 * NS_PER_S as f64), "m")
         } else if self.0 >= NS_PER_S {
             (ns / NS_PER_S as f64, "s")
