@@ -351,9 +351,16 @@ impl<'a> Compiler<'a> {
                             format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"),
                         );
                     } else {
-                        c.window = Window::Time(
-                            (d.as_nanos() / crate::time::NS_PER_S).min(u64::from(u32::MAX)) as u32,
-                        );
+                        let secs = d.as_nanos() / crate::time::NS_PER_S;
+                        // Above u32::MAX the count would be clamped before `validate` sees it
+                        // and the message would quote the clamped number.
+                        match u32::try_from(secs) {
+                            Ok(n) => c.window = Window::Time(n),
+                            Err(_) => self.problem(
+                                format!("{path}.window"),
+                                format!("is {secs} seconds, more than the limit of {}; use a smaller window", crate::call::breaker::MAX_WINDOW_SIZE),
+                            ),
+                        }
                     }
                 }
             }

@@ -326,6 +326,127 @@ fn duration_too_long() {
 }
 
 #[test]
+fn duration_in_days_is_accepted() {
+    // Reproducer: `"1000d"` was refused as an unknown unit.
+    let model = microsim::parse(&with_run(r#"duration: "1000d", warmup: "1.5d""#), "t.ron")
+        .expect("days are a unit");
+    assert_eq!(model.run.duration, SimDuration::from_secs(1000 * 86_400));
+    assert_eq!(model.run.warmup, SimDuration::from_secs(129_600));
+    // The messages list the units, days included.
+    let text = with_run(r#"duration: "3 weeks""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["unknown unit `weeks`", "ns, us, ms, s, m, h, d"],
+    );
+    let text = with_run(r#"duration: "3""#);
+    expect_one(
+        &text,
+        "run.duration",
+        Some("duration"),
+        &["ns, us, ms, s, m, h, d"],
+    );
+}
+
+#[test]
+fn duration_past_the_clock_names_its_field() {
+    // 2^64 ns is about 584 years: a longer duration is refused where it is written, instead
+    // of saturating or wrapping.
+    let text = with_services(
+        r#"        "api": (work: Exp(mean: "1ms"),
+            failures: (mttf: "200000d", mttr: "1m")),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].failures.mttf",
+        Some("mttf"),
+        &[
+            "`200000d` is too long",
+            "500 years",
+            "\"182500d\"",
+            "584 years",
+        ],
+    );
+    let text = with_services(r#"        "api": (work: Exp(mean: "1e300d")),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("1e300d"),
+        &["`1e300d` is too long"],
+    );
+}
+
+/// Every duration of the format at the 500-year limit: the model loads, its analytic
+/// shadow renders and a short run ends, with no overflow anywhere (the tests are built with
+/// overflow checks, so a wrap would panic).
+#[test]
+fn every_duration_at_the_limit_loads_and_runs() {
+    let text = r#"Topology(
+    run: (duration: "182500d", warmup: "182499d", bucket: "182500d"),
+    workload: [
+        (name: "main", entry: "api", timeout: "182500d",
+         arrivals: Poisson(per_second: 10, profile: [(at: "182500d", per_second: 5, ramp: true)])),
+        (name: "pub", publish: "t", arrivals: Constant(per_second: 1)),
+        (name: "snd", send: "q", arrivals: Constant(per_second: 1)),
+    ],
+    services: {
+        "api": (work: Const("182500d"), failures: (mttf: "182500d", mttr: "182500d"),
+            steps: [
+                Call(to: "db", timeout: "182500d",
+                     latency: Uniform(min: "182499d", max: "182500d"),
+                     retry: (attempts: 3, jitter: Decorrelated,
+                             backoff: Exponential(base: "182500d", max: "182500d", multiplier: 1e300)),
+                     breaker: (slow_call: "182500d", open_for: "182500d", max_half_open: "182500d",
+                               window: Time("1000000s")),
+                     bulkhead: (max_concurrent: 1, max_wait: "182500d"),
+                     on_failure: Fallback(Exp(mean: "182500d"))),
+                Publish(topic: "t", latency: Gamma(mean: "182500d", cv: 100),
+                        when_down: Wait(timeout: "182500d")),
+                Send(queue: "q", latency: LogNormal(median: "182000d", p99: "182500d")),
+                Work(Empirical(["182500d", "0ns"])),
+            ]),
+        "db": (work: Exp(mean: "182500d")),
+        "c": (work: Exp(mean: "1ms")),
+    },
+    topics: { "t": (retention: "182500d", subscribers: [(service: "c", max_attempts: 3,
+        session_timeout: "182500d", retry_backoff: "182500d", commit_interval: "182500d",
+        idempotent: "182500d")]) },
+    queues: { "q": (service: "c", visibility_timeout: "182500d", retry_delay: "182500d",
+        retention: "182500d", max_receives: 3) },
+    faults: [
+        (at: "182499d", lasts: "182500d", fault: Crash(service: "db")),
+        (at: "0s", lasts: "182500d", fault: Latency(from: "api", to: "db", add: Const("182500d"))),
+        (at: "1ms", lasts: "182500d", fault: BrokerSlow(add: Const("182500d"))),
+        (at: "0s", lasts: "182500d", fault: Slowdown(service: "c", factor: 1e300)),
+    ],
+)"#;
+    let model = microsim::parse(text, "t.ron").expect("every duration is within the limit");
+    assert_eq!(model.run.duration, microsim::time::MAX_DURATION);
+    let analysis = model.analyze();
+    assert!(!microsim::report::render_analysis(&model, &analysis).is_empty());
+    let options = RunOptions {
+        duration: Some(SimDuration::from_secs(10)),
+        warmup: Some(SimDuration::from_secs(1)),
+        ..RunOptions::default()
+    };
+    let report = model.run(&options).expect("a short run ends");
+    assert!(report.entry("main").unwrap().offered > 0);
+}
+
+#[test]
+fn breaker_time_window_past_u32_seconds_quotes_the_real_size() {
+    // The size was clamped to u32::MAX seconds before the check, which then quoted 4294967295.
+    let text = with_call(r#"                 breaker: (window: Time("182500d")),"#);
+    expect_one(
+        &text,
+        &call_path("breaker.window"),
+        Some("window"),
+        &["is 15768000000 seconds", "more than the limit of 1000000"],
+    );
+}
+
+#[test]
 fn zero_duration() {
     let text = with_run(r#"duration: "0s""#);
     expect_one(&text, "run.duration", Some("duration"), &["longer than 0"]);
