@@ -22,6 +22,10 @@ pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
 /// Kafka's default `session.timeout.ms` (since 3.0).
 pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration::from_secs(45);
+/// Highest arrival rate of one entry point [requests/s]: one arrival per nanosecond, the
+/// resolution of the virtual clock. A higher rate cannot be represented (arrivals of one
+/// entry point are at least 1 ns apart), so it is refused instead of being clamped.
+pub const MAX_RATE_PER_S: f64 = 1e9;
 /// Most partitions a topic may have.
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Most consumers a consumer group may have.
@@ -155,6 +159,24 @@ impl<'a> Compiler<'a> {
                 }
                 WhenDown::Buffer((*limit).max(1))
             }
+        }
+    }
+
+    /// Checks an arrival rate [requests/s]: finite, ≥ 0 and at most [`MAX_RATE_PER_S`].
+    /// (A ramp between two points stays between their rates, so checking points suffices.)
+    fn rate(&mut self, path: &str, r: f64) {
+        if !(r.is_finite() && r >= 0.0) {
+            self.problem(
+                path,
+                format!("a rate must be a finite number ≥ 0 [requests/s], not {r}"),
+            );
+        } else if r > MAX_RATE_PER_S {
+            self.problem(
+                path,
+                format!(
+                    "a rate of {r} requests/s is more than the {MAX_RATE_PER_S} (10⁹) one entry point can offer: the virtual clock counts whole nanoseconds and arrivals are at least 1 ns apart; lower it, or split the load over several entry points"
+                ),
+            );
         }
     }
 
@@ -883,26 +905,12 @@ impl Model {
                     profile,
                 } => (ArrivalKind::Constant, *per_second, profile),
             };
-            let rate_ok = |r: f64| r.is_finite() && r >= 0.0;
-            if !rate_ok(per_second) {
-                c.problem(
-                    format!("{path}.arrivals.per_second"),
-                    format!("a rate must be a finite number ≥ 0 [requests/s], not {per_second}"),
-                );
-            }
+            c.rate(&format!("{path}.arrivals.per_second"), per_second);
             let mut points = Vec::with_capacity(profile.len());
             let mut last_at = 0u64;
             for (k, p) in profile.iter().enumerate() {
                 let pp = format!("{path}.arrivals.profile[{k}]");
-                if !rate_ok(p.per_second) {
-                    c.problem(
-                        format!("{pp}.per_second"),
-                        format!(
-                            "a rate must be a finite number ≥ 0 [requests/s], not {}",
-                            p.per_second
-                        ),
-                    );
-                }
+                c.rate(&format!("{pp}.per_second"), p.per_second);
                 if let Some(at) = c.duration(&format!("{pp}.at"), &p.at) {
                     if k > 0 && at.as_nanos() <= last_at {
                         c.problem(

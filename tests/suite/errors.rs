@@ -1157,6 +1157,70 @@ fn profile_rate_not_finite() {
 }
 
 #[test]
+fn rate_above_one_per_nanosecond_is_refused() {
+    // Reproducer: 10¹² requests/s was clamped to one arrival per nanosecond without a word
+    // (`check` showed 10¹²/s; a 1 µs run offered 999 requests instead of ~10⁶).
+    for (kind, v) in [
+        ("Poisson", "1000000000000"),
+        ("Constant", "1000000000.5"),
+        ("Poisson", "1e300"),
+    ] {
+        let text = with_workload(&format!(
+            r#"        (name: "main", entry: "api", arrivals: {kind}(per_second: {v})),"#
+        ));
+        let p = expect_one(
+            &text,
+            "workload[main].arrivals.per_second",
+            Some("per_second"),
+            &[
+                "more than the 1000000000 (10⁹) one entry point can offer",
+                "whole nanoseconds",
+                "lower it, or split the load over several entry points",
+            ],
+        );
+        let shown: f64 = v.parse().unwrap();
+        assert!(
+            p.message.contains(&format!("a rate of {shown} requests/s")),
+            "{}",
+            p.message
+        );
+    }
+}
+
+#[test]
+fn profile_rate_above_one_per_nanosecond_is_refused() {
+    let text = with_workload(
+        r#"        (name: "main", entry: "api", arrivals: Constant(per_second: 1, profile: [
+            (at: "1s", per_second: 5),
+            (at: "2s", per_second: 2e9, ramp: true),
+        ])),"#,
+    );
+    expect_one(
+        &text,
+        "workload[main].arrivals.profile[1].per_second",
+        Some("per_second: 2e9"),
+        &[
+            "a rate of 2000000000 requests/s",
+            "more than the 1000000000",
+        ],
+    );
+}
+
+#[test]
+fn rate_of_one_per_nanosecond_is_kept_exactly() {
+    // The limit itself is representable: 1 µs at 10⁹/s offers one request every nanosecond,
+    // at 1, 2, …, 999 ns (the one at 1000 ns is the end of the run).
+    let text = r#"Topology(
+    run: (duration: "1us", bucket: "1us"),
+    workload: [(name: "main", entry: "api", arrivals: Constant(per_second: 1e9))],
+    services: { "api": (workers: 2, work: Const("0ns")) },
+)"#;
+    let model = microsim::parse(text, "t.ron").expect("the limit is accepted");
+    let report = model.run(&RunOptions::default()).unwrap();
+    assert_eq!(report.entry("main").unwrap().offered, 999);
+}
+
+#[test]
 fn profile_bad_time() {
     let text = with_workload(
         r#"        (name: "main", entry: "api", arrivals: Poisson(per_second: 1, profile: [
