@@ -1119,9 +1119,11 @@ impl Model {
                 CallId(k as u32),
             );
         }
-        if let Some(cycle) = find_cycle(&graph) {
-            let names: Vec<&str> = cycle.iter().map(|&i| services[i].name.as_str()).collect();
-            let path = format!("services[{}].steps", names[0]);
+        // Every cycle, one per strongly connected component, so that independent cycles are
+        // all reported at once.
+        for (names, closing) in call_cycles(&graph, &c.calls) {
+            let names: Vec<&str> = names.iter().map(|&i| services[i].name.as_str()).collect();
+            let path = c.calls[closing.0 as usize].path.clone();
             c.problem(
                 path,
                 format!(
@@ -1171,52 +1173,69 @@ fn default_name(origin: &str) -> String {
         .unwrap_or_else(|| "topology".to_string())
 }
 
-/// A cycle in the call graph as a list of node indices, first node repeated at the end.
-fn find_cycle(graph: &DiGraph<ServiceId, CallId>) -> Option<Vec<usize>> {
+/// One cycle per strongly connected component of the call graph that has one (more than one
+/// service, or a service that calls itself), in file order of their first service: the
+/// services on a shortest cycle through that first service (repeated at the end) and the call
+/// that closes it, back into the first service.
+fn call_cycles(
+    graph: &DiGraph<ServiceId, CallId>,
+    calls: &[CallEdge],
+) -> Vec<(Vec<usize>, CallId)> {
     use petgraph::visit::EdgeRef;
-    if petgraph::algo::toposort(graph, None).is_ok() {
-        return None;
+    let mut cycles = Vec::new();
+    let mut in_scc = vec![usize::MAX; graph.node_count()];
+    let mut sccs = petgraph::algo::tarjan_scc(graph);
+    for scc in &mut sccs {
+        scc.sort();
     }
-    // Iterative DFS with colours; on a back edge, unwind the stack to print the cycle.
-    let n = graph.node_count();
-    let mut colour = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    for start in graph.node_indices() {
-        if colour[start.index()] != 0 {
+    sccs.sort();
+    for (k, scc) in sccs.iter().enumerate() {
+        for v in scc {
+            in_scc[v.index()] = k;
+        }
+    }
+    for (k, scc) in sccs.iter().enumerate() {
+        let start = scc[0];
+        let self_loop = graph.edges(start).any(|e| e.target() == start);
+        if scc.len() == 1 && !self_loop {
             continue;
         }
-        let mut stack: Vec<(petgraph::graph::NodeIndex, Vec<petgraph::graph::NodeIndex>)> =
-            Vec::new();
-        let succ = |v| {
-            let mut s: Vec<_> = graph.edges(v).map(|e| e.target()).collect();
-            s.sort();
-            s.reverse();
-            s
-        };
-        colour[start.index()] = 1;
-        stack.push((start, succ(start)));
-        while let Some((v, next)) = stack.last_mut() {
-            let v = *v;
-            match next.pop() {
-                Some(w) if colour[w.index()] == 1 => {
-                    let from = stack.iter().position(|(x, _)| *x == w).unwrap_or(0);
-                    let mut cycle: Vec<usize> =
-                        stack[from..].iter().map(|(x, _)| x.index()).collect();
-                    cycle.push(w.index());
-                    return Some(cycle);
+        // Breadth-first from the first service, along calls in file order and inside the
+        // component, until a call leads back to it.
+        let mut parent: Vec<Option<(usize, CallId)>> = vec![None; graph.node_count()];
+        let mut frontier = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(v) = frontier.pop_front() {
+            let mut out: Vec<_> = graph.edges(v).collect();
+            out.sort_by_key(|e| *e.weight());
+            for e in out {
+                let w = e.target();
+                if w == start {
+                    closing = Some((v, *e.weight()));
+                    break 'search;
                 }
-                Some(w) if colour[w.index()] == 0 => {
-                    colour[w.index()] = 1;
-                    stack.push((w, succ(w)));
-                }
-                Some(_) => {}
-                None => {
-                    colour[v.index()] = 2;
-                    stack.pop();
+                if in_scc[w.index()] == k && parent[w.index()].is_none() {
+                    parent[w.index()] = Some((v.index(), *e.weight()));
+                    frontier.push_back(w);
                 }
             }
         }
+        // A component with more than one node always has a cycle through each of its nodes.
+        let Some((last, call)) = closing else {
+            continue;
+        };
+        let mut names = vec![start.index()];
+        let mut v = last.index();
+        while v != start.index() {
+            names.push(v);
+            v = parent[v].map_or(start.index(), |(p, _)| p);
+        }
+        names[1..].reverse();
+        names.push(start.index());
+        debug_assert_eq!(calls[call.0 as usize].to.0 as usize, start.index());
+        cycles.push((names, call));
     }
-    None
+    cycles
 }
 
 #[cfg(test)]

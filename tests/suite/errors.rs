@@ -1293,8 +1293,8 @@ fn self_call_is_a_cycle() {
     );
     expect_one(
         &text,
-        "services[api].steps",
-        Some("steps"),
+        "services[api].steps[0]",
+        Some(r#"Call(to: "api""#),
         &["sync call cycle api → api", "deadlock", "break the cycle"],
     );
 }
@@ -1307,10 +1307,11 @@ fn two_cycle_names_its_path() {
             steps: [Call(to: "api", probability: 0.1)],
         ),"#,
     );
+    // The problem points at the call that closes the cycle, back into its first service.
     expect_one(
         &text,
-        "services[api].steps",
-        Some("steps"),
+        "services[db].steps[0]",
+        Some(r#"Call(to: "api""#),
         &["sync call cycle api → db → api", "deadlock"],
     );
 }
@@ -1327,10 +1328,56 @@ fn cycle_through_a_branch_starts_where_the_cycle_does() {
     );
     expect_one(
         &text,
-        "services[b].steps",
-        Some(r#"steps: [Parallel"#),
+        "services[c].steps[0].branches[0].steps[0]",
+        Some(r#"Call(to: "b")"#),
         &["sync call cycle b → c → b"],
     );
+}
+
+#[test]
+fn every_independent_cycle_is_reported_once() {
+    // Reproducer: with two independent cycles, only the first was reported. Here there are
+    // three components with cycles: a self-call, a 2-cycle, and a component where `x` is on
+    // two cycles (x → y → x and x → z → x) and is reported once, by its shortest cycle
+    // through the first service in file order.
+    let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {
+        "api": (steps: [Call(to: "x"), Call(to: "p")]),
+        "x": (steps: [Call(to: "z"), Call(to: "y")]),
+        "y": (steps: [Call(to: "x")]),
+        "z": (steps: [Call(to: "w")]),
+        "w": (steps: [Call(to: "x")]),
+        "p": (steps: [Call(to: "q")]),
+        "q": (steps: [Call(to: "p")]),
+        "s": (steps: [Call(to: "s")]),
+    },
+)"#;
+    let ps = problems(text);
+    assert_eq!(ps.len(), 3, "{ps:#?}");
+    assert_problem(
+        &ps[0],
+        text,
+        "services[y].steps[0]",
+        Some(r#""y": (steps: [Call(to: "x")"#),
+        &["sync call cycle x → y → x would deadlock"],
+    );
+    assert_problem(
+        &ps[1],
+        text,
+        "services[q].steps[0]",
+        Some(r#""q": (steps"#),
+        &["sync call cycle p → q → p would deadlock"],
+    );
+    assert_problem(
+        &ps[2],
+        text,
+        "services[s].steps[0]",
+        Some(r#""s": (steps"#),
+        &["sync call cycle s → s would deadlock"],
+    );
+    // The same file gives the same messages in the same order every time.
+    assert_eq!(problems(text), ps);
 }
 
 // ---------------------------------------------------------------------------------------------
