@@ -251,7 +251,6 @@ mod tests {
                 Err(DurationError::TooLong(text.into())),
             );
         }
-        assert!(MAX_DURATION.0 < u64::MAX);
     }
 
     #[test]
