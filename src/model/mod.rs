@@ -7,7 +7,10 @@
 //! (seeds, replications) can share it across threads.
 
 mod compile;
+mod load;
 mod locate;
+
+pub(crate) use load::{decode, parse};
 
 use crate::call::backoff::{Backoff, Jitter};
 use crate::call::breaker::BreakerConfig;
