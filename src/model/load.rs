@@ -249,10 +249,12 @@ fn syntax(origin: &str, text: &str, e: &ron::error::SpannedError) -> LoadError {
 fn message(code: &ron::Error) -> String {
     match code {
         ron::Error::IntegerOutOfBounds => format!(
-            "{code}: counts (replicas, workers, queue, seed, max_in_flight) are whole numbers ≥ 0"
+            "{}: counts (replicas, workers, queue, seed, max_in_flight) are whole numbers ≥ 0",
+            lower_first(&code.to_string())
         ),
         ron::Error::ExpectedString => format!(
-            "{code}: names and durations are quoted, durations with a unit (\"150ms\", not 150)"
+            "{}: names and durations are quoted, durations with a unit (\"150ms\", not 150)",
+            lower_first(&code.to_string())
         ),
         ron::Error::NoSuchStructField {
             expected, found, ..
@@ -272,7 +274,16 @@ fn message(code: &ron::Error) -> String {
         ron::Error::DuplicateStructField { field, .. } => {
             format!("field `{field}` is given twice; keep one")
         }
-        code => code.to_string(),
+        code => lower_first(&code.to_string()),
+    }
+}
+
+/// `text` with its first letter in lower case, as every message of this crate is.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
