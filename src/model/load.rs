@@ -5,6 +5,10 @@
 //! rounds. Instead, each unknown field the parser reports becomes a [`Problem`] (its path, its
 //! line, the closest valid field name), is blanked out of a working copy of the text (spaces
 //! for every byte but newlines, so offsets and lines do not move), and the parse goes on. When
+//! the field has a close valid name and its value parses under that name (and the struct
+//! does not have that field already), it is put back under that name instead, so that what
+//! is inside it (a misspelt `run:` with its own typos) and its value are checked too; a
+//! required field is put back so in any case, since the parse cannot go on without it. When
 //! the rest parses, the model is validated too and its problems join the unknown fields, so
 //! the file is fixed in one round. A syntax error proper (an unbalanced bracket, a string
 //! where a number belongs) still stops the parse: nothing after it can be read with
@@ -50,7 +54,7 @@ struct Blanked {
     path: String,
     /// The closest valid field name, if one is close.
     suggestion: Option<&'static str>,
-    /// Put back under the suggested name, because that field is required.
+    /// Put back under the suggested name (its value fits there, or that field is required).
     renamed: bool,
 }
 
@@ -94,12 +98,12 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
                 // inside it is checked too (a misspelt `run:` hides nothing), else leave it
                 // out.
                 let k = blanked.len() - 1;
-                let attempt = suggestion.map(|name| {
+                let attempt = suggestion.and_then(|name| {
                     let mut tried = work.clone();
                     let mut records = blanked.iter().map(|b| b.at).collect::<Vec<_>>();
-                    let end = rename(&mut tried, &blanked[k], name, &mut records);
+                    let end = rename(&mut tried, &blanked[k], name, &mut records)?;
                     let result = crate::spec::parse_ron(&tried);
-                    (tried, records, end, result)
+                    Some((tried, records, end, result))
                 });
                 match attempt {
                     Some((tried, records, end, result)) if fits(&tried, &result, end) => {
@@ -123,7 +127,9 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
                     break;
                 };
                 let mut records = blanked.iter().map(|b| b.at).collect::<Vec<_>>();
-                rename(&mut work, &blanked[k], field, &mut records);
+                if rename(&mut work, &blanked[k], field, &mut records).is_none() {
+                    break;
+                }
                 for (b, at) in blanked.iter_mut().zip(records) {
                     b.at = at;
                 }
@@ -159,15 +165,18 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
 }
 
 /// Puts blanked element `b` back into `work` under the field name `name`; moves the offsets
-/// in `records` that follow it by the change of length. Returns where the element now ends.
-fn rename(work: &mut String, b: &Blanked, name: &str, records: &mut [usize]) -> usize {
-    let renamed = format!("{name}{}", &b.original[b.found.len()..]);
+/// in `records` that follow it by the change of length. Returns where the element now ends,
+/// or `None` (and changes nothing) when the element does not start with the name the parser
+/// reported (a raw identifier such as `r#name`).
+fn rename(work: &mut String, b: &Blanked, name: &str, records: &mut [usize]) -> Option<usize> {
+    let rest = b.original.strip_prefix(b.found.as_str())?;
+    let renamed = format!("{name}{rest}");
     let grow = renamed.len() as isize - b.original.len() as isize;
     work.replace_range(b.at..b.at + b.original.len(), &renamed);
     for at in records.iter_mut().filter(|at| **at > b.at) {
         *at = at.saturating_add_signed(grow);
     }
-    b.at + renamed.len()
+    Some(b.at + renamed.len())
 }
 
 /// Whether a renamed element ending at byte `end` of `text` was read: the parse succeeded,

@@ -413,7 +413,13 @@ fn entry(b: &[u8], el: Range) -> Option<(&[u8], usize, Range)> {
         let end = skip_atom(b, s)?;
         (b.get(s + 1..end.saturating_sub(1))?, end)
     } else {
-        let (ks, ke) = leading_ident(b, el)?;
+        // A raw identifier, `r#name`, is the field `name`.
+        let raw = if b.get(s..el.1).is_some_and(|t| t.starts_with(b"r#")) {
+            2
+        } else {
+            0
+        };
+        let (ks, ke) = leading_ident(b, (s + raw, el.1))?;
         (&b[ks..ke], ke)
     };
     let colon = skip_trivia(b, after);

@@ -301,6 +301,18 @@ fn misspelt_fields_are_checked_under_the_name_they_suggest() {
 }
 
 #[test]
+fn unknown_raw_identifier_field_is_named_without_its_prefix() {
+    // `r#name` is RON's raw identifier: the field is `name`; it is left out, not renamed.
+    let text = with_services(r#"        "api": (r#wrkers: 4, work: Exp(mean: "1ms")),"#);
+    expect_one(
+        &text,
+        "services[api].wrkers",
+        Some("r#wrkers"),
+        &["unknown field `wrkers`; did you mean `workers`?"],
+    );
+}
+
+#[test]
 fn syntax_error_after_unknown_fields_is_listed_with_them() {
     let text = with_services(
         r#"        "api": (wrkers: 4, work: Exp(mean: "1ms")),
