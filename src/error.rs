@@ -15,7 +15,9 @@ pub struct Problem {
     pub path: String,
     /// What is wrong, quoting the value.
     pub message: String,
-    /// The 1-based line the path points at, when it could be found in the source text.
+    /// The 1-based line the path points at: the line of the field, else of the nearest
+    /// enclosing one that is written, else where the topology starts (a top-level field left
+    /// out). `None` only when the model was compiled without its source text.
     pub line: Option<usize>,
 }
 
@@ -39,8 +41,8 @@ pub enum LoadError {
         /// The operating system's reason.
         source: std::io::Error,
     },
-    /// The text is not RON of the topology's shape (bad syntax, unknown field, wrong type).
-    /// Fix the file at the given line and column.
+    /// The text is not UTF-8 or not RON of the topology's shape (bad syntax, wrong type, an
+    /// unknown variant). Fix the file at the given line and column.
     #[error("{origin}:{line}:{col}: {message}")]
     Syntax {
         /// The file name (or `<string>`).
@@ -52,8 +54,9 @@ pub enum LoadError {
         /// The parser's message.
         message: String,
     },
-    /// The file parsed but describes an invalid model; every problem is listed.
-    #[error("{origin}: {} problem{} found:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
+    /// The file describes an invalid model (unknown fields, or values that break the rules);
+    /// every problem is listed, one a line as `origin:line: path: message`.
+    #[error("{origin}: {} problem{} found:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(origin, problems))]
     Invalid {
         /// The file name (or `<string>`).
         origin: String,
@@ -62,12 +65,30 @@ pub enum LoadError {
     },
 }
 
-fn list(problems: &[Problem]) -> String {
+/// One problem a line, `file:line: path: message` as compilers write them, so that editors
+/// and terminals can jump to the place. A line break inside a quoted value is shown as `\n`,
+/// so that each problem stays on its line.
+fn list(origin: &str, problems: &[Problem]) -> String {
     problems
         .iter()
-        .map(|p| format!("  - {p}"))
+        .map(|p| {
+            let (path, message) = (one_line(&p.path), one_line(&p.message));
+            match p.line {
+                Some(line) => format!("  - {origin}:{line}: {path}: {message}"),
+                None => format!("  - {origin}: {path}: {message}"),
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `text` with its line breaks written as `\n` and `\r`.
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\n', '\r']) {
+        text.replace('\n', "\\n").replace('\r', "\\r").into()
+    } else {
+        text.into()
+    }
 }
 
 impl LoadError {

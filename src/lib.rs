@@ -66,9 +66,11 @@
 //! `tests/suite/queueing.rs`.
 //!
 //! ## Errors and panics
-//! Loading returns [`LoadError`] (syntax errors with line and column; validation problems all
-//! at once); running returns [`RunError`] (e.g. the in-flight cap of a runaway model). No input
-//! makes the library panic; it never prints.
+//! Loading returns [`LoadError`]: every problem at once, unknown fields (with the closest
+//! valid name) and validation problems together, each at its path and line; a syntax error
+//! proper (an unbalanced bracket, invalid UTF-8) alone, at its line and column. Running
+//! returns [`RunError`] (e.g. the in-flight cap of a runaway model). No input makes the
+//! library panic; it never prints.
 //!
 //! ## Modules
 //! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and
@@ -109,35 +111,27 @@ use std::path::Path;
 pub struct ReadmeDoctests;
 
 /// Reads, validates and compiles the topology file at `path`.
+///
+/// The file must be UTF-8 (a leading byte-order mark is skipped); the first byte that is not
+/// is reported at its line and column.
 pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, &path.display().to_string())
+    let origin = path.display().to_string();
+    model::parse(model::decode(&bytes, &origin)?, &origin)
 }
 
 /// Validates and compiles topology `text`; `origin` names it in messages (a file path, or
 /// something like `<string>`).
+///
+/// Every problem is reported at once, each at a line: unknown fields (with the closest valid
+/// name) and validation problems together. Only a syntax error proper, such as an unbalanced
+/// bracket, stops at the first one, since nothing after it can be read with confidence.
 pub fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
-    let spec = spec::parse_ron(text).map_err(|e| LoadError::Syntax {
-        origin: origin.to_string(),
-        line: e.span.start.line,
-        col: e.span.start.col,
-        message: match e.code {
-            ron::Error::IntegerOutOfBounds => format!(
-                "{}: counts (replicas, workers, queue, seed, max_in_flight) are whole numbers ≥ 0",
-                e.code
-            ),
-            ron::Error::ExpectedString => format!(
-                "{}: names and durations are quoted, durations with a unit (\"150ms\", not 150)",
-                e.code
-            ),
-            code => code.to_string(),
-        },
-    })?;
-    Model::compile(&spec, origin, Some(text))
+    model::parse(text, origin)
 }
 
 impl Model {

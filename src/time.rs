@@ -6,12 +6,20 @@
 
 use std::fmt;
 
-/// Nanoseconds per microsecond, millisecond, second, minute and hour.
+/// Nanoseconds per microsecond.
 pub const NS_PER_US: u64 = 1_000;
 /// Nanoseconds per millisecond.
 pub const NS_PER_MS: u64 = 1_000_000;
 /// Nanoseconds per second.
 pub const NS_PER_S: u64 = 1_000_000_000;
+/// Nanoseconds per day.
+pub const NS_PER_DAY: u64 = 86_400 * NS_PER_S;
+/// The longest duration a topology may give: 500 days × 365, about 500 years. The clock is
+/// a `u64` of nanoseconds, which ends after about 584 years; the margin leaves room for a
+/// time plus a duration without saturating in any realistic model.
+pub const MAX_DURATION: SimDuration = SimDuration(500 * 365 * NS_PER_DAY);
+/// The units a duration string may have, as listed in messages.
+pub const UNITS: &str = "ns, us, ms, s, m, h, d";
 
 /// A point on the virtual clock [ns since the start of the run].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,10 +124,10 @@ fn trim_float(v: f64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// The string has a number but no unit, e.g. `"150"`.
-    #[error("`{0}` has no unit; write it with one, e.g. \"{0}ms\" or \"{0}s\" (units: ns, us, ms, s, m, h)")]
+    #[error("`{0}` has no unit; write it with one, e.g. \"{0}ms\" or \"{0}s\" (units: {UNITS})")]
     MissingUnit(String),
-    /// The unit is not one of ns, us, ms, s, m, h.
-    #[error("`{text}` has an unknown unit `{unit}`; use one of ns, us, ms, s, m, h")]
+    /// The unit is not one of ns, us, ms, s, m, h, d.
+    #[error("`{text}` has an unknown unit `{unit}`; use one of {UNITS}")]
     UnknownUnit {
         /// The whole string.
         text: String,
@@ -129,12 +137,13 @@ pub enum DurationError {
     /// The number part is missing, negative, not finite or not a number.
     #[error("`{0}` is not a duration; write a non-negative number and a unit, e.g. \"250ms\"")]
     BadNumber(String),
-    /// The duration is longer than the clock can represent.
-    #[error("`{0}` is too long (more than 500 years)")]
+    /// The duration is longer than [`MAX_DURATION`] (the clock holds about 584 years).
+    #[error("`{0}` is too long: durations are limited to 500 years (\"182500d\"), since the virtual clock counts nanoseconds in 64 bits and ends after about 584 years")]
     TooLong(String),
 }
 
-/// Parses a duration string such as `"150ms"`, `"2.5s"`, `"10m"`, `"1h"`, `"750us"`, `"20ns"`.
+/// Parses a duration string such as `"150ms"`, `"2.5s"`, `"10m"`, `"1h"`, `"2d"`, `"750us"`,
+/// `"20ns"` (`µs` and `min` are accepted too).
 ///
 /// The number may have a fraction; the result is rounded to the nearest nanosecond. Spaces
 /// between number and unit are allowed. A bare number is rejected: units are mandatory, so a
@@ -164,6 +173,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
         "s" => NS_PER_S as f64,
         "m" | "min" => 60.0 * NS_PER_S as f64,
         "h" => 3600.0 * NS_PER_S as f64,
+        "d" => NS_PER_DAY as f64,
         _ => {
             return Err(DurationError::UnknownUnit {
                 text: text.to_string(),
@@ -172,7 +182,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
         }
     };
     let ns = (value * scale).round();
-    if ns > 500.0 * 365.0 * 86400.0 * NS_PER_S as f64 {
+    // Compared as floats before the conversion, which would saturate silently.
+    if ns > MAX_DURATION.0 as f64 {
         return Err(DurationError::TooLong(text.to_string()));
     }
     Ok(SimDuration(ns as u64))
@@ -190,7 +201,11 @@ mod tests {
         assert_eq!(parse_duration("2.5s"), Ok(SimDuration(2_500_000_000)));
         assert_eq!(parse_duration("10m"), Ok(SimDuration::from_secs(600)));
         assert_eq!(parse_duration("1h"), Ok(SimDuration::from_secs(3600)));
+        assert_eq!(parse_duration("2d"), Ok(SimDuration::from_secs(2 * 86_400)));
+        assert_eq!(parse_duration("1.5d"), Ok(SimDuration::from_secs(129_600)));
         assert_eq!(parse_duration(" 3 ms "), Ok(SimDuration::from_millis(3)));
+        assert_eq!(parse_duration("3µs"), Ok(SimDuration(3_000)));
+        assert_eq!(parse_duration("2min"), Ok(SimDuration::from_secs(120)));
     }
 
     #[test]
@@ -219,6 +234,23 @@ mod tests {
             parse_duration("10000000h"),
             Err(DurationError::TooLong(_))
         ));
+    }
+
+    #[test]
+    fn the_limit_is_exact_and_nothing_wraps() {
+        assert_eq!(parse_duration("182500d"), Ok(MAX_DURATION));
+        // Larger values are refused, up to and past the end of the f64 range, instead of
+        // saturating or wrapping in the conversion to u64.
+        assert!(matches!(
+            parse_duration("182501d"),
+            Err(DurationError::TooLong(_))
+        ));
+        for text in ["1.6e19ns", "1e300d", "18446744073709551616ns", "213504d"] {
+            assert_eq!(
+                parse_duration(text),
+                Err(DurationError::TooLong(text.into())),
+            );
+        }
     }
 
     #[test]

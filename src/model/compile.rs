@@ -22,6 +22,10 @@ pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
 /// Kafka's default `session.timeout.ms` (since 3.0).
 pub const DEFAULT_SESSION_TIMEOUT: SimDuration = SimDuration::from_secs(45);
+/// Highest arrival rate of one entry point [requests/s]: one arrival per nanosecond, the
+/// resolution of the virtual clock. A higher rate cannot be represented (arrivals of one
+/// entry point are at least 1 ns apart), so it is refused instead of being clamped.
+pub const MAX_RATE_PER_S: f64 = 1e9;
 /// Most partitions a topic may have.
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Most consumers a consumer group may have.
@@ -155,6 +159,24 @@ impl<'a> Compiler<'a> {
                 }
                 WhenDown::Buffer((*limit).max(1))
             }
+        }
+    }
+
+    /// Checks an arrival rate [requests/s]: finite, ≥ 0 and at most [`MAX_RATE_PER_S`].
+    /// (A ramp between two points stays between their rates, so checking points suffices.)
+    fn rate(&mut self, path: &str, r: f64) {
+        if !(r.is_finite() && r >= 0.0) {
+            self.problem(
+                path,
+                format!("a rate must be a finite number ≥ 0 [requests/s], not {r}"),
+            );
+        } else if r > MAX_RATE_PER_S {
+            self.problem(
+                path,
+                format!(
+                    "a rate of {r} requests/s is more than the {MAX_RATE_PER_S} (10⁹) one entry point can offer: the virtual clock counts whole nanoseconds and arrivals are at least 1 ns apart; lower it, or split the load over several entry points"
+                ),
+            );
         }
     }
 
@@ -351,9 +373,16 @@ impl<'a> Compiler<'a> {
                             format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"),
                         );
                     } else {
-                        c.window = Window::Time(
-                            (d.as_nanos() / crate::time::NS_PER_S).min(u64::from(u32::MAX)) as u32,
-                        );
+                        let secs = d.as_nanos() / crate::time::NS_PER_S;
+                        // Above u32::MAX the count would be clamped before `validate` sees it
+                        // and the message would quote the clamped number.
+                        match u32::try_from(secs) {
+                            Ok(n) => c.window = Window::Time(n),
+                            Err(_) => self.problem(
+                                format!("{path}.window"),
+                                format!("is {secs} seconds, more than the limit of {}; use a smaller window", crate::call::breaker::MAX_WINDOW_SIZE),
+                            ),
+                        }
                     }
                 }
             }
@@ -876,26 +905,12 @@ impl Model {
                     profile,
                 } => (ArrivalKind::Constant, *per_second, profile),
             };
-            let rate_ok = |r: f64| r.is_finite() && r >= 0.0;
-            if !rate_ok(per_second) {
-                c.problem(
-                    format!("{path}.arrivals.per_second"),
-                    format!("a rate must be a finite number ≥ 0 [requests/s], not {per_second}"),
-                );
-            }
+            c.rate(&format!("{path}.arrivals.per_second"), per_second);
             let mut points = Vec::with_capacity(profile.len());
             let mut last_at = 0u64;
             for (k, p) in profile.iter().enumerate() {
                 let pp = format!("{path}.arrivals.profile[{k}]");
-                if !rate_ok(p.per_second) {
-                    c.problem(
-                        format!("{pp}.per_second"),
-                        format!(
-                            "a rate must be a finite number ≥ 0 [requests/s], not {}",
-                            p.per_second
-                        ),
-                    );
-                }
+                c.rate(&format!("{pp}.per_second"), p.per_second);
                 if let Some(at) = c.duration(&format!("{pp}.at"), &p.at) {
                     if k > 0 && at.as_nanos() <= last_at {
                         c.problem(
@@ -1104,9 +1119,11 @@ impl Model {
                 CallId(k as u32),
             );
         }
-        if let Some(cycle) = find_cycle(&graph) {
-            let names: Vec<&str> = cycle.iter().map(|&i| services[i].name.as_str()).collect();
-            let path = format!("services[{}].steps", names[0]);
+        // Every cycle, one per strongly connected component, so that independent cycles are
+        // all reported at once.
+        for (names, closing) in call_cycles(&graph, &c.calls) {
+            let names: Vec<&str> = names.iter().map(|&i| services[i].name.as_str()).collect();
+            let path = c.calls[closing.0 as usize].path.clone();
             c.problem(
                 path,
                 format!(
@@ -1156,52 +1173,69 @@ fn default_name(origin: &str) -> String {
         .unwrap_or_else(|| "topology".to_string())
 }
 
-/// A cycle in the call graph as a list of node indices, first node repeated at the end.
-fn find_cycle(graph: &DiGraph<ServiceId, CallId>) -> Option<Vec<usize>> {
+/// One cycle per strongly connected component of the call graph that has one (more than one
+/// service, or a service that calls itself), in file order of their first service: the
+/// services on a shortest cycle through that first service (repeated at the end) and the call
+/// that closes it, back into the first service.
+fn call_cycles(
+    graph: &DiGraph<ServiceId, CallId>,
+    calls: &[CallEdge],
+) -> Vec<(Vec<usize>, CallId)> {
     use petgraph::visit::EdgeRef;
-    if petgraph::algo::toposort(graph, None).is_ok() {
-        return None;
+    let mut cycles = Vec::new();
+    let mut in_scc = vec![usize::MAX; graph.node_count()];
+    let mut sccs = petgraph::algo::tarjan_scc(graph);
+    for scc in &mut sccs {
+        scc.sort();
     }
-    // Iterative DFS with colours; on a back edge, unwind the stack to print the cycle.
-    let n = graph.node_count();
-    let mut colour = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    for start in graph.node_indices() {
-        if colour[start.index()] != 0 {
+    sccs.sort();
+    for (k, scc) in sccs.iter().enumerate() {
+        for v in scc {
+            in_scc[v.index()] = k;
+        }
+    }
+    for (k, scc) in sccs.iter().enumerate() {
+        let start = scc[0];
+        let self_loop = graph.edges(start).any(|e| e.target() == start);
+        if scc.len() == 1 && !self_loop {
             continue;
         }
-        let mut stack: Vec<(petgraph::graph::NodeIndex, Vec<petgraph::graph::NodeIndex>)> =
-            Vec::new();
-        let succ = |v| {
-            let mut s: Vec<_> = graph.edges(v).map(|e| e.target()).collect();
-            s.sort();
-            s.reverse();
-            s
-        };
-        colour[start.index()] = 1;
-        stack.push((start, succ(start)));
-        while let Some((v, next)) = stack.last_mut() {
-            let v = *v;
-            match next.pop() {
-                Some(w) if colour[w.index()] == 1 => {
-                    let from = stack.iter().position(|(x, _)| *x == w).unwrap_or(0);
-                    let mut cycle: Vec<usize> =
-                        stack[from..].iter().map(|(x, _)| x.index()).collect();
-                    cycle.push(w.index());
-                    return Some(cycle);
+        // Breadth-first from the first service, along calls in file order and inside the
+        // component, until a call leads back to it.
+        let mut parent: Vec<Option<(usize, CallId)>> = vec![None; graph.node_count()];
+        let mut frontier = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(v) = frontier.pop_front() {
+            let mut out: Vec<_> = graph.edges(v).collect();
+            out.sort_by_key(|e| *e.weight());
+            for e in out {
+                let w = e.target();
+                if w == start {
+                    closing = Some((v, *e.weight()));
+                    break 'search;
                 }
-                Some(w) if colour[w.index()] == 0 => {
-                    colour[w.index()] = 1;
-                    stack.push((w, succ(w)));
-                }
-                Some(_) => {}
-                None => {
-                    colour[v.index()] = 2;
-                    stack.pop();
+                if in_scc[w.index()] == k && parent[w.index()].is_none() {
+                    parent[w.index()] = Some((v.index(), *e.weight()));
+                    frontier.push_back(w);
                 }
             }
         }
+        // A component with more than one node always has a cycle through each of its nodes.
+        let Some((last, call)) = closing else {
+            continue;
+        };
+        let mut names = vec![start.index()];
+        let mut v = last.index();
+        while v != start.index() {
+            names.push(v);
+            v = parent[v].map_or(start.index(), |(p, _)| p);
+        }
+        names[1..].reverse();
+        names.push(start.index());
+        debug_assert_eq!(calls[call.0 as usize].to.0 as usize, start.index());
+        cycles.push((names, call));
     }
-    None
+    cycles
 }
 
 #[cfg(test)]

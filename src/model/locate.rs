@@ -6,7 +6,12 @@
 //! list and the `timeout` field in it. `[name]` also finds the element of a list whose `name`
 //! field is `"name"` (entry points). The walk is a light scan of RON's brackets, strings and
 //! comments, not a parser: when a segment cannot be found, the line of the last segment that
-//! was found is reported, and none when not even the first one was (a field left out).
+//! was found is reported, and the line where the topology starts when not even the first one
+//! was (a top-level field left out, such as `workload`).
+//!
+//! The same scan goes the other way for the parser's errors: [`path_at`] names the element
+//! at a byte offset (`services[api].replica`), and [`blank_element`] blanks one `field: value`
+//! element so that the parse can go on past an unknown field.
 
 /// Source text of a topology, searchable by problem path.
 pub(crate) struct Locator<'a> {
@@ -34,13 +39,15 @@ impl<'a> Locator<'a> {
     }
 
     /// The 1-based line for `path`, taking the `nth` (0-based) match of its last `[name]`
-    /// segment: the second `"a"` of a map with a duplicate key is `nth = 1`.
+    /// segment: the second `"a"` of a map with a duplicate key is `nth = 1`. A path whose
+    /// first segment is not in the text (a field left out) gets the line where the top-level
+    /// value starts, so that every problem has a line.
     pub(crate) fn line_of_nth(&self, path: &str, nth: usize) -> Option<usize> {
         let b = self.text.as_bytes();
         let segs = parse_path(path);
         let last_key = segs.iter().rposition(|s| matches!(s, Seg::Key(_)));
         let mut value = (0, b.len());
-        let mut found = None;
+        let mut found = Some(skip_trivia(b, 0).min(b.len()));
         for (k, seg) in segs.iter().enumerate() {
             let next = match seg {
                 Seg::Field(name) => find_field(b, value, name),
@@ -58,6 +65,157 @@ impl<'a> Locator<'a> {
         }
         found.map(|at| b[..at].iter().filter(|&&c| c == b'\n').count() + 1)
     }
+}
+
+/// The 1-based line and column (in characters, as RON counts them) of byte offset `at`.
+pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the line and
+/// the text.
+pub(crate) fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[start..];
+    let rest = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    start
+        + rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+/// The path of the innermost element of `text` that holds byte offset `at`, in the form of
+/// problem paths: `services[api].steps[0].retry`, `workload[main]` (a list element with a
+/// `name`), `faults[1].fault`. A newtype variant that wraps a struct adds its name
+/// (`steps[0].Work.mean`, as the validator's paths do). Empty at the top level.
+pub(crate) fn path_at(text: &str, at: usize) -> String {
+    let b = text.as_bytes();
+    let mut path = String::new();
+    let mut value = (0, b.len());
+    // Each round goes one element deeper; the depth of the text bounds the rounds.
+    loop {
+        let Some(open) = container(b, value) else {
+            return path;
+        };
+        let els = elements(b, open);
+        // A newtype variant such as `Work(Exp(...))`, `Const("1ms")` or `Some(...)`: go
+        // inside, naming the variant only when it wraps a struct (as the validator does).
+        if let Some((s, e)) = leading_ident(b, value) {
+            let newtype = b[open] == b'(' && els.len() == 1 && entry(b, els[0]).is_none();
+            if newtype && els[0].0 <= at && at < els[0].1 {
+                let wraps_struct = container(b, els[0]).is_some_and(|o| b[o] == b'(');
+                if wraps_struct && &b[s..e] != b"Some" {
+                    push_field(&mut path, &text[s..e]);
+                }
+                value = els[0];
+                continue;
+            }
+        }
+        let Some((k, &el)) = els
+            .iter()
+            .enumerate()
+            .find(|(_, &(s, e))| s <= at && at < e.max(s + 1))
+        else {
+            return path;
+        };
+        match entry(b, el) {
+            Some((key, key_at, v)) => {
+                let key = String::from_utf8_lossy(key);
+                if b[key_at] == b'"' {
+                    path.push_str(&format!("[{key}]"));
+                } else {
+                    push_field(&mut path, &key);
+                }
+                if at < v.0 {
+                    return path;
+                }
+                value = v;
+            }
+            None => {
+                let name = members(b, el, false).and_then(|fields| {
+                    fields
+                        .iter()
+                        .filter_map(|&f| entry(b, f))
+                        .find_map(|(k, _, v)| (k == b"name").then(|| string_value(b, v)).flatten())
+                });
+                match name {
+                    Some(n) => path.push_str(&format!("[{}]", String::from_utf8_lossy(n))),
+                    None => path.push_str(&format!("[{k}]")),
+                }
+                value = el;
+            }
+        }
+    }
+}
+
+fn push_field(path: &mut String, name: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(name);
+}
+
+/// Replaces the element that starts at byte `at` (a `field: value`, up to and including its
+/// comma) with spaces, keeping newlines, so that byte offsets and lines stay as they were.
+/// Returns the text it replaced, or `None` when there is nothing to blank there.
+pub(crate) fn blank_element(text: &mut String, at: usize) -> Option<String> {
+    let b = text.as_bytes();
+    if at >= b.len() || !text.is_char_boundary(at) || b[at].is_ascii_whitespace() {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = at;
+    let end = loop {
+        if i >= b.len() {
+            break b.len();
+        }
+        if let Some(next) = skip_atom(b, i) {
+            i = next;
+            continue;
+        }
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth == 0 => break i,
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => break i + 1,
+            _ => {}
+        }
+        i += 1;
+    };
+    let end = end.min(b.len());
+    if end <= at || !text.is_char_boundary(end) {
+        return None;
+    }
+    let original = text[at..end].to_string();
+    let blanked: String = original
+        .chars()
+        .flat_map(|c| {
+            let (fill, n) = if c == '\n' {
+                ('\n', 1)
+            } else {
+                (' ', c.len_utf8())
+            };
+            std::iter::repeat_n(fill, n)
+        })
+        .collect();
+    text.replace_range(at..end, &blanked);
+    Some(original)
 }
 
 fn parse_path(path: &str) -> Vec<Seg<'_>> {
@@ -255,7 +413,13 @@ fn entry(b: &[u8], el: Range) -> Option<(&[u8], usize, Range)> {
         let end = skip_atom(b, s)?;
         (b.get(s + 1..end.saturating_sub(1))?, end)
     } else {
-        let (ks, ke) = leading_ident(b, el)?;
+        // A raw identifier, `r#name`, is the field `name`.
+        let raw = if b.get(s..el.1).is_some_and(|t| t.starts_with(b"r#")) {
+            2
+        } else {
+            0
+        };
+        let (ks, ke) = leading_ident(b, (s + raw, el.1))?;
         (&b[ks..ke], ke)
     };
     let colon = skip_trivia(b, after);
@@ -359,7 +523,8 @@ mod tests {
         assert_eq!(l.line_of("services[b].workers"), Some(5));
         assert_eq!(l.line_of("services[a].workers"), Some(3));
         assert_eq!(l.line_of("services[b]"), Some(4));
-        assert_eq!(l.line_of("workload"), None);
+        // A top-level field left out: where the topology starts.
+        assert_eq!(l.line_of("workload"), Some(1));
     }
 
     #[test]
@@ -398,7 +563,77 @@ Topology(
         assert_eq!(l.line_of("services[b]"), Some(18));
         assert_eq!(l.line_of_nth("services[b]", 1), Some(19));
         assert_eq!(l.line_of("services[zzz].workers"), Some(9));
-        assert_eq!(l.line_of("run.duration"), None);
+        // `run` is left out; the topology starts on line 3, after an attribute and a comment.
+        assert_eq!(l.line_of("run.duration"), Some(3));
+    }
+
+    #[test]
+    fn path_at_names_the_innermost_element() {
+        let text = r#"Topology(
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 1))],
+    services: {
+        "api": (replica: 2, steps: [
+            Call(to: "db", retry: (attempts: 3, tries: 2)),
+            Work(Exp(maen: "1ms")),
+            Work(Const("1ms")),
+            Parallel(branches: [[Call(to: "x")], [Work(Empirical(["1ms", "2"]))]]),
+        ], failures: Some((mtr: "1m"))),
+    },
+)"#;
+        let at = |needle: &str| path_at(text, text.find(needle).unwrap());
+        assert_eq!(at("workload"), "workload");
+        assert_eq!(at("entry"), "workload[main].entry");
+        assert_eq!(at("per_second"), "workload[main].arrivals.per_second");
+        assert_eq!(at("replica"), "services[api].replica");
+        assert_eq!(at("tries"), "services[api].steps[0].retry.tries");
+        assert_eq!(at("maen"), "services[api].steps[1].Work.maen");
+        assert_eq!(at("Const"), "services[api].steps[2].Work");
+        assert_eq!(at(r#"to: "x""#), "services[api].steps[3].branches[0][0].to");
+        assert_eq!(
+            at(r#""2""#),
+            "services[api].steps[3].branches[1][0].Work[1]"
+        );
+        assert_eq!(at("mtr"), "services[api].failures.mtr");
+        assert_eq!(at("Topology"), "");
+        // The closing bracket of a struct is the struct itself.
+        assert_eq!(
+            path_at(text, text.find("))),").unwrap() + 1),
+            "services[api].failures"
+        );
+    }
+
+    #[test]
+    fn blanking_keeps_offsets_and_lines() {
+        let mut text = "(a: 1, b: (x: \"é\",\n  y: [1, 2]), c: 3)".to_string();
+        let before = text.len();
+        let at = text.find("b:").unwrap();
+        assert_eq!(
+            blank_element(&mut text, at).as_deref(),
+            Some("b: (x: \"é\",\n  y: [1, 2]),")
+        );
+        assert_eq!(text.len(), before);
+        assert_eq!(text.matches('\n').count(), 1);
+        assert_eq!(
+            text.split_whitespace().collect::<Vec<_>>(),
+            ["(a:", "1,", "c:", "3)"]
+        );
+        // The last element has no comma; nothing to blank at a space or past the end.
+        let at = text.find("c:").unwrap();
+        assert_eq!(blank_element(&mut text, at).as_deref(), Some("c: 3"));
+        assert_eq!(blank_element(&mut text, at), None);
+        let end = text.len();
+        assert_eq!(blank_element(&mut text, end), None);
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let text = "ab\nµ→x\n";
+        let at = text.find('x').unwrap();
+        assert_eq!(line_col(text, at), (2, 3));
+        assert_eq!(offset_of(text, 2, 3), at);
+        assert_eq!(offset_of(text, 1, 1), 0);
+        assert_eq!(offset_of(text, 9, 9), text.len());
+        assert_eq!(offset_of(text, 1, 99), 2);
     }
 
     #[test]
@@ -437,6 +672,22 @@ Topology(
             nth in 0usize..3,
         ) {
             let _ = Locator::new(&text).line_of_nth(&path, nth);
+        }
+
+        #[test]
+        fn scans_never_panic_and_blanking_keeps_the_layout(
+            text in "[(){}\\[\\],:\"'#!/*r a-c0-9\n\\\\µ→]{0,80}",
+            at in 0usize..90,
+        ) {
+            let _ = path_at(&text, at);
+            let (line, col) = line_col(&text, at);
+            let back = offset_of(&text, line, col);
+            proptest::prop_assert!(back <= at.min(text.len()));
+            let mut blanked = text.clone();
+            if blank_element(&mut blanked, at).is_some() {
+                proptest::prop_assert_eq!(blanked.len(), text.len());
+                proptest::prop_assert_eq!(blanked.matches('\n').count(), text.matches('\n').count());
+            }
         }
     }
 }

@@ -7,7 +7,10 @@
 //! (seeds, replications) can share it across threads.
 
 mod compile;
+mod load;
 mod locate;
+
+pub(crate) use load::{decode, parse};
 
 use crate::call::backoff::{Backoff, Jitter};
 use crate::call::breaker::BreakerConfig;
@@ -20,7 +23,7 @@ use petgraph::graph::DiGraph;
 
 pub use compile::{
     did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE,
-    MAX_REPLICAS, MAX_WORKERS,
+    MAX_RATE_PER_S, MAX_REPLICAS, MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].

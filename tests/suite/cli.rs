@@ -167,11 +167,11 @@ fn check_lists_every_problem_and_exits_2() {
         "{err}"
     );
     for line in [
-        "  - line 2: run.duration: `10` has no unit",
-        "  - line 8: services[api].workers: workers must be at least 1",
-        "  - line 9: services[api].steps[0].to: unknown service `paymnet`; did you mean `payment`?",
+        format!("  - {path}:2: run.duration: `10` has no unit"),
+        format!("  - {path}:8: services[api].workers: workers must be at least 1"),
+        format!("  - {path}:9: services[api].steps[0].to: unknown service `paymnet`; did you mean `payment`?"),
     ] {
-        assert!(err.contains(line), "lacks `{line}`:\n{err}");
+        assert!(err.contains(&line), "lacks `{line}`:\n{err}");
     }
     // `run` refuses the file the same way.
     let o = microsim(&["run", path]);
@@ -185,15 +185,56 @@ fn syntax_error_names_file_line_and_column() {
     let file = dir.join("broken.ron");
     std::fs::write(
         &file,
-        "Topology(\n    services: {\n        \"api\": (wrkers: 2),\n    },\n)\n",
+        "Topology(\n    services: {\n        \"api\": (workers: 2 queue: 4),\n    },\n)\n",
     )
     .unwrap();
     let path = file.to_str().unwrap();
     let o = microsim(&["check", path]);
     assert_exit(&o, 2);
     let err = stderr(&o);
-    assert!(err.starts_with(&format!("error: {path}:3:")), "{err}");
-    assert!(err.contains("`wrkers`"), "{err}");
+    assert!(err.starts_with(&format!("error: {path}:3:28: ")), "{err}");
+    assert!(err.to_lowercase().contains("comma"), "{err}");
+}
+
+#[test]
+fn unknown_fields_are_listed_with_file_line_and_suggestion() {
+    let dir = scratch("unknown-fields");
+    let file = dir.join("typos.ron");
+    std::fs::write(
+        &file,
+        "Topology(\n    workload: [(name: \"m\", entry: \"api\", arrivals: Poisson(per_second: 1))],\n    services: {\n        \"api\": (wrkers: 2, replica: 3),\n    },\n    colour: \"red\",\n)\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: {path}: 3 problems found:\n")),
+        "{err}"
+    );
+    for line in [
+        format!("  - {path}:4: services[api].wrkers: unknown field `wrkers`; did you mean `workers`?"),
+        format!("  - {path}:4: services[api].replica: unknown field `replica`; did you mean `replicas`?"),
+        format!("  - {path}:6: colour: unknown field `colour`; the fields here are `name`, `run`"),
+    ] {
+        assert!(err.contains(&line), "lacks `{line}`:\n{err}");
+    }
+}
+
+#[test]
+fn invalid_utf8_is_named_at_its_line_and_column() {
+    let dir = scratch("utf8");
+    let file = dir.join("latin1.ron");
+    // "café" saved as Latin-1: é is the single byte 0xe9.
+    std::fs::write(&file, b"Topology(\n    services: {\"caf\xe9\": ()},\n)\n").unwrap();
+    let path = file.to_str().unwrap();
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        format!("error: {path}:2:20: invalid UTF-8 (byte 0xe9); topology files are UTF-8 text: save the file as UTF-8\n")
+    );
 }
 
 #[test]
