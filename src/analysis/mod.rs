@@ -765,10 +765,12 @@ fn block_availability(model: &Model, block: BlockId, avail: &[Rel]) -> f64 {
 }
 
 /// The probability of each branch of a `Choice`, from the cumulative values the engine uses.
+/// Never negative, even if the cumulative values were not monotone: a share of −2⁻⁵² would
+/// print as `-0.000` and make no sense as a probability.
 fn branch_weights(branches: &[(f64, BlockId)]) -> impl Iterator<Item = (f64, BlockId)> + '_ {
     branches.iter().scan(0.0, |prev, &(cum, b)| {
-        let w = cum - *prev;
-        *prev = cum;
+        let w = (cum - *prev).max(0.0);
+        *prev = prev.max(cum);
         Some((w, b))
     })
 }
@@ -1049,4 +1051,43 @@ fn required_services(model: &Model, s: ServiceId, out: &mut Vec<ServiceId>) {
         }
     }
     walk(model, model.service(s).body, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Weights 0.1, 0.6, 0.2 and 10⁻³⁰: the running sum of the first three shares rounds to
+    /// 1 + 2⁻⁵², above the 1 the last branch ends at.
+    const ROUNDING_CHOICE: &str = r#"Topology(
+        workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+        services: { "s": (steps: [Choice(branches: [
+            (weight: 0.1, steps: []), (weight: 0.6, steps: []), (weight: 0.2, steps: []),
+            (weight: 1e-30, steps: [Work(Const("1ms"))]),
+        ])]) },
+    )"#;
+
+    #[test]
+    fn choice_shares_are_never_negative_and_sum_to_one() {
+        let model = crate::parse(ROUNDING_CHOICE, "choice.ron").unwrap();
+        let Some(Op::Choice { branches, .. }) = model.block(model.services[0].body).first() else {
+            panic!("the service's only step is a Choice");
+        };
+        let shares: Vec<f64> = branch_weights(branches).map(|(w, _)| w).collect();
+        assert!(shares.iter().all(|&w| w >= 0.0), "{shares:?}");
+        assert!(
+            (shares.iter().sum::<f64>() - 1.0).abs() < 1e-12,
+            "{shares:?}"
+        );
+        // The same shares from cumulative values that went back down (a corrupt model):
+        // none negative, and the total is still the last cumulative value.
+        let bad = [(0.5, BlockId(0)), (0.4, BlockId(0)), (1.0, BlockId(0))];
+        let shares: Vec<f64> = branch_weights(&bad).map(|(w, _)| w).collect();
+        assert_eq!(shares, [0.5, 0.0, 0.5]);
+        // The holding time is a sum of non-negative terms: 0, not −2·10⁻¹⁶.
+        let a = model.analyze();
+        assert!(a.services[0].mean_holding_ms >= 0.0);
+        assert!(a.services[0].mean_holding_ms.is_sign_positive());
+        assert!(a.services[0].utilization.is_sign_positive());
+    }
 }

@@ -601,7 +601,10 @@ impl<'a> Compiler<'a> {
                         let bid =
                             self.block(from, &format!("{sp}.branches[{b}].steps"), None, &br.steps);
                         if br.weight.is_finite() && br.weight > 0.0 {
-                            cumulative += br.weight / total;
+                            // Rounding can carry a running sum past 1 before the last
+                            // branch; capping keeps every branch's share (the difference
+                            // of consecutive values) non-negative.
+                            cumulative = f64::min(cumulative + br.weight / total, 1.0);
                         }
                         out.push((cumulative, bid));
                     }

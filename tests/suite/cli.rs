@@ -179,6 +179,36 @@ fn check_lists_every_problem_and_exits_2() {
     assert!(stderr(&o).contains("3 problems found"), "{}", stderr(&o));
 }
 
+/// A `Choice` whose cumulative weights round past 1 before its last branch (0.1 + 0.6 + 0.2
+/// of a total just above 0.9): the analytic shadow once gave that branch a share of −2⁻⁵²,
+/// and `check` printed the holding time and ρ as `-0.000`.
+#[test]
+fn check_prints_no_negative_zero() {
+    let dir = scratch("negative-zero");
+    let file = dir.join("choice.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+    services: { "s": (steps: [Choice(branches: [
+        (weight: 0.1, steps: []), (weight: 0.6, steps: []), (weight: 0.2, steps: []),
+        (weight: 1e-30, steps: [Work(Const("1ms"))]),
+    ])]) },
+)
+"#,
+    )
+    .unwrap();
+    let o = microsim(&["check", file.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(!out.contains("-0."), "{out}");
+    assert!(
+        out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == ["s", "10.00", "0.000", "0.000", "0.000", "-"]),
+        "{out}"
+    );
+}
+
 #[test]
 fn syntax_error_names_file_line_and_column() {
     let dir = scratch("syntax");
