@@ -694,6 +694,35 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
             }
         }
     }
+    // Breaker windows that would take gigabytes once full: one breaker per caller replica.
+    let run_s = model.run.duration.as_nanos() as f64 / 1e9;
+    for call in &model.calls {
+        let Some(b) = &call.breaker else { continue };
+        let replicas = model.service(call.from).replicas;
+        let full = u64::from(replicas) * b.full_window_bytes();
+        if full < BREAKER_MEMORY_LINT_BYTES {
+            continue;
+        }
+        let per_replica =
+            rate[call.from.0 as usize] * call.probability * run_s / f64::from(replicas);
+        let this_run = f64::from(replicas) * b.window_bytes_after(per_replica, run_s);
+        lints.push(Lint {
+            level: LintLevel::Warning,
+            code: "breaker-memory".into(),
+            path: format!("{}.breaker.window", call.path),
+            message: format!(
+                "{replicas} caller replicas each keep a breaker whose windows hold up to {} once full: {} in all. The windows grow as calls arrive (this run, at about {} calls per replica, fills about {}), but a longer or busier run can exhaust memory. Use a smaller window (resilience4j's default is Count(100)) or fewer replicas",
+                bytes_text(b.full_window_bytes() as f64),
+                bytes_text(full as f64),
+                if per_replica < 10.0 {
+                    format!("{per_replica:.2}")
+                } else {
+                    format!("{per_replica:.0}")
+                },
+                bytes_text(this_run)
+            ),
+        });
+    }
     // Failure processes too rare to show in the run.
     let run_ns = model.run.duration.as_nanos() as f64;
     for svc in &model.services {
@@ -714,6 +743,28 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
             }
         }
     }
+}
+
+/// Breaker windows of one call step (all caller replicas, once full) above this many bytes
+/// get a `breaker-memory` lint.
+pub const BREAKER_MEMORY_LINT_BYTES: u64 = 1_000_000_000;
+
+/// A byte count for a message: `512 B`, `3.2 kB`, `10.0 GB` (powers of 1000).
+fn bytes_text(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1e3 {
+        return format!("{bytes:.0} B");
+    }
+    let mut v = bytes / 1e3;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1e3 {
+            break;
+        }
+        v /= 1e3;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
 }
 
 /// Services ordered so that every callee comes before its callers.

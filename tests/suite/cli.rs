@@ -209,6 +209,52 @@ fn check_prints_no_negative_zero() {
     );
 }
 
+/// A caller with 10,000 replicas and a breaker `window: Count(1000000)`, both within the
+/// documented limits, once allocated 10¹⁰ bytes of windows before the first call and
+/// aborted (SIGABRT) under a 4 GB address-space limit. The windows now grow as calls arrive:
+/// the run completes under the limit, and `check` warns about the worst case.
+#[test]
+#[cfg(target_os = "linux")]
+fn huge_breaker_windows_run_under_a_memory_limit() {
+    let dir = scratch("huge-breaker");
+    let file = dir.join("breaker.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", entry: "a", arrivals: Constant(per_second: 1000))],
+    services: {
+        "a": (replicas: 10000, steps: [Call(to: "b", breaker: (window: Count(1000000)))]),
+        "b": (workers: 4, work: Const("1ms")),
+    },
+)
+"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = Command::new("sh")
+        .args(["-c", r#"ulimit -v 4000000 && exec "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_microsim"))
+        .args(["run", path, "--json"])
+        .output()
+        .expect("sh runs");
+    assert_exit(&o, 0);
+    let report: Report = serde_json::from_str(&stdout(&o)).unwrap();
+    // Every request succeeds but the last one, still in flight at the end.
+    let e = &report.entries[0];
+    assert_eq!((e.offered, e.outcomes.ok, e.in_flight), (1999, 1998, 1));
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "warning [breaker-memory] services[a].steps[0].breaker.window: 10000 caller replicas \
+             each keep a breaker whose windows hold up to 1.0 MB once full: 10.0 GB in all"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn syntax_error_names_file_line_and_column() {
     let dir = scratch("syntax");
