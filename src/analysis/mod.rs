@@ -956,10 +956,12 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
                 probability
                     * branch_weights(branches)
                         .map(|(w, b)| w * block_mean_ns(model, b, response_ns))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
         })
-        .sum()
+        // Not `sum()`: the sum of no terms is −0 in Rust, which `check` printed as
+        // `-0.000` for a service with nothing to do.
+        .fold(0.0, |a, b| a + b)
 }
 
 /// Adds `weight` × the expected messages published per execution of `block` to each topic.
@@ -1007,7 +1009,7 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
                     * branches
                         .iter()
                         .map(|b| block_work_ns(model, *b))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
             Op::Choice {
                 branches,
@@ -1016,10 +1018,12 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
                 probability
                     * branch_weights(branches)
                         .map(|(w, b)| w * block_work_ns(model, b))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
         })
-        .sum()
+        // Not `sum()`: the sum of no terms is −0 in Rust, which `check` printed as
+        // `-0.000` for a service with nothing to do.
+        .fold(0.0, |a, b| a + b)
 }
 
 /// A typical (median-like) latency of `service` [ns]: the median of its work when that is all
@@ -1117,6 +1121,23 @@ mod tests {
             (weight: 1e-30, steps: [Work(Const("1ms"))]),
         ])]) },
     )"#;
+
+    #[test]
+    fn a_service_with_nothing_to_do_holds_plus_zero() {
+        // The sum of no terms is −0 with `Iterator::sum`; `check` printed it as `-0.000`.
+        let model = crate::parse(
+            r#"Topology(
+                workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+                services: { "s": (), "t": (nonblocking: (max_in_flight: 4)) },
+            )"#,
+            "empty.ron",
+        )
+        .unwrap();
+        for s in model.analyze().services {
+            assert_eq!(s.mean_holding_ms.to_bits(), 0.0f64.to_bits(), "{s:?}");
+            assert_eq!(s.utilization.to_bits(), 0.0f64.to_bits(), "{s:?}");
+        }
+    }
 
     #[test]
     fn choice_shares_are_never_negative_and_sum_to_one() {

@@ -473,6 +473,70 @@ fn chart_redraws_the_same_files_from_a_saved_report() {
     }
 }
 
+/// Reports holding numbers that are not finite: the holding time of a caller of a saturated
+/// service without a timeout, the capacity of a work queue whose service takes no time.
+/// `report.json` once held `null` for them and `chart` refused it (`invalid type: null,
+/// expected f64`); it now holds `"inf"`, and `chart` redraws the same files.
+#[test]
+fn chart_reads_back_reports_with_infinite_numbers() {
+    let cases = [
+        (
+            "saturated",
+            r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", entry: "a", arrivals: Poisson(per_second: 200))],
+    services: {
+        "a": (workers: 1000, steps: [Call(to: "b")]),
+        "b": (workers: 1, work: Exp(mean: "10ms")),
+    },
+)
+"#,
+            r#""mean_holding_ms": "inf""#,
+        ),
+        (
+            "instant-queue",
+            r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", send: "q", arrivals: Poisson(per_second: 100))],
+    services: { "s": () },
+    queues: { "q": (service: "s") },
+)
+"#,
+            r#""capacity_per_s": "inf""#,
+        ),
+    ];
+    for (name, text, holds) in cases {
+        let dir = scratch(&format!("non-finite-{name}"));
+        let file = dir.join("model.ron");
+        std::fs::write(&file, text).unwrap();
+        let (first, second) = (dir.join("run"), dir.join("again"));
+        let o = microsim(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            first.to_str().unwrap(),
+        ]);
+        assert_exit(&o, 0);
+        let json = std::fs::read_to_string(first.join("report.json")).unwrap();
+        assert!(json.contains(holds), "{name}: lacks {holds}");
+        let o = microsim(&[
+            "chart",
+            first.join("report.json").to_str().unwrap(),
+            "--out",
+            second.to_str().unwrap(),
+        ]);
+        assert_exit(&o, 0);
+        let (a, b) = (files(&first, &["report.json"]), files(&second, &[]));
+        assert_eq!(a.len(), b.len(), "{name}");
+        for ((n, x), (m, y)) in a.iter().zip(&b) {
+            assert!(
+                n == m && x == y,
+                "{name}: {n} differs between run --out and chart"
+            );
+        }
+    }
+}
+
 #[test]
 fn chart_refuses_what_is_not_a_report_and_names_the_file() {
     let dir = scratch("chart-bad");
@@ -495,11 +559,17 @@ fn chart_refuses_what_is_not_a_report_and_names_the_file() {
     for (file, says) in [
         (
             &future,
-            "report schema 99, but this microsim reads schema 1".to_string(),
+            format!(
+                "report schema 99, but this microsim reads schema {}",
+                microsim::report::SCHEMA_VERSION
+            ),
         ),
         (
             &partial,
-            "not a microsim report of schema 1: missing field `entries`".to_string(),
+            format!(
+                "not a microsim report of schema {}: missing field `entries`",
+                microsim::report::SCHEMA_VERSION
+            ),
         ),
         (
             &broken,
