@@ -7,16 +7,15 @@
 
 use crate::report::LatencySummary;
 use hdrhistogram::Histogram;
-use std::borrow::Cow;
 
 /// A histogram of durations \[ns\] with exact count, sum and max.
 ///
 /// It starts as a list of its samples, and turns into an HDR histogram when the list would
 /// outgrow the histogram that holds the same samples (a histogram of 3 significant digits
 /// takes 8 to 260 kB, depending on the largest sample): a model of 5,000 services that each
-/// see a few requests costs kilobytes per service, not 70. Every statistic is read from the
-/// HDR histogram of the samples (built on the spot from the list), so the numbers are the
-/// same either way.
+/// see a few requests costs kilobytes per service, not 70. Statistics of a list are read
+/// as the HDR histogram of the same samples reads them (the top of the bucket of the sample
+/// at a quantile), so the numbers are the same either way.
 ///
 /// HDR counts start as 32-bit (half the memory of 64-bit ones, so the histograms of a large
 /// model stay in cache: recording is the hottest memory access of a run) and widen to
@@ -96,25 +95,59 @@ impl Counts {
     }
 }
 
-/// The HDR histogram a [`LatencyHistogram`]'s statistics are read from: its own, or one
-/// built from its list of samples.
+/// What a [`LatencyHistogram`]'s statistics are read from: its HDR histogram, or its list
+/// of samples, sorted, read as that histogram would read them.
 enum Dense<'a> {
-    Compact(Cow<'a, Histogram<u32>>),
+    Samples {
+        sorted: Vec<u64>,
+        /// An empty histogram of the same precision, for its bucket boundaries.
+        layout: &'static Histogram<u32>,
+    },
+    Compact(&'a Histogram<u32>),
     Wide(&'a Histogram<u64>),
 }
 
+/// An empty HDR histogram of `sigfig` digits, built once: bucket boundaries depend only on
+/// the precision, not on the counts.
+fn layout(sigfig: u8) -> &'static Histogram<u32> {
+    static LAYOUTS: [std::sync::OnceLock<Histogram<u32>>; 6] =
+        [const { std::sync::OnceLock::new() }; 6];
+    LAYOUTS[usize::from(sigfig.min(5))].get_or_init(|| hdr(sigfig))
+}
+
 impl Dense<'_> {
+    /// `Histogram::value_at_quantile`: the highest value of the bucket of the ⌈q·n⌉-th
+    /// smallest sample (at least the first; the lowest value of its bucket for q = 0).
     fn value_at_quantile(&self, q: f64) -> u64 {
         match self {
+            Dense::Samples { sorted, layout } => {
+                let q = if q > 1.0 { 1.0 } else { q };
+                let n = sorted.len() as u64;
+                let k = ((q * n as f64).ceil() as u64).clamp(1, n.max(1));
+                let Some(&sample) = sorted.get(k as usize - 1) else {
+                    return 0;
+                };
+                if q == 0.0 {
+                    layout.lowest_equivalent(sample)
+                } else {
+                    layout.highest_equivalent(sample)
+                }
+            }
             Dense::Compact(h) => h.value_at_quantile(q),
             Dense::Wide(h) => h.value_at_quantile(q),
         }
     }
 
-    fn count_between(&self, low: u64, high: u64) -> u64 {
+    /// Samples in the buckets from that of 0 to that of `high`, as
+    /// `Histogram::count_between(0, high)`: those at or below the top of `high`'s bucket.
+    fn count_up_to(&self, high: u64) -> u64 {
         match self {
-            Dense::Compact(h) => h.count_between(low, high),
-            Dense::Wide(h) => h.count_between(low, high),
+            Dense::Samples { sorted, layout } => {
+                let top = layout.highest_equivalent(high);
+                sorted.partition_point(|&s| s <= top) as u64
+            }
+            Dense::Compact(h) => h.count_between(0, high),
+            Dense::Wide(h) => h.count_between(0, high),
         }
     }
 }
@@ -124,7 +157,7 @@ impl LatencyHistogram {
     pub fn with_precision(sigfig: u8) -> Self {
         // Checked here, where the mistake is, rather than when the first list turns into a
         // histogram.
-        let _ = hdr::<u32>(sigfig);
+        let _ = layout(sigfig);
         LatencyHistogram {
             counts: Counts::Samples(Vec::new()),
             sigfig,
@@ -191,19 +224,18 @@ impl LatencyHistogram {
         }
     }
 
-    /// The HDR histogram of the samples, to read statistics from.
+    /// What to read statistics from.
     fn dense(&self) -> Dense<'_> {
         match &self.counts {
             Counts::Samples(v) => {
-                let mut h = hdr::<u32>(self.sigfig);
-                for &ns in v {
-                    if h.record(ns).is_err() {
-                        h.saturating_record(ns);
-                    }
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                Dense::Samples {
+                    sorted,
+                    layout: layout(self.sigfig),
                 }
-                Dense::Compact(Cow::Owned(h))
             }
-            Counts::Compact(h) => Dense::Compact(Cow::Borrowed(h)),
+            Counts::Compact(h) => Dense::Compact(h),
             Counts::Wide(h) => Dense::Wide(h),
         }
     }
@@ -264,7 +296,7 @@ impl LatencyHistogram {
         match self.count() {
             0 => 0.0,
             n => {
-                let at_or_below = self.dense().count_between(0, ns);
+                let at_or_below = self.dense().count_up_to(ns);
                 1.0 - at_or_below as f64 / n as f64
             }
         }
@@ -505,10 +537,20 @@ mod tests {
 
     #[test]
     fn statistics_are_the_same_from_the_list_and_from_the_histogram() {
-        for (n, sigfig) in [(1, 3), (7, 3), (500, 3), (5_000, 3), (20_000, 3), (300, 2)] {
+        let mut cases: Vec<(Vec<u64>, u8)> =
+            [(1, 3), (7, 3), (500, 3), (5_000, 3), (20_000, 3), (300, 2)]
+                .into_iter()
+                .map(|(n, sigfig)| (samples(n, n as u64), sigfig))
+                .collect();
+        // Exact buckets (below 2048), repeats, zeros and a sample far out.
+        cases.push(((0..3_000).map(|v| v % 2_500).collect(), 3));
+        cases.push((vec![0, 0, 1, 1 << 50], 3));
+        cases.push((vec![5; 100], 1));
+        for (values, sigfig) in cases {
+            let n = values.len();
             let mut listed = LatencyHistogram::with_precision(sigfig);
             let mut reference = hdr_only(sigfig);
-            for ns in samples(n, n as u64) {
+            for ns in values {
                 listed.record(ns);
                 reference.record(ns);
             }
