@@ -1,28 +1,40 @@
 //! Streaming statistics: latency histograms and time-weighted averages.
 //!
-//! Memory is fixed per metric: histograms are HDR histograms (3 significant digits, so every
-//! percentile is within 0.1 % of the exact sample percentile), and levels such as queue length
-//! are integrated over time as they change. Nothing is kept per request.
+//! Memory is bounded per metric: histograms are HDR histograms (3 significant digits, so
+//! every percentile is within 0.1 % of the exact sample percentile), kept as a plain list of
+//! samples while that is smaller than the histogram would be; levels such as queue length are
+//! integrated over time as they change. Nothing is kept per request beyond those lists.
 
 use crate::report::LatencySummary;
 use hdrhistogram::Histogram;
 
 /// A histogram of durations \[ns\] with exact count, sum and max.
 ///
-/// Counts start as 32-bit (half the memory of 64-bit ones, so the histograms of a large
+/// It starts as a list of its samples, and turns into an HDR histogram when the list would
+/// outgrow the histogram that holds the same samples (a histogram of 3 significant digits
+/// takes 8 to 260 kB, depending on the largest sample): a model of 5,000 services that each
+/// see a few requests costs kilobytes per service, not 70. Statistics of a list are read
+/// as the HDR histogram of the same samples reads them (the top of the bucket of the sample
+/// at a quantile), so the numbers are the same either way.
+///
+/// HDR counts start as 32-bit (half the memory of 64-bit ones, so the histograms of a large
 /// model stay in cache: recording is the hottest memory access of a run) and widen to
 /// 64-bit before the total could overflow one of them, so no count ever saturates.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
     counts: Counts,
+    /// Significant decimal digits of the HDR histogram.
+    sigfig: u8,
     sum_ns: u128,
     /// The largest sample, exact (the histogram's own max is rounded up to its bucket).
     max_ns: u64,
 }
 
-/// The bucket counts: compact while no bucket can overflow 32 bits, wide after.
+/// The samples: a list while it is the smaller form, then bucket counts, compact while no
+/// bucket can overflow 32 bits and wide after.
 #[derive(Clone, Debug)]
 enum Counts {
+    Samples(Vec<u64>),
     Compact(Histogram<u32>),
     Wide(Histogram<u64>),
 }
@@ -30,17 +42,46 @@ enum Counts {
 /// The most samples a compact histogram takes: no bucket can then exceed `u32::MAX`.
 const COMPACT_LIMIT: u64 = u32::MAX as u64;
 
+/// An empty auto-resizing HDR histogram of `sigfig` significant digits.
+fn hdr<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
+    Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision")
+}
+
+/// Bytes of the 32-bit counts of an auto-resizing HDR histogram of `sigfig` digits whose
+/// largest sample is `max`: (buckets + 1) × half the sub-buckets × 4, as the crate lays them
+/// out (one bucket per doubling of the range beyond the first 2·10^sigfig values).
+fn hdr_bytes(sigfig: u8, max: u64) -> usize {
+    let sub_buckets = (2 * 10u64.pow(u32::from(sigfig))).next_power_of_two();
+    let mut buckets = 1usize;
+    let mut untrackable = sub_buckets;
+    while untrackable <= max && untrackable < u64::MAX / 2 {
+        untrackable <<= 1;
+        buckets += 1;
+    }
+    (buckets + 1) * (sub_buckets as usize / 2) * 4
+}
+
 impl Counts {
     fn len(&self) -> u64 {
         match self {
+            Counts::Samples(v) => v.len() as u64,
             Counts::Compact(h) => h.len(),
             Counts::Wide(h) => h.len(),
         }
     }
 
     /// The same counts, 64-bit.
-    fn wide(&self) -> Histogram<u64> {
+    fn wide(&self, sigfig: u8) -> Histogram<u64> {
         match self {
+            Counts::Samples(v) => {
+                let mut w = hdr(sigfig);
+                for &ns in v {
+                    if w.record(ns).is_err() {
+                        w.saturating_record(ns);
+                    }
+                }
+                w
+            }
             Counts::Compact(h) => {
                 let mut w = Histogram::new_from(h);
                 for v in h.iter_recorded() {
@@ -54,14 +95,72 @@ impl Counts {
     }
 }
 
+/// What a [`LatencyHistogram`]'s statistics are read from: its HDR histogram, or its list
+/// of samples, sorted, read as that histogram would read them.
+enum Dense<'a> {
+    Samples {
+        sorted: Vec<u64>,
+        /// An empty histogram of the same precision, for its bucket boundaries.
+        layout: &'static Histogram<u32>,
+    },
+    Compact(&'a Histogram<u32>),
+    Wide(&'a Histogram<u64>),
+}
+
+/// An empty HDR histogram of `sigfig` digits, built once: bucket boundaries depend only on
+/// the precision, not on the counts.
+fn layout(sigfig: u8) -> &'static Histogram<u32> {
+    static LAYOUTS: [std::sync::OnceLock<Histogram<u32>>; 6] =
+        [const { std::sync::OnceLock::new() }; 6];
+    LAYOUTS[usize::from(sigfig.min(5))].get_or_init(|| hdr(sigfig))
+}
+
+impl Dense<'_> {
+    /// `Histogram::value_at_quantile`: the highest value of the bucket of the ⌈q·n⌉-th
+    /// smallest sample (at least the first; the lowest value of its bucket for q = 0).
+    fn value_at_quantile(&self, q: f64) -> u64 {
+        match self {
+            Dense::Samples { sorted, layout } => {
+                let q = if q > 1.0 { 1.0 } else { q };
+                let n = sorted.len() as u64;
+                let k = ((q * n as f64).ceil() as u64).clamp(1, n.max(1));
+                let Some(&sample) = sorted.get(k as usize - 1) else {
+                    return 0;
+                };
+                if q == 0.0 {
+                    layout.lowest_equivalent(sample)
+                } else {
+                    layout.highest_equivalent(sample)
+                }
+            }
+            Dense::Compact(h) => h.value_at_quantile(q),
+            Dense::Wide(h) => h.value_at_quantile(q),
+        }
+    }
+
+    /// Samples in the buckets from that of 0 to that of `high`, as
+    /// `Histogram::count_between(0, high)`: those at or below the top of `high`'s bucket.
+    fn count_up_to(&self, high: u64) -> u64 {
+        match self {
+            Dense::Samples { sorted, layout } => {
+                let top = layout.highest_equivalent(high);
+                sorted.partition_point(|&s| s <= top) as u64
+            }
+            Dense::Compact(h) => h.count_between(0, high),
+            Dense::Wide(h) => h.count_between(0, high),
+        }
+    }
+}
+
 impl LatencyHistogram {
     /// A histogram keeping `sigfig` significant decimal digits (1 to 5).
     pub fn with_precision(sigfig: u8) -> Self {
+        // Checked here, where the mistake is, rather than when the first list turns into a
+        // histogram.
+        let _ = layout(sigfig);
         LatencyHistogram {
-            // `new` auto-resizes, so any u64 value can be recorded.
-            counts: Counts::Compact(
-                Histogram::new(sigfig).expect("1 ≤ sigfig ≤ 5 is a valid precision"),
-            ),
+            counts: Counts::Samples(Vec::new()),
+            sigfig,
             sum_ns: 0,
             max_ns: 0,
         }
@@ -76,6 +175,8 @@ impl LatencyHistogram {
     #[inline]
     pub fn record(&mut self, ns: u64) {
         match &mut self.counts {
+            Counts::Samples(v) if v.len() < v.capacity() => v.push(ns),
+            Counts::Samples(_) => self.record_growing(ns),
             // `record` grows the auto-resizing histogram; it fails only past u64 range
             // limits, where clamping to the top is the right answer.
             Counts::Compact(h) if h.len() < COMPACT_LIMIT => {
@@ -89,9 +190,60 @@ impl LatencyHistogram {
         self.max_ns = self.max_ns.max(ns);
     }
 
+    /// Records into a full list of samples: doubles it while it stays smaller than the HDR
+    /// histogram of the same samples would be, else turns it into that histogram.
+    #[cold]
+    fn record_growing(&mut self, ns: u64) {
+        if let Counts::Samples(v) = &mut self.counts {
+            let more = v.capacity().max(4);
+            let bytes = (v.capacity() + more) * std::mem::size_of::<u64>();
+            if bytes <= hdr_bytes(self.sigfig, self.max_ns.max(ns)) {
+                v.reserve_exact(more);
+                v.push(ns);
+                return;
+            }
+        }
+        self.bucket_samples();
+        if let Counts::Compact(h) = &mut self.counts {
+            if h.record(ns).is_err() {
+                h.saturating_record(ns);
+            }
+        }
+    }
+
+    /// Turns a list of samples into the compact HDR histogram of the same samples.
+    fn bucket_samples(&mut self) {
+        if let Counts::Samples(v) = &self.counts {
+            let mut h = hdr::<u32>(self.sigfig);
+            for &ns in v {
+                if h.record(ns).is_err() {
+                    h.saturating_record(ns);
+                }
+            }
+            self.counts = Counts::Compact(h);
+        }
+    }
+
+    /// What to read statistics from.
+    fn dense(&self) -> Dense<'_> {
+        match &self.counts {
+            Counts::Samples(v) => {
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                Dense::Samples {
+                    sorted,
+                    layout: layout(self.sigfig),
+                }
+            }
+            Counts::Compact(h) => Dense::Compact(h),
+            Counts::Wide(h) => Dense::Wide(h),
+        }
+    }
+
     /// Records `n` samples of one duration \[ns\] (for tests of the widening).
     #[cfg(test)]
     fn record_n(&mut self, ns: u64, n: u32) {
+        self.bucket_samples();
         match &mut self.counts {
             Counts::Compact(h) if h.len() + u64::from(n) <= COMPACT_LIMIT => {
                 if h.record_n(ns, n).is_err() {
@@ -107,8 +259,8 @@ impl LatencyHistogram {
     /// Records into the 64-bit counts, widening them first if need be.
     #[cold]
     fn record_wide(&mut self, ns: u64, n: u64) {
-        if let Counts::Compact(_) = self.counts {
-            self.counts = Counts::Wide(self.counts.wide());
+        if !matches!(self.counts, Counts::Wide(_)) {
+            self.counts = Counts::Wide(self.counts.wide(self.sigfig));
         }
         if let Counts::Wide(h) = &mut self.counts {
             if h.record_n(ns, n).is_err() {
@@ -136,11 +288,7 @@ impl LatencyHistogram {
         if self.count() == 0 {
             return 0;
         }
-        let v = match &self.counts {
-            Counts::Compact(h) => h.value_at_quantile(q),
-            Counts::Wide(h) => h.value_at_quantile(q),
-        };
-        v.min(self.max_ns)
+        self.dense().value_at_quantile(q).min(self.max_ns)
     }
 
     /// Fraction of samples strictly above `ns`.
@@ -148,10 +296,7 @@ impl LatencyHistogram {
         match self.count() {
             0 => 0.0,
             n => {
-                let at_or_below = match &self.counts {
-                    Counts::Compact(h) => h.count_between(0, ns),
-                    Counts::Wide(h) => h.count_between(0, ns),
-                };
+                let at_or_below = self.dense().count_up_to(ns);
                 1.0 - at_or_below as f64 / n as f64
             }
         }
@@ -160,6 +305,7 @@ impl LatencyHistogram {
     /// Forgets every sample.
     pub fn clear(&mut self) {
         match &mut self.counts {
+            Counts::Samples(v) => v.clear(),
             Counts::Compact(h) => h.reset(),
             Counts::Wide(h) => h.reset(),
         }
@@ -169,15 +315,26 @@ impl LatencyHistogram {
 
     /// Adds every sample of `other`.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        // Both auto-resize, so adding cannot fail on range.
-        match (&mut self.counts, &other.counts) {
-            (Counts::Compact(a), Counts::Compact(b)) if a.len() + b.len() <= COMPACT_LIMIT => {
-                let _ = a.add(b);
+        if let Counts::Samples(b) = &other.counts {
+            // Sample by sample, so that a list stays a list while it is the smaller form;
+            // the sum and the maximum are added below.
+            let (sum, max) = (self.sum_ns, self.max_ns);
+            for &ns in b {
+                self.record(ns);
             }
-            _ => {
-                let mut wide = self.counts.wide();
-                let _ = wide.add(other.counts.wide());
-                self.counts = Counts::Wide(wide);
+            (self.sum_ns, self.max_ns) = (sum, max);
+        } else {
+            self.bucket_samples();
+            // Both auto-resize, so adding cannot fail on range.
+            match (&mut self.counts, &other.counts) {
+                (Counts::Compact(a), Counts::Compact(b)) if a.len() + b.len() <= COMPACT_LIMIT => {
+                    let _ = a.add(b);
+                }
+                _ => {
+                    let mut wide = self.counts.wide(self.sigfig);
+                    let _ = wide.add(other.counts.wide(other.sigfig));
+                    self.counts = Counts::Wide(wide);
+                }
             }
         }
         self.sum_ns += other.sum_ns;
@@ -190,9 +347,10 @@ impl LatencyHistogram {
         if self.count() == 0 {
             return Vec::new();
         }
+        let dense = self.dense();
         let mut points: Vec<[f64; 2]> = CDF_QUANTILES
             .iter()
-            .map(|&q| [self.quantile_ns(q) as f64 / 1e6, q])
+            .map(|&q| [dense.value_at_quantile(q).min(self.max_ns) as f64 / 1e6, q])
             .collect();
         points.push([self.max_ns as f64 / 1e6, 1.0]);
         points
@@ -201,14 +359,20 @@ impl LatencyHistogram {
     /// The report's summary: count, mean, percentiles and max \[ms\].
     pub fn summary(&self) -> LatencySummary {
         let ms = |ns: u64| ns as f64 / 1e6;
+        let dense = (self.count() > 0).then(|| self.dense());
+        let q = |q: f64| {
+            dense
+                .as_ref()
+                .map_or(0, |d| d.value_at_quantile(q).min(self.max_ns))
+        };
         LatencySummary {
             count: self.count(),
             mean_ms: self.mean_ns() / 1e6,
-            p50_ms: ms(self.quantile_ns(0.5)),
-            p90_ms: ms(self.quantile_ns(0.9)),
-            p95_ms: ms(self.quantile_ns(0.95)),
-            p99_ms: ms(self.quantile_ns(0.99)),
-            p999_ms: ms(self.quantile_ns(0.999)),
+            p50_ms: ms(q(0.5)),
+            p90_ms: ms(q(0.9)),
+            p95_ms: ms(q(0.95)),
+            p99_ms: ms(q(0.99)),
+            p999_ms: ms(q(0.999)),
             max_ms: ms(self.max_ns),
         }
     }
@@ -297,6 +461,138 @@ mod tests {
         assert_eq!(median, h.summary().p50_ms);
         assert!((median - 5.0).abs() < 0.01, "median {median} ms");
         assert_eq!(*cdf.last().unwrap(), [10.0, 1.0]);
+    }
+
+    /// A histogram that skips the list of samples: the HDR histogram from the first sample.
+    fn hdr_only(sigfig: u8) -> LatencyHistogram {
+        let mut h = LatencyHistogram::with_precision(sigfig);
+        h.bucket_samples();
+        assert!(matches!(h.counts, Counts::Compact(_)));
+        h
+    }
+
+    /// Bytes the histogram holds for its samples.
+    fn held(h: &LatencyHistogram) -> usize {
+        match &h.counts {
+            Counts::Samples(v) => v.capacity() * 8,
+            Counts::Compact(c) => hdr_bytes(h.sigfig, c.high()),
+            Counts::Wide(w) => 2 * hdr_bytes(h.sigfig, w.high()),
+        }
+    }
+
+    /// Deterministic, spread-out samples: a multiplicative congruential sequence mapped to
+    /// 1 µs .. 60 ms, with a few repeats.
+    fn samples(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                1_000 + (x >> 33) % 60_000_000
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_few_samples_cost_a_list_not_a_histogram() {
+        let mut h = LatencyHistogram::new();
+        for ns in samples(10, 7) {
+            h.record(ns);
+        }
+        assert!(matches!(h.counts, Counts::Samples(_)));
+        assert!(held(&h) <= 128, "{} bytes for 10 samples", held(&h));
+        // A histogram of the same samples takes 17 × 1024 × 4 bytes.
+        assert!(hdr_bytes(3, 60_000_000) >= 60_000);
+        // The list grows while it is smaller than the histogram, then turns into it.
+        let mut turned = None;
+        for (k, ns) in samples(100_000, 9).into_iter().enumerate() {
+            h.record(ns);
+            assert!(
+                held(&h) <= hdr_bytes(3, h.max_ns),
+                "{} bytes at {k}",
+                held(&h)
+            );
+            if turned.is_none() && matches!(h.counts, Counts::Compact(_)) {
+                turned = Some(k);
+            }
+        }
+        let turned = turned.expect("the list turned into a histogram");
+        assert!(
+            (2_000..10_000).contains(&turned),
+            "turned at sample {turned}"
+        );
+        // Clearing keeps the list's room: a per-bucket histogram allocates once.
+        let mut b = LatencyHistogram::with_precision(2);
+        for ns in samples(50, 3) {
+            b.record(ns);
+        }
+        let room = held(&b);
+        b.clear();
+        for ns in samples(50, 4) {
+            b.record(ns);
+        }
+        assert_eq!(held(&b), room);
+    }
+
+    #[test]
+    fn statistics_are_the_same_from_the_list_and_from_the_histogram() {
+        let mut cases: Vec<(Vec<u64>, u8)> =
+            [(1, 3), (7, 3), (500, 3), (5_000, 3), (20_000, 3), (300, 2)]
+                .into_iter()
+                .map(|(n, sigfig)| (samples(n, n as u64), sigfig))
+                .collect();
+        // Exact buckets (below 2048), repeats, zeros and a sample far out.
+        cases.push(((0..3_000).map(|v| v % 2_500).collect(), 3));
+        cases.push((vec![0, 0, 1, 1 << 50], 3));
+        cases.push((vec![5; 100], 1));
+        for (values, sigfig) in cases {
+            let n = values.len();
+            let mut listed = LatencyHistogram::with_precision(sigfig);
+            let mut reference = hdr_only(sigfig);
+            for ns in values {
+                listed.record(ns);
+                reference.record(ns);
+            }
+            assert_eq!(listed.summary(), reference.summary(), "{n} samples");
+            assert_eq!(listed.cdf(), reference.cdf(), "{n} samples");
+            for q in [0.0, 0.001, 0.5, 0.999, 1.0] {
+                assert_eq!(listed.quantile_ns(q), reference.quantile_ns(q));
+            }
+            for ns in [0, 1_000, 30_000_000, 59_999_999, u64::MAX] {
+                assert_eq!(listed.fraction_above(ns), reference.fraction_above(ns));
+            }
+        }
+    }
+
+    #[test]
+    fn merging_lists_and_histograms_keeps_every_sample() {
+        let (xs, ys) = (samples(300, 1), samples(40_000, 2));
+        let mut reference = hdr_only(3);
+        for &ns in xs.iter().chain(&ys) {
+            reference.record(ns);
+        }
+        let list = |v: &[u64]| {
+            let mut h = LatencyHistogram::new();
+            v.iter().for_each(|&ns| h.record(ns));
+            h
+        };
+        // list + list, list + histogram, histogram + list.
+        let (a, b) = (list(&xs), list(&ys));
+        assert!(matches!(a.counts, Counts::Samples(_)));
+        assert!(matches!(b.counts, Counts::Compact(_)));
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        let mut aa = a.clone();
+        aa.merge(&list(&ys[..100]));
+        assert!(matches!(aa.counts, Counts::Samples(_)));
+        assert_eq!(aa.count(), 400);
+        for m in [&ab, &ba] {
+            assert_eq!(m.summary(), reference.summary());
+            assert_eq!(m.sum_ns, reference.sum_ns);
+        }
     }
 
     #[test]

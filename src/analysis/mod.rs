@@ -694,6 +694,35 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
             }
         }
     }
+    // Breaker windows that would take gigabytes once full: one breaker per caller replica.
+    let run_s = model.run.duration.as_nanos() as f64 / 1e9;
+    for call in &model.calls {
+        let Some(b) = &call.breaker else { continue };
+        let replicas = model.service(call.from).replicas;
+        let full = u64::from(replicas) * b.full_window_bytes();
+        if full < BREAKER_MEMORY_LINT_BYTES {
+            continue;
+        }
+        let per_replica =
+            rate[call.from.0 as usize] * call.probability * run_s / f64::from(replicas);
+        let this_run = f64::from(replicas) * b.window_bytes_after(per_replica, run_s);
+        lints.push(Lint {
+            level: LintLevel::Warning,
+            code: "breaker-memory".into(),
+            path: format!("{}.breaker.window", call.path),
+            message: format!(
+                "{replicas} caller replicas each keep a breaker whose windows hold up to {} once full: {} in all. The windows grow as calls arrive (this run, at about {} calls per replica, fills about {}), but a longer or busier run can exhaust memory. Use a smaller window (resilience4j's default is Count(100)) or fewer replicas",
+                bytes_text(b.full_window_bytes() as f64),
+                bytes_text(full as f64),
+                if per_replica < 10.0 {
+                    format!("{per_replica:.2}")
+                } else {
+                    format!("{per_replica:.0}")
+                },
+                bytes_text(this_run)
+            ),
+        });
+    }
     // Failure processes too rare to show in the run.
     let run_ns = model.run.duration.as_nanos() as f64;
     for svc in &model.services {
@@ -714,6 +743,28 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
             }
         }
     }
+}
+
+/// Breaker windows of one call step (all caller replicas, once full) above this many bytes
+/// get a `breaker-memory` lint.
+pub const BREAKER_MEMORY_LINT_BYTES: u64 = 1_000_000_000;
+
+/// A byte count for a message: `512 B`, `3.2 kB`, `10.0 GB` (powers of 1000).
+fn bytes_text(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1e3 {
+        return format!("{bytes:.0} B");
+    }
+    let mut v = bytes / 1e3;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1e3 {
+            break;
+        }
+        v /= 1e3;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
 }
 
 /// Services ordered so that every callee comes before its callers.
@@ -765,10 +816,12 @@ fn block_availability(model: &Model, block: BlockId, avail: &[Rel]) -> f64 {
 }
 
 /// The probability of each branch of a `Choice`, from the cumulative values the engine uses.
+/// Never negative, even if the cumulative values were not monotone: a share of −2⁻⁵² would
+/// print as `-0.000` and make no sense as a probability.
 fn branch_weights(branches: &[(f64, BlockId)]) -> impl Iterator<Item = (f64, BlockId)> + '_ {
     branches.iter().scan(0.0, |prev, &(cum, b)| {
-        let w = cum - *prev;
-        *prev = cum;
+        let w = (cum - *prev).max(0.0);
+        *prev = prev.max(cum);
         Some((w, b))
     })
 }
@@ -903,10 +956,12 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
                 probability
                     * branch_weights(branches)
                         .map(|(w, b)| w * block_mean_ns(model, b, response_ns))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
         })
-        .sum()
+        // Not `sum()`: the sum of no terms is −0 in Rust, which `check` printed as
+        // `-0.000` for a service with nothing to do.
+        .fold(0.0, |a, b| a + b)
 }
 
 /// Adds `weight` × the expected messages published per execution of `block` to each topic.
@@ -954,7 +1009,7 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
                     * branches
                         .iter()
                         .map(|b| block_work_ns(model, *b))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
             Op::Choice {
                 branches,
@@ -963,10 +1018,12 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
                 probability
                     * branch_weights(branches)
                         .map(|(w, b)| w * block_work_ns(model, b))
-                        .sum::<f64>()
+                        .fold(0.0, |a, b| a + b)
             }
         })
-        .sum()
+        // Not `sum()`: the sum of no terms is −0 in Rust, which `check` printed as
+        // `-0.000` for a service with nothing to do.
+        .fold(0.0, |a, b| a + b)
 }
 
 /// A typical (median-like) latency of `service` [ns]: the median of its work when that is all
@@ -1049,4 +1106,60 @@ fn required_services(model: &Model, s: ServiceId, out: &mut Vec<ServiceId>) {
         }
     }
     walk(model, model.service(s).body, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Weights 0.1, 0.6, 0.2 and 10⁻³⁰: the running sum of the first three shares rounds to
+    /// 1 + 2⁻⁵², above the 1 the last branch ends at.
+    const ROUNDING_CHOICE: &str = r#"Topology(
+        workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+        services: { "s": (steps: [Choice(branches: [
+            (weight: 0.1, steps: []), (weight: 0.6, steps: []), (weight: 0.2, steps: []),
+            (weight: 1e-30, steps: [Work(Const("1ms"))]),
+        ])]) },
+    )"#;
+
+    #[test]
+    fn a_service_with_nothing_to_do_holds_plus_zero() {
+        // The sum of no terms is −0 with `Iterator::sum`; `check` printed it as `-0.000`.
+        let model = crate::parse(
+            r#"Topology(
+                workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+                services: { "s": (), "t": (nonblocking: (max_in_flight: 4)) },
+            )"#,
+            "empty.ron",
+        )
+        .unwrap();
+        for s in model.analyze().services {
+            assert_eq!(s.mean_holding_ms.to_bits(), 0.0f64.to_bits(), "{s:?}");
+            assert_eq!(s.utilization.to_bits(), 0.0f64.to_bits(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn choice_shares_are_never_negative_and_sum_to_one() {
+        let model = crate::parse(ROUNDING_CHOICE, "choice.ron").unwrap();
+        let Some(Op::Choice { branches, .. }) = model.block(model.services[0].body).first() else {
+            panic!("the service's only step is a Choice");
+        };
+        let shares: Vec<f64> = branch_weights(branches).map(|(w, _)| w).collect();
+        assert!(shares.iter().all(|&w| w >= 0.0), "{shares:?}");
+        assert!(
+            (shares.iter().sum::<f64>() - 1.0).abs() < 1e-12,
+            "{shares:?}"
+        );
+        // The same shares from cumulative values that went back down (a corrupt model):
+        // none negative, and the total is still the last cumulative value.
+        let bad = [(0.5, BlockId(0)), (0.4, BlockId(0)), (1.0, BlockId(0))];
+        let shares: Vec<f64> = branch_weights(&bad).map(|(w, _)| w).collect();
+        assert_eq!(shares, [0.5, 0.0, 0.5]);
+        // The holding time is a sum of non-negative terms: 0, not −2·10⁻¹⁶.
+        let a = model.analyze();
+        assert!(a.services[0].mean_holding_ms >= 0.0);
+        assert!(a.services[0].mean_holding_ms.is_sign_positive());
+        assert!(a.services[0].utilization.is_sign_positive());
+    }
 }

@@ -8,13 +8,143 @@
 ///
 /// Formula: the stable recursion B(0,a) = 1, B(k,a) = a·B(k−1,a) / (k + a·B(k−1,a)).
 /// Assumptions: Poisson arrivals, no waiting room; insensitive to the service distribution.
-/// Example: `erlang_b(5, 3.0)` ≈ 0.110054.
+/// Example: `erlang_b(5, 3.0)` ≈ 0.110054; `erlang_b(100, 80.0)` ≈ 0.004.
+///
+/// Cost is bounded whatever `c` is (up to `u32::MAX`): see [`erlang_b_steps`].
 pub fn erlang_b(c: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=c {
-        b = a * b / (f64::from(k) + a * b);
+    erlang_b_steps(c, a).0
+}
+
+/// Above this load \[Erlangs\] with more than [`ERLANG_FORWARD_MAX`] servers, the recursion
+/// starts near k = a instead of k = 0 (see [`erlang_b_steps`]).
+const ERLANG_FORWARD_MAX: f64 = 1e5;
+
+/// Above this load \[Erlangs\] (and [`ERLANG_FORWARD_MAX`] servers), Erlang B uses its
+/// normal approximation: the exact sums would take about 50·√a steps.
+const ERLANG_NORMAL_FROM: f64 = 1e9;
+
+/// Erlang B and the number of loop steps it took to compute it: at most about
+/// 2·min(a, 10⁵) + 50·√min(a, 10⁹) + 10³ whatever `c` is (≈ 1.6·10⁶ at worst).
+///
+/// Three regimes, chosen so that every value the plain recursion gave before stays
+/// bit-for-bit the same wherever it was affordable:
+///
+/// * **c ≤ 10⁵ or a ≤ 10⁵**: the recursion from k = 0, stopped as soon as B is exactly 0
+///   (it then stays 0, so stopping changes nothing). Past k ≈ a, B falls faster than
+///   geometrically; it reaches the smallest subnormal number within ≈ a + 40·√a steps and
+///   rounds to 0 once a/k < ½, so it stops by k ≈ 2a.
+/// * **c, a > 10⁵, a ≤ 10⁹**: 1/B(k₀) for k₀ = min(c, ⌊a⌋) from the sum
+///   1/B(k₀) = Σⱼ Πᵢ₌₀^{j−1} (k₀ − i)/a, whose terms fall like e^{−j²/2a} (k₀ ≤ a), stopped
+///   when a term is below 10⁻¹⁸ of the sum (≈ 9·√a terms); then the recursion from k₀ to c,
+///   stopped when B leaves the normal range (below 2.2·10⁻³⁰⁸, counted as 0: ≈ 40·√a
+///   steps).
+/// * **c > 10⁵, a > 10⁹**: B ≈ φ(x)/(√a·Φ(x)), x = (c − a)/√a, the Poisson distribution's
+///   normal limit (B = Poisson pmf(c) / cdf(c)); relative error of order 1/√a < 10⁻⁴ in the
+///   body. For c ≪ a it tends to 1 − c/a, the exact limit.
+///
+/// A load that is not a number gives NaN, a load ≤ 0 gives 0 (1 with no servers: B(0, a) = 1
+/// for any a) and an infinite load gives 1.
+pub fn erlang_b_steps(c: u32, a: f64) -> (f64, u64) {
+    if a.is_nan() {
+        return (f64::NAN, 0);
     }
-    b
+    if c == 0 {
+        return (1.0, 0);
+    }
+    if a <= 0.0 {
+        return (0.0, 0);
+    }
+    if a == f64::INFINITY {
+        return (1.0, 0);
+    }
+    let servers = f64::from(c);
+    if servers <= ERLANG_FORWARD_MAX || a <= ERLANG_FORWARD_MAX {
+        return erlang_b_forward(1, 1.0, c, a, 0.0);
+    }
+    if a > ERLANG_NORMAL_FROM {
+        return (erlang_b_normal(servers, a), 1);
+    }
+    // a > 10⁵ here, so k₀ ≥ 10⁵ and the terms below stay in range.
+    let k0 = servers.min(a.floor());
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let mut steps = 0u64;
+    let mut i = 0.0;
+    while i < k0 {
+        term *= (k0 - i) / a;
+        sum += term;
+        steps += 1;
+        if term < 1e-18 * sum {
+            break;
+        }
+        i += 1.0;
+    }
+    let (b, more) = erlang_b_forward(k0 as u32 + 1, 1.0 / sum, c, a, f64::MIN_POSITIVE);
+    (b, steps + more)
+}
+
+/// The recursion B(k) = a·B(k−1)/(k + a·B(k−1)) for k = `from` ..= `c`, starting from
+/// B(from − 1) = `b`. Stops early, returning 0, once B is at or below `zero` (B only falls
+/// past k = a, so it would stay there): with `zero` = 0 this changes no result.
+fn erlang_b_forward(from: u32, mut b: f64, c: u32, a: f64, zero: f64) -> (f64, u64) {
+    let mut steps = 0u64;
+    for k in from..=c {
+        b = a * b / (f64::from(k) + a * b);
+        steps += 1;
+        if b <= zero {
+            return (0.0, steps);
+        }
+    }
+    (b, steps)
+}
+
+/// B(c, a) ≈ φ(x) / (√a·Φ(x)) with x = (c − a)/√a: the Poisson(a) pmf at c over its cdf at c,
+/// both from the normal limit.
+fn erlang_b_normal(c: f64, a: f64) -> f64 {
+    let x = (c - a) / a.sqrt();
+    (normal_hazard_below(x) / a.sqrt()).min(1.0)
+}
+
+/// φ(x)/Φ(x) for the standard normal distribution, computed without underflow for any x.
+fn normal_hazard_below(x: f64) -> f64 {
+    const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+    if x < -3.0 {
+        // Φ(x) = φ(x)·R(−x) with Mills' ratio R(z) = 1/(z + 1/(z + 2/(z + 3/(z + …))))
+        // (Laplace's continued fraction), so the ratio is 1/R(−x): φ cancels.
+        1.0 / mills_ratio(-x)
+    } else {
+        let phi = INV_SQRT_2PI * (-0.5 * x * x).exp();
+        let cdf = if x > 3.0 {
+            1.0 - phi * mills_ratio(x)
+        } else {
+            0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
+        };
+        phi / cdf
+    }
+}
+
+/// Mills' ratio (1 − Φ(z))/φ(z) for z ≥ 3, from Laplace's continued fraction evaluated from
+/// a fixed depth (200 levels: converged to rounding for z ≥ 3).
+fn mills_ratio(z: f64) -> f64 {
+    let mut f = z;
+    for k in (1..=200).rev() {
+        f = z + f64::from(k) / f;
+    }
+    1.0 / f
+}
+
+/// The error function for |x| ≤ 2.2 (x/√2 for |x| ≤ 3) from its Maclaurin series
+/// erf(x) = 2/√π · Σ (−1)ⁿ x^{2n+1} / (n!(2n+1)), summed until the terms are negligible.
+fn erf(x: f64) -> f64 {
+    let mut term = x; // (−1)ⁿ x^{2n+1} / n!
+    let mut sum = x;
+    let mut n = 0.0;
+    while term.abs() > 1e-17 * sum.abs().max(1e-300) {
+        n += 1.0;
+        term *= -x * x / n;
+        sum += term / (2.0 * n + 1.0);
+    }
+    sum * std::f64::consts::FRAC_2_SQRT_PI
 }
 
 /// Erlang C: probability that an arrival waits in an M/M/c queue (needs ρ < 1).
@@ -86,7 +216,21 @@ pub fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> QueueMeasures {
         term *= a / f64::from(n.min(c));
         p.push(term);
     }
-    let total: f64 = p.iter().sum();
+    let mut total: f64 = p.iter().sum();
+    if !total.is_finite() && a.is_finite() {
+        // aⁿ/n! itself overflows (a ≳ 700 with as many servers): the same terms relative to
+        // the largest, from their logarithms.
+        let mut log = 0.0;
+        for (n, x) in p.iter_mut().enumerate().skip(1) {
+            log += (a / f64::from((n as u32).min(c))).ln();
+            *x = log;
+        }
+        let top = p.iter().copied().fold(0.0, f64::max);
+        for x in &mut p {
+            *x = (*x - top).exp();
+        }
+        total = p.iter().sum();
+    }
     for x in &mut p {
         *x /= total;
     }
@@ -154,6 +298,132 @@ mod tests {
         close(erlang_c(10, 8.0), 0.409180);
     }
 
+    fn close_rel(a: f64, b: f64, rel: f64) {
+        assert!(
+            (a / b - 1.0).abs() < rel,
+            "{a} vs {b} (relative tolerance {rel})"
+        );
+    }
+
+    /// The plain recursion from k = 0 to c, as `erlang_b` was before it had a cost bound.
+    fn erlang_b_plain(c: u32, a: f64) -> f64 {
+        let mut b = 1.0;
+        for k in 1..=c {
+            b = a * b / (f64::from(k) + a * b);
+        }
+        b
+    }
+
+    #[test]
+    fn erlang_b_published_value() {
+        // Erlang B tables: 100 trunks offered 80 Erlangs block 0.4 % of calls.
+        close(erlang_b(100, 80.0), 0.003992);
+        assert_eq!(erlang_b(100, 80.0), erlang_b_plain(100, 80.0));
+    }
+
+    #[test]
+    fn erlang_b_is_bit_for_bit_the_recursion_where_that_is_affordable() {
+        for (c, a) in [
+            (1, 0.5),
+            (5, 3.0),
+            (10, 8.0),
+            (1_000, 999.5),
+            (20_000, 10.0),
+            (100_000, 99_000.0),
+            (200_000, 50_000.0),
+            (300_000, 0.0),
+        ] {
+            assert_eq!(
+                erlang_b(c, a).to_bits(),
+                erlang_b_plain(c, a).to_bits(),
+                "c = {c}, a = {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn erlang_b_for_many_servers_against_high_precision_values() {
+        // B = Poisson pmf(c) / cdf(c), computed with 40-digit arithmetic (mpmath's
+        // regularized incomplete gamma function).
+        for (c, a, exact) in [
+            (1_000_000, 1e6, 7.974_603_068_555_61e-4),
+            (1_002_000, 1e6, 5.526_625_819_086_79e-5),
+            (900_000, 1e6, 0.100_008_998_200_863),
+            (1_000_000_000, 1e9, 2.523_090_081_205_64e-5),
+            (1_000_100_000, 1e9, 8.508_018_278_237_15e-8),
+        ] {
+            close_rel(erlang_b(c, a), exact, 1e-9);
+        }
+        // The normal limit, beyond 10⁹ Erlangs.
+        close_rel(erlang_b(2_000_000_000, 3e9), 0.333_333_334, 1e-6);
+        close_rel(
+            erlang_b(u32::MAX, 4_294_770_687.0),
+            6.770_673_389_759_09e-8,
+            1e-3,
+        );
+    }
+
+    #[test]
+    fn erlang_b_normal_limit_agrees_with_the_exact_sum_where_they_meet() {
+        let a = ERLANG_NORMAL_FROM;
+        for x in [-30.0, -3.0, -1.0, 0.0, 1.0, 3.0] {
+            let c = (a + x * a.sqrt()).round();
+            let exact = erlang_b_steps(c as u32, a).0;
+            close_rel(erlang_b_normal(c, a), exact, 2e-4);
+        }
+    }
+
+    #[test]
+    fn erlang_b_cost_is_bounded_for_any_number_of_servers() {
+        // c = u32::MAX: the plain recursion took 4.3·10⁹ steps (≈ 35 s) here.
+        let (b, steps) = erlang_b_steps(u32::MAX, 0.1);
+        assert_eq!(b, 0.0);
+        assert!(steps < 200, "{steps} steps");
+        for a in [
+            1.0,
+            1e3,
+            1e5,
+            1e5 + 1.0,
+            1e7,
+            1e9,
+            1e9 + 1.0,
+            1e12,
+            f64::MAX,
+        ] {
+            let (b, steps) = erlang_b_steps(u32::MAX, a);
+            assert!((0.0..=1.0).contains(&b), "a = {a}: B = {b}");
+            let bound =
+                2.0 * a.min(ERLANG_FORWARD_MAX) + 50.0 * a.min(ERLANG_NORMAL_FROM).sqrt() + 1e3;
+            assert!(steps as f64 <= bound, "a = {a}: {steps} steps");
+        }
+        // Degenerate loads.
+        assert_eq!(erlang_b(u32::MAX, 0.0), 0.0);
+        assert_eq!(erlang_b(u32::MAX, f64::INFINITY), 1.0);
+        assert!(erlang_b(u32::MAX, f64::NAN).is_nan());
+        assert_eq!(erlang_b(0, 5.0), 1.0);
+        // Erlang C on top of it returns as quickly, and P(wait) is 0 with so many servers.
+        assert_eq!(erlang_c(u32::MAX, 0.1), 0.0);
+    }
+
+    #[test]
+    fn normal_hazard_against_high_precision_values() {
+        // φ(x)/Φ(x) from 30-digit arithmetic (mpmath's npdf / ncdf), to 15 digits, on both sides of the
+        // switches at ±3.
+        for (x, exact) in [
+            (-40.0, 40.024_968_847_207_3),
+            (-3.5, 3.751_391_264_857_70),
+            (-3.0, 3.283_098_654_930_44),
+            (-1.0, 1.525_135_276_160_98),
+            (0.0, 0.797_884_560_802_865),
+            (1.0, 0.287_599_970_939_178),
+            (2.9, 5.963_659_494_980_55e-3),
+            (3.1, 3.269_983_102_356_93e-3),
+            (8.0, 5.052_271_083_536_90e-15),
+        ] {
+            close_rel(normal_hazard_below(x), exact, 1e-12);
+        }
+    }
+
     #[test]
     fn mmc_vectors() {
         let m = mmc(2, 1.5, 1.0).unwrap();
@@ -186,6 +456,24 @@ mod tests {
         close(m.wq, 0.314685);
         // K = c is Erlang B.
         close(mmck(5, 5, 3.0, 1.0).p_block, erlang_b(5, 3.0));
+    }
+
+    #[test]
+    fn mmck_with_a_load_whose_terms_overflow() {
+        // a = 10⁶ Erlangs on c = 10⁶ servers with room for K = 2c: aⁿ/n! overflows f64, which
+        // once made every measure NaN. With ρ = 1 the tail beyond c is flat, so
+        // P_K = 1/(1/B(c, a) + K − c) and Lq = P_K·(K − c)(K − c + 1)/2.
+        let (c, k, a) = (1_000_000u32, 2_000_000u32, 1e6);
+        let m = mmck(c, k, a * 100.0, 100.0);
+        for v in [m.wq, m.w, m.lq, m.l, m.p_block, m.p_wait] {
+            assert!(v.is_finite() && v >= 0.0, "{m:?}");
+        }
+        let tail = f64::from(k - c);
+        let p_k = 1.0 / (1.0 / erlang_b(c, a) + tail);
+        close_rel(m.p_block, p_k, 1e-6);
+        close_rel(m.lq, p_k * tail * (tail + 1.0) / 2.0, 1e-6);
+        // Waiting: every state from c to K − 1, i.e. (K − c)·P_K of arrivals, given admission.
+        close_rel(m.p_wait, tail * p_k / (1.0 - p_k), 1e-6);
     }
 
     #[test]

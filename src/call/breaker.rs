@@ -91,9 +91,11 @@
 //!   permit back even if it was admitted earlier, as in resilience4j, where results go to
 //!   whatever state is current.
 //!
-//! No allocation happens per call: both windows are allocated when the breaker is built and
-//! reset in O(1). The transition log grows only on transitions and stops at
-//! [`TRANSITION_LOG_CAP`] entries.
+//! Windows are allocated as results arrive, up to their size, so a breaker costs what its
+//! calls fill (a `Count(1000000)` window on each of 10,000 caller replicas is not 10 GB up
+//! front); a window's allocation doubles as it fills, about log₂(N) times in its life, and
+//! never per call after that. Resets are O(1). The transition log grows only on transitions
+//! and stops at [`TRANSITION_LOG_CAP`] entries.
 
 use crate::time::{SimDuration, SimTime, NS_PER_MS, NS_PER_S};
 use serde::{Deserialize, Serialize};
@@ -156,6 +158,35 @@ pub struct BreakerConfig {
     pub max_wait_in_half_open: Option<SimDuration>,
     /// Where `max_wait_in_half_open` leads. Default [`AfterHalfOpenWait::Open`].
     pub after_max_wait_in_half_open: AfterHalfOpenWait,
+}
+
+impl BreakerConfig {
+    /// Bytes one breaker's windows hold once full: a byte per result of a COUNT window or a
+    /// bucket per second of a TIME window, plus a byte per half-open probe. The windows are
+    /// allocated as results arrive, so this is reached only by a breaker that has seen that
+    /// many results (or seconds); sizes are clamped as [`CircuitBreaker::new`] clamps them.
+    pub fn full_window_bytes(&self) -> u64 {
+        let clamp = |n: u32| u64::from(n.clamp(1, MAX_WINDOW_SIZE));
+        let closed = match self.window {
+            Window::Count(n) => clamp(n),
+            Window::Time(n) => clamp(n) * std::mem::size_of::<Bucket>() as u64,
+        };
+        closed + clamp(self.half_open_calls)
+    }
+
+    /// Bytes one breaker's windows hold after `results` results over `seconds` seconds:
+    /// [`BreakerConfig::full_window_bytes`] for a breaker that has not filled its windows.
+    /// The half-open window is counted full (it is small unless `half_open_calls` is huge).
+    pub fn window_bytes_after(&self, results: f64, seconds: f64) -> f64 {
+        let clamp = |n: u32| f64::from(n.clamp(1, MAX_WINDOW_SIZE));
+        let closed = match self.window {
+            Window::Count(n) => clamp(n).min(results.max(0.0).ceil()),
+            Window::Time(n) => {
+                clamp(n).min(seconds.max(0.0).ceil() + 1.0) * std::mem::size_of::<Bucket>() as f64
+            }
+        };
+        closed + clamp(self.half_open_calls).min(results.max(0.0).ceil())
+    }
 }
 
 impl Default for BreakerConfig {
@@ -448,10 +479,16 @@ impl WindowCounts {
     }
 }
 
-/// `FixedSizeSlidingWindowMetrics`: the last `slots.len()` outcomes with a running total.
+/// `FixedSizeSlidingWindowMetrics`: the last `size` outcomes with a running total.
+///
+/// The slots are allocated as outcomes arrive, up to `size`: a window of a million calls on
+/// each of 10,000 caller replicas costs what the calls fill, not 10¹⁰ bytes up front.
 #[derive(Clone, Debug)]
 struct CountRing {
+    /// Slots written since the ring was built (never shrinks, at most `size`).
     slots: Vec<u8>,
+    /// The window's size N.
+    size: usize,
     /// Where the next outcome goes; once full, the oldest outcome.
     next: usize,
     /// Filled slots; a reset sets it to 0 instead of clearing the slots.
@@ -462,7 +499,8 @@ struct CountRing {
 impl CountRing {
     fn new(size: usize) -> Self {
         CountRing {
-            slots: vec![0; size],
+            slots: Vec::new(),
+            size,
             next: 0,
             len: 0,
             total: WindowCounts::default(),
@@ -477,16 +515,32 @@ impl CountRing {
 
     #[inline]
     fn record(&mut self, outcome: u8) {
-        if self.len == self.slots.len() {
+        if self.len == self.size {
             self.total.remove_one(self.slots[self.next]);
         } else {
             self.len += 1;
         }
-        self.slots[self.next] = outcome;
+        // `next` never passes the slots written so far: it counts up from 0 after a reset.
+        if self.next == self.slots.len() {
+            self.grow();
+            self.slots.push(outcome);
+        } else {
+            self.slots[self.next] = outcome;
+        }
         self.total.add(outcome);
         self.next += 1;
-        if self.next == self.slots.len() {
+        if self.next == self.size {
             self.next = 0;
+        }
+    }
+
+    /// Makes room for one more slot: doubles the allocation (at least 64 slots), never
+    /// beyond `size`, so a ring reallocates about log₂(N) times in its life.
+    #[cold]
+    fn grow(&mut self) {
+        if self.slots.len() == self.slots.capacity() {
+            let more = self.slots.len().max(64).min(self.size - self.slots.len());
+            self.slots.reserve_exact(more);
         }
     }
 }
@@ -500,10 +554,16 @@ struct Bucket {
     counts: WindowCounts,
 }
 
-/// `SlidingTimeWindowMetrics`: a ring of one-second buckets with a running total.
+/// `SlidingTimeWindowMetrics`: a ring of `size` one-second buckets with a running total.
+///
+/// Buckets are allocated as the head first reaches them, so a window of N seconds costs at
+/// most what the run's seconds fill, not N buckets up front.
 #[derive(Clone, Debug)]
 struct TimeRing {
+    /// Buckets the head has reached (never shrinks, at most `size`); the rest are empty.
     buckets: Vec<Bucket>,
+    /// The window's size N \[s\].
+    size: usize,
     /// The bucket of the latest second seen.
     head: usize,
     /// Raised by each reset, so a reset needs no clearing pass.
@@ -514,7 +574,8 @@ struct TimeRing {
 impl TimeRing {
     fn new(size: usize, second: u64) -> Self {
         let mut ring = TimeRing {
-            buckets: vec![Bucket::default(); size],
+            buckets: vec![Bucket::default()],
+            size,
             head: 0,
             generation: 0,
             total: WindowCounts::default(),
@@ -536,37 +597,45 @@ impl TimeRing {
 
     #[inline]
     fn live(&self, i: usize) -> WindowCounts {
-        let b = &self.buckets[i];
-        if b.generation == self.generation {
-            b.counts
-        } else {
-            WindowCounts::default()
+        match self.buckets.get(i) {
+            Some(b) if b.generation == self.generation => b.counts,
+            _ => WindowCounts::default(),
         }
     }
 
-    /// `moveWindowToCurrentEpochSecond`: steps the head to `second`, emptying at most
-    /// `len` buckets on the way and subtracting what they held.
+    /// `moveWindowToCurrentEpochSecond`: steps the head to `second`, emptying the buckets on
+    /// the way and subtracting what they held. A step of N seconds or more empties the whole
+    /// window, which is a reset at `second` (O(1) instead of N steps).
     #[inline]
     fn advance(&mut self, second: u64) {
         let latest = self.buckets[self.head].second;
         if second <= latest {
             return;
         }
-        let n = self.buckets.len();
-        let mut steps = (second - latest).min(n as u64);
+        let n = self.size;
+        if second - latest >= n as u64 {
+            self.reset(second);
+            return;
+        }
+        let mut steps = second - latest;
         while steps > 0 {
             steps -= 1;
             self.head += 1;
             if self.head == n {
                 self.head = 0;
             }
-            let gone = self.live(self.head);
-            self.total.subtract(gone);
-            self.buckets[self.head] = Bucket {
+            let fresh = Bucket {
                 second: second - steps,
                 generation: self.generation,
                 counts: WindowCounts::default(),
             };
+            if self.head == self.buckets.len() {
+                self.buckets.push(fresh);
+            } else {
+                let gone = self.live(self.head);
+                self.total.subtract(gone);
+                self.buckets[self.head] = fresh;
+            }
         }
     }
 
@@ -583,7 +652,7 @@ impl TimeRing {
         if second <= latest {
             return self.total;
         }
-        let n = self.buckets.len() as u64;
+        let n = self.size as u64;
         let d = second - latest;
         if d >= n {
             return WindowCounts::default();
@@ -957,7 +1026,7 @@ impl CircuitBreaker {
             .map(to_ms)
             .filter(|&ms| ms >= 1)
             .map(|ms| now.after(from_ms(ms)));
-        let permits = self.half_open.slots.len() as u32;
+        let permits = self.half_open.size as u32;
         self.transition(now, Phase::HalfOpen { permits, deadline });
     }
 
@@ -1026,6 +1095,123 @@ mod tests {
         feed(&mut cb, now, "F");
         assert_eq!(cb.state(), BreakerState::Open);
         cb
+    }
+
+    /// Bytes the breaker's two windows have allocated.
+    fn allocated(cb: &CircuitBreaker) -> usize {
+        let closed = match &cb.closed {
+            ClosedWindow::Count(r) => r.slots.capacity(),
+            ClosedWindow::Time(r) => r.buckets.capacity() * std::mem::size_of::<Bucket>(),
+        };
+        closed + cb.half_open.slots.capacity()
+    }
+
+    #[test]
+    fn a_huge_window_allocates_only_what_its_results_fill() {
+        let huge = BreakerConfig {
+            window: Window::Count(MAX_WINDOW_SIZE),
+            half_open_calls: MAX_WINDOW_SIZE,
+            minimum_calls: MAX_WINDOW_SIZE,
+            ..BreakerConfig::default()
+        };
+        assert_eq!(huge.full_window_bytes(), 2 * u64::from(MAX_WINDOW_SIZE));
+        let mut cb = CircuitBreaker::new(huge.clone());
+        assert_eq!(allocated(&cb), 0, "a fresh breaker holds no slots");
+        feed(&mut cb, t(0), &"S".repeat(10));
+        assert!(
+            allocated(&cb) <= 64,
+            "{} bytes for 10 results",
+            allocated(&cb)
+        );
+        // 2.5 windows' worth: the ring stops at its size and holds the last N results.
+        for i in 0..5 * MAX_WINDOW_SIZE / 2 {
+            cb.on_result(t(0), FAST, i % 4 == 0);
+        }
+        assert_eq!(allocated(&cb), MAX_WINDOW_SIZE as usize);
+        let c = cb.window_counts(t(0));
+        assert_eq!(c.calls, u64::from(MAX_WINDOW_SIZE));
+        assert_eq!(c.failed, u64::from(MAX_WINDOW_SIZE) / 4);
+
+        // A TIME window of a million seconds: a bucket per second reached, and a gap longer
+        // than the window empties it without stepping through a million buckets.
+        let mut cb = CircuitBreaker::new(BreakerConfig {
+            window: Window::Time(MAX_WINDOW_SIZE),
+            ..huge
+        });
+        assert!(allocated(&cb) <= std::mem::size_of::<Bucket>());
+        for s in 0..100 {
+            feed(&mut cb, t(s * S), "F");
+        }
+        assert!(allocated(&cb) <= 128 * std::mem::size_of::<Bucket>());
+        assert_eq!(cb.window_counts(t(99 * S)).calls, 100);
+        feed(&mut cb, t(5_000_000 * S), "S");
+        let c = cb.window_counts(t(5_000_000 * S));
+        assert_eq!((c.calls, c.failed), (1, 0));
+        assert!(allocated(&cb) <= 128 * std::mem::size_of::<Bucket>());
+    }
+
+    /// A result of the reference windows below: (second, failed, slow).
+    type Result3 = (u64, bool, bool);
+
+    /// What a window of the last `n` results holds, counted from scratch.
+    fn count_reference(results: &[Result3], n: usize) -> WindowCounts {
+        let mut c = WindowCounts::default();
+        for &(_, failed, slow) in results.iter().rev().take(n) {
+            c.add(u8::from(failed) | (u8::from(slow) << 1));
+        }
+        c
+    }
+
+    /// What a window of the seconds (`now` − n, `now`] holds, counted from scratch.
+    fn time_reference(results: &[Result3], n: u64, now: u64) -> WindowCounts {
+        let mut c = WindowCounts::default();
+        for &(second, failed, slow) in results {
+            if second + n > now {
+                c.add(u8::from(failed) | (u8::from(slow) << 1));
+            }
+        }
+        c
+    }
+
+    proptest::proptest! {
+        /// The lazily grown rings count exactly what a window recounted from scratch holds,
+        /// across resets, wrap-arounds and gaps longer than the window.
+        #[test]
+        fn lazy_rings_match_a_window_counted_from_scratch(
+            size in 1usize..12,
+            ops in proptest::collection::vec((0u64..30, proptest::bool::ANY, proptest::bool::ANY, 0u8..20), 0..200),
+        ) {
+            let mut count = CountRing::new(size);
+            let mut time = TimeRing::new(size, 0);
+            let (mut since_count, mut since_time): (Vec<Result3>, Vec<Result3>) = (vec![], vec![]);
+            let mut second = 0u64;
+            for (step, failed, slow, action) in ops {
+                // Mostly small steps, sometimes a gap longer than the window.
+                second += if step >= 27 { step * 3 } else { step % 3 };
+                if action == 0 {
+                    count.reset();
+                    since_count.clear();
+                    time.reset(second);
+                    since_time.clear();
+                    continue;
+                }
+                let outcome = u8::from(failed) | (u8::from(slow) << 1);
+                count.record(outcome);
+                since_count.push((second, failed, slow));
+                time.record(second, outcome);
+                since_time.push((second, failed, slow));
+                proptest::prop_assert_eq!(count.total, count_reference(&since_count, size));
+                proptest::prop_assert!(count.slots.len() <= size);
+                proptest::prop_assert_eq!(time.total, time_reference(&since_time, size as u64, second));
+                proptest::prop_assert!(time.buckets.len() <= size);
+                for ahead in 0..=size as u64 {
+                    proptest::prop_assert_eq!(
+                        time.counts_at(second + ahead),
+                        time_reference(&since_time, size as u64, second + ahead)
+                    );
+                }
+            }
+        }
     }
 
     // §1.1 defaults table.

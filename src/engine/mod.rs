@@ -512,6 +512,23 @@ pub struct Simulation<'m> {
     replica_base: Vec<u32>,
 }
 
+/// The width of the time-series buckets of a run ending at `end` \[ns\]: the model's
+/// `bucket`, widened (to whole nanoseconds) so that the run keeps at most
+/// [`MAX_BUCKETS`](crate::model::MAX_BUCKETS) buckets and at most
+/// [`MAX_SERIES_VALUES`](crate::model::MAX_SERIES_VALUES) values over all its series (a
+/// value per bucket and series: 8 series per entry point, 2 plus one per occupancy state
+/// per service, 2 per call step, consumer group and work queue). Memory and the report then
+/// grow with what they show, not with services × buckets.
+fn bucket_width(model: &Model, occupancy_labels: &[Vec<String>], end: u64) -> u64 {
+    let groups: usize = model.topics.iter().map(|t| t.subscribers.len()).sum();
+    let series = 8 * model.entries.len()
+        + occupancy_labels.iter().map(|l| 2 + l.len()).sum::<usize>()
+        + 2 * (model.calls.len() + groups + model.queues.len());
+    let most_buckets = (crate::model::MAX_SERIES_VALUES / (series as u64).max(1))
+        .clamp(1, crate::model::MAX_BUCKETS);
+    model.run.bucket.as_nanos().max(end.div_ceil(most_buckets))
+}
+
 impl<'m> Simulation<'m> {
     /// Prepares a run of `model` with `options` overriding the file's run settings.
     pub fn new(model: &'m Model, options: &RunOptions) -> Result<Self, RunError> {
@@ -534,9 +551,6 @@ impl<'m> Simulation<'m> {
         } else {
             arrivals_end
         };
-        // Keep the time series bounded: widen the bucket rather than store millions of points.
-        let min_bucket = end.div_ceil(crate::model::MAX_BUCKETS);
-        let bucket = model.run.bucket.as_nanos().max(min_bucket);
         // Occupancy slots: the fixed ones, then "waiting on <callee>" per distinct callee.
         let mut occupancy_labels: Vec<Vec<String>> = model
             .services
@@ -558,6 +572,7 @@ impl<'m> Simulation<'m> {
                 }
             })
             .collect();
+        let bucket = bucket_width(model, &occupancy_labels, end);
         let services = model
             .services
             .iter()

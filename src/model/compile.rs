@@ -36,6 +36,11 @@ pub const DEFAULT_VISIBILITY_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 pub const MAX_ATTEMPTS: u32 = 100;
 /// Most time-series buckets a run keeps; a finer `bucket` is widened to fit.
 pub const MAX_BUCKETS: u64 = 100_000;
+/// Most values a run's time series hold in all (buckets × series: 8 per entry point, 2 plus
+/// one per occupancy state per service, 2 per call step, consumer group and work queue);
+/// a finer `bucket` is widened to fit, so that memory and the report grow with what is
+/// reported (10⁷ values: 80 MB in memory) rather than with services × buckets.
+pub const MAX_SERIES_VALUES: u64 = 10_000_000;
 /// Most replicas of one service (the engine keeps state per replica).
 pub const MAX_REPLICAS: u32 = 10_000;
 /// Most workers per replica (the analytic shadow's Erlang formulas loop over them).
@@ -630,7 +635,10 @@ impl<'a> Compiler<'a> {
                         let bid =
                             self.block(from, &format!("{sp}.branches[{b}].steps"), None, &br.steps);
                         if br.weight.is_finite() && br.weight > 0.0 {
-                            cumulative += br.weight / total;
+                            // Rounding can carry a running sum past 1 before the last
+                            // branch; capping keeps every branch's share (the difference
+                            // of consecutive values) non-negative.
+                            cumulative = f64::min(cumulative + br.weight / total, 1.0);
                         }
                         out.push((cumulative, bid));
                     }

@@ -23,7 +23,7 @@ use petgraph::graph::DiGraph;
 
 pub use compile::{
     did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE,
-    MAX_RATE_PER_S, MAX_REPLICAS, MAX_WORKERS,
+    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SERIES_VALUES, MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].
@@ -48,7 +48,8 @@ pub struct RunConfig {
     /// Seed of every random stream.
     pub seed: u64,
     /// Width of the time-series buckets as written; a run widens it so that it keeps at most
-    /// [`MAX_BUCKETS`] buckets (the duration can be overridden per run).
+    /// [`MAX_BUCKETS`] buckets and [`MAX_SERIES_VALUES`] values over all its time series (the
+    /// duration can be overridden per run).
     pub bucket: SimDuration,
     /// Most requests in flight at once before the run stops with an error.
     pub max_in_flight: u64,

@@ -6,6 +6,7 @@
 
 pub mod drain;
 mod html;
+pub mod nonfinite;
 mod summary;
 
 use crate::analysis::Analysis;
@@ -16,10 +17,15 @@ pub use html::render_html;
 pub use summary::{render_analysis, render_summary};
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: numbers that are not finite are written as the strings `"inf"`, `"-inf"`, `"nan"`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run measured, beside the analytic shadow.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Serialize` and `Deserialize` go through [`nonfinite`]: a number that is infinite or
+/// NaN anywhere in the report is written as `"inf"`, `"-inf"` or `"nan"` and read back, with
+/// any serde format (JSON has no such numbers).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// [`SCHEMA_VERSION`] of this layout.
     pub schema: u32,
@@ -54,6 +60,42 @@ pub struct Report {
     pub series: Series,
     /// The analytic shadow and lints computed from the model alone.
     pub analysis: Analysis,
+}
+
+/// The serde layout of [`Report`], field for field. Serde checks it against `Report` (a
+/// field missing here does not compile), and [`Report`]'s own `Serialize` and `Deserialize`
+/// run it through [`nonfinite::Finite`], so every `f64` at any depth of a report, in fields
+/// present and future, may be infinite or NaN without an attribute of its own.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Report")]
+struct ReportLayout {
+    schema: u32,
+    topology: String,
+    seed: u64,
+    duration_s: f64,
+    warmup_s: f64,
+    events: u64,
+    entries: Vec<EntryReport>,
+    services: Vec<ServiceReport>,
+    calls: Vec<CallReport>,
+    faults: Vec<FaultWindow>,
+    topics: Vec<TopicReport>,
+    queues: Vec<QueueReport>,
+    publishes: Vec<PublishReport>,
+    series: Series,
+    analysis: Analysis,
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ReportLayout::serialize(self, nonfinite::Finite(serializer))
+    }
+}
+
+impl<'de> Deserialize<'de> for Report {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Report, D::Error> {
+        ReportLayout::deserialize(nonfinite::Finite(deserializer))
+    }
 }
 
 /// A topic of the broker.

@@ -179,6 +179,82 @@ fn check_lists_every_problem_and_exits_2() {
     assert!(stderr(&o).contains("3 problems found"), "{}", stderr(&o));
 }
 
+/// A `Choice` whose cumulative weights round past 1 before its last branch (0.1 + 0.6 + 0.2
+/// of a total just above 0.9): the analytic shadow once gave that branch a share of −2⁻⁵²,
+/// and `check` printed the holding time and ρ as `-0.000`.
+#[test]
+fn check_prints_no_negative_zero() {
+    let dir = scratch("negative-zero");
+    let file = dir.join("choice.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
+    services: { "s": (steps: [Choice(branches: [
+        (weight: 0.1, steps: []), (weight: 0.6, steps: []), (weight: 0.2, steps: []),
+        (weight: 1e-30, steps: [Work(Const("1ms"))]),
+    ])]) },
+)
+"#,
+    )
+    .unwrap();
+    let o = microsim(&["check", file.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(!out.contains("-0."), "{out}");
+    assert!(
+        out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == ["s", "10.00", "0.000", "0.000", "0.000", "-"]),
+        "{out}"
+    );
+}
+
+/// A caller with 10,000 replicas and a breaker `window: Count(1000000)`, both within the
+/// documented limits, once allocated 10¹⁰ bytes of windows before the first call and
+/// aborted (SIGABRT) under a 4 GB address-space limit. The windows now grow as calls arrive:
+/// the run completes under the limit, and `check` warns about the worst case.
+#[test]
+#[cfg(target_os = "linux")]
+fn huge_breaker_windows_run_under_a_memory_limit() {
+    let dir = scratch("huge-breaker");
+    let file = dir.join("breaker.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", entry: "a", arrivals: Constant(per_second: 1000))],
+    services: {
+        "a": (replicas: 10000, steps: [Call(to: "b", breaker: (window: Count(1000000)))]),
+        "b": (workers: 4, work: Const("1ms")),
+    },
+)
+"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = Command::new("sh")
+        .args(["-c", r#"ulimit -v 4000000 && exec "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_microsim"))
+        .args(["run", path, "--json"])
+        .output()
+        .expect("sh runs");
+    assert_exit(&o, 0);
+    let report: Report = serde_json::from_str(&stdout(&o)).unwrap();
+    // Every request succeeds but the last one, still in flight at the end.
+    let e = &report.entries[0];
+    assert_eq!((e.offered, e.outcomes.ok, e.in_flight), (1999, 1998, 1));
+    let o = microsim(&["check", path]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "warning [breaker-memory] services[a].steps[0].breaker.window: 10000 caller replicas \
+             each keep a breaker whose windows hold up to 1.0 MB once full: 10.0 GB in all"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn syntax_error_names_file_line_and_column() {
     let dir = scratch("syntax");
@@ -438,6 +514,70 @@ fn chart_redraws_the_same_files_from_a_saved_report() {
     }
 }
 
+/// Reports holding numbers that are not finite: the holding time of a caller of a saturated
+/// service without a timeout, the capacity of a work queue whose service takes no time.
+/// `report.json` once held `null` for them and `chart` refused it (`invalid type: null,
+/// expected f64`); it now holds `"inf"`, and `chart` redraws the same files.
+#[test]
+fn chart_reads_back_reports_with_infinite_numbers() {
+    let cases = [
+        (
+            "saturated",
+            r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", entry: "a", arrivals: Poisson(per_second: 200))],
+    services: {
+        "a": (workers: 1000, steps: [Call(to: "b")]),
+        "b": (workers: 1, work: Exp(mean: "10ms")),
+    },
+)
+"#,
+            r#""mean_holding_ms": "inf""#,
+        ),
+        (
+            "instant-queue",
+            r#"Topology(
+    run: (duration: "2s"),
+    workload: [(name: "e", send: "q", arrivals: Poisson(per_second: 100))],
+    services: { "s": () },
+    queues: { "q": (service: "s") },
+)
+"#,
+            r#""capacity_per_s": "inf""#,
+        ),
+    ];
+    for (name, text, holds) in cases {
+        let dir = scratch(&format!("non-finite-{name}"));
+        let file = dir.join("model.ron");
+        std::fs::write(&file, text).unwrap();
+        let (first, second) = (dir.join("run"), dir.join("again"));
+        let o = microsim(&[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            first.to_str().unwrap(),
+        ]);
+        assert_exit(&o, 0);
+        let json = std::fs::read_to_string(first.join("report.json")).unwrap();
+        assert!(json.contains(holds), "{name}: lacks {holds}");
+        let o = microsim(&[
+            "chart",
+            first.join("report.json").to_str().unwrap(),
+            "--out",
+            second.to_str().unwrap(),
+        ]);
+        assert_exit(&o, 0);
+        let (a, b) = (files(&first, &["report.json"]), files(&second, &[]));
+        assert_eq!(a.len(), b.len(), "{name}");
+        for ((n, x), (m, y)) in a.iter().zip(&b) {
+            assert!(
+                n == m && x == y,
+                "{name}: {n} differs between run --out and chart"
+            );
+        }
+    }
+}
+
 #[test]
 fn chart_refuses_what_is_not_a_report_and_names_the_file() {
     let dir = scratch("chart-bad");
@@ -460,11 +600,17 @@ fn chart_refuses_what_is_not_a_report_and_names_the_file() {
     for (file, says) in [
         (
             &future,
-            "report schema 99, but this microsim reads schema 1".to_string(),
+            format!(
+                "report schema 99, but this microsim reads schema {}",
+                microsim::report::SCHEMA_VERSION
+            ),
         ),
         (
             &partial,
-            "not a microsim report of schema 1: missing field `entries`".to_string(),
+            format!(
+                "not a microsim report of schema {}: missing field `entries`",
+                microsim::report::SCHEMA_VERSION
+            ),
         ),
         (
             &broken,

@@ -133,3 +133,35 @@ pub fn assert_exact(what: &str, a: f64, b: f64) {
         "{what}: {a} != {b}"
     );
 }
+
+/// Asserts that `report` loads back from its JSON, as `microsim chart` loads it: JSON →
+/// `Report` → JSON is byte-identical, and the charts and the HTML page drawn from the loaded
+/// report are byte for byte those of the original. Returns the JSON.
+#[track_caller]
+pub fn assert_loads_back(report: &Report, what: &str) -> String {
+    let json = report.to_json();
+    let back = Report::from_json(&json)
+        .unwrap_or_else(|e| panic!("{what}: the report does not load back: {e}\n{json}"));
+    assert!(
+        back.to_json() == json,
+        "{what}: JSON → Report → JSON differs"
+    );
+    let (charts, again) = (
+        microsim::chart::render_all(report),
+        microsim::chart::render_all(&back),
+    );
+    assert_eq!(charts.len(), again.len(), "{what}: charts");
+    for (a, b) in charts.iter().zip(&again) {
+        assert!(
+            a.file == b.file && a.svg == b.svg,
+            "{what}: {} differs when drawn from the loaded report",
+            a.file
+        );
+    }
+    assert!(
+        microsim::report::render_html(report, &charts)
+            == microsim::report::render_html(&back, &again),
+        "{what}: index.html differs when drawn from the loaded report"
+    );
+    json
+}

@@ -1,5 +1,5 @@
 //! Invariants: Little's law and the conservation of requests, on every bundled topology and
-//! on generated ones (property tests).
+//! on generated ones (property tests); and every report loads back from its JSON.
 //!
 //! Little's law L = λW is a sample-path identity, not a statistical estimate: over a window
 //! of length T, ∫ N dt equals the sum of the time each request spent in the window. The
@@ -7,7 +7,7 @@
 //! a count of arrivals, a sum of latencies), so they agree up to edge effects only — requests
 //! present when the window opens or still present when it closes — which the tests bound.
 
-use crate::common::{assert_exact, bundled, opts};
+use crate::common::{assert_exact, assert_loads_back, bundled, model, opts};
 use microsim::engine::run_traced;
 use microsim::report::ServiceReport;
 use microsim::time::SimDuration;
@@ -1058,6 +1058,140 @@ proptest! {
         let model = microsim::parse(&text, "<generated>")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         check_drained(&model).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+    }
+}
+
+/// Whether the JSON of a report holds a number that is not finite.
+fn has_non_finite(json: &str) -> bool {
+    [
+        r#": "inf""#,
+        r#": "-inf""#,
+        r#": "nan""#,
+        r#""inf","#,
+        r#""nan","#,
+    ]
+    .iter()
+    .any(|s| json.contains(s))
+}
+
+/// A generated topology run for 2 s (0.5 s of warm-up) instead of 600: its analytic shadow
+/// then sees the arrivals' mean rate over the 1 s they last, and predicts saturation where
+/// the load is high.
+fn short(text: &str) -> String {
+    text.replacen(
+        r#"duration: "600s""#,
+        r#"duration: "2s", warmup: "500ms""#,
+        1,
+    )
+}
+
+/// Models whose reports hold numbers that are not finite, and other edge cases: each report
+/// loads back byte for byte and draws the same charts. Before non-finite numbers were
+/// written as strings, the first two wrote `null` where a number belonged and could not be
+/// read back (`invalid type: null, expected f64`).
+#[test]
+fn edge_reports_load_back() {
+    let cases = [
+        // A saturated callee without a timeout: the caller's holding time is infinite.
+        (
+            "saturated callee",
+            r#"Topology(
+                run: (duration: "2s"),
+                workload: [(name: "e", entry: "a", arrivals: Poisson(per_second: 200))],
+                services: {
+                    "a": (workers: 1000, steps: [Call(to: "b")]),
+                    "b": (workers: 1, work: Exp(mean: "10ms")),
+                },
+            )"#,
+            true,
+        ),
+        // A work queue whose service takes no time: infinite capacity.
+        (
+            "zero-time queue consumer",
+            r#"Topology(
+                run: (duration: "2s"),
+                workload: [(name: "e", send: "q", arrivals: Poisson(per_second: 100))],
+                services: { "s": () },
+                queues: { "q": (service: "s") },
+            )"#,
+            true,
+        ),
+        // A topic group whose service takes no time, and one that idles.
+        (
+            "zero-time topic consumer",
+            r#"Topology(
+                run: (duration: "2s"),
+                workload: [(name: "e", publish: "t", arrivals: Constant(per_second: 50))],
+                services: { "s": (), "idle": (work: Const("1ms")) },
+                topics: { "t": (partitions: 2, subscribers: [(service: "s"), (service: "idle", consumers: 4)]) },
+            )"#,
+            true,
+        ),
+        // Nothing arrives at all.
+        (
+            "no arrivals",
+            r#"Topology(
+                run: (duration: "2s"),
+                workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 0))],
+                services: { "s": (work: Exp(mean: "1ms")) },
+            )"#,
+            false,
+        ),
+        // A chain saturated at its end, with a client timeout: every layer above waits.
+        (
+            "saturated chain",
+            r#"Topology(
+                run: (duration: "2s", bucket: "100ms"),
+                workload: [(name: "e", entry: "a", arrivals: Constant(per_second: 500), timeout: "50ms")],
+                services: {
+                    "a": (workers: 64, steps: [Call(to: "b")]),
+                    "b": (workers: 64, steps: [Call(to: "c", retry: (attempts: 3))]),
+                    "c": (workers: 2, queue: 4, work: Const("10ms")),
+                },
+            )"#,
+            true,
+        ),
+    ];
+    for (what, text, non_finite) in cases {
+        let report = model(text).run(&RunOptions::default()).unwrap();
+        let json = assert_loads_back(&report, what);
+        assert_eq!(has_non_finite(&json), non_finite, "{what}:\n{json}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        rng_seed: RngSeed::Fixed(0x6a73_6f6e_6261_636b),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Every report of a generated topology (2 s runs; arrivals stop at 1 s) loads back from
+    /// its JSON byte for byte and draws the same charts and page.
+    #[test]
+    fn generated_reports_load_back(t in topology()) {
+        let text = short(&render(&t));
+        let model = microsim::parse(&text, "<generated>")
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let report = model.run(&RunOptions::default())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        assert_loads_back(&report, &text);
+    }
+}
+
+/// `check` never prints a negative zero (`-0.000`) for a generated model. A service with
+/// nothing to do (no work, no steps) once showed a holding time and ρ of `-0.000`: the sum
+/// of no terms is −0 in Rust.
+#[test]
+fn generated_checks_print_no_negative_zero() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..64 {
+        let t = topology().new_tree(&mut runner).unwrap().current();
+        let text = short(&render(&t));
+        let model = microsim::parse(&text, "<generated>").unwrap();
+        let shown = microsim::report::render_analysis(&model, &model.analyze());
+        assert!(!shown.contains("-0."), "{shown}\n{text}");
     }
 }
 

@@ -27,6 +27,8 @@ mod format_doc;
 mod html;
 /// Little's law and conservation of requests on every bundled topology.
 mod invariants;
+/// Extreme but valid models cost what they report: histograms and time series.
+mod limits;
 /// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.
 mod policies;
 /// Queueing theory: M/M/1, M/M/c (Erlang C), M/M/c/K, Erlang B, M/D/1 against closed forms.

@@ -325,3 +325,31 @@ fn retry_delays_do_not_postpone_visibility_timeouts() {
     assert!(q.failed > 10 && q.duplicates > 10, "{q:?}");
     assert_eq!(q.acked, 0, "{q:?}");
 }
+
+/// 10,000 replicas of 1,000,000 workers behind a work queue with unlimited prefetch: the
+/// station's concurrency saturates at u32::MAX, and the analytic shadow's Erlang C once looped
+/// once per server (≈ 35 s for `check` and for every `run`). It now costs a few hundred
+/// steps (`queueing::erlang_b_steps`), and with 0.1 Erlangs offered to 4·10⁹ servers no
+/// message waits: the sojourn is the 1 ms of work.
+#[test]
+fn a_queue_with_billions_of_servers_is_analysed_at_once() {
+    let m = model(
+        r#"Topology(
+    run: (duration: "1s"),
+    workload: [(name: "e", send: "q", arrivals: Constant(per_second: 100))],
+    services: { "s": (replicas: 10000, workers: 1000000, work: Const("1ms")) },
+    queues: { "q": (service: "s", prefetch: 0) },
+)"#,
+    );
+    let (b, steps) = microsim::analysis::queueing::erlang_b_steps(u32::MAX, 0.1);
+    assert_eq!(b, 0.0);
+    assert!(steps < 200, "{steps} steps");
+    let a = m.analyze();
+    let q = &a.queues[0];
+    assert_eq!(q.concurrency, u32::MAX);
+    assert_eq!(q.sojourn_ms, Some(1.0));
+    assert_eq!(q.utilization, 100.0 / (f64::from(u32::MAX) * 1000.0));
+    // Messages every 10 ms; the 100th is sent at the end of the run, the 99 before it done.
+    let r = m.run(&RunOptions::default()).unwrap();
+    assert_eq!(r.queues[0].acked, 99);
+}
