@@ -102,7 +102,19 @@ impl TopicState {
     }
 }
 
+impl GroupState {
+    /// Consumed, failed and retried so far (for the Zeno guard's diagnosis).
+    pub(super) fn zeno_counters(&self) -> [u64; 3] {
+        [self.group.consumed(), self.failed, self.retries]
+    }
+}
+
 impl<'m> Simulation<'m> {
+    /// The topic and group of a delivery still being processed.
+    pub(super) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
+        self.deliveries.get(delivery).map(|d| (d.topic, d.group))
+    }
+
     /// Schedules the first retention sweep of every topic that has a retention.
     pub(super) fn start_broker(&mut self) {
         for (t, topic) in self.model.topics.iter().enumerate() {

@@ -17,6 +17,13 @@
 //! the first step to the last, including while a strand waits on a sync call: this is the
 //! rendezvous of layered queueing networks, and the reason slow dependencies exhaust pools.
 //! A caller that times out stops waiting, but the callee's job runs on (orphaned work).
+//!
+//! # Runaway models
+//! A run always ends. A model whose work piles up stops at `run.max_in_flight` requests
+//! alive ([`RunError::InFlightCap`]); a model that loops without virtual time advancing (a
+//! *Zeno* model: a message failing in zero time and redelivered at once, zero-time processing
+//! that sends the message round again) stops after `run.max_events_per_instant` events at one
+//! instant ([`RunError::ZenoGuard`], see `zeno.rs`), naming what went round.
 
 mod broker;
 mod calls;
@@ -26,6 +33,7 @@ mod outage;
 mod queue;
 mod queues;
 mod slab;
+mod zeno;
 
 pub use queue::EventQueue;
 pub use slab::{Key, Slab};
@@ -60,6 +68,9 @@ pub struct RunOptions {
     /// then covers the whole drained run, so time averages and sums over requests meet
     /// exactly (Little's law holds to rounding).
     pub drain: bool,
+    /// Most events at one virtual instant before the run stops (the topology's
+    /// `run.max_events_per_instant`, see [`RunError::ZenoGuard`]).
+    pub max_events_per_instant: Option<u64>,
 }
 
 /// How long a drained run may go on after its arrivals stop, as a multiple of its duration.
@@ -491,6 +502,14 @@ pub struct Simulation<'m> {
     next_bucket: u64,
     warm_done: bool,
     events: u64,
+    /// Events and micro-steps at the current instant (`now`), for the Zeno guard.
+    instant_events: u64,
+    /// The guard's cap on `instant_events`.
+    instant_limit: u64,
+    /// The most events at one instant so far, and that instant.
+    busiest: (u64, u64),
+    /// Set when the guard has tripped: what goes round, gathered until the run stops.
+    zeno: Option<Box<zeno::Diagnosis>>,
     queue: EventQueue<Event>,
     micro: VecDeque<Micro>,
     jobs: Slab<Job>,
@@ -527,6 +546,14 @@ impl<'m> Simulation<'m> {
             return Err(RunError::BadOption(format!(
                 "the warm-up ({warmup}) must be shorter than the run ({duration})"
             )));
+        }
+        let instant_limit = options
+            .max_events_per_instant
+            .unwrap_or(model.run.max_events_per_instant);
+        if instant_limit == 0 {
+            return Err(RunError::BadOption(
+                "max_events_per_instant must be at least 1 (every event counts)".into(),
+            ));
         }
         let arrivals_end = duration.as_nanos();
         let end = if options.drain {
@@ -690,6 +717,10 @@ impl<'m> Simulation<'m> {
             next_bucket: bucket,
             warm_done: warmup == SimDuration::ZERO,
             events: 0,
+            instant_events: 0,
+            instant_limit,
+            busiest: (0, 0),
+            zeno: None,
             queue: EventQueue::new(),
             micro: VecDeque::with_capacity(64),
             jobs: Slab::default(),
@@ -778,7 +809,7 @@ impl<'m> Simulation<'m> {
     pub fn step(&mut self) -> Result<bool, RunError> {
         let t = match self.queue.peek_time() {
             Some(t) if t.0 < self.end => t.0,
-            _ => return Ok(false),
+            _ => return self.no_more_events(),
         };
         let next_mark = if self.warm_done {
             self.next_bucket
@@ -789,15 +820,64 @@ impl<'m> Simulation<'m> {
             self.pass_marks(t);
         }
         let Some((time, event)) = self.queue.pop() else {
-            return Ok(false);
+            return self.no_more_events();
         };
-        self.now = time.0;
+        if time.0 != self.now {
+            self.new_instant();
+            if let Some(e) = self.abort.take() {
+                return Err(e);
+            }
+            self.now = time.0;
+        }
         self.events += 1;
+        self.instant_events += 1;
+        if self.instant_events > self.instant_limit {
+            self.zeno_observe_event(&event);
+            if let Some(e) = self.abort.take() {
+                return Err(e);
+            }
+        }
         self.handle(event);
         self.drain_micro();
         match self.abort.take() {
             Some(e) => Err(e),
             None => Ok(true),
+        }
+    }
+
+    /// The run has reached its end (a diagnosis of the Zeno guard in progress stops it).
+    #[cold]
+    fn no_more_events(&mut self) -> Result<bool, RunError> {
+        if self.zeno.is_some() {
+            self.zeno_stop();
+        }
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
+    }
+
+    /// The most events (micro-steps included) the run has done at one virtual instant so
+    /// far, and that instant: how close it came to `run.max_events_per_instant`.
+    pub fn busiest_instant(&self) -> (u64, SimTime) {
+        let (n, at) = self.busiest;
+        if self.instant_events > n {
+            (self.instant_events, SimTime(self.now))
+        } else {
+            (n, SimTime(at))
+        }
+    }
+
+    /// Time is about to advance: the current instant's count closes (and a diagnosis in
+    /// progress ends the run).
+    #[inline]
+    fn new_instant(&mut self) {
+        if self.instant_events > self.busiest.0 {
+            self.busiest = (self.instant_events, self.now);
+        }
+        self.instant_events = 0;
+        if self.zeno.is_some() {
+            self.zeno_stop();
         }
     }
 
@@ -844,6 +924,13 @@ impl<'m> Simulation<'m> {
 
     fn drain_micro(&mut self) {
         while let Some(m) = self.micro.pop_front() {
+            self.instant_events += 1;
+            if self.instant_events > self.instant_limit {
+                self.zeno_observe_micro(&m);
+                if self.abort.is_some() {
+                    return;
+                }
+            }
             match m {
                 Micro::Deliver(job) => self.deliver(job),
                 Micro::Start(job) => self.start(job),

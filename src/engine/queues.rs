@@ -81,6 +81,12 @@ impl QueueState {
         }
     }
 
+    /// Sent, delivered, failed and dead-lettered so far (for the Zeno guard's diagnosis).
+    pub(super) fn zeno_counters(&self) -> [u64; 4] {
+        let q = &self.queue;
+        [q.sent(), q.delivered(), self.failed, q.dead_lettered()]
+    }
+
     /// Puts consumer `c` back in turn if it is alive and below its prefetch limit.
     fn offer(&mut self, c: u32) {
         let prefetch = self.queue.config().prefetch;

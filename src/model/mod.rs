@@ -19,8 +19,8 @@ use crate::workload::ArrivalProcess;
 use petgraph::graph::DiGraph;
 
 pub use compile::{
-    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE,
-    MAX_REPLICAS, MAX_WORKERS,
+    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_EVENTS_PER_INSTANT,
+    DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE, MAX_REPLICAS, MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].
@@ -49,6 +49,9 @@ pub struct RunConfig {
     pub bucket: SimDuration,
     /// Most requests in flight at once before the run stops with an error.
     pub max_in_flight: u64,
+    /// Most events (each zero-time step counts as one) at one virtual instant before the run
+    /// stops with an error: the guard against models that loop without time advancing.
+    pub max_events_per_instant: u64,
 }
 
 /// How callers spread requests over a service's replicas.
