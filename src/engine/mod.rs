@@ -771,6 +771,13 @@ impl<'m> Simulation<'m> {
                 .count() as u32;
             sim.services[s].uptime = UpTime::new(SimTime::ZERO, up, n);
             for r in 0..n {
+                if sim.services[s].replicas[r as usize].down > 0 {
+                    // A replica whose failure process starts down is down from t = 0, as if
+                    // it crashed then: its consumers are down with it (and a topic group
+                    // moves their partitions after its session timeout).
+                    sim.consumers_follow_replica(s, r, true);
+                    sim.queue_consumers_follow_replica(s, r, true);
+                }
                 if let Some((renewal, _)) = &sim.services[s].replicas[r as usize].renewal {
                     let t = renewal.next_change();
                     if t.0 < sim.arrivals_end {
