@@ -4,7 +4,8 @@
 //!
 //! Messages without a key go to the partitions in turn. A consumer sends each message to the
 //! replica it lives on (consumer i on replica i mod replicas) as a request of the service,
-//! competing with its other requests for workers. A failed message is retried after a
+//! competing with its other requests for workers; while that replica has no room the
+//! consumer takes nothing and waits for room (`backpressure.rs`). A failed message is retried after a
 //! backoff up to the group's `max_attempts`, then dead-lettered (committed past and counted)
 //! or, with `on_exhausted: Block`, retried until it succeeds while its partition waits. Consumers crash with
 //! their replica; after the group's session timeout their partitions move to the live
@@ -215,7 +216,8 @@ impl<'m> Simulation<'m> {
     }
 
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
-    /// service.
+    /// service. While its replica has no room it takes nothing and waits for room (see
+    /// `backpressure.rs`), counted as busy meanwhile.
     pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
         if self.broker_down > 0 {
             return; // woken again when the broker is back
@@ -225,6 +227,24 @@ impl<'m> Simulation<'m> {
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
+        let sub = &self.model.topics[t as usize].subscribers[g as usize];
+        let service = sub.service.0 as usize;
+        let pin = (c % self.model.services[service].replicas) as usize;
+        if self.room(service, pin) == 0 {
+            self.set_consumer_busy(t, g, c, true);
+            self.wait_for_room(
+                service,
+                pin,
+                super::backpressure::Waiter::Consume {
+                    topic: t,
+                    group: g,
+                    consumer: c,
+                },
+            );
+            return;
+        }
+        let topic = &mut self.topics[t as usize];
+        let group = &mut topic.groups[g as usize];
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
             return;
         };
@@ -259,13 +279,13 @@ impl<'m> Simulation<'m> {
         self.process(delivery);
     }
 
-    /// Sends a delivery's message to the consumer's service (again, for a retry).
+    /// Sends a delivery's message to the consumer's service (again, for a retry); while the
+    /// consumer's replica has no room, the delivery waits for room.
     pub(super) fn process(&mut self, delivery: Key) {
         let model = self.model;
-        let Some(d) = self.deliveries.get_mut(delivery) else {
+        let Some(d) = self.deliveries.get(delivery) else {
             return;
         };
-        d.attempts += 1;
         let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
         let pin = d.consumer % model.service(sub.service).replicas;
         let alive = self.topics[d.topic as usize].groups[d.group as usize]
@@ -273,12 +293,20 @@ impl<'m> Simulation<'m> {
             .is_alive(d.consumer);
         if !alive {
             // Its consumer crashed during the backoff: the message comes back at the rebalance.
-            let d = self.deliveries.remove(delivery);
-            if let Some(d) = d {
-                self.topics[d.topic as usize].groups[d.group as usize].busy[d.consumer as usize] =
-                    false;
-            }
+            self.drop_delivery(delivery);
             return;
+        }
+        let service = sub.service.0 as usize;
+        if self.room(service, pin as usize) == 0 {
+            self.wait_for_room(
+                service,
+                pin as usize,
+                super::backpressure::Waiter::Retry(delivery),
+            );
+            return;
+        }
+        if let Some(d) = self.deliveries.get_mut(delivery) {
+            d.attempts += 1;
         }
         self.send(Dispatch {
             parent: Parent::Consumer(delivery),
@@ -291,6 +319,20 @@ impl<'m> Simulation<'m> {
             deadline: u64::MAX,
             pin,
         });
+    }
+
+    /// Forgets a delivery whose consumer crashed before processing it: the message comes back
+    /// from the committed offset after the rebalance.
+    pub(super) fn drop_delivery(&mut self, delivery: Key) {
+        if let Some(d) = self.deliveries.remove(delivery) {
+            self.set_consumer_busy(d.topic, d.group, d.consumer, false);
+        }
+    }
+
+    /// Marks consumer `c` of group `g` of topic `t` busy (processing a message, or waiting for
+    /// room to) or idle.
+    pub(super) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
+        self.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.

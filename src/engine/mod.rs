@@ -25,6 +25,7 @@
 //! that sends the message round again) stops after `run.max_events_per_instant` events at one
 //! instant ([`RunError::ZenoGuard`], see `zeno.rs`), naming what went round.
 
+mod backpressure;
 mod broker;
 mod calls;
 mod faults;
@@ -162,6 +163,11 @@ enum Micro {
     Attempt {
         strand: Key,
         call: u32,
+        replica: u32,
+    },
+    /// Room freed at replica `replica` of `service`: consumers waiting there are woken.
+    Wake {
+        service: u32,
         replica: u32,
     },
 }
@@ -354,6 +360,10 @@ struct Replica {
     burst_errors: f64,
     /// Its failure process, if the service has one, and that process's random stream.
     renewal: Option<(Renewal, SimRng)>,
+    /// Consumers living here that wait for room to hand it a message (see `backpressure.rs`).
+    waiting: VecDeque<backpressure::Waiter>,
+    /// A `Micro::Wake` for the waiting consumers is due.
+    wake_due: bool,
 }
 
 impl Default for Replica {
@@ -371,6 +381,8 @@ impl Default for Replica {
             slowdown: 1.0,
             burst_errors: 0.0,
             renewal: None,
+            waiting: VecDeque::new(),
+            wake_due: false,
         }
     }
 }
@@ -960,6 +972,9 @@ impl<'m> Simulation<'m> {
                         self.release_bulkhead(call, replica);
                     }
                 }
+                Micro::Wake { service, replica } => {
+                    self.wake_consumers(service as usize, replica as usize)
+                }
             }
         }
     }
@@ -1050,6 +1065,11 @@ impl<'m> Simulation<'m> {
             Some(d) if d > SimDuration::ZERO => self
                 .queue
                 .schedule(SimTime(self.now).after(d), Event::Deliver { job }),
+            // A consumer's message is admitted as it is taken (it checked for room), so that
+            // no other request takes that room first; its work starts after this step.
+            _ if matches!(parent, Parent::Consumer(_) | Parent::QueueConsumer(_)) => {
+                self.arrive(job, true)
+            }
             _ => self.micro.push_back(Micro::Deliver(job)),
         }
         let constant = match parent {
@@ -1145,6 +1165,12 @@ impl<'m> Simulation<'m> {
 
     /// A job reaches its replica: a free worker takes it, or it queues, or it is rejected.
     fn deliver(&mut self, key: Key) {
+        self.arrive(key, false);
+    }
+
+    /// A job reaches its replica (see [`deliver`](Self::deliver)); with `defer_start`, a job
+    /// that gets a worker starts after the current step (`Micro::Start`) instead of now.
+    fn arrive(&mut self, key: Key, defer_start: bool) {
         let now = self.now;
         let counted = now >= self.warmup;
         let Some(job) = self.jobs.get_mut(key) else {
@@ -1193,7 +1219,11 @@ impl<'m> Simulation<'m> {
                 svc.busy.add(now, 1);
             }
             svc.in_system.add(now, 1);
-            self.start(key);
+            if defer_start {
+                self.micro.push_back(Micro::Start(key));
+            } else {
+                self.start(key);
+            }
         } else if capacity.is_none_or(|c| (rep.queue.len() as u32) < c) {
             rep.queue.push_back(key);
             if let Some(j) = self.jobs.get_mut(key) {
@@ -1634,6 +1664,7 @@ impl<'m> Simulation<'m> {
                 }
             }
         }
+        self.room_freed(service, replica);
     }
 
     /// The job leaves its service with `outcome`: statistics, then the response goes back.
@@ -1776,6 +1807,7 @@ impl<'m> Simulation<'m> {
         if job.arrived >= self.warmup {
             svc.cancelled += 1;
         }
+        self.room_freed(job.service as usize, job.replica as usize);
         self.finish_at_service(key, Outcome::Timeout, true);
     }
 

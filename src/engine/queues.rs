@@ -5,7 +5,8 @@
 //! * A free consumer (holding fewer than `prefetch` unacknowledged messages, and alive)
 //!   receives the next ready message; consumers take turns (RabbitMQ's round robin). Consumer
 //!   i sends its messages to replica i mod replicas, where they compete with the service's
-//!   other requests for workers.
+//!   other requests for workers. A consumer whose replica has no room (no free worker, no
+//!   free queue place) takes nothing and waits for room: see `backpressure.rs`.
 //! * Success acknowledges (deletes) the message. A failure makes it visible again, at once
 //!   or after `retry_delay`; a message delivered `max_receives` times goes to the
 //!   dead-letter queue instead.
@@ -33,6 +34,8 @@ pub(super) struct QueueState {
     /// once (`in_turn`).
     turn: VecDeque<u32>,
     in_turn: Vec<bool>,
+    /// Consumers waiting for room at their replica (out of turn until woken).
+    blocked: Vec<bool>,
     alive: Vec<bool>,
     /// When the pending visibility timer fires (`u64::MAX`: none pending).
     timer_at: u64,
@@ -69,6 +72,7 @@ impl QueueState {
             }),
             turn: (0..def.consumers).collect(),
             in_turn: vec![true; consumers],
+            blocked: vec![false; consumers],
             alive: vec![true; consumers],
             timer_at: u64::MAX,
             failed: 0,
@@ -87,14 +91,23 @@ impl QueueState {
         [q.sent(), q.delivered(), self.failed, q.dead_lettered()]
     }
 
-    /// Puts consumer `c` back in turn if it is alive and below its prefetch limit.
+    /// Puts consumer `c` back in turn if it is alive, below its prefetch limit and not
+    /// waiting for room at its replica.
     fn offer(&mut self, c: u32) {
         let prefetch = self.queue.config().prefetch;
         let free = prefetch == 0 || self.queue.unacked(c) < prefetch;
-        if self.alive[c as usize] && free && !self.in_turn[c as usize] {
+        let ready = self.alive[c as usize] && !self.blocked[c as usize];
+        if ready && free && !self.in_turn[c as usize] {
             self.in_turn[c as usize] = true;
             self.turn.push_back(c);
         }
+    }
+
+    /// Consumer `c` no longer waits for room (woken, or its replica went down); it takes
+    /// its turn again if it can.
+    pub(super) fn unblock(&mut self, c: u32) {
+        self.blocked[c as usize] = false;
+        self.offer(c);
     }
 }
 
@@ -120,10 +133,12 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Free consumers take ready messages, in turn, until either runs out.
+    /// Free consumers take ready messages, in turn, until either runs out. A consumer whose
+    /// replica has no room waits for it instead (see `backpressure.rs`).
     pub(super) fn pull(&mut self, q: u32) {
         let model = self.model;
         let def = &model.queues[q as usize];
+        let service = def.service.0 as usize;
         let replicas = model.service(def.service).replicas;
         let now = SimTime(self.now);
         if self.broker_down > 0 {
@@ -141,6 +156,20 @@ impl<'m> Simulation<'m> {
             if !state.alive[c as usize] {
                 continue;
             }
+            let pin = c % replicas;
+            if self.room(service, pin as usize) == 0 {
+                self.work_queues[q as usize].blocked[c as usize] = true;
+                self.wait_for_room(
+                    service,
+                    pin as usize,
+                    backpressure::Waiter::Queue {
+                        queue: q,
+                        consumer: c,
+                    },
+                );
+                continue;
+            }
+            let state = &mut self.work_queues[q as usize];
             let Some(d) = state.queue.receive(c, now, def.visibility_timeout) else {
                 continue;
             };
@@ -161,7 +190,7 @@ impl<'m> Simulation<'m> {
                 avoid_replica: u32::MAX,
                 lost: false,
                 deadline: u64::MAX,
-                pin: c % replicas,
+                pin,
             });
         }
     }

@@ -132,6 +132,7 @@ impl<'m> Simulation<'m> {
             }
             Micro::Consume { topic, group, .. } => Some(self.service_of_group(topic, group)),
             Micro::Attempt { strand, .. } => self.service_of_strand(strand),
+            Micro::Wake { service, .. } => Some(service),
         };
         self.zeno_count(service);
     }
