@@ -390,3 +390,48 @@ fn the_busiest_instant_of_every_bundled_topology_is_far_below_the_guard() {
         .expect("no-breaker.ron is bundled");
     assert!(*n > 1000 && *at == 450.0, "{n} at {at}");
 }
+
+// ---- item 8: commit timers cost nothing without traffic ---------------------------------------
+
+#[test]
+fn a_commit_timer_does_not_tick_through_silence() {
+    // A group whose topic gets no message, committing every 2 ns: its timer used to fire
+    // 5·10⁸ times per simulated second. Now the run has only the requests' events: nine
+    // arrivals (1 ms apart) and nine ends of work.
+    let r = run(r#"Topology(
+        run: (duration: "10ms"),
+        workload: [(name: "calls", entry: "api", arrivals: Constant(per_second: 1000))],
+        services: { "api": (work: Const("100us")), "s": () },
+        topics: { "t": (subscribers: [(service: "s", commit_interval: "2ns")]) },
+    )"#)
+    .unwrap();
+    assert_eq!(r.events, 18);
+    assert_eq!(r.topics[0].produced, 0);
+}
+
+/// Commits still fall on the multiples of the interval after a silence, as with a timer that
+/// never stops: a consumer crashes at 1,234 ms with everything processed up to the 1,200 ms
+/// commit safe, so exactly the four messages processed since (published at 1,200, 1,210,
+/// 1,220 and 1,230 ms) are delivered again, and processed twice, by the consumer that takes
+/// the partition over. Traffic pauses from 500 ms to 1 s; a tick armed one interval after
+/// the first message processed after the pause (at 1,001 ms) would commit at 1,101 and
+/// 1,201 ms instead, and only three messages would come again.
+#[test]
+fn commits_after_a_silence_stay_on_the_interval_grid() {
+    let r = run(r#"Topology(
+        run: (duration: "2s"),
+        workload: [(name: "e", publish: "t", arrivals: Constant(per_second: 100, profile: [
+            (at: "500ms", per_second: 0), (at: "1s", per_second: 100),
+        ]))],
+        services: { "s": (replicas: 2, work: Const("1ms")) },
+        topics: { "t": (subscribers: [(service: "s", consumers: 2, session_timeout: "100ms",
+                                       commit_interval: "100ms")]) },
+        faults: [(at: "1234ms", lasts: "10s", fault: Crash(service: "s", replicas: 1))],
+    )"#)
+    .unwrap();
+    let (t, g) = (&r.topics[0], &r.topics[0].groups[0]);
+    assert_eq!(t.produced, 149, "49 before the pause, 100 after");
+    assert_eq!((g.redelivered, g.duplicates), (4, 4), "{g:?}");
+    // At the end, what was processed since the last commit (1,900 ms) is not committed yet.
+    assert_eq!((g.consumed, g.lag), (139, 10), "{g:?}");
+}
