@@ -50,6 +50,7 @@ impl<'m> Simulation<'m> {
     /// How many more requests replica `r` of service `s` admits now: free workers (in-flight
     /// slots at a non-blocking service) plus free places in its queue, less the requests a
     /// hang holds; `u64::MAX` with an unbounded queue, 0 while it is down.
+    #[inline]
     pub(super) fn room(&self, s: usize, r: usize) -> u64 {
         let def = &self.model.services[s];
         let rep = &self.services[s].replicas[r];
@@ -72,7 +73,6 @@ impl<'m> Simulation<'m> {
 
     /// A request left replica `r` of service `s` (a worker or a queue place is free): its
     /// waiting consumers, if any, are woken after the current step.
-    #[inline]
     pub(super) fn room_freed(&mut self, s: usize, r: usize) {
         let rep = &mut self.services[s].replicas[r];
         if !rep.waiting.is_empty() && !rep.wake_due {

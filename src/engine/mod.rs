@@ -842,10 +842,12 @@ impl<'m> Simulation<'m> {
             return self.no_more_events();
         };
         if time.0 != self.now {
-            self.new_instant();
-            if let Some(e) = self.abort.take() {
-                return Err(e);
+            // One compare per advance of time: a new busiest instant is rare, and a tripped
+            // guard has the busiest instant of all.
+            if self.instant_events > self.busiest.0 {
+                self.close_busiest_instant()?;
             }
+            self.instant_events = 0;
             self.now = time.0;
         }
         self.events += 1;
@@ -887,16 +889,17 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Time is about to advance: the current instant's count closes (and a diagnosis in
-    /// progress ends the run).
-    #[inline]
-    fn new_instant(&mut self) {
-        if self.instant_events > self.busiest.0 {
-            self.busiest = (self.instant_events, self.now);
-        }
-        self.instant_events = 0;
+    /// Time is about to advance after the busiest instant so far: it is recorded, or, if it
+    /// passed the guard's cap, the diagnosis ends and so does the run.
+    #[cold]
+    fn close_busiest_instant(&mut self) -> Result<(), RunError> {
+        self.busiest = (self.instant_events, self.now);
         if self.zeno.is_some() {
             self.zeno_stop();
+        }
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
@@ -943,6 +946,7 @@ impl<'m> Simulation<'m> {
 
     fn drain_micro(&mut self) {
         while let Some(m) = self.micro.pop_front() {
+            // Micro-steps count towards the Zeno guard like events.
             self.instant_events += 1;
             if self.instant_events > self.instant_limit {
                 self.zeno_observe_micro(&m);
@@ -1664,7 +1668,9 @@ impl<'m> Simulation<'m> {
                 }
             }
         }
-        self.room_freed(service, replica);
+        if !rep.waiting.is_empty() {
+            self.room_freed(service, replica);
+        }
     }
 
     /// The job leaves its service with `outcome`: statistics, then the response goes back.

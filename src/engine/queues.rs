@@ -34,9 +34,9 @@ pub(super) struct QueueState {
     /// once (`in_turn`).
     turn: VecDeque<u32>,
     in_turn: Vec<bool>,
-    /// Consumers waiting for room at their replica (out of turn until woken).
-    blocked: Vec<bool>,
-    alive: Vec<bool>,
+    /// Per consumer, why it cannot take messages: [`DOWN`] (its replica is down) and
+    /// [`BLOCKED`] (it waits for room at its replica, out of turn until woken); 0 if neither.
+    flags: Vec<u8>,
     /// When the pending visibility timer fires (`u64::MAX`: none pending).
     timer_at: u64,
     /// Processing attempts that failed.
@@ -51,6 +51,11 @@ pub(super) struct QueueState {
     series_depth: Vec<u64>,
     series_age: Vec<f64>,
 }
+
+/// A consumer's flag: its replica is down.
+const DOWN: u8 = 1;
+/// A consumer's flag: it waits for room at its replica (see `backpressure.rs`).
+const BLOCKED: u8 = 2;
 
 /// A message being processed by a consumer's service.
 pub(super) struct QueueDelivery {
@@ -72,8 +77,7 @@ impl QueueState {
             }),
             turn: (0..def.consumers).collect(),
             in_turn: vec![true; consumers],
-            blocked: vec![false; consumers],
-            alive: vec![true; consumers],
+            flags: vec![0; consumers],
             timer_at: u64::MAX,
             failed: 0,
             duplicates: 0,
@@ -96,8 +100,7 @@ impl QueueState {
     fn offer(&mut self, c: u32) {
         let prefetch = self.queue.config().prefetch;
         let free = prefetch == 0 || self.queue.unacked(c) < prefetch;
-        let ready = self.alive[c as usize] && !self.blocked[c as usize];
-        if ready && free && !self.in_turn[c as usize] {
+        if self.flags[c as usize] == 0 && free && !self.in_turn[c as usize] {
             self.in_turn[c as usize] = true;
             self.turn.push_back(c);
         }
@@ -106,7 +109,7 @@ impl QueueState {
     /// Consumer `c` no longer waits for room (woken, or its replica went down); it takes
     /// its turn again if it can.
     pub(super) fn unblock(&mut self, c: u32) {
-        self.blocked[c as usize] = false;
+        self.flags[c as usize] &= !BLOCKED;
         self.offer(c);
     }
 }
@@ -140,6 +143,8 @@ impl<'m> Simulation<'m> {
         let def = &model.queues[q as usize];
         let service = def.service.0 as usize;
         let replicas = model.service(def.service).replicas;
+        // With an unbounded service queue there is always room (at a live replica).
+        let bounded = model.service(def.service).queue.is_some();
         let now = SimTime(self.now);
         if self.broker_down > 0 {
             return; // pulled again when the broker is back
@@ -153,12 +158,12 @@ impl<'m> Simulation<'m> {
                 return;
             };
             state.in_turn[c as usize] = false;
-            if !state.alive[c as usize] {
+            if state.flags[c as usize] & DOWN != 0 {
                 continue;
             }
             let pin = c % replicas;
-            if self.room(service, pin as usize) == 0 {
-                self.work_queues[q as usize].blocked[c as usize] = true;
+            if bounded && self.room(service, pin as usize) == 0 {
+                self.work_queues[q as usize].flags[c as usize] |= BLOCKED;
                 self.wait_for_room(
                     service,
                     pin as usize,
@@ -224,7 +229,7 @@ impl<'m> Simulation<'m> {
             if d.sent >= warmup {
                 state.latency.record(now - d.sent);
             }
-        } else if state.alive[d.consumer as usize] {
+        } else if state.flags[d.consumer as usize] & DOWN == 0 {
             // Acknowledged too late: the visibility timeout had already given the message
             // to another consumer, which processes it again.
             state.duplicates += 1;
@@ -262,7 +267,7 @@ impl<'m> Simulation<'m> {
         }
         if returned {
             // The expired deliveries freed prefetch slots of their consumers.
-            for c in 0..state.alive.len() as u32 {
+            for c in 0..state.flags.len() as u32 {
                 state.offer(c);
             }
         }
@@ -283,10 +288,11 @@ impl<'m> Simulation<'m> {
             }
             let state = &mut self.work_queues[q];
             for c in (r..def.consumers).step_by(replicas as usize) {
-                state.alive[c as usize] = !down;
                 if down {
+                    state.flags[c as usize] |= DOWN;
                     state.queue.release_consumer(c);
                 } else {
+                    state.flags[c as usize] &= !DOWN;
                     state.offer(c);
                 }
             }
