@@ -67,8 +67,9 @@
 //!
 //! ## Errors and panics
 //! Loading returns [`LoadError`] (syntax errors with line and column; validation problems all
-//! at once); running returns [`RunError`] (e.g. the in-flight cap of a runaway model). No input
-//! makes the library panic; it never prints.
+//! at once); running returns [`RunError`] (e.g. the in-flight cap of a runaway model, or the
+//! Zeno guard of a model that loops without time advancing). Every run ends. No input makes
+//! the library panic; it never prints.
 //!
 //! ## Modules
 //! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and

@@ -270,6 +270,40 @@ fn a_nearly_zero_time_message_loop_advances_time_and_ends() {
     assert_eq!((q.sent, q.in_flight, q.depth), (q.acked + 1, 1, 0), "{q:?}");
     assert!(r.events > 10, "time advanced: {} events", r.events);
     queues_conserve(&r);
+    // `check` names the cycle that never lets a message go.
+    let lints = m.analyze().lints;
+    let cycle: Vec<_> = lints.iter().filter(|l| l.code == "message-cycle").collect();
+    assert_eq!(cycle.len(), 1, "{lints:#?}");
+    assert_eq!(cycle[0].path, "queues[q]");
+    says(
+        &cycle[0].message,
+        &["work queue `q` come back for ever", "`probability` below 1"],
+    );
+}
+
+#[test]
+fn the_message_cycle_lint_spares_a_cycle_that_lets_messages_go() {
+    // A message sent back with probability 0.99 leaves after 100 turns on average: the flow
+    // settles (slowly) at 100 × 10/s, and there is no lint.
+    let lints = |send: &str| -> Vec<String> {
+        model(&format!(
+            r#"Topology(
+            workload: [(name: "e", send: "q", arrivals: Constant(per_second: 10))],
+            services: {{ "s": (work: Const("1ms"), steps: [{send}]) }},
+            queues: {{ "q": (service: "s") }},
+        )"#
+        ))
+        .analyze()
+        .lints
+        .into_iter()
+        .map(|l| l.code)
+        .collect()
+    };
+    let some = lints(r#"Send(queue: "q", probability: 0.99)"#);
+    assert!(!some.contains(&"message-cycle".into()), "{some:?}");
+    // Two messages back per message: the flow grows without bound.
+    let double = lints(r#"Send(queue: "q"), Send(queue: "q", probability: 0.5)"#);
+    assert!(double.contains(&"message-cycle".into()), "{double:?}");
 }
 
 // ---- 4. zero-time failure loops ---------------------------------------------------------------
