@@ -104,7 +104,7 @@ pub enum RunError {
     /// loops in zero time (a Zeno model), e.g. a message that fails and comes back at once, or
     /// processing that takes no time and sends the message round again. The message names
     /// what went round at that instant and what to change.
-    #[error("run stopped at {at_s:.3}s: virtual time stood still for {cap} events (run.max_events_per_instant = {cap}). Going round at that instant: {going_round}. {advice}")]
+    #[error("run stopped at {at_s:.3}s: virtual time stood still for more than {cap} events (run.max_events_per_instant = {cap}). Going round at that instant: {going_round}. {advice}")]
     ZenoGuard {
         /// The instant where time stood still \[s\].
         at_s: f64,
