@@ -81,6 +81,7 @@ fn options(duration: SimDuration) -> RunOptions {
         duration: Some(duration),
         warmup: Some(SimDuration::ZERO),
         drain: false,
+        max_events_per_instant: None,
     }
 }
 

@@ -121,6 +121,22 @@ pub enum RunError {
         /// Requests held by that service (queued or in service).
         at_service: u64,
     },
+    /// Virtual time stood still for more than `run.max_events_per_instant` events: the model
+    /// loops in zero time (a Zeno model), e.g. a message that fails and comes back at once, or
+    /// processing that takes no time and sends the message round again. The message names
+    /// what went round at that instant and what to change.
+    #[error("run stopped at {at_s:.3}s: virtual time stood still for more than {cap} events (run.max_events_per_instant = {cap}). Going round at that instant: {going_round}. {advice}")]
+    ZenoGuard {
+        /// The instant where time stood still \[s\].
+        at_s: f64,
+        /// The cap.
+        cap: u64,
+        /// What was busy at that instant, the busiest first (queues, groups, services,
+        /// steps, with counts).
+        going_round: String,
+        /// What to change so that time advances.
+        advice: String,
+    },
     /// An override passed to the run is not valid (e.g. a warm-up longer than the run).
     #[error("invalid run option: {0}")]
     BadOption(String),

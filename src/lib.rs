@@ -69,8 +69,9 @@
 //! Loading returns [`LoadError`]: every problem at once, unknown fields (with the closest
 //! valid name) and validation problems together, each at its path and line; a syntax error
 //! proper (an unbalanced bracket, invalid UTF-8) alone, at its line and column. Running
-//! returns [`RunError`] (e.g. the in-flight cap of a runaway model). No input makes the
-//! library panic; it never prints.
+//! returns [`RunError`] (e.g. the in-flight cap of a runaway model, or the Zeno guard of a
+//! model that loops without time advancing). Every run ends. No input makes the library
+//! panic; it never prints.
 //!
 //! ## Modules
 //! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and

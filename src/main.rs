@@ -124,6 +124,7 @@ fn run(
             Err(c) => return c,
         },
         drain,
+        ..RunOptions::default()
     };
     let started = Instant::now();
     let report = match model.run(&options) {

@@ -162,6 +162,10 @@ pub struct RunSpec {
     /// the service where work piles up (default 1,000,000).
     #[serde(default)]
     pub max_in_flight: Option<u64>,
+    /// Most events (and the zero-time steps they trigger) at one virtual instant; a run that
+    /// does more stops with an error naming what goes round (default 10,000,000).
+    #[serde(default)]
+    pub max_events_per_instant: Option<u64>,
 }
 
 /// One entry point: a named stream of external requests into a service, or of messages

@@ -249,6 +249,9 @@ pub fn analyze(model: &Model) -> Analysis {
         .collect();
     let (base_rate, base_peak) = (rate.clone(), peak.clone());
     let mut topic_rate = vec![0.0; topics_n];
+    // How much each destination's rate grew in the last two passes (a flow that loops with
+    // a return of one message per message or more grows by as much or more every pass).
+    let (mut growth, mut prev_growth) = (vec![0.0; topics_n], vec![0.0; topics_n]);
     // Sync calls propagate within a pass; messages feed the subscribers of the next pass,
     // until the rates settle (async flows may loop; 64 passes bound the work).
     for _ in 0..64 {
@@ -276,6 +279,10 @@ pub fn analyze(model: &Model) -> Analysis {
             .iter()
             .zip(&topic_rate)
             .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0));
+        std::mem::swap(&mut growth, &mut prev_growth);
+        for ((g, a), b) in growth.iter_mut().zip(&next).zip(&topic_rate) {
+            *g = a - b;
+        }
         topic_rate = next;
         if settled {
             break;
@@ -406,6 +413,7 @@ pub fn analyze(model: &Model) -> Analysis {
     }
 
     lint_retries(model, &rate, &mut lints);
+    lint_message_cycles(model, &topic_rate, &growth, &prev_growth, &mut lints);
 
     let topics: Vec<TopicAnalysis> = model
         .topics
@@ -572,6 +580,45 @@ pub fn analyze(model: &Model) -> Analysis {
 }
 
 /// (1 − error probability) × the probability that the replica a request reaches is up.
+/// A destination whose rate grew, in the last pass of the traffic equations, by at least as
+/// much as in the pass before is on a message cycle that returns at least one message per
+/// message: every message sent there comes back for ever (a consumer that sends each message
+/// back to its own queue, say). Such a flow has no finite rate, and a run simulates an
+/// ever-growing number of messages going round, which costs events without end (with
+/// processing that takes no time, at one instant: the Zeno guard stops that). A flow that
+/// returns fewer messages than it takes shrinks its growth every pass and is left alone.
+fn lint_message_cycles(
+    model: &Model,
+    rate: &[f64],
+    growth: &[f64],
+    prev_growth: &[f64],
+    lints: &mut Vec<Lint>,
+) {
+    for (d, ((&r, &g), &prev)) in rate.iter().zip(growth).zip(prev_growth).enumerate() {
+        if g <= 1e-9 * r.abs().max(1.0) || g < prev * (1.0 - 1e-6) {
+            continue;
+        }
+        let (path, what) = match d.checked_sub(model.topics.len()) {
+            None => (
+                format!("topics[{}]", model.topics[d].name),
+                format!("topic `{}`", model.topics[d].name),
+            ),
+            Some(q) => (
+                format!("queues[{}]", model.queues[q].name),
+                format!("work queue `{}`", model.queues[q].name),
+            ),
+        };
+        lints.push(Lint {
+            level: LintLevel::Warning,
+            code: "message-cycle".into(),
+            path,
+            message: format!(
+                "messages sent to {what} come back for ever: processing one sends at least one more round the same cycle, so its rate has no finite value (still growing by {g:.1}/s per pass of the traffic equations; the loads shown are not limits) and every message circulates until the run ends. Give a step of the cycle a `probability` below 1"
+            ),
+        });
+    }
+}
+
 fn own_availability(model: &Model, s: ServiceId) -> f64 {
     let svc = model.service(s);
     (1.0 - svc.error_prob) * svc.failures.as_ref().map_or(1.0, |f| f.availability())

@@ -186,7 +186,9 @@ impl WorkQueue {
                 }
             }
         };
-        msg.receives += 1;
+        // Saturating: a receive count is at most u32::MAX (a message delivered 2³² times would
+        // need a zero-time redelivery loop, which the engine's Zeno guard stops long before).
+        msg.receives = msg.receives.saturating_add(1);
         self.delivered += 1;
         if msg.redelivered() {
             self.redelivered += 1;
@@ -568,6 +570,24 @@ mod tests {
         assert_eq!(q.expire_visibility(ms(25)).unwrap().0.id, 1);
         assert_eq!(q.expire_visibility(ms(119)), None);
         assert_eq!(q.expire_visibility(ms(120)).unwrap().0.id, 0);
+    }
+
+    #[test]
+    fn the_receive_count_saturates_instead_of_overflowing() {
+        // A message redelivered 2³² times (only a zero-time loop could) keeps the largest
+        // count instead of overflowing (a panic with overflow checks, a wrap to 0 without).
+        let mut q = queue(1, 0, 0);
+        q.send(ms(0));
+        let first = q.receive(0, ms(0), vis(30)).unwrap();
+        q.nack(first.receipt, true);
+        q.requeued[0].receives = u32::MAX - 1;
+        for expected in [u32::MAX, u32::MAX] {
+            let d = q.receive(0, ms(0), vis(30)).unwrap();
+            assert_eq!(d.message.receives, expected);
+            assert!(d.message.redelivered());
+            assert_eq!(q.nack(d.receipt, true), Some(Returned::Requeued));
+        }
+        assert!(balanced(&q));
     }
 
     #[test]

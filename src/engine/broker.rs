@@ -4,7 +4,8 @@
 //!
 //! Messages without a key go to the partitions in turn. A consumer sends each message to the
 //! replica it lives on (consumer i on replica i mod replicas) as a request of the service,
-//! competing with its other requests for workers. A failed message is retried after a
+//! competing with its other requests for workers; while that replica has no room the
+//! consumer takes nothing and waits for room (`backpressure.rs`). A failed message is retried after a
 //! backoff up to the group's `max_attempts`, then dead-lettered (committed past and counted)
 //! or, with `on_exhausted: Block`, retried until it succeeds while its partition waits. Consumers crash with
 //! their replica; after the group's session timeout their partitions move to the live
@@ -53,6 +54,8 @@ pub(super) struct GroupState {
     series_time_lag: Vec<f64>,
     /// With a commit interval: per partition, the consumer and offset to commit next tick.
     pending: Vec<Option<(u32, u64)>>,
+    /// With a commit interval: a commit tick is scheduled (there is progress to commit).
+    tick_armed: bool,
     /// Idempotent consumers' memory of processed messages.
     dedup: Option<DedupWindow>,
     /// Deliveries skipped by idempotent consumers (already processed).
@@ -94,6 +97,7 @@ impl TopicState {
                     series_lag: Vec::new(),
                     series_time_lag: Vec::new(),
                     pending: vec![None; topic.partitions as usize],
+                    tick_armed: false,
                     dedup: s.idempotent.map(|w| DedupWindow::new(w, 0)),
                     skipped: 0,
                 })
@@ -102,21 +106,24 @@ impl TopicState {
     }
 }
 
+impl GroupState {
+    /// Consumed, failed and retried so far (for the Zeno guard's diagnosis).
+    pub(super) fn zeno_counters(&self) -> [u64; 3] {
+        [self.group.consumed(), self.failed, self.retries]
+    }
+}
+
 impl<'m> Simulation<'m> {
-    /// Schedules the first retention sweep of every topic that has a retention.
+    /// The topic and group of a delivery still being processed.
+    pub(super) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
+        self.deliveries.get(delivery).map(|d| (d.topic, d.group))
+    }
+
+    /// Schedules the first retention sweep of every topic that has a retention. (Commit
+    /// ticks are scheduled only when there is progress to commit: see
+    /// [`commit_or_defer`](Self::commit_or_defer).)
     pub(super) fn start_broker(&mut self) {
         for (t, topic) in self.model.topics.iter().enumerate() {
-            for (g, sub) in topic.subscribers.iter().enumerate() {
-                if let Some(i) = sub.commit_interval.filter(|i| i.0 < self.end) {
-                    self.queue.schedule(
-                        SimTime(i.0),
-                        Event::CommitTick {
-                            topic: t as u32,
-                            group: g as u32,
-                        },
-                    );
-                }
-            }
             if topic.retention.is_some() && RETENTION_SWEEP < self.end {
                 self.queue.schedule(
                     SimTime(RETENTION_SWEEP),
@@ -203,7 +210,8 @@ impl<'m> Simulation<'m> {
     }
 
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
-    /// service.
+    /// service. While its replica has no room it takes nothing and waits for room (see
+    /// `backpressure.rs`), counted as busy meanwhile.
     pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
         if self.broker_down > 0 {
             return; // woken again when the broker is back
@@ -213,6 +221,24 @@ impl<'m> Simulation<'m> {
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
+        let sub = &self.model.topics[t as usize].subscribers[g as usize];
+        let service = sub.service.0 as usize;
+        let pin = (c % self.model.services[service].replicas) as usize;
+        if self.room(service, pin) == 0 {
+            self.set_consumer_busy(t, g, c, true);
+            self.wait_for_room(
+                service,
+                pin,
+                super::backpressure::Waiter::Consume {
+                    topic: t,
+                    group: g,
+                    consumer: c,
+                },
+            );
+            return;
+        }
+        let topic = &mut self.topics[t as usize];
+        let group = &mut topic.groups[g as usize];
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
             return;
         };
@@ -247,13 +273,13 @@ impl<'m> Simulation<'m> {
         self.process(delivery);
     }
 
-    /// Sends a delivery's message to the consumer's service (again, for a retry).
+    /// Sends a delivery's message to the consumer's service (again, for a retry); while the
+    /// consumer's replica has no room, the delivery waits for room.
     pub(super) fn process(&mut self, delivery: Key) {
         let model = self.model;
-        let Some(d) = self.deliveries.get_mut(delivery) else {
+        let Some(d) = self.deliveries.get(delivery) else {
             return;
         };
-        d.attempts += 1;
         let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
         let pin = d.consumer % model.service(sub.service).replicas;
         let alive = self.topics[d.topic as usize].groups[d.group as usize]
@@ -261,12 +287,20 @@ impl<'m> Simulation<'m> {
             .is_alive(d.consumer);
         if !alive {
             // Its consumer crashed during the backoff: the message comes back at the rebalance.
-            let d = self.deliveries.remove(delivery);
-            if let Some(d) = d {
-                self.topics[d.topic as usize].groups[d.group as usize].busy[d.consumer as usize] =
-                    false;
-            }
+            self.drop_delivery(delivery);
             return;
+        }
+        let service = sub.service.0 as usize;
+        if self.room(service, pin as usize) == 0 {
+            self.wait_for_room(
+                service,
+                pin as usize,
+                super::backpressure::Waiter::Retry(delivery),
+            );
+            return;
+        }
+        if let Some(d) = self.deliveries.get_mut(delivery) {
+            d.attempts += 1;
         }
         self.send(Dispatch {
             parent: Parent::Consumer(delivery),
@@ -279,6 +313,20 @@ impl<'m> Simulation<'m> {
             deadline: u64::MAX,
             pin,
         });
+    }
+
+    /// Forgets a delivery whose consumer crashed before processing it: the message comes back
+    /// from the committed offset after the rebalance.
+    pub(super) fn drop_delivery(&mut self, delivery: Key) {
+        if let Some(d) = self.deliveries.remove(delivery) {
+            self.set_consumer_busy(d.topic, d.group, d.consumer, false);
+        }
+    }
+
+    /// Marks consumer `c` of group `g` of topic `t` busy (processing a message, or waiting for
+    /// room to) or idle.
+    pub(super) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
+        self.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.
@@ -344,33 +392,50 @@ impl<'m> Simulation<'m> {
     }
 
     /// Commits `next` for a partition now, or at the group's next commit tick.
+    ///
+    /// Ticks fall on the multiples of the commit interval (as a timer started at t = 0 and
+    /// firing every interval would), but a tick is scheduled only when there is progress to
+    /// commit: the first progress after a tick arms the next multiple, and a tick that has
+    /// committed everything does not re-arm itself. A group with no traffic schedules
+    /// nothing (a timer firing through silence cost one event per interval: 5·10⁸ events per
+    /// simulated second with a 2 ns interval), and where there is traffic the commits happen
+    /// at the same instants as with a free-running timer.
     fn commit_or_defer(&mut self, t: u32, g: u32, c: u32, p: u32, next: u64) {
         let interval = self.model.topics[t as usize].subscribers[g as usize].commit_interval;
         let group = &mut self.topics[t as usize].groups[g as usize];
-        if interval.is_some() {
-            group.pending[p as usize] = Some((c, next));
-        } else {
-            group.group.commit(c, p, next);
-            self.trim(t, p);
+        match interval {
+            Some(i) => {
+                group.pending[p as usize] = Some((c, next));
+                if !group.tick_armed {
+                    // The next multiple of the interval strictly after now (a tick due now
+                    // has fired already, or was skipped as empty).
+                    let i = i.as_nanos();
+                    let at = (self.now / i).saturating_add(1).saturating_mul(i);
+                    if at < self.end {
+                        group.tick_armed = true;
+                        self.queue
+                            .schedule(SimTime(at), Event::CommitTick { topic: t, group: g });
+                    }
+                }
+            }
+            None => {
+                group.group.commit(c, p, next);
+                self.trim(t, p);
+            }
         }
     }
 
     /// A commit tick: every partition's last processed offset is committed (refused for a
-    /// consumer that crashed or lost the partition since), and the next tick is scheduled.
+    /// consumer that crashed or lost the partition since). The next tick is armed by the
+    /// next progress.
     pub(super) fn commit_tick(&mut self, t: u32, g: u32) {
+        self.topics[t as usize].groups[g as usize].tick_armed = false;
         let partitions = self.topics[t as usize].logs.len() as u32;
         for p in 0..partitions {
             let group = &mut self.topics[t as usize].groups[g as usize];
             if let Some((c, next)) = group.pending[p as usize].take() {
                 group.group.commit(c, p, next);
                 self.trim(t, p);
-            }
-        }
-        if let Some(i) = self.model.topics[t as usize].subscribers[g as usize].commit_interval {
-            let at = SimTime(self.now).after(i);
-            if at.0 < self.end {
-                self.queue
-                    .schedule(at, Event::CommitTick { topic: t, group: g });
             }
         }
     }

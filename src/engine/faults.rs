@@ -165,6 +165,9 @@ impl<'m> Simulation<'m> {
             }
         }
         if was_down != is_down {
+            if is_down {
+                self.drop_waiters(s, r as usize);
+            }
             self.consumers_follow_replica(s, r, is_down);
             self.queue_consumers_follow_replica(s, r, is_down);
         }

@@ -17,7 +17,15 @@
 //! the first step to the last, including while a strand waits on a sync call: this is the
 //! rendezvous of layered queueing networks, and the reason slow dependencies exhaust pools.
 //! A caller that times out stops waiting, but the callee's job runs on (orphaned work).
+//!
+//! # Runaway models
+//! A run always ends. A model whose work piles up stops at `run.max_in_flight` requests
+//! alive ([`RunError::InFlightCap`]); a model that loops without virtual time advancing (a
+//! *Zeno* model: a message failing in zero time and redelivered at once, zero-time processing
+//! that sends the message round again) stops after `run.max_events_per_instant` events at one
+//! instant ([`RunError::ZenoGuard`], see `zeno.rs`), naming what went round.
 
+mod backpressure;
 mod broker;
 mod calls;
 mod faults;
@@ -26,6 +34,7 @@ mod outage;
 mod queue;
 mod queues;
 mod slab;
+mod zeno;
 
 pub use queue::EventQueue;
 pub use slab::{Key, Slab};
@@ -60,6 +69,9 @@ pub struct RunOptions {
     /// then covers the whole drained run, so time averages and sums over requests meet
     /// exactly (Little's law holds to rounding).
     pub drain: bool,
+    /// Most events at one virtual instant before the run stops (the topology's
+    /// `run.max_events_per_instant`, see [`RunError::ZenoGuard`]).
+    pub max_events_per_instant: Option<u64>,
 }
 
 /// How long a drained run may go on after its arrivals stop, as a multiple of its duration.
@@ -151,6 +163,11 @@ enum Micro {
     Attempt {
         strand: Key,
         call: u32,
+        replica: u32,
+    },
+    /// Room freed at replica `replica` of `service`: consumers waiting there are woken.
+    Wake {
+        service: u32,
         replica: u32,
     },
 }
@@ -343,6 +360,10 @@ struct Replica {
     burst_errors: f64,
     /// Its failure process, if the service has one, and that process's random stream.
     renewal: Option<(Renewal, SimRng)>,
+    /// Consumers living here that wait for room to hand it a message (see `backpressure.rs`).
+    waiting: VecDeque<backpressure::Waiter>,
+    /// A `Micro::Wake` for the waiting consumers is due.
+    wake_due: bool,
 }
 
 impl Default for Replica {
@@ -360,6 +381,8 @@ impl Default for Replica {
             slowdown: 1.0,
             burst_errors: 0.0,
             renewal: None,
+            waiting: VecDeque::new(),
+            wake_due: false,
         }
     }
 }
@@ -491,6 +514,14 @@ pub struct Simulation<'m> {
     next_bucket: u64,
     warm_done: bool,
     events: u64,
+    /// Events and micro-steps at the current instant (`now`), for the Zeno guard.
+    instant_events: u64,
+    /// The guard's cap on `instant_events`.
+    instant_limit: u64,
+    /// The most events at one instant so far, and that instant.
+    busiest: (u64, u64),
+    /// Set when the guard has tripped: what goes round, gathered until the run stops.
+    zeno: Option<Box<zeno::Diagnosis>>,
     queue: EventQueue<Event>,
     micro: VecDeque<Micro>,
     jobs: Slab<Job>,
@@ -544,6 +575,14 @@ impl<'m> Simulation<'m> {
             return Err(RunError::BadOption(format!(
                 "the warm-up ({warmup}) must be shorter than the run ({duration})"
             )));
+        }
+        let instant_limit = options
+            .max_events_per_instant
+            .unwrap_or(model.run.max_events_per_instant);
+        if instant_limit == 0 {
+            return Err(RunError::BadOption(
+                "max_events_per_instant must be at least 1 (every event counts)".into(),
+            ));
         }
         let arrivals_end = duration.as_nanos();
         let end = if options.drain {
@@ -705,6 +744,10 @@ impl<'m> Simulation<'m> {
             next_bucket: bucket,
             warm_done: warmup == SimDuration::ZERO,
             events: 0,
+            instant_events: 0,
+            instant_limit,
+            busiest: (0, 0),
+            zeno: None,
             queue: EventQueue::new(),
             micro: VecDeque::with_capacity(64),
             jobs: Slab::default(),
@@ -755,6 +798,13 @@ impl<'m> Simulation<'m> {
                 .count() as u32;
             sim.services[s].uptime = UpTime::new(SimTime::ZERO, up, n);
             for r in 0..n {
+                if sim.services[s].replicas[r as usize].down > 0 {
+                    // A replica whose failure process starts down is down from t = 0, as if
+                    // it crashed then: its consumers are down with it (and a topic group
+                    // moves their partitions after its session timeout).
+                    sim.consumers_follow_replica(s, r, true);
+                    sim.queue_consumers_follow_replica(s, r, true);
+                }
                 if let Some((renewal, _)) = &sim.services[s].replicas[r as usize].renewal {
                     let t = renewal.next_change();
                     if t.0 < sim.arrivals_end {
@@ -793,7 +843,7 @@ impl<'m> Simulation<'m> {
     pub fn step(&mut self) -> Result<bool, RunError> {
         let t = match self.queue.peek_time() {
             Some(t) if t.0 < self.end => t.0,
-            _ => return Ok(false),
+            _ => return self.no_more_events(),
         };
         let next_mark = if self.warm_done {
             self.next_bucket
@@ -804,15 +854,67 @@ impl<'m> Simulation<'m> {
             self.pass_marks(t);
         }
         let Some((time, event)) = self.queue.pop() else {
-            return Ok(false);
+            return self.no_more_events();
         };
-        self.now = time.0;
+        if time.0 != self.now {
+            // One compare per advance of time: a new busiest instant is rare, and a tripped
+            // guard has the busiest instant of all.
+            if self.instant_events > self.busiest.0 {
+                self.close_busiest_instant()?;
+            }
+            self.instant_events = 0;
+            self.now = time.0;
+        }
         self.events += 1;
+        self.instant_events += 1;
+        if self.instant_events > self.instant_limit {
+            self.zeno_observe_event(&event);
+            if let Some(e) = self.abort.take() {
+                return Err(e);
+            }
+        }
         self.handle(event);
         self.drain_micro();
         match self.abort.take() {
             Some(e) => Err(e),
             None => Ok(true),
+        }
+    }
+
+    /// The run has reached its end (a diagnosis of the Zeno guard in progress stops it).
+    #[cold]
+    fn no_more_events(&mut self) -> Result<bool, RunError> {
+        if self.zeno.is_some() {
+            self.zeno_stop();
+        }
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
+    }
+
+    /// The most events (micro-steps included) the run has done at one virtual instant so
+    /// far, and that instant: how close it came to `run.max_events_per_instant`.
+    pub fn busiest_instant(&self) -> (u64, SimTime) {
+        let (n, at) = self.busiest;
+        if self.instant_events > n {
+            (self.instant_events, SimTime(self.now))
+        } else {
+            (n, SimTime(at))
+        }
+    }
+
+    /// Time is about to advance after the busiest instant so far: it is recorded, or, if it
+    /// passed the guard's cap, the diagnosis ends and so does the run.
+    #[cold]
+    fn close_busiest_instant(&mut self) -> Result<(), RunError> {
+        self.busiest = (self.instant_events, self.now);
+        if self.zeno.is_some() {
+            self.zeno_stop();
+        }
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
@@ -859,6 +961,14 @@ impl<'m> Simulation<'m> {
 
     fn drain_micro(&mut self) {
         while let Some(m) = self.micro.pop_front() {
+            // Micro-steps count towards the Zeno guard like events.
+            self.instant_events += 1;
+            if self.instant_events > self.instant_limit {
+                self.zeno_observe_micro(&m);
+                if self.abort.is_some() {
+                    return;
+                }
+            }
             match m {
                 Micro::Deliver(job) => self.deliver(job),
                 Micro::Start(job) => self.start(job),
@@ -880,6 +990,9 @@ impl<'m> Simulation<'m> {
                         self.abandon(strand);
                         self.release_bulkhead(call, replica);
                     }
+                }
+                Micro::Wake { service, replica } => {
+                    self.wake_consumers(service as usize, replica as usize)
                 }
             }
         }
@@ -971,6 +1084,11 @@ impl<'m> Simulation<'m> {
             Some(d) if d > SimDuration::ZERO => self
                 .queue
                 .schedule(SimTime(self.now).after(d), Event::Deliver { job }),
+            // A consumer's message is admitted as it is taken (it checked for room), so that
+            // no other request takes that room first; its work starts after this step.
+            _ if matches!(parent, Parent::Consumer(_) | Parent::QueueConsumer(_)) => {
+                self.arrive(job, true)
+            }
             _ => self.micro.push_back(Micro::Deliver(job)),
         }
         let constant = match parent {
@@ -1066,6 +1184,12 @@ impl<'m> Simulation<'m> {
 
     /// A job reaches its replica: a free worker takes it, or it queues, or it is rejected.
     fn deliver(&mut self, key: Key) {
+        self.arrive(key, false);
+    }
+
+    /// A job reaches its replica (see [`deliver`](Self::deliver)); with `defer_start`, a job
+    /// that gets a worker starts after the current step (`Micro::Start`) instead of now.
+    fn arrive(&mut self, key: Key, defer_start: bool) {
         let now = self.now;
         let counted = now >= self.warmup;
         let Some(job) = self.jobs.get_mut(key) else {
@@ -1114,7 +1238,11 @@ impl<'m> Simulation<'m> {
                 svc.busy.add(now, 1);
             }
             svc.in_system.add(now, 1);
-            self.start(key);
+            if defer_start {
+                self.micro.push_back(Micro::Start(key));
+            } else {
+                self.start(key);
+            }
         } else if capacity.is_none_or(|c| (rep.queue.len() as u32) < c) {
             rep.queue.push_back(key);
             if let Some(j) = self.jobs.get_mut(key) {
@@ -1555,6 +1683,9 @@ impl<'m> Simulation<'m> {
                 }
             }
         }
+        if !rep.waiting.is_empty() {
+            self.room_freed(service, replica);
+        }
     }
 
     /// The job leaves its service with `outcome`: statistics, then the response goes back.
@@ -1697,6 +1828,7 @@ impl<'m> Simulation<'m> {
         if job.arrived >= self.warmup {
             svc.cancelled += 1;
         }
+        self.room_freed(job.service as usize, job.replica as usize);
         self.finish_at_service(key, Outcome::Timeout, true);
     }
 

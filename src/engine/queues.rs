@@ -5,7 +5,8 @@
 //! * A free consumer (holding fewer than `prefetch` unacknowledged messages, and alive)
 //!   receives the next ready message; consumers take turns (RabbitMQ's round robin). Consumer
 //!   i sends its messages to replica i mod replicas, where they compete with the service's
-//!   other requests for workers.
+//!   other requests for workers. A consumer whose replica has no room (no free worker, no
+//!   free queue place) takes nothing and waits for room: see `backpressure.rs`.
 //! * Success acknowledges (deletes) the message. A failure makes it visible again, at once
 //!   or after `retry_delay`; a message delivered `max_receives` times goes to the
 //!   dead-letter queue instead.
@@ -33,7 +34,9 @@ pub(super) struct QueueState {
     /// once (`in_turn`).
     turn: VecDeque<u32>,
     in_turn: Vec<bool>,
-    alive: Vec<bool>,
+    /// Per consumer, why it cannot take messages: [`DOWN`] (its replica is down) and
+    /// [`BLOCKED`] (it waits for room at its replica, out of turn until woken); 0 if neither.
+    flags: Vec<u8>,
     /// When the pending visibility timer fires (`u64::MAX`: none pending).
     timer_at: u64,
     /// Processing attempts that failed.
@@ -48,6 +51,11 @@ pub(super) struct QueueState {
     series_depth: Vec<u64>,
     series_age: Vec<f64>,
 }
+
+/// A consumer's flag: its replica is down.
+const DOWN: u8 = 1;
+/// A consumer's flag: it waits for room at its replica (see `backpressure.rs`).
+const BLOCKED: u8 = 2;
 
 /// A message being processed by a consumer's service.
 pub(super) struct QueueDelivery {
@@ -69,7 +77,7 @@ impl QueueState {
             }),
             turn: (0..def.consumers).collect(),
             in_turn: vec![true; consumers],
-            alive: vec![true; consumers],
+            flags: vec![0; consumers],
             timer_at: u64::MAX,
             failed: 0,
             duplicates: 0,
@@ -81,14 +89,28 @@ impl QueueState {
         }
     }
 
-    /// Puts consumer `c` back in turn if it is alive and below its prefetch limit.
+    /// Sent, delivered, failed and dead-lettered so far (for the Zeno guard's diagnosis).
+    pub(super) fn zeno_counters(&self) -> [u64; 4] {
+        let q = &self.queue;
+        [q.sent(), q.delivered(), self.failed, q.dead_lettered()]
+    }
+
+    /// Puts consumer `c` back in turn if it is alive, below its prefetch limit and not
+    /// waiting for room at its replica.
     fn offer(&mut self, c: u32) {
         let prefetch = self.queue.config().prefetch;
         let free = prefetch == 0 || self.queue.unacked(c) < prefetch;
-        if self.alive[c as usize] && free && !self.in_turn[c as usize] {
+        if self.flags[c as usize] == 0 && free && !self.in_turn[c as usize] {
             self.in_turn[c as usize] = true;
             self.turn.push_back(c);
         }
+    }
+
+    /// Consumer `c` no longer waits for room (woken, or its replica went down); it takes
+    /// its turn again if it can.
+    pub(super) fn unblock(&mut self, c: u32) {
+        self.flags[c as usize] &= !BLOCKED;
+        self.offer(c);
     }
 }
 
@@ -114,11 +136,15 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Free consumers take ready messages, in turn, until either runs out.
+    /// Free consumers take ready messages, in turn, until either runs out. A consumer whose
+    /// replica has no room waits for it instead (see `backpressure.rs`).
     pub(super) fn pull(&mut self, q: u32) {
         let model = self.model;
         let def = &model.queues[q as usize];
+        let service = def.service.0 as usize;
         let replicas = model.service(def.service).replicas;
+        // With an unbounded service queue there is always room (at a live replica).
+        let bounded = model.service(def.service).queue.is_some();
         let now = SimTime(self.now);
         if self.broker_down > 0 {
             return; // pulled again when the broker is back
@@ -132,9 +158,23 @@ impl<'m> Simulation<'m> {
                 return;
             };
             state.in_turn[c as usize] = false;
-            if !state.alive[c as usize] {
+            if state.flags[c as usize] & DOWN != 0 {
                 continue;
             }
+            let pin = c % replicas;
+            if bounded && self.room(service, pin as usize) == 0 {
+                self.work_queues[q as usize].flags[c as usize] |= BLOCKED;
+                self.wait_for_room(
+                    service,
+                    pin as usize,
+                    backpressure::Waiter::Queue {
+                        queue: q,
+                        consumer: c,
+                    },
+                );
+                continue;
+            }
+            let state = &mut self.work_queues[q as usize];
             let Some(d) = state.queue.receive(c, now, def.visibility_timeout) else {
                 continue;
             };
@@ -155,7 +195,7 @@ impl<'m> Simulation<'m> {
                 avoid_replica: u32::MAX,
                 lost: false,
                 deadline: u64::MAX,
-                pin: c % replicas,
+                pin,
             });
         }
     }
@@ -189,7 +229,7 @@ impl<'m> Simulation<'m> {
             if d.sent >= warmup {
                 state.latency.record(now - d.sent);
             }
-        } else if state.alive[d.consumer as usize] {
+        } else if state.flags[d.consumer as usize] & DOWN == 0 {
             // Acknowledged too late: the visibility timeout had already given the message
             // to another consumer, which processes it again.
             state.duplicates += 1;
@@ -227,7 +267,7 @@ impl<'m> Simulation<'m> {
         }
         if returned {
             // The expired deliveries freed prefetch slots of their consumers.
-            for c in 0..state.alive.len() as u32 {
+            for c in 0..state.flags.len() as u32 {
                 state.offer(c);
             }
         }
@@ -248,10 +288,11 @@ impl<'m> Simulation<'m> {
             }
             let state = &mut self.work_queues[q];
             for c in (r..def.consumers).step_by(replicas as usize) {
-                state.alive[c as usize] = !down;
                 if down {
+                    state.flags[c as usize] |= DOWN;
                     state.queue.release_consumer(c);
                 } else {
+                    state.flags[c as usize] &= !DOWN;
                     state.offer(c);
                 }
             }

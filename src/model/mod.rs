@@ -22,8 +22,9 @@ use crate::workload::ArrivalProcess;
 use petgraph::graph::DiGraph;
 
 pub use compile::{
-    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE,
-    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SERIES_VALUES, MAX_WORKERS,
+    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_EVENTS_PER_INSTANT,
+    DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE, MAX_RATE_PER_S, MAX_REPLICAS, MAX_SERIES_VALUES,
+    MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].
@@ -53,6 +54,9 @@ pub struct RunConfig {
     pub bucket: SimDuration,
     /// Most requests in flight at once before the run stops with an error.
     pub max_in_flight: u64,
+    /// Most events (each zero-time step counts as one) at one virtual instant before the run
+    /// stops with an error: the guard against models that loop without time advancing.
+    pub max_events_per_instant: u64,
 }
 
 /// How callers spread requests over a service's replicas.

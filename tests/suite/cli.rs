@@ -379,6 +379,28 @@ fn in_flight_cap_exits_2_naming_the_service() {
 }
 
 #[test]
+fn zeno_guard_exits_2_naming_the_queue() {
+    let dir = scratch("zeno");
+    let file = dir.join("poison.ron");
+    std::fs::write(
+        &file,
+        r#"Topology(
+    run: (max_events_per_instant: 10000),
+    workload: [(name: "main", send: "jobs", arrivals: Constant(per_second: 10))],
+    services: { "worker": (errors: 1.0) },
+    queues: { "jobs": (service: "worker") },
+)"#,
+    )
+    .unwrap();
+    let o = microsim(&["run", file.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("run.max_events_per_instant = 10000"), "{err}");
+    assert!(err.contains("work queue `jobs`"), "{err}");
+    assert!(err.contains("retry_delay"), "{err}");
+}
+
+#[test]
 fn usage_errors_are_reported_by_clap() {
     // No subcommand, an unknown flag, a seed that is not a number: clap's usage errors.
     for (args, says) in [

@@ -67,6 +67,7 @@ pub fn opts(duration_s: f64, warmup_s: f64) -> RunOptions {
         duration: Some(SimDuration((duration_s * 1e9).round() as u64)),
         warmup: Some(SimDuration((warmup_s * 1e9).round() as u64)),
         drain: false,
+        max_events_per_instant: None,
     }
 }
 

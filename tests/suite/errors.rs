@@ -694,6 +694,17 @@ fn zero_max_in_flight() {
     );
 }
 
+#[test]
+fn zero_max_events_per_instant() {
+    let text = with_run("max_events_per_instant: 0");
+    expect_one(
+        &text,
+        "run.max_events_per_instant",
+        Some("max_events_per_instant"),
+        &["at least 1"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // services
 
@@ -2561,6 +2572,77 @@ fn in_flight_cap_names_the_bottleneck_not_its_callers() {
 }
 
 #[test]
+fn zeno_guard_names_the_queue_the_service_and_what_to_change() {
+    // Every message fails in zero time and is requeued at once: time stands still.
+    let text = r#"Topology(
+    run: (duration: "1h", max_events_per_instant: 20000),
+    workload: [(name: "main", send: "jobs", arrivals: Constant(per_second: 100))],
+    services: { "worker": (errors: 1.0) },
+    queues: { "jobs": (service: "worker") },
+)"#;
+    let model = microsim::parse(text, "t.ron").unwrap();
+    let err = model.run(&RunOptions::default()).unwrap_err();
+    let RunError::ZenoGuard {
+        at_s,
+        cap,
+        ref going_round,
+        ref advice,
+    } = err
+    else {
+        panic!("expected the Zeno guard, got {err:?}");
+    };
+    assert_eq!(cap, 20_000);
+    // The first message arrives at 10 ms and never leaves that instant.
+    assert_eq!(at_s, 0.01, "{err}");
+    assert!(going_round.contains("work queue `jobs`"), "{err}");
+    assert!(going_round.contains("failed"), "{err}");
+    assert!(going_round.contains("service `worker`"), "{err}");
+    for w in [
+        "retry_delay",
+        "max_receives",
+        "raise run.max_events_per_instant",
+    ] {
+        assert!(advice.contains(w), "lacks `{w}`: {err}");
+    }
+    let shown = err.to_string();
+    for w in [
+        "run stopped at 0.010s",
+        "run.max_events_per_instant = 20000",
+        "work queue `jobs`",
+        "Messages of work queue `jobs` fail and come back at once",
+    ] {
+        assert!(shown.contains(w), "lacks `{w}`: {shown}");
+    }
+}
+
+#[test]
+fn zeno_guard_cap_from_the_run_options() {
+    let text = r#"Topology(
+    workload: [(name: "main", send: "jobs", arrivals: Constant(per_second: 100))],
+    services: { "worker": (errors: 1.0) },
+    queues: { "jobs": (service: "worker") },
+)"#;
+    let model = microsim::parse(text, "t.ron").unwrap();
+    let options = RunOptions {
+        max_events_per_instant: Some(5_000),
+        ..RunOptions::default()
+    };
+    match model.run(&options) {
+        Err(RunError::ZenoGuard { cap, .. }) => assert_eq!(cap, 5_000),
+        other => panic!("expected the Zeno guard, got {other:?}"),
+    }
+    let zero = RunOptions {
+        max_events_per_instant: Some(0),
+        ..RunOptions::default()
+    };
+    let err = model.run(&zero).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid run option: max_events_per_instant must be at least 1 (every event counts)"
+    );
+}
+
+#[test]
 fn bad_run_options() {
     let model = microsim::parse(&with_run(r#"duration: "10s", warmup: "2s""#), "t.ron").unwrap();
     let zero = RunOptions {
@@ -2896,6 +2978,7 @@ fn exercise(text: &str) {
         warmup: Some(SimDuration::from_millis(50)),
         seed: None,
         drain: false,
+        max_events_per_instant: None,
     };
     // A bounded number of events: a mutated rate can ask for billions of arrivals.
     let expected: f64 = model

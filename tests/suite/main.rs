@@ -35,6 +35,10 @@ mod policies;
 mod queueing;
 /// Work queues: M/M/c stations, the M2 and M3 networks, redelivery and dead-lettering.
 mod queues;
+/// Runs that never returned (issue 10): zero-time loops stopped by the Zeno guard with a
+/// message naming what went round, back-pressured consumers, replicas that start down, idle
+/// commit timers; and the busiest instant of every bundled topology far below the guard.
+mod reliability;
 /// Resilience effects of the bundled topologies: cascade, retry storm, breaker, availability.
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
