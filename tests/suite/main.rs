@@ -23,6 +23,9 @@ mod errors;
 mod faults;
 /// The format reference (docs/format.md) against the parser.
 mod format_doc;
+/// Structure-aware fuzzing of the bundled topologies: no panic, every error placed, every
+/// report readable again.
+mod fuzz;
 /// The self-contained HTML report, rendered in headless Chromium.
 mod html;
 /// Little's law and conservation of requests on every bundled topology.
