@@ -1,39 +1,47 @@
 #!/usr/bin/env bash
-# Compares microsim's speed on the queueing models of ../shared/perf-reference with its
-# hand-written Rust event loop (and optionally NeXosim), measured in the same run on this
-# machine, and checks that microsim's memory stays flat as simulated time grows.
+# Compares microsim's speed on the reference queueing models M1-M3 (docs/semantics.md,
+# "Reference models M1-M3") with a hand-written event loop of the same models
+# (benches/handloop/, the floor), measured in the same run on this machine, and checks that
+# microsim's memory stays flat as simulated time grows. Runs from a clone alone.
 #
-# Usage: benches/compare.sh [--reps N] [--models m1,m2,m3] [--nexosim] [--no-rss] [--keep DIR]
-#   --reps N     repetitions of every measurement (default 3; the table shows medians)
-#   --models L   which models (default m1,m2,m3)
-#   --nexosim    also build and run ../shared/perf-reference/rust/nexosim-models (1 thread)
-#   --no-rss     skip the peak-RSS check
-#   --keep DIR   keep raw outputs in DIR (default: a temporary directory, removed at the end)
+# Usage: benches/compare.sh [--reps N] [--models m1,m2,m3] [--nexosim] [--shelf-loop] [--no-rss] [--keep DIR]
+#   --reps N      repetitions of every measurement (default 3; the table shows medians)
+#   --models L    which models (default m1,m2,m3)
+#   --nexosim     optional: also run NeXosim's version of the models, built from
+#                 ../shared/perf-reference/rust/nexosim-models (1 thread); only where that
+#                 reference folder exists next to the repository
+#   --shelf-loop  optional: also run the hand loop of ../shared/perf-reference/rust/handloop
+#                 (to compare the two floors); only where that folder exists
+#   --no-rss      skip the peak-RSS checks
+#   --keep DIR    keep raw outputs in DIR (default: a temporary directory, removed at the end)
 #
-# What is measured, per model (perf-reference's M1: M/M/1 at ρ = 0.8, 1,000,000 customers;
-# M2: five M/M/4 in tandem, 200,000; M3: the 20-station Jackson network, 200,000):
-#   * handloop  `handloop MODEL N SEED`: customers/s = N / sim_s, where sim_s is its
-#               in-process time of the run.
+# What is measured, per model (M1: M/M/1 at rho = 0.8, 1,000,000 customers; M2: five M/M/4 in
+# tandem, 200,000; M3: the 20-station Jackson network of topologies/m3.ron, 200,000):
+#   * handloop  `handloop MODEL N SEED topologies/m3.ron`: customers/s = N / sim_s, where sim_s
+#               is its in-process time of the run. It also prints its mean sojourn, checked
+#               here against the analytic 5 / 19.001 / 54.902 ms.
 #   * microsim  `microsim run topologies/{mm1,m2,m3}.ron --duration D --warmup 0s --seed SEED`
-#               with D = N / λ (1250 s at 800/s for M1, 200 s at 1000/s for M2 and M3), with
-#               histograms and time series on, as always. customers/s = offered / wall, where
-#               offered (summed over entry points) comes from the report and wall is the
+#               with D = N / lambda (1250 s at 800/s for M1, 200 s at 1000/s for M2 and M3),
+#               with histograms and time series on, as always. customers/s = offered / wall,
+#               where offered (summed over entry points) comes from the report and wall is the
 #               in-process time of `Model::run` (from the CLI footer "N events in X s wall
 #               time (Y M events/s)", taken as N / Y for its extra digits). M2 and M3 are
 #               work-queue networks in microsim: clients send each customer to its first
 #               queue, and every station visit is a message sent, received, processed as a
 #               request, acked.
 #   * peak RSS  `/usr/bin/time -v microsim run topologies/mm1.ron --duration 1m` vs `60m`.
-# Runs are made one at a time, repetition loop outermost, seeds 12345 + rep (as perf-reference).
+# Runs are made one at a time, repetition loop outermost, seeds 12345 + rep.
 # The box has 2 cores: don't run anything heavy meanwhile, or the numbers will be noisy.
 #
-# Nothing from perf-reference is copied: it is built where it lives, into
-# target/perf-reference/ of this repository (perf-reference itself may be read-only).
+# The hand loop is its own small package (benches/handloop/, with its own lock file), built
+# into target/handloop/. The optional tools are built where they live, into
+# target/perf-reference/ of this repository (the reference folder itself may be read-only).
 set -euo pipefail
 
 REPS=3
 MODELS="m1,m2,m3"
 NEXOSIM=0
+SHELF=0
 RSS=1
 KEEP=""
 while [[ $# -gt 0 ]]; do
@@ -41,9 +49,10 @@ while [[ $# -gt 0 ]]; do
         --reps) REPS="$2"; shift 2 ;;
         --models) MODELS="$2"; shift 2 ;;
         --nexosim) NEXOSIM=1; shift ;;
+        --shelf-loop) SHELF=1; shift ;;
         --no-rss) RSS=0; shift ;;
         --keep) KEEP="$2"; shift 2 ;;
-        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -62,26 +71,35 @@ if [[ -n "$KEEP" ]]; then
 else
     OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT
 fi
-[[ -d "$REF/rust/handloop" ]] || { echo "not found: $REF/rust/handloop" >&2; exit 1; }
+if [[ $NEXOSIM == 1 || $SHELF == 1 ]] && [[ ! -d "$REF/rust" ]]; then
+    echo "--nexosim and --shelf-loop need $REF (not found); run without them" >&2
+    exit 1
+fi
 
 # ---- build ----------------------------------------------------------------------------------
 echo "== building (release)"
 (cd "$ROOT" && cargo build --release --quiet)
 MICROSIM="$ROOT/target/release/microsim"
-(cd "$REF/rust/handloop" && cargo build --release --locked --quiet --target-dir "$REF_TARGET")
-HANDLOOP="$REF_TARGET/release/handloop"
+(cd "$ROOT/benches/handloop" && cargo build --release --locked --quiet --target-dir "$ROOT/target/handloop")
+HANDLOOP="$ROOT/target/handloop/release/handloop"
+M3_RON="$ROOT/topologies/m3.ron"
 if [[ $NEXOSIM == 1 ]]; then
     (cd "$REF/rust/nexosim-models" && cargo build --release --locked --quiet --target-dir "$REF_TARGET")
     NEXO="$REF_TARGET/release/nexosim-models"
 fi
+if [[ $SHELF == 1 ]]; then
+    (cd "$REF/rust/handloop" && cargo build --release --locked --quiet --target-dir "$REF_TARGET")
+    SHELF_LOOP="$REF_TARGET/release/handloop"
+fi
 
-# ---- one measurement each; every run appends "tool rep customers events seconds" to raw.txt -
+# ---- one measurement each; every run appends "model tool rep customers events seconds
+# [mean sojourn ms]" to raw.txt ----------------------------------------------------------------
 RAW="$OUT/raw.txt"
 : > "$RAW"
 
-# RESULT tool=... model=... n=... events=... sim_s=... → "n events sim_s"
+# RESULT tool=... model=... n=... events=... sim_s=... mean_sojourn=... → "n events sim_s ms"
 result_fields() {
-    sed -n 's/^RESULT .* n=\([0-9]*\) events=\([0-9]*\) sim_s=\([0-9.]*\).*/\1 \2 \3/p'
+    sed -n 's/^RESULT .* n=\([0-9]*\) events=\([0-9]*\) sim_s=\([0-9.]*\) mean_sojourn=\([0-9.]*\).*/\1 \2 \3 \4/p'
 }
 
 run_refloop() { # tool binary model seed [extra args]
@@ -91,8 +109,8 @@ run_refloop() { # tool binary model seed [extra args]
     line="$("$bin" "$model" "$n" "$seed" "$@" | result_fields)"
     [[ -n "$line" ]] || { echo "$tool printed no RESULT line" >&2; exit 1; }
     echo "$model $tool $rep $line" >> "$RAW"
-    read -r n ev s <<< "$line"
-    printf '  %-3s %-9s rep %d: %d customers, %d events in %.3f s\n' "$model" "$tool" "$rep" "$n" "$ev" "$s"
+    read -r n ev s ms <<< "$line"
+    printf '  %-3s %-9s rep %d: %d customers, %d events in %.3f s, mean sojourn %.3f ms\n' "$model" "$tool" "$rep" "$n" "$ev" "$s" "$ms"
 }
 
 run_microsim() { # model seed
@@ -123,9 +141,10 @@ echo "== models ${MODELS}, $REPS repetitions (seeds 12345 + rep)"
 for ((rep = 0; rep < REPS; rep++)); do
     seed=$((12345 + rep))
     for model in "${MODEL_LIST[@]}"; do
-        run_refloop handloop "$HANDLOOP" "$model" "$seed"
+        run_refloop handloop "$HANDLOOP" "$model" "$seed" "$M3_RON"
         run_microsim "$model" "$seed"
         if [[ $NEXOSIM == 1 ]]; then run_refloop nexosim "$NEXO" "$model" "$seed" 1; fi
+        if [[ $SHELF == 1 ]]; then run_refloop shelfloop "$SHELF_LOOP" "$model" "$seed"; fi
     done
 done
 
@@ -141,6 +160,7 @@ awk '
         key = $1 " " $2; k = ++cnt[key]
         if (k == 1) order[++nkeys] = key
         cps[key, k] = $4 / $6; eps[key, k] = $5 / $6; secs[key, k] = $6; ncust[key] = $4
+        if (NF >= 7) { soj[key] += $7; nsoj[key]++ }
     }
     END {
         for (t = 1; t <= nkeys; t++) {
@@ -156,6 +176,13 @@ awk '
             printf "| %-5s | %-9s | %9d | %17s | %14s | %11.3f | %14.2fx |\n", kt[1], kt[2], ncust[key], human(mc[key]), human(me[key]), ms[key], mc[kt[1] " handloop"] / mc[key]
         }
         printf "\n(events are each tool'"'"'s own count: microsim counts every scheduled event it processes)\n"
+        analytic["m1"] = 5.0; analytic["m2"] = 19.001; analytic["m3"] = 54.902
+        for (t = 1; t <= nkeys; t++) {
+            key = order[t]; split(key, kt, " ")
+            if (!nsoj[key]) continue
+            m = soj[key] / nsoj[key]
+            printf "mean sojourn %s %s: %.3f ms over %d runs (analytic %.3f ms, %+.2f%%)\n", kt[1], kt[2], m, nsoj[key], analytic[kt[1]], 100 * (m / analytic[kt[1]] - 1)
+        }
         for (t = 1; t <= nkeys; t++) {
             key = order[t]; split(key, kt, " ")
             if (kt[2] != "microsim") continue

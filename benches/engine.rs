@@ -389,7 +389,8 @@ fn topologies(c: &mut Criterion) {
     let storm_duration = storm.run.duration;
     bench_run(&mut g, "retry_storm_42k", &storm, storm_duration);
 
-    // Work-queue networks (perf-reference M2 and M3): 1000/s × 200 s = 200k customers.
+    // Work-queue networks (the reference models M2 and M3 of docs/semantics.md): 1000/s × 200 s
+    // = 200k customers.
     let m2 = load("m2.ron");
     bench_run(&mut g, "m2_tandem_200k", &m2, SimDuration::from_secs(200));
     let m3 = load("m3.ron");

@@ -33,8 +33,9 @@
 //! to failure and *down* for a time to repair. `mttf`/`mttr` give exponential times with those
 //! means; `failure`/`repair` give any distribution instead (each time is given once: `mttf`
 //! *or* `failure`, `mttr` *or* `repair`). Per replica, the long-run fraction of time up is
-//! A = MTTF/(MTTF + MTTR) whatever the distributions (SEMANTICS.md §11), and a service is up
-//! (time-based) when at least one replica is: 1 − (1 − A)ⁿ for n independent replicas.
+//! A = MTTF/(MTTF + MTTR) whatever the distributions (docs/semantics.md, *Availability*), and a
+//! service is up (time-based) when at least one replica is: 1 − (1 − A)ⁿ for n independent
+//! replicas.
 //! A replica that is down behaves as if [crashed](FaultKind::Crash).
 //!
 //! # Composing faults
@@ -667,7 +668,7 @@ impl FailureProcess {
     }
 
     /// Steady-state availability of one replica, MTTF/(MTTF + MTTR): its long-run fraction of
-    /// time up, whatever the shape of the distributions (SEMANTICS.md §11).
+    /// time up, whatever the shape of the distributions (docs/semantics.md, *Availability*).
     pub fn availability(&self) -> f64 {
         let (f, r) = (self.mttf_ns(), self.mttr_ns());
         f / (f + r)

@@ -2,13 +2,13 @@
 //!
 //! * **Availability product** per entry point: a request succeeds when its service does not
 //!   err and every *required* sync call below it succeeds, failures assumed independent
-//!   (SEMANTICS.md §11). A call made with probability p to a callee of availability A
-//!   contributes 1 − p(1 − A); `on_failure: Ignore` calls contribute 1; a `Parallel` step is
-//!   the product of its branches; a `Choice` the weighted mean. A service's availability has
-//!   two parts: its replica being up (MTTF/(MTTF+MTTR), correlated in time) and answering
-//!   without error (independent per attempt); retries multiply away the second, but the first
-//!   only by reaching other replicas. Timeouts and rejections are
-//!   not in the product: the gap between it and the simulation is what overload costs.
+//!   (docs/semantics.md, *Availability*). A call made with probability p to a callee of
+//!   availability A contributes 1 − p(1 − A); `on_failure: Ignore` calls contribute 1; a
+//!   `Parallel` step is the product of its branches; a `Choice` the weighted mean. A service's
+//!   availability has two parts: its replica being up (MTTF/(MTTF+MTTR), correlated in time)
+//!   and answering without error (independent per attempt); retries multiply away the second,
+//!   but the first only by reaching other replicas. Timeouts and rejections are not in the
+//!   product: the gap between it and the simulation is what overload costs.
 //! * **Traffic equations**: the arrival rate at each service is the sum over entry points of
 //!   rate × expected calls per request along every path (call probability × multiplicity),
 //!   ignoring calls skipped because an earlier call failed (so it is an upper bound).
@@ -892,10 +892,10 @@ impl Rel {
 }
 
 /// Availability of a call with its retries. Errors are independent per attempt, so they
-/// fail k attempts with probability (1 − ok)^k (SEMANTICS.md §11). An outage of the replica
-/// is not: retries help against it only by reaching other replicas (`other_replica`, and
-/// only when `Unavailable` is retried), up to min(k, replicas) distinct ones, each up with
-/// probability `up`. Without retries this is `up × ok`.
+/// fail k attempts with probability (1 − ok)^k (docs/semantics.md, *Availability*). An outage
+/// of the replica is not: retries help against it only by reaching other replicas
+/// (`other_replica`, and only when `Unavailable` is retried), up to min(k, replicas) distinct
+/// ones, each up with probability `up`. Without retries this is `up × ok`.
 fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
     let r = rel[call.to.0 as usize];
     let Some(policy) = &call.retry else {
@@ -920,7 +920,7 @@ fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) 
 }
 
 /// Expected attempts per call: (1 − (1 − a)^k) / a for k attempts with per-attempt success
-/// a (SEMANTICS.md §11), when errors are retried; k when the callee is fully down.
+/// a (docs/semantics.md, *Availability*), when errors are retried; k when the callee is fully down.
 fn expected_attempts(call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
     let a = rel[call.to.0 as usize].total();
     match &call.retry {

@@ -1,8 +1,9 @@
 //! Closed-form queueing results used by the analytic shadow and by the validation tests.
 //!
 //! Notation: arrival rate λ, service rate μ (mean service time 1/μ), c servers, offered load
-//! a = λ/μ \[Erlangs\], utilization ρ = a/c. Formulas and test vectors: SEMANTICS.md §12
-//! (Kleinrock, *Queueing Systems* vol. 1; Gross & Harris, *Fundamentals of Queueing Theory*).
+//! a = λ/μ \[Erlangs\], utilization ρ = a/c. Formulas, test vectors and sources:
+//! docs/semantics.md, *Queueing formulas* (Kleinrock, *Queueing Systems* vol. 1; Gross et al.,
+//! *Fundamentals of Queueing Theory*).
 
 /// Erlang B: probability that all `c` servers are busy in an M/M/c/c loss system.
 ///
@@ -283,7 +284,7 @@ pub fn series_availability(parts: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    //! The test vectors of SEMANTICS.md §12.
+    //! The test vectors of docs/semantics.md, *Queueing formulas*.
     use super::*;
 
     fn close(a: f64, b: f64) {

@@ -1,5 +1,5 @@
-//! A Kafka consumer group over the partitions of one topic (SEMANTICS §8.2, §8.3, §13 items
-//! 13-15), as a state machine the engine drives.
+//! A Kafka consumer group over the partitions of one topic (docs/semantics.md, *Kafka
+//! consumer groups*), as a state machine the engine drives.
 //!
 //! * **Assignment** is Kafka's `RangeAssignor`: the live members, in index order, get
 //!   contiguous slices of the partitions; with `P` partitions and `L` live members each gets

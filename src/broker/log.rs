@@ -30,8 +30,8 @@
 //! Retention by time ([`PartitionLog::expire_before`]) deletes whole blocks whose last time is
 //! before the cutoff and, inside the block that straddles it, the messages whose *estimated*
 //! time is before it (so the cut inside a block is as exact as the estimate). Kafka deletes
-//! whole segments on a periodic sweep (SEMANTICS §8.1, §13 item 14); the engine models the
-//! sweep by when it calls this, and may round the cutoff to segments itself.
+//! whole segments on a periodic sweep (docs/semantics.md, *Kafka consumer groups*); the engine
+//! models the sweep by when it calls this, and may round the cutoff to segments itself.
 
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;

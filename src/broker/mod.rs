@@ -1,6 +1,6 @@
 //! Message-broker data structures, as plain state machines that know nothing of the engine:
 //! Kafka-like partition logs and consumer groups, RabbitMQ/SQS-like work queues, and an
-//! idempotency window (SEMANTICS §8-§10, §13 items 13-17).
+//! idempotency window (docs/semantics.md, *Kafka consumer groups* and *Work queues*).
 //!
 //! * [`log::PartitionLog`]: offsets and publish times of one partition, compact for huge
 //!   backlogs, with retention by time and size.

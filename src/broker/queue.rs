@@ -1,5 +1,5 @@
 //! A work queue with competing consumers: RabbitMQ's manual-ack queues and Amazon SQS
-//! (SEMANTICS §9, §10, §13 items 16-17), as a state machine the engine drives.
+//! (docs/semantics.md, *Work queues*), as a state machine the engine drives.
 //!
 //! * [`WorkQueue::send`] enqueues a message; ids are 0, 1, 2, … in send order.
 //! * [`WorkQueue::receive`] hands the consumer the next ready message and makes it **in

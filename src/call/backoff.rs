@@ -3,15 +3,15 @@
 //! A [`Backoff`] gives the un-jittered schedule and a [`Jitter`] randomizes it; a
 //! [`BackoffState`] (one per retrying call) remembers what decorrelated jitter needs.
 //!
-//! Numbering follows resilience4j, gRPC and Envoy (SEMANTICS §1.3, §4.1, §5): retry 1 (the
-//! first retry, i.e. the second attempt) waits `base`, and retry k waits
+//! Numbering follows resilience4j, gRPC and Envoy (docs/semantics.md, *Retries and backoff*):
+//! retry 1 (the first retry, i.e. the second attempt) waits `base`, and retry k waits
 //! `min(base·multiplier^(k−1), max)`. The schedule is computed step by step on integer
 //! nanoseconds, `v₁ = base`, `v_{k+1} = min(⌊v_k · multiplier⌋, max)`, as resilience4j's
 //! `ofExponentialBackoff` does on milliseconds. A closed-form `powi` would be faster but its
 //! rounding is platform-dependent; the recurrence is exact for integer multipliers and the
 //! same on every machine, and it stops as soon as it reaches `max`.
 //!
-//! Jitter follows the AWS Architecture Blog (SEMANTICS §6), drawn on integer nanoseconds,
+//! Jitter follows the AWS Architecture Blog (same section), drawn on integer nanoseconds,
 //! both ends included, with `v` the un-jittered delay:
 //! * [`Jitter::None`] sleeps `v` and draws no random number.
 //! * [`Jitter::Full`] sleeps `U{0, …, v}` (mean `v/2`). Envoy's backoff is this with a

@@ -1,7 +1,7 @@
 //! A resilience4j circuit breaker as a pure state machine on virtual time.
 //!
-//! [`CircuitBreaker`] reproduces `CircuitBreakerStateMachine` of resilience4j (SEMANTICS §1.1,
-//! §1.2 and §13 items 1-5). It knows nothing of the engine: the engine hands it times and
+//! [`CircuitBreaker`] reproduces `CircuitBreakerStateMachine` of resilience4j (docs/semantics.md,
+//! *Circuit breaker*). It knows nothing of the engine: the engine hands it times and
 //! outcomes, and it answers whether a call may pass and when it next needs a timer. The same
 //! sequence of calls gives the same answers on every machine.
 //!
@@ -1044,6 +1044,8 @@ impl CircuitBreaker {
 
 #[cfg(test)]
 mod tests {
+    //! Each test pins one rule of resilience4j's breaker, as docs/semantics.md, *Circuit
+    //! breaker*, states it (the comment above each test names the resilience4j setting).
     use super::*;
 
     const MS: u64 = NS_PER_MS;
@@ -1214,7 +1216,7 @@ mod tests {
         }
     }
 
-    // §1.1 defaults table.
+    // resilience4j's defaults (`CircuitBreakerConfig.ofDefaults()`).
     #[test]
     fn defaults_are_resilience4j_defaults_and_valid() {
         let c = BreakerConfig::default();
@@ -1236,7 +1238,7 @@ mod tests {
         assert_eq!(cb.next_timer(), None);
     }
 
-    // §1.1 "Open when failure rate ≥ threshold"; §13.2 exact comparisons.
+    // Opens when the failure rate is ≥ the threshold: the exact comparison.
     #[test]
     fn opens_exactly_when_failure_rate_reaches_threshold() {
         let mut cb = CircuitBreaker::new(count_cfg(10, 10, 10));
@@ -1253,7 +1255,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Closed, "4 of 10 = 40% < 50%");
     }
 
-    // §1.2 rates are f32, as `SnapshotImpl`: 1 of 3 is 33.333332f32.
+    // Rates are f32, as `SnapshotImpl`: 1 of 3 is 33.333332f32.
     #[test]
     fn rates_are_compared_in_f32() {
         let third = WindowCounts {
@@ -1276,7 +1278,7 @@ mod tests {
         }
     }
 
-    // §13.3: below the gate there is no transition even at a 100 % failure rate.
+    // Below the minimum-calls gate there is no transition even at a 100 % failure rate.
     #[test]
     fn no_transition_below_minimum_calls_even_at_full_failure() {
         let mut cb = CircuitBreaker::new(count_cfg(100, 10, 10));
@@ -1287,7 +1289,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Open);
     }
 
-    // §1.1 minimumNumberOfCalls: COUNT_BASED uses min(minCalls, windowSize); TIME does not.
+    // minimumNumberOfCalls: COUNT_BASED uses min(minCalls, windowSize); TIME does not.
     #[test]
     fn count_window_uses_min_of_minimum_calls_and_size() {
         let mut cb = CircuitBreaker::new(count_cfg(5, 100, 10));
@@ -1307,7 +1309,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Open);
     }
 
-    // §1.1 slowCallDurationThreshold: slow if duration > threshold (strict), for successes
+    // slowCallDurationThreshold: slow if duration > threshold (strict), for successes
     // and failures alike.
     #[test]
     fn slow_calls_use_strict_greater_than() {
@@ -1347,7 +1349,7 @@ mod tests {
         assert_eq!((c.calls, c.failed, c.slow), (2, 1, 1));
     }
 
-    // §1.1 slowCallRateThreshold: opens on slow calls alone, with no failure.
+    // slowCallRateThreshold: opens on slow calls alone, with no failure.
     #[test]
     fn slow_call_rate_opens_without_failures() {
         let cfg = BreakerConfig {
@@ -1364,7 +1366,7 @@ mod tests {
         assert_eq!(cb.window_counts(t(0)).failed, 0);
     }
 
-    // §1.2 Windows, COUNT_BASED: the oldest is subtracted when overwritten.
+    // COUNT_BASED window: the oldest is subtracted when overwritten.
     #[test]
     fn count_ring_evicts_the_oldest() {
         let mut cb = CircuitBreaker::new(count_cfg(4, 4, 10));
@@ -1380,7 +1382,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Open);
     }
 
-    // §1.2 Windows, TIME_BASED: one-second buckets; the window is the current partial second
+    // TIME_BASED window: one-second buckets; the window is the current partial second
     // plus the previous N−1 whole seconds.
     #[test]
     fn time_window_drops_buckets_older_than_n_seconds() {
@@ -1423,7 +1425,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Closed);
     }
 
-    // §1.2: with low traffic a TIME_BASED breaker may never open.
+    // With low traffic a TIME_BASED breaker may never open.
     #[test]
     fn time_window_at_low_traffic_never_reaches_minimum_calls() {
         let cfg = BreakerConfig {
@@ -1440,7 +1442,7 @@ mod tests {
         assert_eq!(cb.transitions(), 0);
     }
 
-    // §1.2 OPEN: permit only if now > retryAt (strictly after); §13.2.
+    // OPEN: permit only if now > retryAt (strictly after).
     #[test]
     fn open_rejects_until_strictly_after_the_wait() {
         let t0 = t(5 * S);
@@ -1468,7 +1470,7 @@ mod tests {
         );
     }
 
-    // §1.2 / §13.4: the switch is lazy by default; getState() says OPEN until a call arrives.
+    // The switch is lazy by default; getState() says OPEN until a call arrives.
     #[test]
     fn lazy_transition_needs_a_call() {
         let mut cb = opened(count_cfg(1, 1, 3), t(0));
@@ -1488,7 +1490,7 @@ mod tests {
         assert_eq!(open, SimDuration::from_secs(3600));
     }
 
-    // §1.1 automaticTransitionFromOpenToHalfOpenEnabled: a timer at the wait, even with no
+    // automaticTransitionFromOpenToHalfOpenEnabled: a timer at the wait, even with no
     // traffic.
     #[test]
     fn automatic_transition_by_timer() {
@@ -1516,7 +1518,7 @@ mod tests {
         assert!(!cb.try_acquire(end));
     }
 
-    // §1.2 HALF_OPEN: counter > 0 → allow, else reject; burst at the switch (#1432): exactly P
+    // HALF_OPEN: counter > 0 → allow, else reject; burst at the switch (#1432): exactly P
     // pass, the lazy switching call included.
     #[test]
     fn half_open_allows_exactly_p_permits() {
@@ -1528,7 +1530,7 @@ mod tests {
         assert_eq!(cb.not_permitted(), 7);
     }
 
-    // §1.2 subtlety (#1351, #1523): half-open decides after min(minCalls, P) results.
+    // resilience4j issues #1351, #1523: half-open decides after min(minCalls, P) results.
     #[test]
     fn half_open_decides_after_min_of_minimum_calls_and_p() {
         // minimum_calls 2, P 10: two successes close it.
@@ -1556,8 +1558,8 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Closed);
     }
 
-    // §1.2 HALF_OPEN failure → OPEN(n+1), next wait f(n+1); §1.3 ofExponentialBackoff with
-    // each step truncated to whole ms, then the cap; §13.5 attempts grow across cycles.
+    // HALF_OPEN failure → OPEN(n+1), next wait f(n+1): ofExponentialBackoff with each step
+    // truncated to whole ms, then the cap; attempts grow across cycles.
     #[test]
     fn half_open_failure_reopens_with_a_longer_wait() {
         let cfg = BreakerConfig {
@@ -1585,7 +1587,7 @@ mod tests {
         assert_eq!(cb.open_until(), Some(t(end.0 + 1 + S)));
     }
 
-    // §1.3: ⌊·⌋ at every step (not a closed-form power): 3, 4, 6, 9, 13, 19; and 1ms · 1.5
+    // IntervalFunction: ⌊·⌋ at every step (not a closed-form power): 3, 4, 6, 9, 13, 19; and 1ms · 1.5
     // stays 1ms. The breaker's incremental wait agrees with `open_wait`.
     #[test]
     fn open_wait_truncates_each_step_to_whole_ms() {
@@ -1625,7 +1627,7 @@ mod tests {
         }
     }
 
-    // §1.2 HALF_OPEN success → CLOSED with a fresh empty window and attempts reset; §13.5.
+    // HALF_OPEN success → CLOSED with a fresh empty window and attempts reset.
     #[test]
     fn half_open_success_closes_with_a_fresh_window() {
         let cfg = BreakerConfig {
@@ -1653,7 +1655,7 @@ mod tests {
         assert_eq!(cb.open_until(), Some(now.after(SimDuration::from_secs(1))));
     }
 
-    // §1.2: a fresh TIME window after closing ignores buckets of the previous one.
+    // A fresh TIME window after closing ignores buckets of the previous one.
     #[test]
     fn closing_resets_a_time_window() {
         let cfg = BreakerConfig {
@@ -1676,7 +1678,7 @@ mod tests {
         assert_eq!((c.calls, c.failed), (2, 1));
     }
 
-    // §1.1 ignoreExceptions: an ignored call releases its permit.
+    // ignoreExceptions: an ignored call releases its permit.
     #[test]
     fn ignored_call_returns_its_half_open_permit() {
         let mut cb = opened(count_cfg(1, 1, 1), t(0));
@@ -1697,7 +1699,7 @@ mod tests {
         assert!(!cb.try_acquire(t(1)));
     }
 
-    // §1.1 maxWaitDurationInHalfOpenState ≥ 1 ms: timer → transitionToStateAfterWaitDuration
+    // maxWaitDurationInHalfOpenState ≥ 1 ms: timer → transitionToStateAfterWaitDuration
     // (OPEN uses attempts + 1).
     #[test]
     fn max_wait_in_half_open_forces_a_transition() {
@@ -1736,7 +1738,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Open);
     }
 
-    // §1.2 subtlety (#903, #935, #2172): a probe that never reports leaves the breaker
+    // resilience4j issues #903, #935, #2172: a probe that never reports leaves the breaker
     // half-open with no permits, forever, without maxWaitDurationInHalfOpenState.
     #[test]
     fn half_open_stalls_without_max_wait() {
@@ -1754,7 +1756,7 @@ mod tests {
         assert_eq!(cb.time_in_states(later)[2], later.since(now));
     }
 
-    // §1.2: results go to the current state; a result of a call admitted while CLOSED that
+    // Results go to the current state; a result of a call admitted while CLOSED that
     // lands in HALF_OPEN counts as a probe.
     #[test]
     fn results_count_in_the_state_they_arrive_in() {
@@ -1853,7 +1855,7 @@ mod tests {
         assert_eq!(cb.state(), BreakerState::Open);
     }
 
-    // §1.1 valid ranges: one test per bad value, each naming its field.
+    // The builder's valid ranges: one test per bad value, each naming its field.
     #[test]
     fn validate_reports_each_bad_value() {
         let fields = |c: BreakerConfig| -> Vec<&'static str> {

@@ -1,5 +1,5 @@
 //! Retry budgets: a gate shared by all calls from one client to one callee, in front of each
-//! call's own attempt count (SEMANTICS §4.2, §5, §13 item 9).
+//! call's own attempt count (docs/semantics.md, *Retry budgets*).
 //!
 //! The engine keeps one [`BudgetState`] per (caller replica, callee), as an Envoy sidecar or a
 //! gRPC channel does, and asks it before every retry, after the call's own retry count has

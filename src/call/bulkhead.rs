@@ -1,5 +1,5 @@
 //! A semaphore bulkhead: at most `max_concurrent` calls in progress, with a fair (FIFO) queue
-//! of callers waiting up to `max_wait` for a permit (SEMANTICS §1.4, §4.2, §13 items 10, 12).
+//! of callers waiting up to `max_wait` for a permit (docs/semantics.md, *Bulkhead*).
 //!
 //! This is resilience4j's `SemaphoreBulkhead` (`maxConcurrentCalls`, `maxWaitDuration`,
 //! `fairCallHandlingEnabled = true`) and, with `max_wait` 0, Envoy's `max_requests` limit,

@@ -1,5 +1,5 @@
 //! Availability: the simulated request-based availability against the analytic product
-//! (SEMANTICS.md §11) and against the closed form computed here by hand.
+//! (docs/semantics.md, *Availability*) and against the closed form computed here by hand.
 //!
 //! Tolerance: every model here is lightly loaded and has no timeouts or bounded queues, so a
 //! request fails only through the services' independent error draws. Each request is then an

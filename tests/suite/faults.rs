@@ -562,9 +562,9 @@ fn caller_crash_releases_its_retry_budget() {
 
 /// Replicas that fail and are repaired at random: each is up a share A = MTTF/(MTTF + MTTR)
 /// of the time, whatever the distributions, and the service (2 replicas) is up — at least one
-/// replica up — a share 1 − (1 − A)² (SEMANTICS §11). MTTF 9 s, MTTR 1 s: A = 0.9 and 0.99,
-/// once with exponential times and once with uniform failures (4–14 s) and constant repairs
-/// (1 s). 2,000 s per replication, about 200 cycles per replica; 10 replications.
+/// replica up — a share 1 − (1 − A)² (docs/semantics.md, *Availability*). MTTF 9 s, MTTR 1 s:
+/// A = 0.9 and 0.99, once with exponential times and once with uniform failures (4–14 s) and
+/// constant repairs (1 s). 2,000 s per replication, about 200 cycles per replica; 10 replications.
 ///
 /// Requests see the replicas through a balancer that does not know (round-robin): without
 /// retries a request fails when its replica is down, so request availability is A; with a

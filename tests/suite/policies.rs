@@ -222,9 +222,10 @@ fn retries_hold_the_callers_worker() {
 
 /// Retries against independent errors: with per-attempt success a = 0.7 and k = 3 attempts,
 /// a call succeeds with probability 1 − (1 − a)^k = 0.973 and makes (1 − (1 − a)^k)/a = 1.39
-/// attempts on average (SEMANTICS §11). The simulated availability and amplification match
-/// (10 replications, tolerance from their spread), and the analysis reports exactly that
-/// availability. Without the retry the same model gives 0.7, far outside the tolerance.
+/// attempts on average (docs/semantics.md, *Availability*). The simulated availability and
+/// amplification match (10 replications, tolerance from their spread), and the analysis
+/// reports exactly that availability. Without the retry the same model gives 0.7, far outside
+/// the tolerance.
 #[test]
 fn retry_availability_matches_independent_attempts() {
     let text = |retry: &str| {

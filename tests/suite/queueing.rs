@@ -1,4 +1,5 @@
-//! Queueing theory: single-service models against the closed forms of SEMANTICS.md §12, as
+//! Queueing theory: single-service models against the closed forms of docs/semantics.md
+//! (*Queueing formulas*), as
 //! implemented (and unit-tested against the test vectors) in `microsim::analysis::queueing`.
 //!
 //! Time is scaled so that the mean service time is 1 ms: λ = 0.8 in the tables becomes

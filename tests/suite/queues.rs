@@ -1,6 +1,6 @@
 //! Work queues end to end: competing consumers as M/M/c stations, networks of them against
-//! Jackson's theorem (the perf-reference models M2 and M3), conservation, redelivery,
-//! visibility timeouts, dead-lettering and consumer crashes.
+//! Jackson's theorem (the reference models M2 and M3 of docs/semantics.md), conservation,
+//! redelivery, visibility timeouts, dead-lettering and consumer crashes.
 
 use crate::common::{assert_matches, model, opts, replicate, root};
 use microsim::report::QueueReport;
@@ -45,7 +45,7 @@ fn analytic_network_sojourn_ms(r: &Report) -> f64 {
 }
 
 /// `topologies/m2.ron`: five M/M/4 stations in tandem at ρ = 0.7. The shadow gives
-/// 5 × 3.8002 = 19.001 ms, the perf-reference's analytic value; ten replications of 60 s
+/// 5 × 3.8002 = 19.001 ms, M2's analytic value; ten replications of 60 s
 /// (60,000 customers each) estimate the mean with a standard error of about 0.3 %, and
 /// `assert_matches` allows 5 s.e. plus a 0.5 % warm-up bias (< 3 % in all).
 #[test]
@@ -78,8 +78,8 @@ fn m2_tandem_of_mm4_matches_its_analytic_sojourn() {
     }
 }
 
-/// `topologies/m3.ron`: the perf-reference's 20-station Jackson network (parameters from
-/// `params/m3.txt`). The shadow's traffic equations and M/M/2 stations give its analytic
+/// `topologies/m3.ron`: the 20-station Jackson network M3 (docs/semantics.md, *Reference
+/// models M1–M3*). The shadow's traffic equations and M/M/2 stations give its analytic
 /// 54.902 ms, which checks that the file encodes the parameters; ten replications of 150 s
 /// (150,000 customers, ~500,000 station visits each; the standard error of the mean is
 /// about 0.5 %, sojourns in a network at ρ = 0.7 being long-tailed and correlated) put the
