@@ -20,7 +20,7 @@
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use microsim::dist::Dist;
-use microsim::engine::EventQueue;
+use microsim::engine::kernel::EventQueue;
 use microsim::metrics::LatencyHistogram;
 use microsim::spec::DistSpec;
 use microsim::time::{SimDuration, SimTime};

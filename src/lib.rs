@@ -91,6 +91,7 @@ pub mod fault;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
+pub mod render;
 pub mod report;
 pub mod rng;
 pub mod spec;

@@ -6,7 +6,8 @@
 
 use clap::{Parser, Subcommand};
 use microsim::chart::render_all;
-use microsim::report::{render_html, render_summary, SCHEMA_VERSION};
+use microsim::render::{render_html, render_summary};
+use microsim::report::SCHEMA_VERSION;
 use microsim::time::parse_duration;
 use microsim::{LoadError, Report, RunOptions};
 use std::path::{Path, PathBuf};
@@ -232,7 +233,7 @@ fn check(file: PathBuf) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
-    emit(&microsim::report::render_analysis(&model, &model.analyze()))
+    emit(&microsim::render::render_analysis(&model, &model.analyze()))
 }
 
 /// Writes `text` to standard output. A closed pipe (`microsim run … | head`) is not an

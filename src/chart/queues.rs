@@ -9,7 +9,7 @@
 
 use super::axes::{self, LegendItem, TimeUnit};
 use super::{palette, slug, Chart};
-pub use crate::report::drain::{drain, Drain};
+use crate::metrics::drain::{drain, Drain};
 use crate::report::{Report, TopicSeries};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

@@ -644,11 +644,11 @@ fn key_hash(key: u64) -> u64 {
 }
 
 /// How long a backlog took to drain, from the end of the bucket where it peaked to the end
-/// of the first bucket back near its earlier level ([`crate::report::drain`]; buckets of
+/// of the first bucket back near its earlier level ([`crate::metrics::drain`]; buckets of
 /// `bucket` ns, the last one ending at `end`), or `None` when there was no backlog or it had
 /// not drained by the end.
 pub(super) fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64> {
-    use crate::report::drain::{drain, Drain};
+    use crate::metrics::drain::{drain, Drain};
     match drain(series) {
         Drain::Drained { peak, drained } => {
             let at = |i: usize| ((i as u64 + 1) * bucket).min(end);

@@ -30,14 +30,12 @@ mod broker;
 mod calls;
 mod faults;
 mod finish;
+pub mod kernel;
 mod outage;
-mod queue;
 mod queues;
-mod slab;
 mod zeno;
 
-pub use queue::EventQueue;
-pub use slab::{Key, Slab};
+use kernel::{EventQueue, Key, Slab};
 
 use crate::analysis;
 use crate::call::backoff::BackoffState;

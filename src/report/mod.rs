@@ -4,17 +4,13 @@
 //! in `docs/report.md`. Units are in the names: `_ms`, `_s`, `_per_s`. Everything is measured
 //! after the warm-up unless a field says otherwise; time series cover the whole run.
 
-pub mod drain;
-mod html;
 pub mod nonfinite;
-mod summary;
 
 use crate::analysis::Analysis;
 use crate::outcome::Outcomes;
 use serde::{Deserialize, Serialize};
 
-pub use html::render_html;
-pub use summary::{render_analysis, render_summary};
+pub use crate::metrics::LatencySummary;
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
 /// 2: numbers that are not finite are written as the strings `"inf"`, `"-inf"`, `"nan"`.
@@ -271,27 +267,6 @@ pub struct FaultWindow {
     pub start_s: f64,
     /// End \[s\] (may be past the end of the run).
     pub end_s: f64,
-}
-
-/// Latency statistics \[ms\].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
-    /// Samples.
-    pub count: u64,
-    /// Mean (exact).
-    pub mean_ms: f64,
-    /// Median.
-    pub p50_ms: f64,
-    /// 90th percentile.
-    pub p90_ms: f64,
-    /// 95th percentile.
-    pub p95_ms: f64,
-    /// 99th percentile.
-    pub p99_ms: f64,
-    /// 99.9th percentile.
-    pub p999_ms: f64,
-    /// Largest sample.
-    pub max_ms: f64,
 }
 
 /// What the clients of one entry point saw.

@@ -516,8 +516,13 @@ fn breaker_strips_follow_the_transition_log() {
 fn the_lag_chart_marks_when_the_backlog_drained() {
     let report = report("lag");
     let series = &report.series.topics[0];
-    let queues::Drain::Drained { peak, drained } = queues::drain(&series.lag) else {
-        panic!("lag.ron drains: {:?}", queues::drain(&series.lag));
+    let microsim::metrics::drain::Drain::Drained { peak, drained } =
+        microsim::metrics::drain::drain(&series.lag)
+    else {
+        panic!(
+            "lag.ron drains: {:?}",
+            microsim::metrics::drain::drain(&series.lag)
+        );
     };
     let peak_lag = series.lag[peak];
     assert_eq!(Some(&peak_lag), series.lag.iter().max());

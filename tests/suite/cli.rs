@@ -461,7 +461,7 @@ fn run_out_writes_the_report_the_html_page_and_every_chart() {
         assert_eq!(written, c.svg, "{}", c.file);
     }
     let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
-    assert_eq!(html, microsim::report::render_html(&report, &charts));
+    assert_eq!(html, microsim::render::render_html(&report, &charts));
     // Nothing else: report.json, index.html and the charts.
     let names: Vec<String> = files(&dir, &[]).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names.len(), charts.len() + 2, "{names:?}");

@@ -160,8 +160,8 @@ pub fn assert_loads_back(report: &Report, what: &str) -> String {
         );
     }
     assert!(
-        microsim::report::render_html(report, &charts)
-            == microsim::report::render_html(&back, &again),
+        microsim::render::render_html(report, &charts)
+            == microsim::render::render_html(&back, &again),
         "{what}: index.html differs when drawn from the loaded report"
     );
     json

@@ -614,7 +614,7 @@ fn every_duration_at_the_limit_loads_and_runs() {
     let model = microsim::parse(text, "t.ron").expect("every duration is within the limit");
     assert_eq!(model.run.duration, microsim::time::MAX_DURATION);
     let analysis = model.analyze();
-    assert!(!microsim::report::render_analysis(&model, &analysis).is_empty());
+    assert!(!microsim::render::render_analysis(&model, &analysis).is_empty());
     let options = RunOptions {
         duration: Some(SimDuration::from_secs(10)),
         warmup: Some(SimDuration::from_secs(1)),
@@ -2972,7 +2972,7 @@ fn exercise(text: &str) {
         }
     };
     let analysis = model.analyze();
-    let _ = microsim::report::render_analysis(&model, &analysis);
+    let _ = microsim::render::render_analysis(&model, &analysis);
     let options = RunOptions {
         duration: Some(SimDuration::from_millis(300)),
         warmup: Some(SimDuration::from_millis(50)),
@@ -2988,7 +2988,7 @@ fn exercise(text: &str) {
         .sum();
     if expected < 2_000.0 {
         if let Ok(report) = model.run(&options) {
-            let _ = microsim::report::render_summary(&report);
+            let _ = microsim::render::render_summary(&report);
             let _ = report.to_json();
         }
     } else if let Ok(mut sim) = Simulation::new(&model, &options) {

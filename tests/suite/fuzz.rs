@@ -21,7 +21,7 @@
 
 use crate::common::bundled;
 use microsim::chart::render_all;
-use microsim::report::render_html;
+use microsim::render::render_html;
 use microsim::time::SimDuration;
 use microsim::{LoadError, Model, Report, RunError, RunOptions, Simulation};
 use proptest::prelude::*;
@@ -354,7 +354,7 @@ fn exercise(origin: &str, text: &str) -> Outcome {
         Err(e) => return check_error(origin, &e),
     };
     let analysis = model.analyze();
-    let _ = microsim::report::render_analysis(&model, &analysis);
+    let _ = microsim::render::render_analysis(&model, &analysis);
     run(&model)
 }
 

@@ -11,7 +11,7 @@
 
 use crate::common::root;
 use microsim::chart::{render_all, Chart};
-use microsim::report::render_html;
+use microsim::render::render_html;
 use microsim::{Report, RunOptions};
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -1190,7 +1190,7 @@ fn generated_checks_print_no_negative_zero() {
         let t = topology().new_tree(&mut runner).unwrap().current();
         let text = short(&render(&t));
         let model = microsim::parse(&text, "<generated>").unwrap();
-        let shown = microsim::report::render_analysis(&model, &model.analyze());
+        let shown = microsim::render::render_analysis(&model, &model.analyze());
         assert!(!shown.contains("-0."), "{shown}\n{text}");
     }
 }

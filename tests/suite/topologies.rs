@@ -1,7 +1,7 @@
 //! Every bundled topology loads, its analytic shadow is sound, and it runs (shortened).
 
 use crate::common::{bundled, opts};
-use microsim::report::{render_analysis, render_summary};
+use microsim::render::{render_analysis, render_summary};
 use microsim::Report;
 
 #[test]
@@ -105,7 +105,7 @@ fn readme_sample_output_is_current() {
     let shown = &readme[start..start + len];
     let model = microsim::load(root.join("topologies/checkout.ron")).unwrap();
     let report = model.run(&microsim::RunOptions::default()).unwrap();
-    let actual = microsim::report::render_summary(&report);
+    let actual = microsim::render::render_summary(&report);
     assert_eq!(
         shown.trim_end(),
         actual.trim_end(),

@@ -5,8 +5,10 @@
 //! samples while that is smaller than the histogram would be; levels such as queue length are
 //! integrated over time as they change. Nothing is kept per request beyond those lists.
 
-use crate::report::LatencySummary;
+pub mod drain;
+
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 /// A histogram of durations \[ns\] with exact count, sum and max.
 ///
@@ -382,6 +384,27 @@ impl Default for LatencyHistogram {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Latency statistics \[ms\].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Mean (exact).
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest sample.
+    pub max_ms: f64,
 }
 
 /// The quantiles a CDF is sampled at: every 5 % in the body, denser in the tail.

@@ -1,8 +1,8 @@
 //! The terminal summary: a few aligned tables rendered from a [`Report`].
 
-use super::{Report, ServiceReport};
 use crate::analysis::Analysis;
 use crate::outcome::{Outcome, Outcomes};
+use crate::report::{Report, ServiceReport};
 use std::fmt::Write;
 
 /// Renders the report as the text tables `microsim run` prints.

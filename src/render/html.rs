@@ -15,10 +15,10 @@
 //! a headless browser's dump of the DOM then says whether every chart displayed.
 
 use super::summary::{group, human_s};
-use super::{CallReport, EntryReport, QueueReport, Report, ServiceReport};
 use crate::analysis::{CallAnalysis, EntryAnalysis, LintLevel, ServiceAnalysis};
 use crate::chart::Chart;
 use crate::outcome::{Outcome, Outcomes};
+use crate::report::{CallReport, EntryReport, QueueReport, Report, ServiceReport};
 use std::fmt::Write;
 
 /// The style sheet: system fonts, tables with right-aligned tabular numbers, charts scaled

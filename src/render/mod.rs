@@ -1,0 +1,11 @@
+//! Renderers of reports for people: the terminal summary of a run, the output of `check`, and
+//! the self-contained HTML report (whose charts come from [`crate::chart`]).
+//!
+//! Renderers only read: they never run a model or change a report, so a report saved as
+//! JSON renders exactly as the run that wrote it.
+
+mod html;
+mod summary;
+
+pub use html::render_html;
+pub use summary::{render_analysis, render_summary};
