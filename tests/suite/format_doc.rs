@@ -134,8 +134,18 @@ fn every_field_and_variant_of_the_bundled_topologies_is_documented() {
 
 #[test]
 fn every_field_the_parser_knows_is_documented() {
-    // Fields of the spec types are the `name: Type` lines of src/spec.rs outside comments.
-    let spec = std::fs::read_to_string(root().join("src/spec.rs")).expect("src/spec.rs");
+    // Fields of the spec types are the `name: Type` lines of src/spec/ outside comments.
+    let mut files: Vec<_> = std::fs::read_dir(root().join("src/spec"))
+        .expect("src/spec/")
+        .map(|e| e.expect("readable directory").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let spec: String = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable spec file"))
+        .collect::<Vec<_>>()
+        .join("\n");
     // The fault spec types live with the faults; only their part before the compiled types.
     let faults = std::fs::read_to_string(root().join("src/fault.rs")).expect("src/fault.rs");
     let fault_spec = faults
