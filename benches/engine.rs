@@ -19,7 +19,6 @@
 //! generated tree's RON text (to try it with `microsim run`).
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use microsim::dist::Dist;
 use microsim::engine::kernel::EventQueue;
 use microsim::metrics::LatencyHistogram;
 use microsim::spec::DistSpec;
@@ -193,7 +192,7 @@ fn frequent(c: &mut Criterion) {
         ),
     ];
     for (name, spec) in &dists {
-        let d = Dist::compile(spec).expect("valid distribution");
+        let d = microsim::model::distributions::compile_dist(spec).expect("valid distribution");
         let mut r = microsim::rng::stream(1, "bench", name, 0);
         g.bench_with_input(BenchmarkId::new("dist_sample", name), &d, |b, d| {
             b.iter(|| {

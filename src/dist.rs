@@ -1,11 +1,10 @@
 //! Compiled probability distributions of durations (service times, network latency).
 //!
-//! Parameters are checked when the model is compiled ([`Dist::compile`]), so sampling never
+//! Parameters are checked when the model is compiled (`model::distributions`), so sampling never
 //! fails. Samples are rounded to whole nanoseconds.
 
 use crate::rng::SimRng;
-use crate::spec::DistSpec;
-use crate::time::{parse_duration, SimDuration};
+use crate::time::SimDuration;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 
@@ -54,106 +53,24 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// Checks a distribution as written and compiles it; on failure returns
-    /// `(field, message)` where `field` is the offending field's name.
-    pub fn compile(spec: &DistSpec) -> Result<Dist, (String, String)> {
-        let dur = |field: &str, text: &str| {
-            parse_duration(text).map_err(|e| (field.to_string(), e.to_string()))
-        };
-        match spec {
-            DistSpec::Const(v) => Ok(match dur("", v)?.as_nanos() {
-                0 => Dist::Zero,
-                ns => Dist::Const(ns),
-            }),
-            DistSpec::Exp { mean } => {
-                let m = dur("mean", mean)?.as_nanos();
-                if m == 0 {
-                    return Err((
-                        "mean".into(),
-                        "an exponential distribution needs a mean > 0; for no time at all write Const(\"0ms\")".into(),
-                    ));
-                }
-                Ok(Dist::Exp { mean: m as f64 })
-            }
-            DistSpec::Uniform { min, max } => {
-                let lo = dur("min", min)?.as_nanos();
-                let hi = dur("max", max)?.as_nanos();
-                if hi < lo {
-                    return Err((
-                        "max".into(),
-                        format!("max ({max}) is below min ({min}); swap them"),
-                    ));
-                }
-                Ok(Dist::Uniform {
-                    lo: lo as f64,
-                    hi: hi as f64,
-                })
-            }
-            DistSpec::LogNormal { median, p99 } => {
-                let m = dur("median", median)?.as_nanos();
-                let p = dur("p99", p99)?.as_nanos();
-                if m == 0 {
-                    return Err((
-                        "median".into(),
-                        format!("the median must be above 0, not {median}; for no time at all write Const(\"0ms\")"),
-                    ));
-                }
-                if p <= m {
-                    return Err((
-                        "p99".into(),
-                        format!("p99 ({p99}) must be above the median ({median}); a log-normal has a right tail"),
-                    ));
-                }
-                let mu = (m as f64).ln();
-                let sigma = ((p as f64).ln() - mu) / Z_99;
-                LogNormal::new(mu, sigma)
-                    .map(|sampler| Dist::LogNormal { sampler, mu, sigma })
-                    .map_err(|e| ("p99".into(), format!("invalid log-normal: {e}")))
-            }
-            DistSpec::Gamma { mean, cv } => {
-                let m = dur("mean", mean)?.as_nanos();
-                if m == 0 {
-                    return Err((
-                        "mean".into(),
-                        format!("the mean must be above 0, not {mean}; for no time at all write Const(\"0ms\")"),
-                    ));
-                }
-                if !cv.is_finite() || *cv <= 0.0 {
-                    return Err((
-                        "cv".into(),
-                        format!("cv must be a finite number > 0, not {cv}; cv = 1 is exponential, smaller is more regular"),
-                    ));
-                }
-                let shape = 1.0 / (cv * cv);
-                let scale = m as f64 * cv * cv;
-                Gamma::new(shape, scale)
-                    .map(|sampler| Dist::Gamma {
-                        sampler,
-                        shape,
-                        scale,
-                    })
-                    .map_err(|e| {
-                        (
-                            "cv".into(),
-                            format!("invalid gamma ({e}): cv = {cv} is too extreme for a mean of {mean}; try a cv between 0.01 and 100"),
-                        )
-                    })
-            }
-            DistSpec::Empirical(samples) => {
-                if samples.is_empty() {
-                    return Err((
-                        "".into(),
-                        "an empirical distribution needs at least one sample".into(),
-                    ));
-                }
-                let mut v = Vec::with_capacity(samples.len());
-                for (i, s) in samples.iter().enumerate() {
-                    v.push(dur(&format!("[{i}]"), s)?.as_nanos());
-                }
-                v.sort_unstable();
-                Ok(Dist::Empirical(v.into_boxed_slice()))
-            }
-        }
+    /// A log-normal distribution with this median and 99th percentile \[ns\]
+    /// (`median > 0`, `p99 > median`).
+    pub fn log_normal(median_ns: f64, p99_ns: f64) -> Result<Dist, rand_distr::NormalError> {
+        let mu = median_ns.ln();
+        let sigma = (p99_ns.ln() - mu) / Z_99;
+        LogNormal::new(mu, sigma).map(|sampler| Dist::LogNormal { sampler, mu, sigma })
+    }
+
+    /// A gamma distribution with this mean \[ns\] and coefficient of variation (`cv > 0`;
+    /// cv = 1 is exponential).
+    pub fn gamma(mean_ns: f64, cv: f64) -> Result<Dist, rand_distr::GammaError> {
+        let shape = 1.0 / (cv * cv);
+        let scale = mean_ns * cv * cv;
+        Gamma::new(shape, scale).map(|sampler| Dist::Gamma {
+            sampler,
+            shape,
+            scale,
+        })
     }
 
     /// Draws one duration.
@@ -256,11 +173,7 @@ mod tests {
 
     #[test]
     fn lognormal_matches_median_and_p99() {
-        let d = Dist::compile(&DistSpec::LogNormal {
-            median: "8ms".into(),
-            p99: "60ms".into(),
-        })
-        .unwrap();
+        let d = Dist::log_normal(8e6, 60e6).unwrap();
         assert!((d.median_ns() - 8e6).abs() < 1.0);
         let mut rng = stream(1, "test", "ln", 0);
         let mut v: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng).0).collect();
@@ -274,51 +187,23 @@ mod tests {
 
     #[test]
     fn means_match_sample_means() {
-        let specs = [
-            DistSpec::Exp { mean: "2ms".into() },
-            DistSpec::Uniform {
-                min: "1ms".into(),
-                max: "3ms".into(),
-            },
-            DistSpec::Gamma {
-                mean: "120ms".into(),
-                cv: 0.5,
-            },
-            DistSpec::LogNormal {
-                median: "8ms".into(),
-                p99: "60ms".into(),
-            },
-            DistSpec::Empirical(vec!["1ms".into(), "2ms".into(), "6ms".into()]),
+        let dists = [
+            Dist::Exp { mean: 2e6 },
+            Dist::Uniform { lo: 1e6, hi: 3e6 },
+            Dist::gamma(120e6, 0.5).unwrap(),
+            Dist::log_normal(8e6, 60e6).unwrap(),
+            Dist::Empirical(vec![1_000_000, 2_000_000, 6_000_000].into_boxed_slice()),
         ];
-        for s in &specs {
-            let d = Dist::compile(s).unwrap();
+        for d in &dists {
             let n = 400_000;
-            let m = sample_mean(&d, n);
+            let m = sample_mean(d, n);
             // Standard error of the mean = sd/sqrt(n); allow 5 standard errors.
             let se = d.mean_ns() * d.scv().sqrt() / (n as f64).sqrt();
             assert!(
                 (m - d.mean_ns()).abs() < 5.0 * se + 1.0,
-                "{s:?}: sample mean {m} vs {}",
+                "{d:?}: sample mean {m} vs {}",
                 d.mean_ns()
             );
         }
-    }
-
-    #[test]
-    fn bad_parameters_are_reported_with_their_field() {
-        let e = Dist::compile(&DistSpec::Gamma {
-            mean: "1ms".into(),
-            cv: f64::NAN,
-        })
-        .unwrap_err();
-        assert_eq!(e.0, "cv");
-        let e = Dist::compile(&DistSpec::LogNormal {
-            median: "10ms".into(),
-            p99: "5ms".into(),
-        })
-        .unwrap_err();
-        assert_eq!(e.0, "p99");
-        let e = Dist::compile(&DistSpec::Exp { mean: "0ms".into() }).unwrap_err();
-        assert!(e.1.contains("mean > 0"));
     }
 }

@@ -141,3 +141,29 @@ pub enum RunError {
     #[error("invalid run option: {0}")]
     BadOption(String),
 }
+
+/// The closest of `candidates` to `name` by edit distance, if it is close enough to be a typo.
+pub fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (levenshtein(name, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}

@@ -40,7 +40,7 @@
 //!   Retry(CircuitBreaker(Bulkhead(call with timeout))) — retries with backoff and jitter, a
 //!   retry budget, a circuit breaker per caller replica, a bulkhead, a fallback, deadline
 //!   propagation and cancellation ([`call`] holds the state machines).
-//! * **Faults** ([`fault`]) on a timeline — crash, hang, slowdown, error burst, partition,
+//! * **Faults** ([`model::faults`]) on a timeline — crash, hang, slowdown, error burst, partition,
 //!   latency — and per-replica failure/repair processes (MTTF/MTTR).
 //! * A service may be **non-blocking** (an event loop): its workers are held only for local
 //!   work, and its in-flight requests are bounded instead.
@@ -57,7 +57,7 @@
 //! scheduled. Each random stream is derived from the seed and the name of the entity that
 //! draws from it, with a portable generator, so the same model and seed give a byte-identical
 //! report on every machine, run after run and whatever the thread count of
-//! [`engine::run_seeds`]. See [`engine`] for the details.
+//! [`run_seeds`]. See [`engine`] for the details.
 //!
 //! ## Accuracy and validation
 //! The test suite checks the engine against closed forms (M/M/1 mean and tail, M/M/c with
@@ -74,11 +74,31 @@
 //! panic; it never prints.
 //!
 //! ## Modules
-//! [`time`] virtual time and durations · [`spec`] the file format · [`model`] validation and
-//! the compiled model · [`dist`] distributions · [`workload`] arrival processes ·
-//! [`engine`] the simulator · [`call`] resilience mechanisms · [`chart`] SVG charts · [`fault`] faults and failure
-//! processes · [`metrics`] streaming statistics · [`report`] results · [`analysis`] the
-//! analytic shadow · [`rng`] random streams.
+//! The crate is a stack of layers. A module uses modules of its own layer and of the layers
+//! below it, never one above: the file format knows nothing of the engine, the engine
+//! nothing of reports, reports nothing of how they are drawn. `tests/suite/layers.rs` holds
+//! the code to this order. From the bottom up:
+//!
+//! 1. **Foundation** — [`time`] integer-nanosecond virtual time and durations · [`rng`]
+//!    named random streams · [`outcome`] how a request ends · [`error`] load and run errors ·
+//!    [`stats`] confidence intervals across replications.
+//! 2. **Processes** — [`dist`] duration distributions · [`workload`] arrival processes ·
+//!    [`failure`] failure and repair of replicas. Samplers, no file format.
+//! 3. **Mechanisms** — [`call`] resilience state machines (breaker, budget, bulkhead,
+//!    backoff) · [`broker`] partition logs, consumer groups, work queues. Engine-free.
+//! 4. **Measurement** — [`metrics`] latency histograms, time averages, up-time, drain.
+//! 5. **File format** — [`spec`] the topology file as written (serde types), and how it is
+//!    read.
+//! 6. **Model** — [`model`] validation and the compiled, immutable model.
+//! 7. **Analysis** — [`analysis`] the analytic shadow and lints, from the model alone.
+//! 8. **Engine** — [`engine`] the simulation: a domain-free kernel, the event handlers, and
+//!    the observer whose measurements a run hands back.
+//! 9. **Report** — [`report`] measurements and analysis together, as a stable JSON type.
+//! 10. **Renderers** — [`chart`] SVG charts and the topology diagram · [`render`] the
+//!     terminal summary, the `check` output and the HTML report.
+//!
+//! The crate root is the facade ([`load`], [`parse`], [`Model::run`]); the `microsim` binary
+//! sits on top.
 
 pub mod analysis;
 pub mod broker;
@@ -87,7 +107,7 @@ pub mod chart;
 pub mod dist;
 pub mod engine;
 pub mod error;
-pub mod fault;
+pub mod failure;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
@@ -137,13 +157,45 @@ pub fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
 }
 
 impl Model {
-    /// Simulates the model once; `options` override the file's run settings.
+    /// Simulates the model once; `options` override the file's run settings. The report
+    /// holds what the run measured beside the model's analytic shadow.
     pub fn run(&self, options: &RunOptions) -> Result<Report, RunError> {
-        engine::run(self, options)
+        Ok(Report::new(engine::run(self, options)?, self.analyze()))
     }
 
     /// The analytic shadow and lints, without simulating.
     pub fn analyze(&self) -> analysis::Analysis {
         analysis::analyze(self)
     }
+}
+
+/// Runs `model` once and also returns every answered entry-point request in time order.
+/// Memory grows with the number of requests: meant for tests and small models.
+pub fn run_traced(
+    model: &Model,
+    options: &RunOptions,
+) -> Result<(Report, Vec<engine::TraceRecord>), RunError> {
+    let (m, trace) = engine::run_traced(model, options)?;
+    Ok((Report::new(m, model.analyze()), trace))
+}
+
+/// Runs `model` once per seed, in parallel on rayon's thread pool. Each run is independent
+/// and deterministic, so the reports are the same whatever the number of threads.
+pub fn run_seeds(
+    model: &Model,
+    options: &RunOptions,
+    seeds: &[u64],
+) -> Vec<Result<Report, RunError>> {
+    use rayon::prelude::*;
+    let analysis = model.analyze();
+    seeds
+        .par_iter()
+        .map(|&seed| {
+            let options = RunOptions {
+                seed: Some(seed),
+                ..options.clone()
+            };
+            engine::run(model, &options).map(|m| Report::new(m, analysis.clone()))
+        })
+        .collect()
 }

@@ -902,14 +902,14 @@ fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) 
         return r.total();
     };
     let k = policy.attempts as i32;
-    let ok = if policy.retry_on[crate::Outcome::Error.index()] {
+    let ok = if policy.retry_on[crate::outcome::Outcome::Error.index()] {
         1.0 - (1.0 - r.ok).powi(k)
     } else {
         r.ok
     };
     let replicas = model.service(call.to).replicas as i32;
     let up = if policy.other_replica
-        && policy.retry_on[crate::Outcome::Unavailable.index()]
+        && policy.retry_on[crate::outcome::Outcome::Unavailable.index()]
         && replicas > 1
     {
         1.0 - (1.0 - r.up).powi(k.min(replicas))
@@ -924,7 +924,7 @@ fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) 
 fn expected_attempts(call: &crate::model::CallEdge, rel: &[Rel]) -> f64 {
     let a = rel[call.to.0 as usize].total();
     match &call.retry {
-        Some(r) if r.retry_on[crate::Outcome::Error.index()] => {
+        Some(r) if r.retry_on[crate::outcome::Outcome::Error.index()] => {
             let k = f64::from(r.attempts);
             if a <= 0.0 {
                 k
@@ -1172,7 +1172,7 @@ mod tests {
     #[test]
     fn a_service_with_nothing_to_do_holds_plus_zero() {
         // The sum of no terms is −0 with `Iterator::sum`; `check` printed it as `-0.000`.
-        let model = crate::parse(
+        let model = crate::model::parse(
             r#"Topology(
                 workload: [(name: "e", entry: "s", arrivals: Poisson(per_second: 10))],
                 services: { "s": (), "t": (nonblocking: (max_in_flight: 4)) },
@@ -1188,7 +1188,7 @@ mod tests {
 
     #[test]
     fn choice_shares_are_never_negative_and_sum_to_one() {
-        let model = crate::parse(ROUNDING_CHOICE, "choice.ron").unwrap();
+        let model = crate::model::parse(ROUNDING_CHOICE, "choice.ron").unwrap();
         let Some(Op::Choice { branches, .. }) = model.block(model.services[0].body).first() else {
             panic!("the service's only step is a Choice");
         };

@@ -1,9 +1,9 @@
-//! Turning the state of a finished run into its [`Report`].
+//! Turning the state of a finished run into its [`Measurements`].
 
 use super::*;
 
 impl<'m> Simulation<'m> {
-    pub(super) fn into_report(mut self) -> Report {
+    pub(super) fn into_measurements(mut self) -> Measurements {
         if self.drain {
             // The run ended when the last request did (or at the drain cap).
             self.end = self.now.max(self.arrivals_end).min(self.end);
@@ -19,7 +19,6 @@ impl<'m> Simulation<'m> {
         let measured_ns = (end - self.warmup) as f64;
         let measured_s = measured_ns / 1e9;
         let model = self.model;
-        let analysis = analysis::analyze(model);
 
         let entries = self
             .entries
@@ -136,8 +135,7 @@ impl<'m> Simulation<'m> {
 
         let (topics, topic_series) = self.broker_report(end);
         let (queues, queue_series) = self.queue_report(end);
-        Report {
-            schema: SCHEMA_VERSION,
+        Measurements {
             topology: model.name.clone(),
             seed: self.seed,
             duration_s: end as f64 / 1e9,
@@ -166,7 +164,6 @@ impl<'m> Simulation<'m> {
                 topics: topic_series,
                 queues: queue_series,
             },
-            analysis,
         }
     }
 }

@@ -31,25 +31,27 @@ mod calls;
 mod faults;
 mod finish;
 pub mod kernel;
+pub(crate) mod measurements;
 mod outage;
 mod queues;
 mod zeno;
 
 use kernel::{EventQueue, Key, Slab};
 
-use crate::analysis;
 use crate::call::backoff::BackoffState;
 use crate::call::breaker::CircuitBreaker;
 use crate::call::budget::BudgetState;
 use crate::call::bulkhead::{Admit, Bulkhead};
 use crate::error::RunError;
-use crate::fault::{FaultKind, Renewal, UpTime};
+use crate::failure::Renewal;
+use crate::metrics::uptime::UpTime;
 use crate::metrics::{LatencyHistogram, TimeAverage};
+use crate::model::faults::FaultKind;
 use crate::model::{Balancer, Destination, EntryTarget, Model, OnFailure, Op};
 use crate::outcome::{Outcome, Outcomes};
-use crate::report::*;
 use crate::rng::{stream, SimRng};
 use crate::time::{SimDuration, SimTime};
+use measurements::*;
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -917,9 +919,9 @@ impl<'m> Simulation<'m> {
     }
 
     /// Runs to the end and returns the report.
-    pub fn run(mut self) -> Result<Report, RunError> {
+    pub fn run(mut self) -> Result<Measurements, RunError> {
         while self.step()? {}
-        Ok(self.into_report())
+        Ok(self.into_measurements())
     }
 
     // ---- event handling -------------------------------------------------------------------
@@ -1944,8 +1946,8 @@ impl<'m> Simulation<'m> {
     }
 }
 
-/// Runs `model` once with `options`; the report of the whole run.
-pub fn run(model: &Model, options: &RunOptions) -> Result<Report, RunError> {
+/// Runs `model` once with `options`; what the whole run measured.
+pub fn run(model: &Model, options: &RunOptions) -> Result<Measurements, RunError> {
     Simulation::new(model, options)?.run()
 }
 
@@ -1954,33 +1956,11 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Report, RunError> {
 pub fn run_traced(
     model: &Model,
     options: &RunOptions,
-) -> Result<(Report, Vec<TraceRecord>), RunError> {
+) -> Result<(Measurements, Vec<TraceRecord>), RunError> {
     let mut sim = Simulation::new(model, options)?.with_trace();
     while sim.step()? {}
     let trace = sim.take_trace();
-    Ok((sim.into_report(), trace))
-}
-
-/// Runs `model` once per seed, in parallel on rayon's thread pool. Each run is independent and
-/// deterministic, so the reports are the same whatever the number of threads.
-pub fn run_seeds(
-    model: &Model,
-    options: &RunOptions,
-    seeds: &[u64],
-) -> Vec<Result<Report, RunError>> {
-    use rayon::prelude::*;
-    seeds
-        .par_iter()
-        .map(|&seed| {
-            run(
-                model,
-                &RunOptions {
-                    seed: Some(seed),
-                    ..options.clone()
-                },
-            )
-        })
-        .collect()
+    Ok((sim.into_measurements(), trace))
 }
 
 /// A whole run must be `Send`, so that replications can go to other threads.

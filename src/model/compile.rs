@@ -3,12 +3,12 @@
 //! Every check pushes a [`Problem`] and carries on, so one pass reports everything. Only when
 //! no problem was found is the model assembled.
 
-use super::locate::Locator;
 use super::*;
 use crate::call::backoff::{Backoff, Jitter};
 use crate::call::breaker::{BreakerConfig, Window};
 use crate::call::budget::RetryBudget;
-use crate::error::{LoadError, Problem};
+use crate::error::{did_you_mean, LoadError, Problem};
+use crate::spec::locate::Locator;
 use crate::spec::*;
 use crate::time::{parse_duration, SimDuration};
 use crate::workload::{ArrivalKind, ArrivalProcess};
@@ -205,7 +205,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn dist(&mut self, path: &str, spec: &DistSpec) -> Option<Dist> {
-        match Dist::compile(spec) {
+        match super::distributions::compile_dist(spec) {
             Ok(d) => Some(d),
             Err((field, msg)) => {
                 let p = match field.as_str() {
@@ -309,7 +309,7 @@ impl<'a> Compiler<'a> {
         if let Err(msg) = backoff.check_jitter(jitter) {
             self.problem(format!("{path}.jitter"), msg);
         }
-        let mut retry_on = [false; crate::Outcome::COUNT];
+        let mut retry_on = [false; crate::outcome::Outcome::COUNT];
         let on = r.on.clone().unwrap_or_else(|| {
             vec![
                 RetryOnSpec::Error,
@@ -319,11 +319,11 @@ impl<'a> Compiler<'a> {
         });
         for o in on {
             let outcome = match o {
-                RetryOnSpec::Error => crate::Outcome::Error,
-                RetryOnSpec::Timeout => crate::Outcome::Timeout,
-                RetryOnSpec::Rejected => crate::Outcome::Rejected,
-                RetryOnSpec::CircuitOpen => crate::Outcome::CircuitOpen,
-                RetryOnSpec::Unavailable => crate::Outcome::Unavailable,
+                RetryOnSpec::Error => crate::outcome::Outcome::Error,
+                RetryOnSpec::Timeout => crate::outcome::Outcome::Timeout,
+                RetryOnSpec::Rejected => crate::outcome::Outcome::Rejected,
+                RetryOnSpec::CircuitOpen => crate::outcome::Outcome::CircuitOpen,
+                RetryOnSpec::Unavailable => crate::outcome::Outcome::Unavailable,
             };
             retry_on[outcome.index()] = true;
         }
@@ -663,32 +663,6 @@ impl<'a> Compiler<'a> {
         self.blocks[id.0 as usize] = ops.into_boxed_slice();
         id
     }
-}
-
-/// The closest of `candidates` to `name` by edit distance, if it is close enough to be a typo.
-pub fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let limit = (name.chars().count() / 3).max(2);
-    candidates
-        .iter()
-        .map(|c| (levenshtein(name, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 impl Model {
@@ -1110,9 +1084,9 @@ impl Model {
             .iter()
             .map(|t| (t.name.as_str(), t.partitions))
             .collect();
-        let faults = crate::fault::compile_faults(
+        let faults = super::faults::compile_faults(
             &spec.faults,
-            &crate::fault::FaultTargets {
+            &super::faults::FaultTargets {
                 services: &targets,
                 calls: &pairs,
                 duration,
@@ -1122,7 +1096,7 @@ impl Model {
         );
         for ((name, s), svc) in spec.services.iter().zip(services.iter_mut()) {
             if let Some(f) = &s.failures {
-                svc.failures = crate::fault::compile_failures(
+                svc.failures = super::faults::compile_failures(
                     f,
                     &format!("services[{name}].failures"),
                     &mut fault_problems,

@@ -14,9 +14,10 @@
 //! where a number belongs) still stops the parse: nothing after it can be read with
 //! confidence.
 
-use super::locate::{blank_element, line_col, offset_of, path_at};
-use super::{did_you_mean, Model};
+use super::Model;
+use crate::error::did_you_mean;
 use crate::error::{LoadError, Problem};
+use crate::spec::locate::{blank_element, line_col, offset_of, path_at};
 
 /// Most unknown fields collected from one file: each costs a parse of the whole text.
 const MAX_UNKNOWN_FIELDS: usize = 100;

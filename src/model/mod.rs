@@ -7,8 +7,9 @@
 //! (seeds, replications) can share it across threads.
 
 mod compile;
+pub mod distributions;
+pub mod faults;
 mod load;
-mod locate;
 
 pub(crate) use load::{decode, parse};
 
@@ -16,15 +17,15 @@ use crate::call::backoff::{Backoff, Jitter};
 use crate::call::breaker::BreakerConfig;
 use crate::call::budget::RetryBudget;
 use crate::dist::Dist;
-use crate::fault::{FailureProcess, Fault};
+use crate::failure::FailureProcess;
 use crate::time::SimDuration;
 use crate::workload::ArrivalProcess;
+use faults::Fault;
 use petgraph::graph::DiGraph;
 
 pub use compile::{
-    did_you_mean, DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_EVENTS_PER_INSTANT,
-    DEFAULT_MAX_IN_FLIGHT, MAX_BUCKETS, MAX_QUEUE, MAX_RATE_PER_S, MAX_REPLICAS, MAX_SERIES_VALUES,
-    MAX_WORKERS,
+    DEFAULT_BUCKET, DEFAULT_DURATION, DEFAULT_MAX_EVENTS_PER_INSTANT, DEFAULT_MAX_IN_FLIGHT,
+    MAX_BUCKETS, MAX_QUEUE, MAX_RATE_PER_S, MAX_REPLICAS, MAX_SERIES_VALUES, MAX_WORKERS,
 };
 
 /// Index of a service in [`Model::services`].
@@ -92,8 +93,8 @@ pub struct RetryPolicy {
     pub backoff: Backoff,
     /// Randomisation of the sleep.
     pub jitter: Jitter,
-    /// Which outcomes are retried, indexed by [`crate::Outcome::index`].
-    pub retry_on: [bool; crate::Outcome::COUNT],
+    /// Which outcomes are retried, indexed by [`crate::outcome::Outcome::index`].
+    pub retry_on: [bool; crate::outcome::Outcome::COUNT],
     /// Send a retry to another replica than the failed attempt.
     pub other_replica: bool,
     /// A budget shared by the calls of this step from one caller replica.

@@ -394,7 +394,7 @@ pub(crate) fn human_s(s: f64) -> String {
 }
 
 /// Renders what `microsim check` prints: the model's shape, the analytic shadow and lints.
-pub fn render_analysis(model: &crate::Model, a: &Analysis) -> String {
+pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -15,7 +15,7 @@
 
 #![allow(dead_code)]
 
-use microsim::engine::run_seeds;
+use microsim::run_seeds;
 use microsim::time::SimDuration;
 use microsim::{Model, Report, RunOptions};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,12 @@
 //! and each entity draws from its own random stream (common random numbers).
 
 use crate::common::{bundled, model, opts};
-use microsim::engine::{run, run_seeds};
-use microsim::Model;
+use microsim::{run_seeds, Model, Report, RunError, RunOptions};
+
+/// One run of `m`, as `microsim run` does it.
+fn run(m: &Model, o: &RunOptions) -> Result<Report, RunError> {
+    m.run(o)
+}
 
 /// The bundled checkout topology (calls, a choice, log-normal and gamma work, a rate
 /// profile), shortened to 60 s so that its spike is not reached.

@@ -10,7 +10,8 @@
 //! `(at: T, per_second: 0)` ends the stream after the arrival at T.
 
 use crate::common::{assert_exact, assert_matches, model, opts, replicate};
-use microsim::engine::{run_traced, TraceRecord};
+use microsim::engine::TraceRecord;
+use microsim::run_traced;
 use microsim::time::{SimDuration, SimTime};
 use microsim::{Outcome, Report, RunOptions};
 

@@ -138,7 +138,8 @@ fn every_field_the_parser_knows_is_documented() {
     let mut files: Vec<_> = std::fs::read_dir(root().join("src/spec"))
         .expect("src/spec/")
         .map(|e| e.expect("readable directory").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        // The spec types, not the text scanner that finds lines in a file.
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("locate.rs"))
         .collect();
     files.sort();
     let spec: String = files
@@ -146,14 +147,6 @@ fn every_field_the_parser_knows_is_documented() {
         .map(|p| std::fs::read_to_string(p).expect("readable spec file"))
         .collect::<Vec<_>>()
         .join("\n");
-    // The fault spec types live with the faults; only their part before the compiled types.
-    let faults = std::fs::read_to_string(root().join("src/fault.rs")).expect("src/fault.rs");
-    let fault_spec = faults
-        .split("pub enum FaultKind {")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let spec = spec + &fault_spec;
     let mut fields = BTreeSet::new();
     let mut variants = BTreeSet::new();
     let mut in_enum = false;

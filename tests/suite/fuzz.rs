@@ -438,7 +438,7 @@ fn run(model: &Model) -> Outcome {
     );
     match sim.run() {
         Ok(report) => {
-            round_trip(&report);
+            round_trip(&Report::new(report, model.analyze()));
             Outcome::Ran
         }
         Err(_) => Outcome::RunError,

@@ -8,8 +8,8 @@
 //! present when the window opens or still present when it closes — which the tests bound.
 
 use crate::common::{assert_exact, assert_loads_back, bundled, model, opts};
-use microsim::engine::run_traced;
 use microsim::report::ServiceReport;
+use microsim::run_traced;
 use microsim::time::SimDuration;
 use microsim::{Model, Outcome, Report, RunOptions};
 use proptest::prelude::*;
@@ -867,7 +867,7 @@ fn render(t: &GTopology) -> String {
 ///   end as calls (their request ended `unavailable`), so calls may stay `in_flight`, and a
 ///   retry due after the crash is never sent.
 fn check_drained(model: &Model) -> Result<(), TestCaseError> {
-    use microsim::fault::FaultKind;
+    use microsim::model::faults::FaultKind;
     let partitions = model
         .faults
         .iter()

@@ -30,6 +30,8 @@ mod fuzz;
 mod html;
 /// Little's law and conservation of requests on every bundled topology.
 mod invariants;
+/// The crate's layers: no module imports from a layer above its own, no import circles.
+mod layers;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
 /// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.

@@ -11,7 +11,8 @@
 //! the same instant are ordered.
 
 use crate::common::{assert_exact, assert_matches, model, opts, replicate};
-use microsim::engine::{run_traced, TraceRecord};
+use microsim::engine::TraceRecord;
+use microsim::run_traced;
 use microsim::time::{SimDuration, SimTime};
 use microsim::{Outcome, Report, RunOptions};
 

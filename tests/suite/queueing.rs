@@ -15,7 +15,7 @@
 
 use crate::common::{assert_exact, assert_matches, one_service, opts, replicate, SEEDS};
 use microsim::analysis::queueing::{erlang_b, mg1_wq, mm1_sojourn_tail, mmc, mmck};
-use microsim::engine::run_traced;
+use microsim::run_traced;
 use microsim::Report;
 use rayon::prelude::*;
 

@@ -23,8 +23,8 @@
 //! cycles and of requests.
 
 use crate::common::{assert_matches, replicate, root, K_SE, SEEDS};
-use microsim::engine::run_seeds;
 use microsim::report::{CallReport, ServiceSeries};
+use microsim::run_seeds;
 use microsim::{Model, Report, RunOptions};
 use std::ops::Range;
 

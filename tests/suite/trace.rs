@@ -5,7 +5,8 @@
 //! profile point `(at: T, per_second: 0)` ends the stream after the arrival at T.
 
 use crate::common::{assert_exact, model};
-use microsim::engine::{run_traced, TraceRecord};
+use microsim::engine::TraceRecord;
+use microsim::run_traced;
 use microsim::time::{SimDuration, SimTime, NS_PER_MS};
 use microsim::{Outcome, Report, RunOptions};
 

@@ -1,14 +1,13 @@
 //! Faults: a scripted timeline of injected failures, and per-replica failure and repair
 //! processes for long-horizon availability.
 //!
-//! This module owns three things, none of which knows the engine:
-//! 1. the **spec types** as written in a topology file ([`FaultSpec`], [`FailureSpec`]);
-//! 2. their **validation and compilation** into plain data ([`compile_faults`] → [`Fault`],
-//!    [`compile_failures`] → [`FailureProcess`]), reporting every problem with a path such as
-//!    `faults[3].fault.factor` and a message that quotes the value and says what to do;
-//! 3. the **samplers and accounting** the engine drives: [`Renewal`] (the up/down life of one
-//!    replica, an alternating renewal process) and [`UpTime`] (time-based availability of one
-//!    service in O(1) memory).
+//! This module validates and compiles the fault spec types of [`crate::spec`] ([`FaultSpec`],
+//! [`FailureSpec`]) into plain
+//! data ([`compile_faults`] → [`Fault`], [`compile_failures`] → [`FailureProcess`]),
+//! reporting every problem with a path such as `faults[3].fault.factor` and a message that
+//! quotes the value and says what to do. The engine drives the compiled faults; the samplers
+//! of failure processes are in [`crate::failure`] ([`crate::failure::Renewal`]), and
+//! time-based availability is measured by [`crate::metrics::uptime::UpTime`].
 //!
 //! # In a topology file
 //! ```text
@@ -45,134 +44,13 @@
 //! 1 − Π(1 − pᵢ) (the service's own `errors` included); an edge is cut while any partition on
 //! it is active; extra latencies add up.
 
+use super::distributions::compile_dist;
+use super::ServiceId;
 use crate::dist::Dist;
-use crate::model::{did_you_mean, ServiceId};
-use crate::rng::SimRng;
-use crate::spec::DistSpec;
+use crate::error::did_you_mean;
+use crate::failure::FailureProcess;
+use crate::spec::{DistSpec, FailureSpec, FaultKindSpec, FaultSpec};
 use crate::time::{parse_duration, SimDuration, SimTime};
-use rand::Rng;
-use rand_distr::{Distribution, Gamma, LogNormal};
-use serde::Deserialize;
-
-// ---------------------------------------------------------------------------------------------
-// Spec types: the file as written.
-// ---------------------------------------------------------------------------------------------
-
-/// One entry of the top-level `faults` list: what goes wrong, when and for how long.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// When the fault begins, from the start of the run (warm-up included), e.g. `"3m"`.
-    pub at: String,
-    /// How long it lasts, > 0, e.g. `"60s"`. A fault may run past the end of the run.
-    pub lasts: String,
-    /// What goes wrong.
-    pub fault: FaultKindSpec,
-}
-
-/// What goes wrong during a [`FaultSpec`]. Service names are resolved when the model is
-/// compiled; see [`FaultKind`] for the exact effect of each.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub enum FaultKindSpec {
-    /// Replicas stop: calls to them are refused at once (`unavailable`).
-    Crash {
-        /// The service.
-        service: String,
-        /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
-        replicas: Option<u32>,
-    },
-    /// Replicas accept requests and never answer: callers wait until their timeout.
-    Hang {
-        /// The service.
-        service: String,
-        /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
-        replicas: Option<u32>,
-    },
-    /// Replicas do their local work `factor` times slower.
-    Slowdown {
-        /// The service.
-        service: String,
-        /// Multiplier of work times, finite and > 0 (10.0 = ten times slower).
-        factor: f64,
-        /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
-        replicas: Option<u32>,
-    },
-    /// Replicas fail requests with probability `errors` (besides the service's own errors).
-    ErrorBurst {
-        /// The service.
-        service: String,
-        /// Probability that a request ends in an error, in \[0, 1\].
-        errors: f64,
-        /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
-        replicas: Option<u32>,
-    },
-    /// The network between two services drops every message: calls `from` → `to` get no
-    /// answer until the caller's timeout.
-    Partition {
-        /// The calling service.
-        from: String,
-        /// The called service.
-        to: String,
-    },
-    /// Extra one-way latency on the calls `from` → `to`, on the request and on the response.
-    Latency {
-        /// The calling service.
-        from: String,
-        /// The called service.
-        to: String,
-        /// The extra latency, sampled for each message.
-        add: DistSpec,
-    },
-    /// The whole broker is down: publishes and sends cannot be acknowledged (the producers
-    /// fail, wait or buffer, as their steps' `when_down` says) and consumers get nothing.
-    BrokerDown,
-    /// The leader of one partition of a topic is down: messages keyed to it cannot be
-    /// published, keyless ones go to the other partitions, and its consumers get nothing
-    /// from it.
-    LeaderDown {
-        /// The topic.
-        topic: String,
-        /// The partition, from 0.
-        partition: u32,
-    },
-    /// The broker is slow: every publish and send waits an extra sample of `add` for its
-    /// acknowledgement.
-    BrokerSlow {
-        /// The extra latency, sampled for each publish.
-        add: DistSpec,
-    },
-}
-
-/// A service's `failures`: each replica independently fails and is repaired, forever.
-///
-/// Give the time to failure once (`mttf` or `failure`) and the time to repair once (`mttr` or
-/// `repair`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FailureSpec {
-    /// Mean time to failure of one replica, e.g. `"4h"`: exponential times to failure.
-    #[serde(default)]
-    pub mttf: Option<String>,
-    /// Mean time to repair, e.g. `"3m"`: exponential repair times.
-    #[serde(default)]
-    pub mttr: Option<String>,
-    /// The distribution of times to failure, instead of `mttf`.
-    #[serde(default)]
-    pub failure: Option<DistSpec>,
-    /// The distribution of repair times, instead of `mttr`, e.g.
-    /// `LogNormal(median: "2m", p99: "20m")`.
-    #[serde(default)]
-    pub repair: Option<DistSpec>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Compiled faults.
-// ---------------------------------------------------------------------------------------------
 
 /// The effect of a compiled [`Fault`] while it is active. Service faults name the affected
 /// replicas as a count `k` of the lowest indices (`0..k`); `None` is every replica (see
@@ -444,7 +322,7 @@ fn compile_fault(
         }
         FaultKindSpec::Latency { from, to, add } => {
             let edge = edge_fault(t, &fp, "extra latency", from, to, problems);
-            let add = match Dist::compile(add) {
+            let add = match compile_dist(add) {
                 Ok(d) => Some(d),
                 Err((field, msg)) => {
                     problems.push((sub_path(&format!("{fp}.add"), &field), msg));
@@ -498,7 +376,7 @@ fn compile_fault(
                 )),
             }
         }
-        FaultKindSpec::BrokerSlow { add } => match Dist::compile(add) {
+        FaultKindSpec::BrokerSlow { add } => match compile_dist(add) {
             Ok(add) => {
                 let label = format!(
                     "broker slow +~{}",
@@ -628,7 +506,7 @@ fn duration(path: &str, text: &str, problems: &mut Vec<(String, String)>) -> Opt
         .ok()
 }
 
-/// The path of `field` (as returned by [`Dist::compile`]) inside the distribution at `path`.
+/// The path of `field` (as returned by [`compile_dist`]) inside the distribution at `path`.
 fn sub_path(path: &str, field: &str) -> String {
     match field {
         "" => path.to_string(),
@@ -641,44 +519,6 @@ fn sub_path(path: &str, field: &str) -> String {
 fn trim(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Failure processes.
-// ---------------------------------------------------------------------------------------------
-
-/// A compiled failure process: the times to failure and to repair of each replica.
-#[derive(Clone, Debug)]
-pub struct FailureProcess {
-    /// Time a replica stays up after a repair (or from the start); mean > 0.
-    pub time_to_failure: Dist,
-    /// Time a replica stays down after a failure; mean > 0.
-    pub time_to_repair: Dist,
-}
-
-impl FailureProcess {
-    /// Mean time to failure \[ns\].
-    pub fn mttf_ns(&self) -> f64 {
-        self.time_to_failure.mean_ns()
-    }
-
-    /// Mean time to repair \[ns\].
-    pub fn mttr_ns(&self) -> f64 {
-        self.time_to_repair.mean_ns()
-    }
-
-    /// Steady-state availability of one replica, MTTF/(MTTF + MTTR): its long-run fraction of
-    /// time up, whatever the shape of the distributions (docs/semantics.md, *Availability*).
-    pub fn availability(&self) -> f64 {
-        let (f, r) = (self.mttf_ns(), self.mttr_ns());
-        f / (f + r)
-    }
-
-    /// Steady-state probability that at least one of `replicas` independent replicas is up,
-    /// 1 − (1 − A)ⁿ: the time-based availability of the service.
-    pub fn any_up(&self, replicas: u32) -> f64 {
-        1.0 - (1.0 - self.availability()).powi(replicas.min(i32::MAX as u32) as i32)
-    }
 }
 
 /// Validates and compiles a service's `failures`; `path` is where they are, e.g.
@@ -758,7 +598,7 @@ fn time_of(
         }
         (None, Some(spec)) => {
             let p = format!("{path}.{dist_field}");
-            match Dist::compile(spec) {
+            match compile_dist(spec) {
                 Ok(d) if d.mean_ns() > 0.0 => Some(d),
                 Ok(_) => {
                     problems.push((
@@ -776,306 +616,13 @@ fn time_of(
     }
 }
 
-/// The up/down life of one replica under a [`FailureProcess`]: an alternating renewal process
-/// (up for a time to failure, down for a time to repair, and so on, all independent).
-///
-/// The engine keeps one per replica, each with its own random stream (e.g.
-/// `rng::stream(seed, "failures", service_name, replica)`), schedules an event at
-/// [`next_change`](Renewal::next_change) and calls [`advance`](Renewal::advance) there.
-///
-/// ```
-/// use microsim::fault::{compile_failures, FailureSpec, Renewal};
-/// use microsim::time::SimTime;
-/// let spec = FailureSpec { mttf: Some("4h".into()), mttr: Some("3m".into()), ..Default::default() };
-/// let process = compile_failures(&spec, "failures", &mut Vec::new()).unwrap();
-/// let mut rng = microsim::rng::stream(1, "failures", "payment", 0);
-/// let mut life = Renewal::fresh(&process, &mut rng, SimTime::ZERO);
-/// assert!(life.is_up());
-/// let failed_at = life.next_change();
-/// assert!(!life.advance(&process, &mut rng)); // now down, until the repair
-/// assert!(life.next_change() >= failed_at);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Renewal {
-    up: bool,
-    next: SimTime,
-}
-
-impl Renewal {
-    /// A replica that is new at `now`: up, failing after a full time to failure.
-    pub fn fresh(process: &FailureProcess, rng: &mut SimRng, now: SimTime) -> Renewal {
-        Renewal {
-            up: true,
-            next: now.after(process.time_to_failure.sample(rng)),
-        }
-    }
-
-    /// A replica caught at `now` in the steady state, as if it had been running forever: up
-    /// with probability A = MTTF/(MTTF + MTTR), and the time to its next change drawn from the
-    /// equilibrium (residual-life) distribution of the current phase. Time-based availability
-    /// measured from `now` is then unbiased over any window, however short — unlike
-    /// [`fresh`](Renewal::fresh) replicas, which are all up at first.
-    pub fn stationary(process: &FailureProcess, rng: &mut SimRng, now: SimTime) -> Renewal {
-        let up = rng.random::<f64>() < process.availability();
-        let phase = if up {
-            &process.time_to_failure
-        } else {
-            &process.time_to_repair
-        };
-        Renewal {
-            up,
-            next: now.after(residual(phase, rng)),
-        }
-    }
-
-    /// Whether the replica is up now.
-    pub fn is_up(&self) -> bool {
-        self.up
-    }
-
-    /// When the replica next fails (if up) or is repaired (if down).
-    pub fn next_change(&self) -> SimTime {
-        self.next
-    }
-
-    /// Makes the change due at [`next_change`](Renewal::next_change) (fail or repair), draws
-    /// the length of the new phase, and returns whether the replica is now up.
-    pub fn advance(&mut self, process: &FailureProcess, rng: &mut SimRng) -> bool {
-        self.up = !self.up;
-        let phase = if self.up {
-            &process.time_to_failure
-        } else {
-            &process.time_to_repair
-        };
-        self.next = self.next.after(phase.sample(rng));
-        self.up
-    }
-}
-
-/// A sample of the residual life at a random time of a renewal process with lifetimes `d`:
-/// the equilibrium distribution, density (1 − F(x))/μ. It equals U·X* with U uniform on
-/// \[0, 1) and X* the length-biased lifetime (density x·f(x)/μ), which has a closed form for
-/// each family: Gamma(k, θ) → Gamma(k + 1, θ); LogNormal(μ, σ) → LogNormal(μ + σ², σ);
-/// Uniform(a, b) → density ∝ x on \[a, b\]; a constant stays constant; an empirical sample
-/// is picked with probability proportional to its value. The exponential is memoryless.
-fn residual(d: &Dist, rng: &mut SimRng) -> SimDuration {
-    let biased = match d {
-        Dist::Zero => return SimDuration::ZERO,
-        Dist::Exp { .. } => return d.sample(rng),
-        Dist::Const(v) => *v as f64,
-        Dist::Uniform { lo, hi } => {
-            let v: f64 = rng.random();
-            (lo * lo + v * (hi * hi - lo * lo)).sqrt()
-        }
-        Dist::LogNormal { sampler, mu, sigma } => {
-            match LogNormal::new(mu + sigma * sigma, *sigma) {
-                Ok(s) => s.sample(rng),
-                Err(_) => sampler.sample(rng),
-            }
-        }
-        Dist::Gamma {
-            sampler,
-            shape,
-            scale,
-        } => match Gamma::new(shape + 1.0, *scale) {
-            Ok(s) => s.sample(rng),
-            Err(_) => sampler.sample(rng),
-        },
-        Dist::Empirical(v) => {
-            let total: f64 = v.iter().map(|&x| x as f64).sum();
-            if total <= 0.0 {
-                return SimDuration::ZERO;
-            }
-            let mut target = rng.random::<f64>() * total;
-            let mut pick = v.last().copied().unwrap_or(0) as f64;
-            for &x in v.iter() {
-                if target < x as f64 {
-                    pick = x as f64;
-                    break;
-                }
-                target -= x as f64;
-            }
-            pick
-        }
-    };
-    let u: f64 = rng.random();
-    SimDuration((u * biased).round() as u64)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Time-based availability.
-// ---------------------------------------------------------------------------------------------
-
-/// Time-based availability accounting for one service, in O(1) memory: the engine reports
-/// every change in the number of replicas that can serve ([`set_up_replicas`]), and this
-/// integrates the time with at least one replica up, with all of them up, and replica-time up.
-///
-/// "Up" is the engine's call; the intent is "able to answer": not crashed, not failed, not
-/// hung. Call [`restart`](UpTime::restart) at the end of the warm-up to measure from there.
-///
-/// [`set_up_replicas`]: UpTime::set_up_replicas
-#[derive(Clone, Debug)]
-pub struct UpTime {
-    total: u32,
-    up: u32,
-    since: SimTime,
-    outage_since: Option<SimTime>,
-    totals: UpTimeTotals,
-}
-
-/// What an [`UpTime`] measured over a window; exact integers, and mergeable across runs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UpTimeTotals {
-    /// Length of the window.
-    pub measured: SimDuration,
-    /// Time with at least one replica up: the service is available (time-based).
-    pub any_up: SimDuration,
-    /// Time with every replica up.
-    pub all_up: SimDuration,
-    /// Replica-nanoseconds up (Σ over time of the number of replicas up).
-    pub replica_up_ns: u128,
-    /// Replica-nanoseconds in the window (replicas × window length).
-    pub replica_ns: u128,
-    /// Outages (spans with no replica up) that began in the window, or were going on when it
-    /// began.
-    pub outages: u64,
-    /// The longest outage, as far as it fell in the window.
-    pub longest_outage: SimDuration,
-}
-
-impl UpTimeTotals {
-    /// Time-based availability of the service: the fraction of the window with at least one
-    /// replica up (1 for an empty window, where nothing was seen down).
-    pub fn any_up_fraction(&self) -> f64 {
-        ratio(
-            self.any_up.as_nanos() as f64,
-            self.measured.as_nanos() as f64,
-        )
-    }
-
-    /// The fraction of the window with every replica up (1 for an empty window).
-    pub fn all_up_fraction(&self) -> f64 {
-        ratio(
-            self.all_up.as_nanos() as f64,
-            self.measured.as_nanos() as f64,
-        )
-    }
-
-    /// The mean fraction of replicas up: the time-based availability of one replica,
-    /// comparable with MTTF/(MTTF + MTTR) (1 for an empty window).
-    pub fn replica_fraction(&self) -> f64 {
-        ratio(self.replica_up_ns as f64, self.replica_ns as f64)
-    }
-
-    /// Time with no replica up.
-    pub fn down(&self) -> SimDuration {
-        SimDuration(self.measured.0.saturating_sub(self.any_up.0))
-    }
-
-    /// Adds `other` (another run, or another window) to these totals: sums, and the longer
-    /// of the longest outages. Exact, so merged results do not depend on the order.
-    pub fn merge(&mut self, other: &UpTimeTotals) {
-        self.measured = SimDuration(self.measured.0.saturating_add(other.measured.0));
-        self.any_up = SimDuration(self.any_up.0.saturating_add(other.any_up.0));
-        self.all_up = SimDuration(self.all_up.0.saturating_add(other.all_up.0));
-        self.replica_up_ns = self.replica_up_ns.saturating_add(other.replica_up_ns);
-        self.replica_ns = self.replica_ns.saturating_add(other.replica_ns);
-        self.outages = self.outages.saturating_add(other.outages);
-        self.longest_outage = self.longest_outage.max(other.longest_outage);
-    }
-}
-
-fn ratio(num: f64, den: f64) -> f64 {
-    if den > 0.0 {
-        num / den
-    } else {
-        1.0
-    }
-}
-
-impl UpTime {
-    /// Starts measuring at `now` a service of `total` replicas, `up` of which are up (clamped
-    /// to `total`).
-    pub fn new(now: SimTime, up: u32, total: u32) -> UpTime {
-        let up = up.min(total);
-        let mut u = UpTime {
-            total,
-            up,
-            since: now,
-            outage_since: None,
-            totals: UpTimeTotals::default(),
-        };
-        u.restart(now);
-        u
-    }
-
-    /// Replicas up now.
-    pub fn up(&self) -> u32 {
-        self.up
-    }
-
-    /// Records that from `now` on, `up` replicas (clamped to the total) are up. Calls must
-    /// come in time order; an earlier `now` counts as no time passing.
-    pub fn set_up_replicas(&mut self, now: SimTime, up: u32) {
-        self.integrate(now);
-        let up = up.min(self.total);
-        if self.up > 0 && up == 0 {
-            self.totals.outages += 1;
-            self.outage_since = Some(self.since);
-        } else if self.up == 0 && up > 0 {
-            self.end_outage();
-        }
-        self.up = up;
-    }
-
-    /// Forgets everything measured so far and measures from `now` (e.g. the end of the
-    /// warm-up), keeping the current state; an outage going on counts as one from `now`.
-    pub fn restart(&mut self, now: SimTime) {
-        self.since = self.since.max(now);
-        self.totals = UpTimeTotals::default();
-        self.outage_since = None;
-        if self.up == 0 {
-            self.totals.outages = 1;
-            self.outage_since = Some(self.since);
-        }
-    }
-
-    /// The totals of the window from the last (re)start up to `now`, counting an outage still
-    /// going on up to `now`. Does not change the state.
-    pub fn totals(&self, now: SimTime) -> UpTimeTotals {
-        let mut u = self.clone();
-        u.integrate(now);
-        u.end_outage();
-        u.totals
-    }
-
-    fn integrate(&mut self, now: SimTime) {
-        let dt = now.since(self.since);
-        let t = &mut self.totals;
-        t.measured = SimDuration(t.measured.0.saturating_add(dt.0));
-        if self.up > 0 {
-            t.any_up = SimDuration(t.any_up.0.saturating_add(dt.0));
-        }
-        if self.up == self.total {
-            t.all_up = SimDuration(t.all_up.0.saturating_add(dt.0));
-        }
-        t.replica_up_ns += u128::from(self.up) * u128::from(dt.0);
-        t.replica_ns += u128::from(self.total) * u128::from(dt.0);
-        self.since = self.since.max(now);
-    }
-
-    fn end_outage(&mut self) {
-        if let Some(start) = self.outage_since.take() {
-            let length = self.since.since(start);
-            self.totals.longest_outage = self.totals.longest_outage.max(length);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure::Renewal;
+    use crate::metrics::uptime::UpTime;
     use crate::rng::stream;
+    use crate::spec::{FailureSpec, FaultSpec};
     use crate::time::NS_PER_S;
 
     fn ron<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ron::error::SpannedError> {
@@ -1700,40 +1247,6 @@ mod tests {
     }
 
     #[test]
-    fn residual_lives_have_the_equilibrium_mean() {
-        // The residual life at a random time has mean E[X²]/(2E[X]) = μ(1 + scv)/2 (the
-        // inspection paradox). 200,000 draws each; the tolerance is 5 standard errors of the
-        // sample mean, estimated from the draws themselves.
-        let specs = [
-            DistSpec::Const("10s".into()),
-            DistSpec::Exp { mean: "10s".into() },
-            DistSpec::Uniform {
-                min: "2s".into(),
-                max: "10s".into(),
-            },
-            DistSpec::LogNormal {
-                median: "8s".into(),
-                p99: "30s".into(),
-            },
-            DistSpec::Gamma {
-                mean: "10s".into(),
-                cv: 0.5,
-            },
-            DistSpec::Empirical(vec!["1s".into(), "2s".into(), "9s".into()]),
-        ];
-        let mut rng = stream(4, "test", "residual", 0);
-        for s in &specs {
-            let d = Dist::compile(s).unwrap();
-            let expected = d.mean_ns() * (1.0 + d.scv()) / 2.0;
-            let (mean, se) = mean_and_se(200_000, || residual(&d, &mut rng).0 as f64);
-            assert!(
-                (mean - expected).abs() < 5.0 * se + 1.0,
-                "{s:?}: residual mean {mean} vs {expected} (se {se})"
-            );
-        }
-    }
-
-    #[test]
     fn stationary_replicas_are_unbiased_over_short_windows() {
         // Up time over a window of one mean cycle, for 40,000 independent stationary replicas
         // (non-exponential times, so the memoryless shortcut does not apply): the mean fraction
@@ -1788,104 +1301,5 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
-    }
-
-    // Time-based availability accounting.
-
-    fn s(secs: u64) -> SimTime {
-        SimTime(secs * NS_PER_S)
-    }
-
-    fn d(secs: u64) -> SimDuration {
-        SimDuration(secs * NS_PER_S)
-    }
-
-    /// 3 replicas: all up 0–10 s, two up 10–20 s, none 20–30 s (a no-op update at 25 s),
-    /// all up 30–40 s, none from 40 s on.
-    fn scripted() -> UpTime {
-        let mut u = UpTime::new(s(0), 3, 3);
-        u.set_up_replicas(s(10), 2);
-        u.set_up_replicas(s(20), 0);
-        u.set_up_replicas(s(25), 0);
-        u.set_up_replicas(s(30), 3);
-        u.set_up_replicas(s(40), 0);
-        u
-    }
-
-    #[test]
-    fn up_time_integrates_a_scripted_sequence_exactly() {
-        let t = scripted().totals(s(55));
-        assert_eq!(
-            t,
-            UpTimeTotals {
-                measured: d(55),
-                any_up: d(30),
-                all_up: d(20),
-                // 3·10 + 2·10 + 0·10 + 3·10 + 0·15 = 80 replica-seconds.
-                replica_up_ns: 80 * u128::from(NS_PER_S),
-                replica_ns: 165 * u128::from(NS_PER_S),
-                outages: 2,
-                // 20–30 s, and 40–55 s still going on.
-                longest_outage: d(15),
-            }
-        );
-        assert_eq!(t.down(), d(25));
-        assert!((t.any_up_fraction() - 30.0 / 55.0).abs() < 1e-15);
-        assert!((t.all_up_fraction() - 20.0 / 55.0).abs() < 1e-15);
-        assert!((t.replica_fraction() - 80.0 / 165.0).abs() < 1e-15);
-        // Reading the totals changes nothing.
-        assert_eq!(scripted().totals(s(55)), t);
-    }
-
-    #[test]
-    fn up_time_restarts_at_the_end_of_the_warm_up() {
-        let mut u = scripted();
-        u.restart(s(45)); // during the outage that began at 40 s
-        u.set_up_replicas(s(50), 1);
-        let t = u.totals(s(60));
-        assert_eq!(t.measured, d(15));
-        assert_eq!(t.any_up, d(10));
-        assert_eq!(t.all_up, d(0));
-        assert_eq!(t.replica_up_ns, 10 * u128::from(NS_PER_S));
-        assert_eq!(t.replica_ns, 45 * u128::from(NS_PER_S));
-        assert_eq!(t.outages, 1);
-        assert_eq!(t.longest_outage, d(5));
-    }
-
-    #[test]
-    fn up_time_clamps_counts_and_ignores_time_going_backwards() {
-        let mut u = UpTime::new(s(0), 5, 2);
-        assert_eq!(u.up(), 2);
-        u.set_up_replicas(s(10), 7);
-        u.set_up_replicas(s(5), 1); // earlier than the last update: no time passes
-        let t = u.totals(s(20));
-        assert_eq!(t.measured, d(20));
-        assert_eq!(t.replica_up_ns, 30 * u128::from(NS_PER_S));
-        assert_eq!(t.all_up, d(10));
-        // An empty window reads as fully available.
-        let empty = UpTime::new(s(3), 0, 2).totals(s(3));
-        assert_eq!(empty.any_up_fraction(), 1.0);
-        assert_eq!(empty.outages, 1);
-    }
-
-    #[test]
-    fn up_time_totals_merge_exactly() {
-        let a = scripted().totals(s(55));
-        let mut b = UpTime::new(s(0), 1, 1);
-        b.set_up_replicas(s(10), 0);
-        b.set_up_replicas(s(30), 1);
-        let b = b.totals(s(40));
-        let mut m = a.clone();
-        m.merge(&b);
-        assert_eq!(m.measured, d(95));
-        assert_eq!(m.any_up, d(50));
-        assert_eq!(m.all_up, d(40));
-        assert_eq!(m.replica_up_ns, 100 * u128::from(NS_PER_S));
-        assert_eq!(m.replica_ns, 205 * u128::from(NS_PER_S));
-        assert_eq!(m.outages, 3);
-        assert_eq!(m.longest_outage, d(20));
-        let mut m2 = b.clone();
-        m2.merge(&a);
-        assert_eq!(m, m2);
     }
 }
