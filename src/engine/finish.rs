@@ -1,6 +1,7 @@
 //! Turning the state of a finished run into its [`Measurements`].
 
 use super::*;
+use crate::metrics::compact::CompactHistogram;
 
 impl<'m> Simulation<'m> {
     pub(super) fn into_measurements(mut self) -> Measurements {
@@ -61,6 +62,7 @@ impl<'m> Simulation<'m> {
                     goodput_per_s: outcomes.ok as f64 / measured_s,
                     latency: e.latency.summary(),
                     latency_cdf: e.latency.cdf(),
+                    latency_histogram: CompactHistogram::of(&e.latency),
                 }
             })
             .collect();

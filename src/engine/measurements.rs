@@ -6,6 +6,7 @@
 //! in the names: `_ms`, `_s`, `_per_s`. Everything is measured after the warm-up unless a
 //! field says otherwise; time series cover the whole run.
 
+use crate::metrics::compact::CompactHistogram;
 use crate::metrics::LatencySummary;
 use crate::outcome::Outcomes;
 use serde::{Deserialize, Serialize};
@@ -246,6 +247,10 @@ pub struct EntryReport {
     /// The latency distribution as `[latency_ms, fraction answered within it]` points at
     /// fixed quantiles (denser in the tail), for CDF charts; empty when nothing was answered.
     pub latency_cdf: Vec<[f64; 2]>,
+    /// The latency histogram itself, compactly, so that replications merge exactly
+    /// (pooled percentiles are those of the histogram of every run's samples).
+    #[serde(default)]
+    pub latency_histogram: CompactHistogram,
 }
 
 /// What an entry point sends its requests to.
