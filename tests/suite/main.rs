@@ -34,6 +34,8 @@ mod invariants;
 mod layers;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
+/// Overrides (`PATH=VALUE`) and a file's named variants: every path form, every mistake.
+mod overrides;
 /// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.
 mod policies;
 /// Queueing theory: M/M/1, M/M/c (Erlang C), M/M/c/K, Erlang B, M/D/1 against closed forms.
