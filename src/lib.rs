@@ -107,6 +107,7 @@ pub mod chart;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod failure;
 pub mod metrics;
 pub mod model;

@@ -19,6 +19,9 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
+/// Experiments: interval coverage, exact merges of shards and threads, common random
+/// numbers, knees and recovery.
+mod experiments;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
