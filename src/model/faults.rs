@@ -44,10 +44,10 @@
 //! 1 − Π(1 − pᵢ) (the service's own `errors` included); an edge is cut while any partition on
 //! it is active; extra latencies add up.
 
+use super::compile::unknown_name;
 use super::distributions::compile_dist;
 use super::ServiceId;
 use crate::dist::Dist;
-use crate::error::did_you_mean;
 use crate::failure::FailureProcess;
 use crate::spec::{DistSpec, FailureSpec, FaultKindSpec, FaultSpec};
 use crate::time::{parse_duration, SimDuration, SimTime};
@@ -491,12 +491,8 @@ fn resolve(
         return Some(ServiceId(i as u32));
     }
     let known: Vec<&str> = t.services.iter().map(|(n, _)| *n).collect();
-    let hint = match did_you_mean(name, &known) {
-        Some(s) => format!("; did you mean `{s}`?"),
-        None if known.is_empty() => "; no services are defined".to_string(),
-        None => format!("; known services: {}", known.join(", ")),
-    };
-    problems.push((path.to_string(), format!("unknown service `{name}`{hint}")));
+    let message = unknown_name("service", name, &known, "no services are defined");
+    problems.push((path.to_string(), message));
     None
 }
 
