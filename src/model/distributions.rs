@@ -2,16 +2,19 @@
 //! into samplers, with every parameter checked.
 
 use crate::dist::Dist;
+use crate::error::Problem;
 use crate::spec::DistSpec;
 use crate::time::parse_duration;
 
-/// Checks a distribution as written and compiles it; on failure returns `(field, message)`
-/// where `field` is the offending field's name (`""` for the distribution itself, `[i]` for
-/// a sample of an empirical one).
-pub fn compile_dist(spec: &DistSpec) -> Result<Dist, (String, String)> {
+/// Checks a distribution as written and compiles it; a problem is at the offending
+/// parameter's path relative to the distribution (`mean`, `[i]` for a sample of an empirical
+/// one, empty for the distribution itself).
+pub fn compile_dist(spec: &DistSpec) -> Result<Dist, Problem> {
     let dur = |field: &str, text: &str| {
-        parse_duration(text).map_err(|e| (field.to_string(), e.to_string()))
+        parse_duration(text).map_err(|e| Problem::new(field, e.to_string()))
     };
+    /// The hint for a zero where a positive time is needed.
+    const NO_TIME: &str = "for no time at all write Const(\"0ms\")";
     match spec {
         DistSpec::Const(v) => Ok(match dur("", v)?.as_nanos() {
             0 => Dist::Zero,
@@ -20,10 +23,10 @@ pub fn compile_dist(spec: &DistSpec) -> Result<Dist, (String, String)> {
         DistSpec::Exp { mean } => {
             let m = dur("mean", mean)?.as_nanos();
             if m == 0 {
-                return Err((
-                    "mean".into(),
-                    "an exponential distribution needs a mean > 0; for no time at all write Const(\"0ms\")".into(),
-                ));
+                return Err(
+                    Problem::new("mean", "an exponential distribution needs a mean > 0")
+                        .with_hint(NO_TIME),
+                );
             }
             Ok(Dist::Exp { mean: m as f64 })
         }
@@ -31,10 +34,10 @@ pub fn compile_dist(spec: &DistSpec) -> Result<Dist, (String, String)> {
             let lo = dur("min", min)?.as_nanos();
             let hi = dur("max", max)?.as_nanos();
             if hi < lo {
-                return Err((
-                    "max".into(),
-                    format!("max ({max}) is below min ({min}); swap them"),
-                ));
+                return Err(
+                    Problem::new("max", format!("max ({max}) is below min ({min})"))
+                        .with_hint("swap them"),
+                );
             }
             Ok(Dist::Uniform {
                 lo: lo as f64,
@@ -45,46 +48,49 @@ pub fn compile_dist(spec: &DistSpec) -> Result<Dist, (String, String)> {
             let m = dur("median", median)?.as_nanos();
             let p = dur("p99", p99)?.as_nanos();
             if m == 0 {
-                return Err((
-                    "median".into(),
-                    format!("the median must be above 0, not {median}; for no time at all write Const(\"0ms\")"),
-                ));
+                return Err(Problem::new(
+                    "median",
+                    format!("the median must be above 0, not {median}"),
+                )
+                .with_hint(NO_TIME));
             }
             if p <= m {
-                return Err((
-                    "p99".into(),
+                return Err(Problem::new(
+                    "p99",
                     format!("p99 ({p99}) must be above the median ({median}); a log-normal has a right tail"),
                 ));
             }
             Dist::log_normal(m as f64, p as f64)
-                .map_err(|e| ("p99".into(), format!("invalid log-normal: {e}")))
+                .map_err(|e| Problem::new("p99", format!("invalid log-normal: {e}")))
         }
         DistSpec::Gamma { mean, cv } => {
             let m = dur("mean", mean)?.as_nanos();
             if m == 0 {
-                return Err((
-                    "mean".into(),
-                    format!("the mean must be above 0, not {mean}; for no time at all write Const(\"0ms\")"),
-                ));
+                return Err(
+                    Problem::new("mean", format!("the mean must be above 0, not {mean}"))
+                        .with_hint(NO_TIME),
+                );
             }
             if !cv.is_finite() || *cv <= 0.0 {
-                return Err((
-                    "cv".into(),
-                    format!("cv must be a finite number > 0, not {cv}; cv = 1 is exponential, smaller is more regular"),
-                ));
+                return Err(Problem::new(
+                    "cv",
+                    format!("cv must be a finite number > 0, not {cv}"),
+                )
+                .with_hint("cv = 1 is exponential, smaller is more regular"));
             }
             Dist::gamma(m as f64, *cv).map_err(|e| {
-                (
-                    "cv".into(),
-                    format!("invalid gamma ({e}): cv = {cv} is too extreme for a mean of {mean}; try a cv between 0.01 and 100"),
+                Problem::new(
+                    "cv",
+                    format!("invalid gamma ({e}): cv = {cv} is too extreme for a mean of {mean}"),
                 )
+                .with_hint("try a cv between 0.01 and 100")
             })
         }
         DistSpec::Empirical(samples) => {
             if samples.is_empty() {
-                return Err((
-                    "".into(),
-                    "an empirical distribution needs at least one sample".into(),
+                return Err(Problem::new(
+                    "",
+                    "an empirical distribution needs at least one sample",
                 ));
             }
             let mut v = Vec::with_capacity(samples.len());
@@ -108,15 +114,19 @@ mod tests {
             cv: f64::NAN,
         })
         .unwrap_err();
-        assert_eq!(e.0, "cv");
+        assert_eq!(e.path, "cv");
         let e = compile_dist(&DistSpec::LogNormal {
             median: "10ms".into(),
             p99: "5ms".into(),
         })
         .unwrap_err();
-        assert_eq!(e.0, "p99");
+        assert_eq!(e.path, "p99");
         let e = compile_dist(&DistSpec::Exp { mean: "0ms".into() }).unwrap_err();
-        assert!(e.1.contains("mean > 0"));
+        assert!(e.message.contains("mean > 0"));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("for no time at all write Const(\"0ms\")")
+        );
     }
 
     #[test]

@@ -39,10 +39,9 @@ impl Compiler<'_> {
         let path = format!("topics[{name}]");
         let partitions = t.partitions.unwrap_or(1);
         if partitions == 0 || partitions > MAX_PARTITIONS {
-            self.problem(
-                format!("{path}.partitions"),
-                format!("a topic needs 1 to {MAX_PARTITIONS} partitions, not {partitions}"),
-            );
+            self.at(&path).at("partitions").push(format!(
+                "a topic needs 1 to {MAX_PARTITIONS} partitions, not {partitions}"
+            ));
         }
         let retention = self.retention(&path, &t.retention);
         let mut subscribers = Vec::with_capacity(t.subscribers.len());
@@ -69,23 +68,19 @@ impl Compiler<'_> {
     ) -> Option<Subscriber> {
         let consumers = self.consumers(sp, sub.consumers, "a consumer group");
         if earlier.iter().any(|o| o.service == sub.service) {
-            self.problem(
-                format!("{sp}.service"),
-                format!(
-                    "`{}` subscribes twice; a service has one consumer group per topic",
-                    sub.service
-                ),
-            );
+            self.at(sp).at("service").push(format!(
+                "`{}` subscribes twice; a service has one consumer group per topic",
+                sub.service
+            ));
         }
         let session_timeout = self
             .optional_positive_duration(&format!("{sp}.session_timeout"), &sub.session_timeout)
             .unwrap_or(DEFAULT_SESSION_TIMEOUT);
         let max_attempts = sub.max_attempts.unwrap_or(1);
         if max_attempts == 0 || max_attempts > MAX_ATTEMPTS {
-            self.problem(
-                format!("{sp}.max_attempts"),
-                format!("attempts per message count the first one: 1 to {MAX_ATTEMPTS}, not {max_attempts}"),
-            );
+            self.at(sp).at("max_attempts").push(format!(
+                "attempts per message count the first one: 1 to {MAX_ATTEMPTS}, not {max_attempts}"
+            ));
         }
         let commit_interval =
             self.optional_positive_duration(&format!("{sp}.commit_interval"), &sub.commit_interval);
@@ -124,10 +119,7 @@ impl Compiler<'_> {
             )
             .unwrap_or(DEFAULT_VISIBILITY_TIMEOUT);
         if q.max_receives == Some(0) {
-            self.problem(
-                format!("{path}.max_receives"),
-                "a message is delivered at least once: give 1 or more, or leave `max_receives` out for no limit",
-            );
+            self.at(&path).at("max_receives").push("a message is delivered at least once: give 1 or more, or leave `max_receives` out for no limit");
         }
         let retry_delay = self
             .optional_duration(&format!("{path}.retry_delay"), &q.retry_delay)
@@ -150,10 +142,9 @@ impl Compiler<'_> {
     fn consumers(&mut self, path: &str, consumers: Option<u32>, what: &str) -> u32 {
         let consumers = consumers.unwrap_or(1);
         if consumers == 0 || consumers > MAX_CONSUMERS {
-            self.problem(
-                format!("{path}.consumers"),
-                format!("{what} needs 1 to {MAX_CONSUMERS} consumers, not {consumers}"),
-            );
+            self.at(path).at("consumers").push(format!(
+                "{what} needs 1 to {MAX_CONSUMERS} consumers, not {consumers}"
+            ));
         }
         consumers.clamp(1, MAX_CONSUMERS)
     }

@@ -28,12 +28,12 @@ impl Compiler<'_> {
         for (names, closing) in call_cycles(&graph, &self.calls) {
             let names: Vec<&str> = names.iter().map(|&i| services[i].name.as_str()).collect();
             let path = self.calls[closing.0 as usize].path.clone();
-            self.problem(
-                path,
+            self.at(&path).push_with_hint(
                 format!(
-                    "sync call cycle {} would deadlock (each caller holds a worker while waiting on the next); break the cycle, e.g. make one hop an async publish",
+                    "sync call cycle {} would deadlock (each caller holds a worker while waiting on the next)",
                     names.join(" → ")
                 ),
+                "break the cycle, e.g. make one hop an async publish",
             );
         }
         graph

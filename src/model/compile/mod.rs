@@ -17,8 +17,9 @@
 //! 7. **The sync call graph** ([`graph`]): one problem per cycle.
 //!
 //! Field values shared by every section (durations, probabilities, fractions, distributions)
-//! are checked in [`values`]. A problem's line is looked up from its path in the source text
-//! when it is pushed.
+//! are checked in [`values`]. Every problem goes to one [`Problems`] collector at its path in
+//! the file; its line is looked up from that path in the source text at the end (a duplicate
+//! definition gets the line of its own occurrence when it is reported).
 
 mod broker;
 mod graph;
@@ -45,7 +46,7 @@ pub(crate) use names::unknown_name;
 
 use super::faults::{compile_failures, compile_faults, Fault, FaultTargets};
 use super::{CallEdge, Model, Op, PublishStep, Service, ServiceId, Topic};
-use crate::error::{LoadError, Problem};
+use crate::error::{At, LoadError, Problem, Problems};
 use crate::spec::locate::Locator;
 use crate::spec::{DeadlineSpec, TopologySpec};
 use crate::time::SimDuration;
@@ -56,7 +57,7 @@ use names::NameTable;
 struct Compiler<'a> {
     /// The topology-wide deadline settings, the default of every call.
     deadlines: DeadlineSpec,
-    problems: Vec<Problem>,
+    problems: Problems,
     services: NameTable<'a>,
     topics: NameTable<'a>,
     queues: NameTable<'a>,
@@ -70,7 +71,7 @@ impl<'a> Compiler<'a> {
     fn new(spec: &TopologySpec, text: Option<&'a str>) -> Self {
         Compiler {
             deadlines: spec.deadlines.unwrap_or_default(),
-            problems: Vec::new(),
+            problems: Problems::new(),
             services: NameTable::services(),
             topics: NameTable::topics(),
             queues: NameTable::queues(),
@@ -81,24 +82,16 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// A problem at `path`, at the line of the first element of that name.
-    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problem_nth(path, message, 0);
+    /// The place at `path` in the file, to report problems there.
+    fn at(&mut self, path: &str) -> At<'_> {
+        self.problems.at(path)
     }
 
-    /// A problem about the `nth` (0-based) element of that name, e.g. a duplicate's second
-    /// definition, so that the line points at it rather than at the first.
-    fn problem_nth(&mut self, path: impl Into<String>, message: impl Into<String>, nth: usize) {
-        let path = path.into();
-        let line = self
-            .locator
-            .as_ref()
-            .and_then(|l| l.line_of_nth(&path, nth));
-        self.problems.push(Problem {
-            path,
-            message: message.into(),
-            line,
-        });
+    /// The line of the `nth` (0-based) element at `path`, e.g. a duplicate's second
+    /// definition, so that a problem points at it rather than at the first. Problems left
+    /// without a line get the line of the first element when the compilation ends.
+    fn line_of_nth(&self, path: &str, nth: usize) -> Option<usize> {
+        self.locator.as_ref()?.line_of_nth(path, nth)
     }
 
     /// The faults of the timeline and the failure processes of `services` (set on them),
@@ -110,7 +103,6 @@ impl<'a> Compiler<'a> {
         topics: &[Topic],
         duration: SimDuration,
     ) -> Vec<Fault> {
-        let mut fault_problems = Vec::new();
         let targets: Vec<(&str, u32)> = services
             .iter()
             .map(|s| (s.name.as_str(), s.replicas))
@@ -129,21 +121,28 @@ impl<'a> Compiler<'a> {
                 duration,
                 topics: &topic_targets,
             },
-            &mut fault_problems,
+            &mut self.problems,
         );
         for ((name, s), svc) in spec.services.iter().zip(services.iter_mut()) {
             if let Some(f) = &s.failures {
-                svc.failures = compile_failures(
-                    f,
-                    &format!("services[{name}].failures"),
-                    &mut fault_problems,
-                );
+                let mut at = self.problems.at(format!("services[{name}].failures"));
+                svc.failures = compile_failures(f, &mut at);
             }
         }
-        for (path, message) in fault_problems {
-            self.problem(path, message);
-        }
         faults
+    }
+
+    /// Every problem, each at a line where the source text is known, in file order (stable,
+    /// so that problems on one line keep the order they were found in).
+    fn into_problems(self) -> Vec<Problem> {
+        let mut problems = self.problems.into_vec();
+        if let Some(locator) = &self.locator {
+            for p in problems.iter_mut().filter(|p| p.line.is_none()) {
+                p.line = locator.line_of_nth(&p.path, 0);
+            }
+        }
+        problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        problems
     }
 }
 
@@ -167,11 +166,9 @@ impl Model {
         let graph = c.call_graph(&services);
 
         if !c.problems.is_empty() {
-            // File order: by line where known (stable, so same-line problems keep their order).
-            c.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
             return Err(LoadError::Invalid {
                 origin: origin.to_string(),
-                problems: c.problems,
+                problems: c.into_problems(),
             });
         }
         Ok(Model {

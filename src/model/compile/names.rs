@@ -10,7 +10,7 @@
 //! the known names, else how to define one.
 
 use super::Compiler;
-use crate::error::did_you_mean;
+use crate::error::{did_you_mean, Problem};
 use crate::model::ServiceId;
 use crate::spec::TopologySpec;
 use std::collections::BTreeMap;
@@ -53,8 +53,8 @@ impl<'a> NameTable<'a> {
         }
     }
 
-    /// The index of `name`, or the message saying it is unknown.
-    fn get(&self, name: &str) -> Result<u32, String> {
+    /// The index of `name`, or the problem that it is unknown.
+    fn get(&self, name: &str) -> Result<u32, Problem> {
         self.ids.get(name).copied().ok_or_else(|| {
             let known: Vec<&str> = self.ids.keys().copied().collect();
             unknown_name(self.kind, name, &known, self.when_empty)
@@ -62,15 +62,15 @@ impl<'a> NameTable<'a> {
     }
 }
 
-/// `unknown {kind} `{name}``, followed by the closest of `known` if it looks like a typo,
-/// else by the list of `known`, else by `when_empty`.
-pub(crate) fn unknown_name(kind: &str, name: &str, known: &[&str], when_empty: &str) -> String {
+/// The problem `unknown {kind} `{name}``, with a hint: the closest of `known` if it looks
+/// like a typo, else the list of `known`, else `when_empty`.
+pub(crate) fn unknown_name(kind: &str, name: &str, known: &[&str], when_empty: &str) -> Problem {
     let hint = match did_you_mean(name, known) {
-        Some(s) => format!("; did you mean `{s}`?"),
-        None if known.is_empty() => format!("; {when_empty}"),
-        None => format!("; known {kind}s: {}", known.join(", ")),
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => when_empty.to_string(),
+        None => format!("known {kind}s: {}", known.join(", ")),
     };
-    format!("unknown {kind} `{name}`{hint}")
+    Problem::new("", format!("unknown {kind} `{name}`")).with_hint(hint)
 }
 
 /// Counts the definitions of each name, in file order.
@@ -99,7 +99,8 @@ impl<'a> Compiler<'a> {
     /// duplicate names.
     pub(super) fn declare_service_names(&mut self, spec: &'a TopologySpec) {
         if spec.services.is_empty() {
-            self.problem("services", "no services are defined; add at least one");
+            self.at("services")
+                .push_with_hint("no services are defined", "add at least one");
         }
         let names = spec.services.iter().map(|(name, _)| name.as_str());
         self.services = self.declare(NameTable::services(), "services", names);
@@ -117,10 +118,8 @@ impl<'a> Compiler<'a> {
         for (i, name) in names.enumerate() {
             let nth = seen.next(name);
             if table.kind == "service" && name.trim().is_empty() {
-                self.problem(
-                    format!("{section}[{name}]"),
-                    "a service name must not be empty",
-                );
+                self.at(&format!("{section}[{name}]"))
+                    .push("a service name must not be empty");
             }
             table.ids.insert(name, i as u32);
             if nth > 0 {
@@ -132,11 +131,13 @@ impl<'a> Compiler<'a> {
 
     /// Reports the `nth` definition of `name` (a `kind`) at `path` as a duplicate.
     pub(super) fn duplicate(&mut self, path: &str, kind: &str, name: &str, nth: usize) {
-        self.problem_nth(
-            path,
-            format!("duplicate {kind} name `{name}`; each {kind} needs its own name"),
-            nth,
-        );
+        let line = self.line_of_nth(path, nth);
+        self.at(path)
+            .push_with_hint(
+                format!("duplicate {kind} name `{name}`"),
+                format!("each {kind} needs its own name"),
+            )
+            .line = line;
     }
 
     /// The service called `name`, or a problem at `path`.
@@ -157,8 +158,14 @@ impl<'a> Compiler<'a> {
         self.resolved(path, id)
     }
 
-    fn resolved(&mut self, path: &str, id: Result<u32, String>) -> Option<u32> {
-        id.map_err(|message| self.problem(path, message)).ok()
+    fn resolved(&mut self, path: &str, id: Result<u32, Problem>) -> Option<u32> {
+        match id {
+            Ok(id) => Some(id),
+            Err(p) => {
+                self.at(path).add(p);
+                None
+            }
+        }
     }
 }
 
@@ -177,16 +184,15 @@ mod tests {
     #[test]
     fn unknown_names_get_a_typo_fix_the_known_names_or_how_to_define_one() {
         let known = ["payment", "gateway"];
+        let typo = unknown_name("service", "paymnet", &known, "none");
+        assert_eq!(typo.message, "unknown service `paymnet`");
+        assert_eq!(typo.hint.as_deref(), Some("did you mean `payment`?"));
         assert_eq!(
-            unknown_name("service", "paymnet", &known, "none"),
-            "unknown service `paymnet`; did you mean `payment`?"
-        );
-        assert_eq!(
-            unknown_name("service", "warehouse", &known, "none"),
+            unknown_name("service", "warehouse", &known, "none").text(),
             "unknown service `warehouse`; known services: payment, gateway"
         );
         assert_eq!(
-            unknown_name("topic", "orders", &[], "no topics are defined"),
+            unknown_name("topic", "orders", &[], "no topics are defined").text(),
             "unknown topic `orders`; no topics are defined"
         );
     }

@@ -9,14 +9,19 @@
 //! * `breaker`: each field as written (fractions, durations, a whole-second time window),
 //!   then the configuration as a whole ([`BreakerConfig::validate`]), its problem reported
 //!   at the field as the file names it.
-//! * `bulkhead`: at least one call through, and a readable `max_wait`.
+//! * `bulkhead`: at least one call through ([`bulkhead::validate`]), and a readable
+//!   `max_wait`.
 //!
-//! A policy with a problem is left out (`None`); the model is then not built anyway.
+//! The mechanisms check their own configurations (in `crate::call`) and report a
+//! [`Problem`](crate::error::Problem) at their own field names; here it is placed in the
+//! file, e.g. `base` of a backoff at `services[api].steps[0].retry.backoff.base`. A policy
+//! with a problem is left out (`None`); the model is then not built anyway.
 
 use super::Compiler;
 use crate::call::backoff::{Backoff, Jitter};
 use crate::call::breaker::{BreakerConfig, Window, MAX_WINDOW_SIZE};
 use crate::call::budget::RetryBudget;
+use crate::call::bulkhead;
 use crate::model::{BulkheadPolicy, RetryPolicy};
 use crate::outcome::Outcome;
 use crate::spec::{
@@ -36,27 +41,17 @@ impl Compiler<'_> {
         let backoff = self.backoff(path, &r.backoff);
         // Only check the schedule as a whole when its parts parsed (no made-up fallbacks).
         if self.problems.len() == before {
-            if let Err((field, msg)) = backoff.validate() {
-                let p = if field.is_empty() {
-                    format!("{path}.backoff")
-                } else {
-                    format!("{path}.backoff.{field}")
-                };
-                self.problem(p, msg);
+            if let Err(p) = backoff.validate() {
+                self.at(path).at("backoff").add(p);
             }
         }
         let jitter = jitter(r.jitter);
-        if let Err(msg) = backoff.check_jitter(jitter) {
-            self.problem(format!("{path}.jitter"), msg);
+        if let Err(p) = backoff.check_jitter(jitter) {
+            self.at(path).at("jitter").add(p);
         }
         let budget = r.budget.as_ref().map(budget);
-        if let Some(Err((field, msg))) = budget.as_ref().map(RetryBudget::validate) {
-            let p = if field.is_empty() {
-                format!("{path}.budget")
-            } else {
-                format!("{path}.budget.{field}")
-            };
-            self.problem(p, msg);
+        if let Some(Err(p)) = budget.as_ref().map(RetryBudget::validate) {
+            self.at(path).at("budget").add(p);
         }
         (self.problems.len() == before).then_some(RetryPolicy {
             attempts: r.attempts,
@@ -71,15 +66,11 @@ impl Compiler<'_> {
     /// `retry.attempts`: 1 (no retries) to [`MAX_ATTEMPTS`].
     fn attempts(&mut self, path: &str, attempts: u32) {
         if attempts == 0 {
-            self.problem(
-                format!("{path}.attempts"),
+            self.at(path).at("attempts").push(
                 "attempts counts the first call too, so it must be at least 1 (1 = no retries)",
             );
         } else if attempts > MAX_ATTEMPTS {
-            self.problem(
-                format!("{path}.attempts"),
-                format!("{attempts} attempts is more than the {MAX_ATTEMPTS} a call may make; real clients cap far lower (gRPC: 5)"),
-            );
+            self.at(path).at("attempts").push(format!("{attempts} attempts is more than the {MAX_ATTEMPTS} a call may make; real clients cap far lower (gRPC: 5)"));
         }
     }
 
@@ -145,8 +136,9 @@ impl Compiler<'_> {
         if let Some(d) = &b.max_half_open {
             c.max_wait_in_half_open = self.positive_duration(&format!("{path}.max_half_open"), d);
         }
-        if let Err((field, msg)) = c.validate() {
-            self.problem(format!("{path}.{}", breaker_field(&field)), msg);
+        if let Err(mut p) = c.validate() {
+            p.path = breaker_field(&p.path).to_string();
+            self.at(path).add(p);
         }
         (self.problems.len() == before).then_some(c)
     }
@@ -159,10 +151,7 @@ impl Compiler<'_> {
             WindowSpec::Time(d) => self.positive_duration(&format!("{path}.window"), d)?,
         };
         if d.as_nanos() % NS_PER_S != 0 {
-            self.problem(
-                format!("{path}.window"),
-                format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"),
-            );
+            self.at(path).at("window").push(format!("a time window is a whole number of seconds (resilience4j counts one-second buckets), not {d}"));
             return None;
         }
         let secs = d.as_nanos() / NS_PER_S;
@@ -171,9 +160,9 @@ impl Compiler<'_> {
         match u32::try_from(secs) {
             Ok(n) => Some(Window::Time(n)),
             Err(_) => {
-                self.problem(
-                    format!("{path}.window"),
-                    format!("is {secs} seconds, more than the limit of {MAX_WINDOW_SIZE}; use a smaller window"),
+                self.at(path).at("window").push_with_hint(
+                    format!("is {secs} seconds, more than the limit of {MAX_WINDOW_SIZE}"),
+                    "use a smaller window",
                 );
                 None
             }
@@ -182,11 +171,8 @@ impl Compiler<'_> {
 
     /// A call's `bulkhead` at `path`.
     pub(super) fn bulkhead(&mut self, path: &str, b: &BulkheadSpec) -> Option<BulkheadPolicy> {
-        if b.max_concurrent == 0 {
-            self.problem(
-                format!("{path}.max_concurrent"),
-                "a bulkhead must let at least 1 call through; remove the bulkhead for no limit",
-            );
+        if let Err(p) = bulkhead::validate(b.max_concurrent) {
+            self.at(path).add(p);
             return None;
         }
         let max_wait = match &b.max_wait {

@@ -40,19 +40,15 @@ impl Compiler<'_> {
         let bucket = self.bucket(run);
         let max_in_flight = run.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
         if max_in_flight == 0 {
-            self.problem(
-                "run.max_in_flight",
-                "the cap on requests in flight must be at least 1",
-            );
+            self.at("run.max_in_flight")
+                .push("the cap on requests in flight must be at least 1");
         }
         let max_events_per_instant = run
             .max_events_per_instant
             .unwrap_or(DEFAULT_MAX_EVENTS_PER_INSTANT);
         if max_events_per_instant == 0 {
-            self.problem(
-                "run.max_events_per_instant",
-                "the cap on events at one instant must be at least 1 (every event counts)",
-            );
+            self.at("run.max_events_per_instant")
+                .push("the cap on events at one instant must be at least 1 (every event counts)");
         }
         RunConfig {
             duration,
@@ -70,7 +66,8 @@ impl Compiler<'_> {
             .optional_duration("run.duration", &run.duration)
             .unwrap_or(DEFAULT_DURATION);
         if duration == SimDuration::ZERO {
-            self.problem("run.duration", "the run must last longer than 0");
+            self.at("run.duration")
+                .push("the run must last longer than 0");
         }
         duration
     }
@@ -81,10 +78,7 @@ impl Compiler<'_> {
             .optional_duration("run.warmup", &run.warmup)
             .unwrap_or_default();
         if warmup >= duration && duration > SimDuration::ZERO {
-            self.problem(
-                "run.warmup",
-                format!("the warm-up ({warmup}) must be shorter than the run ({duration}); nothing would be measured"),
-            );
+            self.at("run.warmup").push(format!("the warm-up ({warmup}) must be shorter than the run ({duration}); nothing would be measured"));
         }
         warmup
     }
@@ -95,7 +89,8 @@ impl Compiler<'_> {
             .optional_duration("run.bucket", &run.bucket)
             .unwrap_or(DEFAULT_BUCKET);
         if bucket == SimDuration::ZERO {
-            self.problem("run.bucket", "the time-series bucket must be longer than 0");
+            self.at("run.bucket")
+                .push("the time-series bucket must be longer than 0");
             return DEFAULT_BUCKET;
         }
         bucket

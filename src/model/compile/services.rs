@@ -57,12 +57,13 @@ impl Compiler<'_> {
     /// `replicas`: 1 to [`MAX_REPLICAS`].
     fn replicas(&mut self, path: &str, replicas: u32) -> u32 {
         if replicas == 0 {
-            self.problem(format!("{path}.replicas"), "replicas must be at least 1");
+            self.at(path)
+                .at("replicas")
+                .push("replicas must be at least 1");
         } else if replicas > MAX_REPLICAS {
-            self.problem(
-                format!("{path}.replicas"),
-                format!("{replicas} replicas is more than the {MAX_REPLICAS} a service may have"),
-            );
+            self.at(path).at("replicas").push(format!(
+                "{replicas} replicas is more than the {MAX_REPLICAS} a service may have"
+            ));
         }
         replicas
     }
@@ -70,15 +71,13 @@ impl Compiler<'_> {
     /// `workers`: 1 to [`MAX_WORKERS`].
     fn workers(&mut self, path: &str, workers: u32) -> u32 {
         if workers == 0 {
-            self.problem(
-                format!("{path}.workers"),
-                "workers must be at least 1 (a service without workers never answers)",
-            );
+            self.at(path)
+                .at("workers")
+                .push("workers must be at least 1 (a service without workers never answers)");
         } else if workers > MAX_WORKERS {
-            self.problem(
-                format!("{path}.workers"),
-                format!("{workers} workers is more than the {MAX_WORKERS} a replica may have"),
-            );
+            self.at(path).at("workers").push(format!(
+                "{workers} workers is more than the {MAX_WORKERS} a replica may have"
+            ));
         }
         workers
     }
@@ -86,9 +85,9 @@ impl Compiler<'_> {
     /// `queue`: at most [`MAX_QUEUE`] (left out: unbounded).
     fn queue_limit(&mut self, path: &str, queue: Option<u32>) {
         if let Some(q) = queue.filter(|&q| q > MAX_QUEUE) {
-            self.problem(
-                format!("{path}.queue"),
-                format!("a queue of {q} is longer than the {MAX_QUEUE} allowed; leave `queue` out for an unbounded queue"),
+            self.at(path).at("queue").push_with_hint(
+                format!("a queue of {q} is longer than the {MAX_QUEUE} allowed"),
+                "leave `queue` out for an unbounded queue",
             );
         }
     }
@@ -96,10 +95,9 @@ impl Compiler<'_> {
     /// `errors`: a probability.
     fn error_probability(&mut self, path: &str, p: f64) -> f64 {
         if !(0.0..=1.0).contains(&p) {
-            self.problem(
-                format!("{path}.errors"),
-                format!("errors is a probability between 0 and 1, not {p}"),
-            );
+            self.at(path)
+                .at("errors")
+                .push(format!("errors is a probability between 0 and 1, not {p}"));
         }
         p
     }
@@ -108,10 +106,9 @@ impl Compiler<'_> {
     fn nonblocking(&mut self, path: &str, s: &ServiceSpec) -> Option<u32> {
         match s.nonblocking {
             Some(nb) if nb.max_in_flight == 0 => {
-                self.problem(
-                    format!("{path}.nonblocking.max_in_flight"),
-                    "a non-blocking service must admit at least 1 request in flight",
-                );
+                self.at(path)
+                    .at("nonblocking.max_in_flight")
+                    .push("a non-blocking service must admit at least 1 request in flight");
                 None
             }
             Some(nb) => Some(nb.max_in_flight),

@@ -68,9 +68,9 @@ impl Compiler<'_> {
                 when_down,
             } => {
                 if *keys == Some(0) {
-                    self.problem(
-                        format!("{sp}.keys"),
-                        "a key space needs at least 1 key; leave `keys` out for keyless messages",
+                    self.at(sp).at("keys").push_with_hint(
+                        "a key space needs at least 1 key",
+                        "leave `keys` out for keyless messages",
                     );
                 }
                 let to = self
@@ -167,9 +167,9 @@ impl Compiler<'_> {
         let path = format!("{sp}.timeout");
         match self.optional_duration(&path, timeout) {
             Some(SimDuration(0)) => {
-                self.problem(
-                    path,
-                    "a timeout of 0 fails every call; remove it to wait forever, or give a positive duration",
+                self.at(&path).push_with_hint(
+                    "a timeout of 0 fails every call",
+                    "remove it to wait forever, or give a positive duration",
                 );
                 None
             }
@@ -225,9 +225,9 @@ impl Compiler<'_> {
             ),
             Some(WhenDownSpec::Buffer { limit }) => {
                 if *limit == 0 {
-                    self.problem(
-                        format!("{sp}.when_down.limit"),
-                        "a buffer of 0 messages holds nothing; give a limit ≥ 1, or use `Fail`",
+                    self.at(sp).at("when_down.limit").push_with_hint(
+                        "a buffer of 0 messages holds nothing",
+                        "give a limit ≥ 1, or use `Fail`",
                     );
                 }
                 WhenDown::Buffer((*limit).max(1))
@@ -245,10 +245,9 @@ impl Compiler<'_> {
     ) -> Op {
         let probability = self.probability(&format!("{sp}.probability"), probability);
         if branches.is_empty() {
-            self.problem(
-                format!("{sp}.branches"),
-                "a Parallel step needs at least one branch",
-            );
+            self.at(sp)
+                .at("branches")
+                .push("a Parallel step needs at least one branch");
         }
         let ids: Vec<BlockId> = branches
             .iter()
@@ -271,10 +270,9 @@ impl Compiler<'_> {
     ) -> Op {
         let probability = self.probability(&format!("{sp}.probability"), probability);
         if branches.is_empty() {
-            self.problem(
-                format!("{sp}.branches"),
-                "a Choice step needs at least one branch",
-            );
+            self.at(sp)
+                .at("branches")
+                .push("a Choice step needs at least one branch");
         }
         let total = self.total_weight(sp, branches);
         let mut cumulative = 0.0;
@@ -305,10 +303,13 @@ impl Compiler<'_> {
             if is_weight(br.weight) {
                 total += br.weight;
             } else {
-                self.problem(
-                    format!("{sp}.branches[{b}].weight"),
-                    format!("a weight must be a finite number > 0, not {}", br.weight),
-                );
+                self.at(sp)
+                    .at(&format!("branches[{b}]"))
+                    .at("weight")
+                    .push(format!(
+                        "a weight must be a finite number > 0, not {}",
+                        br.weight
+                    ));
             }
         }
         total

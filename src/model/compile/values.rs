@@ -17,7 +17,7 @@ impl Compiler<'_> {
         match parse_duration(text) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.problem(path, e.to_string());
+                self.at(path).push(e.to_string());
                 None
             }
         }
@@ -36,7 +36,8 @@ impl Compiler<'_> {
     pub(super) fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
         match self.duration(path, text)? {
             SimDuration(0) => {
-                self.problem(path, format!("must be longer than 0, not {text}"));
+                self.at(path)
+                    .push(format!("must be longer than 0, not {text}"));
                 None
             }
             d => Some(d),
@@ -56,10 +57,8 @@ impl Compiler<'_> {
     pub(super) fn probability(&mut self, path: &str, p: Option<f64>) -> f64 {
         let p = p.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&p) {
-            self.problem(
-                path,
-                format!("probability must be between 0 and 1, not {p}"),
-            );
+            self.at(path)
+                .push(format!("probability must be between 0 and 1, not {p}"));
         }
         p
     }
@@ -68,7 +67,8 @@ impl Compiler<'_> {
     pub(super) fn fraction(&mut self, path: &str, v: Option<f64>, default: f64) -> f64 {
         let v = v.unwrap_or(default);
         if !(v > 0.0 && v <= 1.0) {
-            self.problem(path, format!("must be a fraction in (0, 1], not {v}"));
+            self.at(path)
+                .push(format!("must be a fraction in (0, 1], not {v}"));
             return default;
         }
         v
@@ -79,13 +79,8 @@ impl Compiler<'_> {
     pub(super) fn dist(&mut self, path: &str, spec: &DistSpec) -> Option<Dist> {
         match compile_dist(spec) {
             Ok(d) => Some(d),
-            Err((field, msg)) => {
-                let p = match field.as_str() {
-                    "" => path.to_string(),
-                    f if f.starts_with('[') => format!("{path}{f}"),
-                    f => format!("{path}.{f}"),
-                };
-                self.problem(p, msg);
+            Err(p) => {
+                self.at(path).add(p);
                 None
             }
         }

@@ -22,10 +22,10 @@ impl Compiler<'_> {
     /// Every entry point, in file order (those with an unknown target are left out).
     pub(super) fn workload(&mut self, workload: &[EntrySpec]) -> Vec<Entry> {
         if workload.is_empty() {
-            self.problem(
-                "workload",
-                "the workload is empty; add an entry point, e.g. (name: \"main\", entry: \"<service>\", arrivals: Poisson(per_second: 10))",
-            );
+            self.at("workload").push_with_hint(
+"the workload is empty",
+"add an entry point, e.g. (name: \"main\", entry: \"<service>\", arrivals: Poisson(per_second: 10))",
+);
         }
         let mut seen = Occurrences::default();
         let mut entries = Vec::with_capacity(workload.len());
@@ -58,9 +58,9 @@ impl Compiler<'_> {
         let points = self.profile(path, profile);
         let timeout = self.optional_duration(&format!("{path}.timeout"), &e.timeout);
         if timeout == Some(SimDuration::ZERO) {
-            self.problem(
-                format!("{path}.timeout"),
-                "a timeout of 0 fails every request; remove it or give a positive duration",
+            self.at(path).at("timeout").push_with_hint(
+                "a timeout of 0 fails every request",
+                "remove it or give a positive duration",
             );
         }
         Some(Entry {
@@ -84,17 +84,11 @@ impl Compiler<'_> {
                 .queue_ref(&format!("{path}.send"), q)
                 .map(|q| EntryTarget::Broker(Destination::Queue(q))),
             (None, None, None) => {
-                self.problem(
-                    path,
-                    "an entry point needs somewhere to send its requests: `entry: \"<service>\"`, `publish: \"<topic>\"` or `send: \"<queue>\"`",
-                );
+                self.at(path).push("an entry point needs somewhere to send its requests: `entry: \"<service>\"`, `publish: \"<topic>\"` or `send: \"<queue>\"`");
                 None
             }
             _ => {
-                self.problem(
-                    path,
-                    "an entry point sends its requests to one place: give only one of `entry`, `publish` and `send` (add another entry point for the other)",
-                );
+                self.at(path).push("an entry point sends its requests to one place: give only one of `entry`, `publish` and `send` (add another entry point for the other)");
                 None
             }
         }
@@ -110,10 +104,7 @@ impl Compiler<'_> {
             self.rate(&format!("{pp}.per_second"), p.per_second);
             if let Some(at) = self.duration(&format!("{pp}.at"), &p.at) {
                 if k > 0 && at.as_nanos() <= last_at {
-                    self.problem(
-                        format!("{pp}.at"),
-                        format!("profile points must be in increasing time order; {} is not after the previous point", p.at),
-                    );
+                    self.at(&pp).at("at").push(format!("profile points must be in increasing time order; {} is not after the previous point", p.at));
                 }
                 last_at = at.as_nanos();
                 points.push((at.as_nanos(), p.per_second, p.ramp));
@@ -126,16 +117,15 @@ impl Compiler<'_> {
     /// (A ramp between two points stays between their rates, so checking points suffices.)
     fn rate(&mut self, path: &str, r: f64) {
         if !(r.is_finite() && r >= 0.0) {
-            self.problem(
-                path,
-                format!("a rate must be a finite number ≥ 0 [requests/s], not {r}"),
-            );
+            self.at(path).push(format!(
+                "a rate must be a finite number ≥ 0 [requests/s], not {r}"
+            ));
         } else if r > MAX_RATE_PER_S {
-            self.problem(
-                path,
+            self.at(path).push_with_hint(
                 format!(
-                    "a rate of {r} requests/s is more than the {MAX_RATE_PER_S} (10⁹) one entry point can offer: the virtual clock counts whole nanoseconds and arrivals are at least 1 ns apart; lower it, or split the load over several entry points"
+                    "a rate of {r} requests/s is more than the {MAX_RATE_PER_S} (10⁹) one entry point can offer: the virtual clock counts whole nanoseconds and arrivals are at least 1 ns apart"
                 ),
+                "lower it, or split the load over several entry points",
             );
         }
     }
