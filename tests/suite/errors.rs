@@ -962,6 +962,109 @@ fn lognormal_bad_durations() {
 }
 
 #[test]
+fn lognormal_by_mean_and_cv_loads() {
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "10ms", cv: 1.5)),"#);
+    let m = microsim::parse(&text, "t.ron").unwrap();
+    let work = &m.services[0].work;
+    assert!((work.mean_ns() / 10e6 - 1.0).abs() < 1e-12, "{work:?}");
+    assert!((work.scv() / 2.25 - 1.0).abs() < 1e-9, "{work:?}");
+}
+
+#[test]
+fn lognormal_fields_of_both_forms() {
+    let text = with_services(
+        r#"        "api": (work: LogNormal(median: "8ms", p99: "60ms",
+                              cv: 1.5)),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].work.cv",
+        Some("cv: 1.5"),
+        &[
+            "`median` and `p99` or by `mean` and `cv`",
+            "not by fields of both",
+            "keep one pair",
+        ],
+    );
+}
+
+#[test]
+fn lognormal_without_parameters() {
+    let text = with_services(r#"        "api": (work: LogNormal()),"#);
+    expect_one(
+        &text,
+        "services[api].work",
+        Some("work: LogNormal"),
+        &[
+            "needs either `median` and `p99`, or `mean` and `cv`",
+            "LogNormal(mean: \"10ms\", cv: 1.5)",
+        ],
+    );
+}
+
+#[test]
+fn lognormal_half_a_pair() {
+    for (fields, given, missing) in [
+        (r#"median: "8ms""#, "median", "p99"),
+        (r#"p99: "60ms""#, "p99", "median"),
+        (r#"mean: "10ms""#, "mean", "cv"),
+        ("cv: 0.5", "cv", "mean"),
+    ] {
+        let text = with_services(&format!(r#"        "api": (work: LogNormal({fields})),"#));
+        expect_one(
+            &text,
+            "services[api].work",
+            Some("work: LogNormal"),
+            &[
+                &format!("given by its `{given}` needs `{missing}` too"),
+                "e.g. LogNormal(",
+            ],
+        );
+    }
+}
+
+#[test]
+fn lognormal_mean_zero() {
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "0s", cv: 1.5)),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("mean"),
+        &["mean must be above 0", "not 0s", "Const(\"0ms\")"],
+    );
+}
+
+#[test]
+fn lognormal_cv_not_positive_or_not_finite() {
+    for cv in ["NaN", "inf", "0", "-1"] {
+        let text = with_services(&format!(
+            r#"        "api": (work: LogNormal(mean: "10ms", cv: {cv})),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].work.cv",
+            Some("cv"),
+            &[
+                "cv must be a finite number > 0",
+                "standard deviation over the mean",
+            ],
+        );
+    }
+}
+
+#[test]
+fn lognormal_cv_too_extreme() {
+    // cv² overflows: σ² = ln(1 + cv²) would be infinite.
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "10ms", cv: 1e200)),"#);
+    expect_one(
+        &text,
+        "services[api].work.cv",
+        Some("cv"),
+        &["invalid log-normal", "too extreme", "between 0.01 and 100"],
+    );
+}
+
+#[test]
 fn gamma_mean_zero() {
     let text = with_services(r#"        "api": (work: Gamma(mean: "0s", cv: 0.5)),"#);
     expect_one(
