@@ -122,13 +122,38 @@ fn totals(report: &Report, out: &mut Vec<(String, f64)>) {
 pub fn higher_is_better(name: &str) -> Option<bool> {
     let last = name.rsplit('.').next().unwrap_or(name);
     match last {
-        "availability" | "goodput_per_s" | "time_availability" | "replica_availability"
-        | "ok" | "consumed" | "acked" => Some(true),
-        "error" | "timeout" | "rejected" | "circuit_open" | "unavailable" | "degraded"
-        | "orphaned" | "orphaned_work_s" | "worker_seconds" | "retries" | "amplification"
-        | "max_lag" | "lag" | "drained_in_s" | "dead_lettered" | "expired" | "duplicates"
-        | "max_depth" | "in_flight" | "failed" | "retries_denied" | "not_permitted"
-        | "bulkhead_rejections" | "time_lag_s" | "max_time_lag_s" => Some(false),
+        "availability"
+        | "goodput_per_s"
+        | "time_availability"
+        | "replica_availability"
+        | "ok"
+        | "consumed"
+        | "acked" => Some(true),
+        "error"
+        | "timeout"
+        | "rejected"
+        | "circuit_open"
+        | "unavailable"
+        | "degraded"
+        | "orphaned"
+        | "orphaned_work_s"
+        | "worker_seconds"
+        | "retries"
+        | "amplification"
+        | "max_lag"
+        | "lag"
+        | "drained_in_s"
+        | "dead_lettered"
+        | "expired"
+        | "duplicates"
+        | "max_depth"
+        | "in_flight"
+        | "failed"
+        | "retries_denied"
+        | "not_permitted"
+        | "bulkhead_rejections"
+        | "time_lag_s"
+        | "max_time_lag_s" => Some(false),
         _ if name.contains(".latency.") => Some(false),
         _ => None,
     }
@@ -156,7 +181,9 @@ pub fn comparison_metrics(names: &[String]) -> Vec<String> {
             .iter()
             .any(|s| n.ends_with(s) && n.matches('.').count() == s.matches('.').count());
         let broker = (n.starts_with("topics[") || n.starts_with("queues["))
-            && (n.ends_with(".max_lag") || n.ends_with(".drained_in_s") || n.ends_with(".max_depth"));
+            && (n.ends_with(".max_lag")
+                || n.ends_with(".drained_in_s")
+                || n.ends_with(".max_depth"));
         let call =
             n.starts_with("calls[") && (n.ends_with("].retries") || n.ends_with("].amplification"));
         entry || broker || call || n.starts_with("total.")

@@ -54,8 +54,9 @@ impl Axis {
             return Err(format!("`{text}` needs a path and values around `=`"));
         }
         let values = match values.split_once("..") {
-            Some((start, rest)) => range(start.trim(), rest.trim())
-                .map_err(|e| format!("`{path}={values}`: {e}"))?,
+            Some((start, rest)) => {
+                range(start.trim(), rest.trim()).map_err(|e| format!("`{path}={values}`: {e}"))?
+            }
             None => values
                 .split(',')
                 .map(|v| ron_value(v.trim()))
@@ -92,7 +93,9 @@ fn range(start: &str, rest: &str) -> Result<Vec<String>, String> {
         }
         let n = ((b - a) / s + 1e-9).floor() as usize + 1;
         if n > MAX_RANGE_POINTS {
-            return Err(format!("{n} points is more than {MAX_RANGE_POINTS}; use a larger step"));
+            return Err(format!(
+                "{n} points is more than {MAX_RANGE_POINTS}; use a larger step"
+            ));
         }
         let integers = [start, end, step].iter().all(|t| t.parse::<i64>().is_ok());
         return Ok((0..n)
@@ -115,7 +118,9 @@ fn range(start: &str, rest: &str) -> Result<Vec<String>, String> {
     }
     let n = ((b.as_nanos() - a.as_nanos()) / s.as_nanos()) as usize + 1;
     if n > MAX_RANGE_POINTS {
-        return Err(format!("{n} points is more than {MAX_RANGE_POINTS}; use a larger step"));
+        return Err(format!(
+            "{n} points is more than {MAX_RANGE_POINTS}; use a larger step"
+        ));
     }
     Ok((0..n as u64)
         .map(|k| format!("\"{}\"", exact(a.as_nanos() + k * s.as_nanos())))
@@ -264,11 +269,10 @@ impl Shard {
             Some((_, n)) => (None, n.trim()),
             None => (None, text),
         };
-        let count: u32 = count
-            .parse()
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| format!("`{text}`: the number of shards must be a whole number ≥ 1"))?;
+        let count: u32 =
+            count.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+                format!("`{text}`: the number of shards must be a whole number ≥ 1")
+            })?;
         let index: u32 = match index {
             Some(i) => i
                 .parse()
@@ -321,7 +325,10 @@ mod tests {
         let a = Axis::parse("services[api].steps[0].timeout=100ms..300ms:100ms").unwrap();
         assert_eq!(a.values, ["\"100ms\"", "\"200ms\"", "\"300ms\""]);
         let a = Axis::parse("t=1ms..2ms:333us").unwrap();
-        assert_eq!(a.values, ["\"1ms\"", "\"1333us\"", "\"1666us\"", "\"1999us\""]);
+        assert_eq!(
+            a.values,
+            ["\"1ms\"", "\"1333us\"", "\"1666us\"", "\"1999us\""]
+        );
         let a = Axis::parse("t=0s..2m:1m").unwrap();
         assert_eq!(a.values, ["\"0s\"", "\"1m\"", "\"2m\""]);
         let a = Axis::parse("services[api].steps[0].to=db, cache").unwrap();
@@ -330,19 +337,35 @@ mod tests {
         assert!(Axis::parse("x=5..1:1").unwrap_err().contains("goes up"));
         assert!(Axis::parse("x=1..2:0").is_err());
         assert!(Axis::parse("x").unwrap_err().contains("PATH=VALUES"));
-        assert!(Axis::parse("x=0..1e9:1").unwrap_err().contains("larger step"));
+        assert!(Axis::parse("x=0..1e9:1")
+            .unwrap_err()
+            .contains("larger step"));
     }
 
     #[test]
     fn shards_read_explicit_and_scheduler_indices() {
         let none = |_: &str| None;
-        assert_eq!(Shard::parse("3/16", none).unwrap(), Shard { index: 3, count: 16 });
+        assert_eq!(
+            Shard::parse("3/16", none).unwrap(),
+            Shard {
+                index: 3,
+                count: 16
+            }
+        );
         let slurm = |v: &str| (v == "SLURM_ARRAY_TASK_ID").then(|| "5".to_string());
-        assert_eq!(Shard::parse("/8", slurm).unwrap(), Shard { index: 5, count: 8 });
-        assert_eq!(Shard::parse("8", slurm).unwrap(), Shard { index: 5, count: 8 });
+        assert_eq!(
+            Shard::parse("/8", slurm).unwrap(),
+            Shard { index: 5, count: 8 }
+        );
+        assert_eq!(
+            Shard::parse("8", slurm).unwrap(),
+            Shard { index: 5, count: 8 }
+        );
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "2".to_string());
         assert_eq!(Shard::parse("4", k8s).unwrap().index, 2);
-        assert!(Shard::parse("/4", none).unwrap_err().contains("SLURM_ARRAY_TASK_ID"));
+        assert!(Shard::parse("/4", none)
+            .unwrap_err()
+            .contains("SLURM_ARRAY_TASK_ID"));
         assert!(Shard::parse("4/4", none).unwrap_err().contains("not below"));
         assert!(Shard::parse("1/0", none).is_err());
         let s = Shard { index: 1, count: 3 };

@@ -138,7 +138,11 @@ mod tests {
 
     #[test]
     fn recovery_is_the_start_of_the_good_tail_after_the_fault() {
-        let r = report(&[10, 0, 0, 5, 10, 10, 10, 10, 10, 10], &[0, 10, 10, 5, 0, 0, 0, 0, 0, 0], 2.0);
+        let r = report(
+            &[10, 0, 0, 5, 10, 10, 10, 10, 10, 10],
+            &[0, 10, 10, 5, 0, 0, 0, 0, 0, 0],
+            2.0,
+        );
         let spec = RecoverySpec::default();
         assert_eq!(recoveries(&r, &spec), [Some(Recovery::Recovered(2.0))]);
         // Measured from later: recovered at once.
@@ -151,12 +155,22 @@ mod tests {
 
     #[test]
     fn a_run_that_never_comes_back_collapsed() {
-        let r = report(&[10, 0, 0, 0, 0, 0, 0, 0, 10, 10], &[0, 10, 10, 10, 10, 10, 10, 10, 0, 0], 2.0);
+        let r = report(
+            &[10, 0, 0, 0, 0, 0, 0, 0, 10, 10],
+            &[0, 10, 10, 10, 10, 10, 10, 10, 0, 0],
+            2.0,
+        );
         // Two good buckets at the end are fewer than the five required.
-        assert_eq!(recoveries(&r, &RecoverySpec::default()), [Some(Recovery::Collapsed)]);
+        assert_eq!(
+            recoveries(&r, &RecoverySpec::default()),
+            [Some(Recovery::Collapsed)]
+        );
         // A bucket with nothing answered is not available.
         let r = report(&[10, 0, 0, 0, 0, 0, 0, 0, 0, 0], &[0; 10], 2.0);
-        assert_eq!(recoveries(&r, &RecoverySpec::default()), [Some(Recovery::Collapsed)]);
+        assert_eq!(
+            recoveries(&r, &RecoverySpec::default()),
+            [Some(Recovery::Collapsed)]
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! exactly), so its JSON is byte-identical either way.
 
 use super::metrics::{comparison_metrics, higher_is_better};
-use super::run::{AnswerSums, CellPartial, ExperimentError, Header, Partial, RunRecord, EXPERIMENT_SCHEMA};
+use super::run::{
+    AnswerSums, CellPartial, ExperimentError, Header, Partial, RunRecord, EXPERIMENT_SCHEMA,
+};
 use super::target::Target;
 use crate::metrics::compact::CompactHistogram;
 use crate::metrics::LatencySummary;
@@ -130,7 +132,10 @@ impl CellResult {
 
     /// The pooled latency of entry point `entry`.
     pub fn pooled(&self, entry: &str) -> Option<&LatencySummary> {
-        self.latency.iter().find(|l| l.entry == entry).map(|l| &l.summary)
+        self.latency
+            .iter()
+            .find(|l| l.entry == entry)
+            .map(|l| &l.summary)
     }
 }
 
@@ -220,7 +225,9 @@ impl ExperimentResult {
             }
             let [i, n] = p.shard;
             if n != count || i >= n {
-                return Err(bad(format!("shard {i}/{n} does not belong with shards of {count}")));
+                return Err(bad(format!(
+                    "shard {i}/{n} does not belong with shards of {count}"
+                )));
             }
             if std::mem::replace(&mut seen[i as usize], true) {
                 return Err(bad(format!("shard {i}/{n} is given twice")));
@@ -237,7 +244,11 @@ impl ExperimentResult {
         for c in 0..ncells {
             let parts: Vec<&CellPartial> = partials
                 .iter()
-                .map(|p| p.cells.get(c).ok_or_else(|| bad("a shard file lacks cells".into())))
+                .map(|p| {
+                    p.cells
+                        .get(c)
+                        .ok_or_else(|| bad("a shard file lacks cells".into()))
+                })
                 .collect::<Result<_, _>>()?;
             cells.push(merge_cell(&header, &parts)?);
         }
@@ -307,19 +318,25 @@ fn merge_cell(header: &Header, parts: &[&CellPartial]) -> Result<CellResult, Exp
     let mut bucket_s = 0.0;
     for p in parts {
         if p.arm != first.arm || p.point != first.point {
-            return Err(bad("shard files list their cells in different orders".into()));
+            return Err(bad(
+                "shard files list their cells in different orders".into()
+            ));
         }
         if !p.metrics.is_empty() {
             if metrics.is_empty() {
                 metrics = p.metrics.clone();
             } else if metrics != p.metrics {
-                return Err(bad(format!("the shards of cell {arm} {point:?} measured different metrics")));
+                return Err(bad(format!(
+                    "the shards of cell {arm} {point:?} measured different metrics"
+                )));
             }
             bucket_s = p.bucket_s;
         }
         runs.extend(p.runs.iter().cloned());
         for (name, h) in &p.latency {
-            let h = h.histogram().map_err(|e| bad(format!("{arm}: {name}: {e}")))?;
+            let h = h
+                .histogram()
+                .map_err(|e| bad(format!("{arm}: {name}: {e}")))?;
             match latency.iter_mut().find(|(n, _)| n == name) {
                 Some((_, acc)) => acc.merge(&h),
                 None => latency.push((name.clone(), h)),
@@ -349,7 +366,11 @@ fn merge_cell(header: &Header, parts: &[&CellPartial]) -> Result<CellResult, Exp
         )));
     }
     // Entry points in the order of the first run's report (the metrics name them in order).
-    let order = |name: &str| metrics.iter().position(|m| m.starts_with(&format!("entries[{name}]")));
+    let order = |name: &str| {
+        metrics
+            .iter()
+            .position(|m| m.starts_with(&format!("entries[{name}]")))
+    };
     latency.sort_by_key(|(n, _)| order(n));
     answers.sort_by_key(|a| order(&a.entry));
     let summaries: Vec<MetricSummary> = metrics

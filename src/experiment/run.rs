@@ -284,8 +284,12 @@ impl CellAcc {
             for b in 0..n {
                 let ok = s.ok[b] + s.degraded[b];
                 a.ok[b] += ok;
-                a.answered[b] +=
-                    ok + s.error[b] + s.timeout[b] + s.rejected[b] + s.circuit_open[b] + s.unavailable[b];
+                a.answered[b] += ok
+                    + s.error[b]
+                    + s.timeout[b]
+                    + s.rejected[b]
+                    + s.circuit_open[b]
+                    + s.unavailable[b];
             }
         }
     }
@@ -319,7 +323,9 @@ pub fn run_shard(
     use rayon::prelude::*;
     let cells = plan.cells()?;
     if cells.is_empty() {
-        return Err(ExperimentError::Merge("an experiment needs at least one arm".into()));
+        return Err(ExperimentError::Merge(
+            "an experiment needs at least one arm".into(),
+        ));
     }
     let recovery = plan.recovery;
     // Bad run options fail every run the same way: say so once, before any work.
@@ -328,7 +334,10 @@ pub fn run_shard(
     let jobs: Vec<u64> = (0..plan.jobs()).filter(|&j| shard.has(j)).collect();
     let total = jobs.len() as u64;
     let analyses: Vec<_> = cells.iter().map(|c| c.model.analyze()).collect();
-    let accs: Vec<Mutex<CellAcc>> = cells.iter().map(|_| Mutex::new(CellAcc::default())).collect();
+    let accs: Vec<Mutex<CellAcc>> = cells
+        .iter()
+        .map(|_| Mutex::new(CellAcc::default()))
+        .collect();
     let done = AtomicU64::new(0);
     let work = || {
         jobs.par_iter().for_each(|&job| {

@@ -60,7 +60,9 @@ impl Target {
         };
         let (name, value) = (t[..at].trim(), t[at + len..].trim());
         if name.is_empty() || value.is_empty() {
-            return Err(format!("`{text}` needs a metric and a value around the operator"));
+            return Err(format!(
+                "`{text}` needs a metric and a value around the operator"
+            ));
         }
         let lhs = if name == "availability" {
             Lhs::Availability
@@ -141,15 +143,22 @@ mod tests {
         let t = Target::parse("availability>=0.999").unwrap();
         assert_eq!((t.lhs, t.op, t.value), (Lhs::Availability, Op::Ge, 0.999));
         let t = Target::parse("p99 <= 200ms").unwrap();
-        assert_eq!((t.lhs, t.op, t.value), (Lhs::Latency(None, "p99_ms".into()), Op::Le, 200.0));
+        assert_eq!(
+            (t.lhs, t.op, t.value),
+            (Lhs::Latency(None, "p99_ms".into()), Op::Le, 200.0)
+        );
         let t = Target::parse("p99<1.5s").unwrap();
         assert_eq!(t.value, 1500.0);
         let t = Target::parse("entries[web].latency.p50_ms<20").unwrap();
         assert_eq!(t.lhs, Lhs::Latency(Some("web".into()), "p50_ms".into()));
         let t = Target::parse("services[db].utilization<0.8").unwrap();
         assert_eq!(t.lhs, Lhs::Metric("services[db].utilization".into()));
-        assert!(Target::parse("availability=0.9").unwrap_err().contains("METRIC>=VALUE"));
-        assert!(Target::parse("availability>=lots").unwrap_err().contains("not a number"));
+        assert!(Target::parse("availability=0.9")
+            .unwrap_err()
+            .contains("METRIC>=VALUE"));
+        assert!(Target::parse("availability>=lots")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(Target::parse(">=1").is_err());
     }
 }

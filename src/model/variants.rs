@@ -62,6 +62,7 @@ impl Model {
                     path: format!("variants[{name}]"),
                     message,
                     line: None,
+                    hint: None,
                 }],
             });
         };
@@ -76,6 +77,7 @@ impl Model {
                     path: String::new(),
                     message: "this model was not loaded from text, so it cannot be edited by path; build the variant with the spec instead".into(),
                     line: None,
+                    hint: None,
                 }],
             });
         };
@@ -102,14 +104,16 @@ pub(super) fn problems(model: &Model, text: &str) -> Vec<Problem> {
             LoadError::Invalid { problems, .. } => {
                 out.extend(problems.into_iter().map(|p| Problem {
                     path: path.clone(),
-                    message: format!("{}: {}", p.path, p.message),
+                    message: format!("{}: {}", p.path, p.text()),
                     line,
+                    hint: None,
                 }))
             }
             other => out.push(Problem {
                 path: path.clone(),
                 message: other.to_string(),
                 line,
+                hint: None,
             }),
         }
     }

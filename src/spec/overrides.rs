@@ -102,6 +102,7 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, Problem> {
                 format!("{} (found `{}`)", e.message, e.found)
             },
             line: None,
+            hint: None,
         })?;
     }
     Ok(text)

@@ -85,19 +85,28 @@ fn replication_intervals_cover_the_mm1_mean_about_95_percent_of_the_time() {
 #[test]
 fn shards_merge_into_exactly_the_unsharded_result_whatever_the_threads() {
     let m = bundled_model("checkout.ron");
-    let mut p = plan(vec![("base", m.clone())], 5, RunOptions {
-        duration: secs(30),
-        warmup: secs(2),
-        ..Default::default()
-    });
+    let mut p = plan(
+        vec![("base", m.clone())],
+        5,
+        RunOptions {
+            duration: secs(30),
+            warmup: secs(2),
+            ..Default::default()
+        },
+    );
     p.arms.push(Arm {
         name: "fewer-payment-workers".into(),
-        model: m.with_overrides(&["services[payment].workers=3".parse().unwrap()]).unwrap(),
+        model: m
+            .with_overrides(&["services[payment].workers=3".parse().unwrap()])
+            .unwrap(),
     });
     p.axes = vec![Axis::parse("workload[shoppers].arrivals.per_second=150,250").unwrap()];
     let whole = ExperimentResult::merge(&[shard(&p, Shard::ALL, 1)]).unwrap();
     let two_threads = ExperimentResult::merge(&[shard(&p, Shard::ALL, 2)]).unwrap();
-    assert!(whole.to_json() == two_threads.to_json(), "1 vs 2 threads differ");
+    assert!(
+        whole.to_json() == two_threads.to_json(),
+        "1 vs 2 threads differ"
+    );
     let parts: Vec<_> = (0..3)
         .rev()
         .map(|i| shard(&p, Shard { index: i, count: 3 }, 2))
@@ -108,7 +117,10 @@ fn shards_merge_into_exactly_the_unsharded_result_whatever_the_threads() {
         .map(|s| microsim::experiment::from_json(&microsim::experiment::to_json(s)).unwrap())
         .collect();
     let merged = ExperimentResult::merge(&parts).unwrap();
-    assert!(whole.to_json() == merged.to_json(), "3 shards merged differ from one run");
+    assert!(
+        whole.to_json() == merged.to_json(),
+        "3 shards merged differ from one run"
+    );
     // And the result reads back as itself (compared as text: NaN is not equal to itself).
     let back = ExperimentResult::from_json(&whole.to_json()).unwrap();
     assert!(back.to_json() == whole.to_json());
@@ -118,16 +130,23 @@ fn shards_merge_into_exactly_the_unsharded_result_whatever_the_threads() {
     let e = ExperimentResult::merge(&parts[..2]).unwrap_err();
     assert!(e.to_string().contains("shard 0/3 is missing"), "{e}");
     let doubled = [parts[0].clone(), parts[0].clone(), parts[1].clone()];
-    assert!(ExperimentResult::merge(&doubled).unwrap_err().to_string().contains("twice"));
+    assert!(ExperimentResult::merge(&doubled)
+        .unwrap_err()
+        .to_string()
+        .contains("twice"));
 }
 
 #[test]
 fn pooled_percentiles_are_those_of_all_the_samples() {
     let m = model(MM1);
-    let p = plan(vec![("mm1", m.clone())], 4, RunOptions {
-        duration: secs(10),
-        ..Default::default()
-    });
+    let p = plan(
+        vec![("mm1", m.clone())],
+        4,
+        RunOptions {
+            duration: secs(10),
+            ..Default::default()
+        },
+    );
     let r = run(&p).unwrap();
     let mut all = microsim::metrics::LatencyHistogram::new();
     for rep in 0..4 {
@@ -146,10 +165,14 @@ fn pooled_percentiles_are_those_of_all_the_samples() {
 #[test]
 fn a_topology_compared_with_itself_differs_by_exactly_zero() {
     let m = bundled_model("checkout.ron");
-    let p = plan(vec![("a", m.clone()), ("b", m)], 3, RunOptions {
-        duration: secs(60),
-        ..Default::default()
-    });
+    let p = plan(
+        vec![("a", m.clone()), ("b", m)],
+        3,
+        RunOptions {
+            duration: secs(60),
+            ..Default::default()
+        },
+    );
     let r = run(&p).unwrap();
     let c = &r.comparisons[0];
     assert!(!c.rows.is_empty());
@@ -157,7 +180,11 @@ fn a_topology_compared_with_itself_differs_by_exactly_zero() {
         assert_eq!(row.difference.mean, 0.0, "{}", row.metric);
         assert_eq!(row.difference.sd, 0.0, "{}", row.metric);
         assert!(!row.significant);
-        assert!(row.verdict.starts_with("no significant difference"), "{}", row.verdict);
+        assert!(
+            row.verdict.starts_with("no significant difference"),
+            "{}",
+            row.verdict
+        );
     }
 }
 
@@ -188,7 +215,12 @@ fn pairing_narrows_the_breaker_comparison() {
     );
     assert!(row.significant && row.difference.mean > 0.05, "{row:?}");
     assert!(paired < unpaired, "paired {paired} vs unpaired {unpaired}");
-    assert!(row.verdict.contains("breaker's shoppers availability is higher by"), "{}", row.verdict);
+    assert!(
+        row.verdict
+            .contains("breaker's shoppers availability is higher by"),
+        "{}",
+        row.verdict
+    );
 }
 
 /// M/M/1 with μ = 1000/s: the sojourn time is exponential with rate μ − λ, so its p99 is
@@ -198,18 +230,25 @@ fn pairing_narrows_the_breaker_comparison() {
 /// both neighbours.
 #[test]
 fn the_knee_of_an_mm1_load_sweep_is_where_theory_puts_it() {
-    let mut p = plan(vec![("mm1", model(MM1))], 6, RunOptions {
-        duration: secs(60),
-        warmup: secs(5),
-        ..Default::default()
-    });
+    let mut p = plan(
+        vec![("mm1", model(MM1))],
+        6,
+        RunOptions {
+            duration: secs(60),
+            warmup: secs(5),
+            ..Default::default()
+        },
+    );
     p.axes = vec![Axis::parse("workload[main].arrivals.per_second=700..850:50").unwrap()];
     p.targets = vec![Target::parse("p99<=20ms").unwrap()];
     let r = run(&p).unwrap();
     for (cell, lambda) in r.cells.iter().zip([700.0f64, 750.0, 800.0, 850.0]) {
         let exact = 100f64.ln() / (1000.0 - lambda) * 1e3;
         let got = cell.pooled("main").unwrap().p99_ms;
-        assert!((got / exact - 1.0).abs() < 0.08, "λ {lambda}: p99 {got} vs {exact}");
+        assert!(
+            (got / exact - 1.0).abs() < 0.08,
+            "λ {lambda}: p99 {got} vs {exact}"
+        );
     }
     let knee = &r.knees[0];
     assert_eq!(knee.breaks_at.as_deref(), Some("800"), "{knee:?}");
