@@ -6,6 +6,7 @@
 //! integrated over time as they change. Nothing is kept per request beyond those lists.
 
 pub mod drain;
+pub mod slices;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
