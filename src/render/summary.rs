@@ -731,11 +731,19 @@ fn timeline(r: &Report, options: &SummaryOptions, out: &mut String) {
 /// (so that the latency rows are those slices'), else cut by the same rule.
 fn slice_bounds(r: &Report, buckets: usize, bucket_s: f64) -> Vec<(usize, usize)> {
     if let Some(e) = r.series.entries.first().filter(|e| !e.slices.is_empty()) {
-        let at = |s: f64| ((s / bucket_s).round() as usize).min(buckets);
+        // Slices start on a bucket boundary; the last one may end inside a bucket (a
+        // partial last bucket).
+        let start = |s: f64| ((s / bucket_s).round() as usize).min(buckets);
+        let end = |s: f64| ((s / bucket_s - 1e-6).ceil() as usize).min(buckets);
         let bounds: Vec<(usize, usize)> = e
             .slices
             .iter()
-            .map(|s| (at(s.from_s), at(s.to_s).max(at(s.from_s) + 1).min(buckets)))
+            .map(|s| {
+                (
+                    start(s.from_s),
+                    end(s.to_s).max(start(s.from_s) + 1).min(buckets),
+                )
+            })
             .collect();
         if bounds.last().is_some_and(|b| b.1 == buckets) {
             return bounds;

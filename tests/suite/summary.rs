@@ -361,3 +361,39 @@ fn check_counts_in_words_and_lists_what_a_request_needs() {
     assert!(!text.contains("1 entry points"), "{text}");
     assert!(text.contains("needs gateway, inventory"), "{text}");
 }
+
+#[test]
+fn a_drained_runs_timeline_ends_with_the_drain() {
+    let model = microsim::load(root().join("topologies/checkout.ron")).unwrap();
+    let report = model
+        .run(&RunOptions {
+            drain: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(report.duration_s > 240.0, "{}", report.duration_s);
+    let text = render_summary(&report);
+    let from = text.lines().find(|l| l.contains("from, ")).unwrap();
+    let words: Vec<&str> = from.split_whitespace().collect();
+    assert_eq!(words.len(), 2 + 13, "{from}");
+    assert_eq!(words[2..5], ["0", "20", "40"], "{from}");
+    assert_eq!(words.last(), Some(&"drain"), "{from}");
+    // The slices' own latency, not the fallback for reports without slices.
+    assert!(!text.contains("worst 1-bucket"), "{text}");
+    assert!(text.contains("shoppers p99 ms"), "{text}");
+}
+
+#[test]
+fn a_report_without_slices_labels_the_worst_bucket_p99_as_such() {
+    // A report written before the engine kept slices: the timeline can only show the worst
+    // bucket's p99 in each slice, and says so.
+    let (mut report, _) = bundled_summary("checkout");
+    for e in &mut report.series.entries {
+        e.slices.clear();
+    }
+    let text = render_summary(&report);
+    assert!(text.contains("shoppers worst 1-bucket p99 ms"), "{text}");
+    assert!(!text.contains("shoppers p99 ms"), "{text}");
+    let from = text.lines().find(|l| l.contains("from, ")).unwrap();
+    assert_eq!(from.split_whitespace().nth(3), Some("20"), "{from}");
+}
