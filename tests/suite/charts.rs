@@ -351,6 +351,72 @@ fn the_latency_curve_is_the_reports_cdf() {
     assert!(texts.iter().any(|t| t.starts_with("p99.9 ")), "{texts:?}");
 }
 
+/// The x-axis tick labels of a chart: `(x, text)` of the texts centred under the plot on
+/// the row where most of them are, sorted by x.
+fn x_tick_labels(svg: &str) -> Vec<(f64, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is XML");
+    let ticks: Vec<(f64, f64, String)> = elements(&doc, "text")
+        .iter()
+        .filter(|n| n.attribute("text-anchor") == Some("middle"))
+        .filter(|n| n.attribute("dy") == Some("0.76em") && n.attribute("transform").is_none())
+        .filter_map(|n| {
+            let x: f64 = n.attribute("x")?.parse().ok()?;
+            let y: f64 = n.attribute("y")?.parse().ok()?;
+            Some((x, y, n.text().unwrap_or("").trim().to_string()))
+        })
+        .filter(|(_, y, _)| *y > 100.0)
+        .collect();
+    let row = ticks
+        .iter()
+        .map(|t| t.1 as i64)
+        .max_by_key(|y| ticks.iter().filter(|t| t.1 as i64 == *y).count())
+        .unwrap_or_default();
+    let mut labels: Vec<(f64, String)> = ticks
+        .into_iter()
+        .filter(|t| t.1 as i64 == row)
+        .map(|t| (t.0, t.2))
+        .collect();
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    labels
+}
+
+#[test]
+fn latency_tick_labels_neither_repeat_nor_overlap() {
+    // Before: "90" and "100" ran together at x = 509 on order-hybrid's checkout CDF, and
+    // async's CDF in comparison.ron drew "10" twice.
+    let comparison = microsim::load(root().join("topologies/comparison.ron"))
+        .unwrap()
+        .run(&opts(60.0, 10.0))
+        .unwrap();
+    let mut charts = latency::render(&comparison);
+    for &(name, _) in RUNS.iter() {
+        charts.extend(latency::render(report(name)));
+    }
+    assert!(charts.len() >= 10);
+    for c in &charts {
+        let labels = x_tick_labels(&c.svg);
+        assert!(labels.len() >= 2, "{}: {labels:?}", c.file);
+        let texts: BTreeSet<&str> = labels.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(
+            texts.len(),
+            labels.len(),
+            "{}: a label twice: {labels:?}",
+            c.file
+        );
+        // The labels are about 12 px high: 7 px a character is a generous width.
+        for w in labels.windows(2) {
+            let half = |t: &str| t.chars().count() as f64 * 7.0 / 2.0;
+            assert!(
+                w[1].0 - w[0].0 >= half(&w[0].1) + half(&w[1].1) + 4.0,
+                "{}: {:?} and {:?} overlap",
+                c.file,
+                w[0],
+                w[1]
+            );
+        }
+    }
+}
+
 #[test]
 fn cdf_comparison_overlays_several_runs() {
     let runs = [
