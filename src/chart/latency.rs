@@ -86,7 +86,7 @@ fn marks(entry: &EntryReport) -> Vec<(&'static str, f64, f64)> {
 
 /// The labelled ticks of a log axis over `x` \[ms\] that is about `width_px` pixels wide:
 /// the densest of the powers of ten, then 1-2-5, then 1-2-3-5, then every multiple 1 to 9 of
-/// them, whose labels (as [`axes::number`] writes them, about [`CHAR_PX`] pixels a
+/// them, whose labels (numbers of about three significant digits, about 8 pixels a
 /// character) keep a gap between neighbours; at least the powers of ten. Each value once.
 pub fn log_ticks(x: &Range<f64>, width_px: f64) -> Vec<f64> {
     const STEPS: [&[f64]; 4] = [
