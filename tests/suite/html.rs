@@ -4,8 +4,8 @@
 //! chart image, draw something and log nothing to the console.
 //!
 //! Chromium is found at `$CHROMIUM`, `/usr/bin/chromium` or on the `PATH`. Without it the browser tests
-//! print a note and pass, except under CI (`$CI` set), where they fail: `.ci/run` installs
-//! it. Every Chromium process gets a fresh profile, flags that keep it off the network (the
+//! write a `SKIPPED` line to the terminal (past the harness's capture) and pass, except under
+//! CI (`$CI` set), where they fail: `.ci/run` installs it. Every Chromium process gets a fresh profile, flags that keep it off the network (the
 //! page needs none), and [`CHROMIUM_TIME_LIMIT`] before it is killed. The last report and
 //! its screenshot stay in `target/html-report/` for a look (CI keeps them as artefacts).
 
@@ -324,15 +324,21 @@ fn wide_tables_are_split_and_the_comparison_is_grouped() {
 // ---------------------------------------------------------------------------------------
 // In headless Chromium.
 
-/// The Chromium binary: `$CHROMIUM`, else `/usr/bin/chromium`, else `chromium` on the
-/// `PATH`. Without one, `None` after a
-/// note, or a failure under CI, where `.ci/run` must have installed it.
+/// The Chromium binary: `$CHROMIUM` (when that file exists), else `/usr/bin/chromium`, else
+/// `chromium` on the `PATH`. Without one: a failure under CI (`$CI` set), where `.ci/run`
+/// must have installed it; elsewhere `None`, after a `SKIPPED` line written straight to the
+/// terminal's standard error (past the test harness's capture, which would hide it behind an
+/// `ok`), so that a run without Chromium says which checks it did not do.
 fn chromium(test: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
+    let set = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty());
+    if let Some(path) = &set {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            return Some(path);
+        }
     }
     let default = Path::new("/usr/bin/chromium");
-    if default.exists() {
+    if set.is_none() && default.exists() {
         return Some(default.to_path_buf());
     }
     // Elsewhere on the PATH, as `.ci/run`'s `command -v chromium` finds it.
@@ -341,16 +347,22 @@ fn chromium(test: &str) -> Option<PathBuf> {
             .map(|dir| dir.join("chromium"))
             .find(|p| p.is_file())
     });
-    if on_path.is_some() {
+    if set.is_none() && on_path.is_some() {
         return on_path;
     }
+    let where_ = match &set {
+        Some(p) => format!("$CHROMIUM ({}) is not a file", Path::new(p).display()),
+        None => "not at /usr/bin/chromium nor on the PATH, and $CHROMIUM is not set".to_string(),
+    };
     assert!(
         std::env::var_os("CI").is_none(),
-        "{test}: headless Chromium not found at /usr/bin/chromium (and $CHROMIUM is not set); \
-         under CI it is required: .ci/run must install it (apt-get install chromium)"
+        "{test}: headless Chromium not found: {where_}; under CI it is required: .ci/run must \
+         install it (apt-get install chromium)"
     );
-    eprintln!(
-        "note: {test} skipped: Chromium not found at /usr/bin/chromium; install it or set \
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: headless Chromium not found ({where_}); install it or set \
          CHROMIUM=/path/to/chromium to run the browser checks"
     );
     None
@@ -539,6 +551,44 @@ fn chromium_fits_every_table_of_a_large_report_in_1400_pixels() {
         Some("0"),
         "tables wider than the page at 1400 px; DOM:\n{}",
         printed.stdout
+    );
+}
+
+#[test]
+fn without_chromium_the_browser_checks_say_skipped_and_fail_under_ci() {
+    // The suite itself, running one browser test with Chromium pointed at nothing.
+    let exe = std::env::current_exe().expect("the test binary");
+    let run = |ci: bool| {
+        let mut cmd = Command::new(&exe);
+        cmd.args([
+            "--exact",
+            "html::chromium_console_messages_are_detected",
+            "--test-threads=1",
+        ])
+        .env("CHROMIUM", "/nonexistent/chromium")
+        .env_remove("CI");
+        if ci {
+            cmd.env("CI", "true");
+        }
+        cmd.output().expect("the suite runs")
+    };
+    let local = run(false);
+    let (out, err) = (
+        String::from_utf8_lossy(&local.stdout),
+        String::from_utf8_lossy(&local.stderr),
+    );
+    assert!(local.status.success(), "{out}\n{err}");
+    assert!(out.contains("1 passed"), "{out}");
+    assert!(
+        err.contains("SKIPPED html::chromium_console_messages_are_detected")
+            || err.contains("SKIPPED chromium_console_messages_are_detected"),
+        "no SKIPPED line on stderr:\n{err}"
+    );
+    let ci = run(true);
+    assert!(
+        !ci.status.success(),
+        "under CI a missing Chromium must fail:\n{}",
+        String::from_utf8_lossy(&ci.stdout)
     );
 }
 
