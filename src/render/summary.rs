@@ -374,7 +374,7 @@ fn topics(r: &Report, width: Option<usize>, out: &mut String) {
             g.lag.to_string(),
             g.max_lag.to_string(),
             fixed(g.max_time_lag_s, 3),
-            drained(g.drained_in_s, g.max_lag),
+            drained(g.drained_in_s, g.max_time_lag_s),
             ms(g.latency.mean_ms, g.latency.count),
             ms(g.latency.p99_ms, g.latency.count),
         ]);
@@ -430,7 +430,7 @@ fn queues(r: &Report, width: Option<usize>, out: &mut String) {
             q.in_flight.to_string(),
             q.max_depth.to_string(),
             fixed(q.max_age_s, 3),
-            drained(q.drained_in_s, q.max_depth),
+            drained(q.drained_in_s, q.max_age_s),
             ms(q.latency.mean_ms, q.latency.count),
             ms(q.latency.p99_ms, q.latency.count),
         ]);
@@ -439,12 +439,18 @@ fn queues(r: &Report, width: Option<usize>, out: &mut String) {
     t.render(out, width);
 }
 
-/// How long a backlog took to drain: seconds, `-` when there was none, `not yet` when it had
-/// not drained by the end.
-fn drained(drained_in_s: Option<f64>, peak: u64) -> String {
+/// The oldest message's wait \[s\] below which a consumer group or work queue keeps up: its
+/// lag or depth is messages in flight, not a backlog, and "drained in" would time noise.
+const KEEPING_UP_S: f64 = 1.0;
+
+/// How long a backlog took to drain: seconds; `-` when there was none (no message ever
+/// waited [`KEEPING_UP_S`]); `not yet` when it had not drained by the end.
+fn drained(drained_in_s: Option<f64>, max_age_s: f64) -> String {
+    if max_age_s.is_nan() || max_age_s < KEEPING_UP_S {
+        return "-".to_string();
+    }
     match drained_in_s {
         Some(s) => format!("{} s", trim(s, 3)),
-        None if peak <= 1 => "-".to_string(),
         None => "not yet".to_string(),
     }
 }

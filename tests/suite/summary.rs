@@ -398,3 +398,29 @@ fn a_report_without_slices_labels_the_worst_bucket_p99_as_such() {
     let from = text.lines().find(|l| l.contains("from, ")).unwrap();
     assert_eq!(from.split_whitespace().nth(3), Some("20"), "{from}");
 }
+
+#[test]
+fn groups_that_keep_up_have_nothing_to_drain() {
+    // comparison.ron: four groups keep up (their oldest message waits well under a second),
+    // the two e-mail groups build a backlog during the outage.
+    let (report, text) = bundled_summary("comparison");
+    for t in &report.topics {
+        for g in &t.groups {
+            let key = format!("{} → {}", t.name, g.service);
+            // The row of the block with the lag columns: it has the max lag s.
+            let age = format!("{:.3}", g.max_time_lag_s);
+            let row = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&key) && l.contains(&age))
+                .unwrap_or_else(|| panic!("no lag row for {key} in:\n{text}"));
+            if g.max_time_lag_s < 1.0 {
+                assert!(!row.contains(" s "), "{row}");
+                let after = &row[row.find(&age).unwrap() + age.len()..];
+                assert_eq!(after.split_whitespace().next(), Some("-"), "{row}");
+            } else {
+                let d = g.drained_in_s.expect("drained");
+                assert!(row.contains(&format!("{d} s")), "{row}");
+            }
+        }
+    }
+}
