@@ -79,11 +79,17 @@ fn entries(r: &Report, width: Option<usize>, out: &mut String) {
         t.col(short_name(*o));
     }
     t.col("in-flight").group();
-    t.col("mean ms")
+    // Fitting 100 columns, latency is a table of its own, without the entry points whose
+    // answers all took no time (clients publishing to a broker that acknowledges at once).
+    let mut latency = TextTable::new("entry");
+    let split = width.is_some();
+    let lat = if split { &mut latency } else { &mut t };
+    lat.col("mean ms")
         .col("p50 ms")
         .col("p99 ms")
         .col("p99.9 ms")
         .col("max ms");
+    let mut instant = 0;
     for e in &r.entries {
         let analytic = r
             .analysis
@@ -99,14 +105,32 @@ fn entries(r: &Report, width: Option<usize>, out: &mut String) {
         cells.extend(shown.iter().map(|&o| e.outcomes.get(o).to_string()));
         cells.push(e.in_flight.to_string());
         let l = &e.latency;
-        cells.extend(
-            [l.mean_ms, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms]
-                .iter()
-                .map(|&v| ms(v, l.count)),
-        );
+        let times: Vec<String> = [l.mean_ms, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms]
+            .iter()
+            .map(|&v| ms(v, l.count))
+            .collect();
+        if !split {
+            cells.extend(times);
+        } else if l.count > 0 && l.max_ms == 0.0 {
+            instant += 1;
+        } else {
+            latency.row(e.name.clone(), times);
+        }
         t.row(e.name.clone(), cells);
     }
     t.render(out, width);
+    if split && instant < r.entries.len() {
+        out.push('\n');
+        latency.render(out, width);
+    }
+    if instant > 0 {
+        let _ = writeln!(
+            out,
+            "  (latency: {instant} entry point{} whose answers all took 0 ms left out; --wide \
+             shows them)",
+            if instant == 1 { "" } else { "s" }
+        );
+    }
     let _ = writeln!(
         out,
         "  one run: no interval; run with --reps N for a confidence interval"

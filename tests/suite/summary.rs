@@ -424,3 +424,26 @@ fn groups_that_keep_up_have_nothing_to_drain() {
         }
     }
 }
+
+#[test]
+fn entry_points_whose_answers_take_no_time_have_no_latency_rows() {
+    // m3.ron: twenty entry points send to work queues, acknowledged at once: 0 ms answers.
+    let (report, text) = bundled_summary("m3");
+    assert!(report.entries.iter().all(|e| e.latency.max_ms == 0.0));
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("entry ") && l.contains("mean ms")),
+        "{text}"
+    );
+    assert!(
+        text.contains("(latency: 20 entry points whose answers all took 0 ms left out"),
+        "{text}"
+    );
+    let wide = render_summary_with(&report, &SummaryOptions { wide: true });
+    let row = wide
+        .lines()
+        .find(|l| l.trim_start().starts_with("clients-q1 "))
+        .unwrap();
+    assert!(row.trim_end().ends_with("0.00"), "{row}");
+}
