@@ -9,9 +9,9 @@ mod cli;
 use clap::{Parser, Subcommand};
 use cli::experiment::{compare_arms, merge, run_experiment, single_arms, ExperimentArgs, Kind};
 use cli::RunArgs;
-use microsim::experiment::{Axis, Target};
 use microsim::chart::render_all;
-use microsim::render::{render_html, render_summary};
+use microsim::experiment::{Axis, Target};
+use microsim::render::{render_html, render_summary_with, SummaryOptions};
 use microsim::report::SCHEMA_VERSION;
 use microsim::time::parse_duration;
 use microsim::{LoadError, Report, RunOptions};
@@ -48,6 +48,10 @@ enum Command {
         /// Print the report as JSON instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Print the summary's tables one line per row however wide (by default they are
+        /// split to fit 100 columns), with the timeline's rows of zeros.
+        #[arg(long)]
+        wide: bool,
         /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
         /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json and
         /// DIR/results.csv; with --shard: FILE, the shard's partial result.
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
             reps,
             variants,
             experiment,
+            ..
         } if reps.is_some() || experiment.shard.is_some() || variants.is_some() => {
             if json {
                 return fail("--json is for one run; with --reps, --out DIR writes result.json");
@@ -190,9 +195,19 @@ fn main() -> ExitCode {
             warmup,
             drain,
             json,
+            wide,
             out,
             ..
-        } => run(file, seed, duration, warmup, drain, json, out),
+        } => run(
+            file,
+            seed,
+            duration,
+            warmup,
+            drain,
+            json,
+            SummaryOptions { wide },
+            out,
+        ),
         Command::Compare {
             files,
             variants,
@@ -222,7 +237,16 @@ fn main() -> ExitCode {
             out,
             run,
             experiment,
-        } => sweep(&file, &vary, &target, variants.as_deref(), reps, out.as_deref(), &run, &experiment),
+        } => sweep(
+            &file,
+            &vary,
+            &target,
+            variants.as_deref(),
+            reps,
+            out.as_deref(),
+            &run,
+            &experiment,
+        ),
         Command::Merge { shards, out, csv } => merge(&shards, &out, csv.as_deref()),
         Command::Check { file } => check(file),
         Command::Chart { report, out } => chart(&report, &out),
@@ -244,11 +268,19 @@ fn sweep(
     if vary.len() > 2 {
         return fail("a sweep varies one or two parameters (--vary at most twice)");
     }
-    let axes = match vary.iter().map(|v| Axis::parse(v)).collect::<Result<Vec<_>, _>>() {
+    let axes = match vary
+        .iter()
+        .map(|v| Axis::parse(v))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(a) => a,
         Err(e) => return fail(format!("--vary {e}")),
     };
-    let targets = match target.iter().map(|t| Target::parse(t)).collect::<Result<Vec<_>, _>>() {
+    let targets = match target
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(t) => t,
         Err(e) => return fail(format!("--target {e}")),
     };
@@ -275,6 +307,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
     seed: Option<u64>,
@@ -282,6 +315,7 @@ fn run(
     warmup: Option<String>,
     drain: bool,
     json: bool,
+    summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let model = match load(&file) {
@@ -323,19 +357,24 @@ fn run(
     let mut text = if json {
         format!("{}\n", report.to_json())
     } else {
-        format!(
-            "{}\n{} events in {:.3} s wall time ({:.2} M events/s)\n",
-            render_summary(&report),
+        render_summary_with(&report, &summary)
+    };
+    // Standard output is the same for the same seed, byte for byte: the wall time goes to
+    // standard error.
+    if !json {
+        eprintln!(
+            "{} events in {:.3} s wall time ({:.2} M events/s)",
             report.events,
             wall,
             report.events as f64 / wall.max(1e-9) / 1e6
-        )
-    };
+        );
+    }
     if let Some(line) = written {
         // With --json, standard output is the report alone; the note goes to stderr.
         if json {
             eprintln!("{line}");
         } else {
+            text.push('\n');
             text.push_str(&line);
             text.push('\n');
         }

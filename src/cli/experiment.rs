@@ -62,7 +62,10 @@ pub enum Kind {
 /// The overrides of `--set`.
 fn overrides(set: &[String]) -> Result<Vec<Override>, ExitCode> {
     set.iter()
-        .map(|s| s.parse::<Override>().map_err(|e| fail(format!("--set {e}"))))
+        .map(|s| {
+            s.parse::<Override>()
+                .map_err(|e| fail(format!("--set {e}")))
+        })
         .collect()
 }
 
@@ -81,17 +84,24 @@ fn with_set(model: Model, set: &[Override]) -> Result<Model, ExitCode> {
 /// `--variants` names them).
 pub fn compare_arms(files: &[PathBuf], variants: Option<&str>) -> Result<Vec<Arm>, ExitCode> {
     if files.is_empty() {
-        return Err(fail("compare needs a topology file with variants, or two files or more"));
+        return Err(fail(
+            "compare needs a topology file with variants, or two files or more",
+        ));
     }
     if files.len() > 1 {
         if variants.is_some() {
-            return Err(fail("--variants applies to one file; give one file, or files without --variants"));
+            return Err(fail(
+                "--variants applies to one file; give one file, or files without --variants",
+            ));
         }
         return files
             .iter()
             .map(|f| {
                 let model = load(f)?;
-                let name = f.file_stem().map_or_else(|| f.display().to_string(), |s| s.to_string_lossy().into_owned());
+                let name = f.file_stem().map_or_else(
+                    || f.display().to_string(),
+                    |s| s.to_string_lossy().into_owned(),
+                );
                 Ok(Arm { name, model })
             })
             .collect();
@@ -101,9 +111,17 @@ pub fn compare_arms(files: &[PathBuf], variants: Option<&str>) -> Result<Vec<Arm
 }
 
 /// The arms of one model: `base` and its variants, or those `names` lists (`base` allowed).
-fn arms_of_variants(base: Model, names: Option<&str>, need_two: bool) -> Result<Vec<Arm>, ExitCode> {
+fn arms_of_variants(
+    base: Model,
+    names: Option<&str>,
+    need_two: bool,
+) -> Result<Vec<Arm>, ExitCode> {
     let names: Vec<String> = match names {
-        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         None => std::iter::once("base".to_string())
             .chain(base.variants.iter().map(|v| v.name.clone()))
             .collect(),
@@ -163,7 +181,10 @@ pub fn run_experiment(
     let mut with = Vec::with_capacity(arms.len());
     for a in arms {
         match with_set(a.model, &set) {
-            Ok(model) => with.push(Arm { name: a.name, model }),
+            Ok(model) => with.push(Arm {
+                name: a.name,
+                model,
+            }),
             Err(c) => return c,
         }
     }
@@ -177,7 +198,9 @@ pub fn run_experiment(
     let mut recovery = RecoverySpec::default();
     if let Some(t) = args.recovery_threshold {
         if !(0.0..=1.0).contains(&t) {
-            return fail(format!("--recovery-threshold {t}: give a fraction between 0 and 1"));
+            return fail(format!(
+                "--recovery-threshold {t}: give a fraction between 0 and 1"
+            ));
         }
         recovery.threshold = t;
     }
@@ -193,7 +216,10 @@ pub fn run_experiment(
         axes,
         reps,
         master_seed,
-        options: microsim::RunOptions { seed: None, ..options },
+        options: microsim::RunOptions {
+            seed: None,
+            ..options
+        },
         targets,
         recovery,
     };
@@ -261,7 +287,12 @@ fn execute(plan: &Plan, shard: Shard, args: &ExperimentArgs) -> Result<Partial, 
 }
 
 /// Prints the tables of `result` and writes what `--out` and `--csv` ask for.
-fn finish(kind: Kind, result: &ExperimentResult, out: Option<&Path>, csv: Option<&Path>) -> ExitCode {
+fn finish(
+    kind: Kind,
+    result: &ExperimentResult,
+    out: Option<&Path>,
+    csv: Option<&Path>,
+) -> ExitCode {
     let text = match kind {
         Kind::Replications => render_replications(result),
         Kind::Comparison => render_comparison(result),
@@ -292,7 +323,10 @@ pub fn write_dir(dir: &Path, result: &ExperimentResult) -> Result<String, String
     };
     write("result.json", &result.to_json())?;
     write("results.csv", &render_csv(result))?;
-    Ok(format!("wrote result.json and results.csv to {}\n", dir.display()))
+    Ok(format!(
+        "wrote result.json and results.csv to {}\n",
+        dir.display()
+    ))
 }
 
 /// `microsim merge SHARDS… --out DIR`.

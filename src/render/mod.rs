@@ -8,6 +8,7 @@
 pub mod experiment;
 mod html;
 mod summary;
+mod text;
 
 pub use html::render_html;
-pub use summary::{render_analysis, render_summary};
+pub use summary::{render_analysis, render_summary, render_summary_with, SummaryOptions};
