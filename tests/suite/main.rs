@@ -11,6 +11,8 @@ mod broker;
 mod charts;
 /// The command line, run as a user would.
 mod cli;
+/// `topologies/comparison.ron`: every claim of its header, checked by the experiment it names.
+mod comparison;
 /// Deadline propagation and cancellation: orphaned work with and without.
 mod deadlines;
 /// Same seed → byte-identical report; different seed → different; any thread count.
@@ -19,12 +21,12 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
-/// Experiments: interval coverage, exact merges of shards and threads, common random
-/// numbers, knees and recovery.
-mod experiments;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
+/// Experiments: interval coverage, exact merges of shards and threads, common random
+/// numbers, knees and recovery.
+mod experiments;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
