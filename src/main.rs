@@ -198,17 +198,35 @@ fn main() -> ExitCode {
             json,
             wide,
             out,
+            experiment,
             ..
-        } => run(
-            file,
-            seed,
-            duration,
-            warmup,
-            drain,
-            json,
-            SummaryOptions { wide },
-            out,
-        ),
+        } => {
+            // The experiment options that mean nothing for one run are refused, not dropped.
+            let unused = [
+                ("--csv", experiment.csv.is_some()),
+                (
+                    "--recovery-threshold",
+                    experiment.recovery_threshold.is_some(),
+                ),
+                ("--recovery-from", experiment.recovery_from.is_some()),
+            ];
+            if let Some((flag, _)) = unused.iter().find(|(_, given)| *given) {
+                return fail(format!(
+                    "{flag} is for experiments: add --reps N (one run has no replications to summarise)"
+                ));
+            }
+            run(
+                file,
+                &experiment.set,
+                seed,
+                duration,
+                warmup,
+                drain,
+                json,
+                SummaryOptions { wide },
+                out,
+            )
+        }
         Command::Compare {
             files,
             variants,
@@ -311,6 +329,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
 #[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
+    set: &[String],
     seed: Option<u64>,
     duration: Option<String>,
     warmup: Option<String>,
@@ -319,7 +338,7 @@ fn run(
     summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
-    let model = match load(&file) {
+    let model = match load(&file).and_then(|m| cli::experiment::with_set_text(m, set)) {
         Ok(m) => m,
         Err(code) => return code,
     };

@@ -30,8 +30,8 @@ pub struct ExperimentArgs {
     /// then writes the shard's partial result, for `microsim merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Change every arm: PATH=VALUE, e.g. services[payment].steps[0].timeout=300ms
-    /// (repeatable; the same paths as error messages).
+    /// Change the topology (every arm of an experiment): PATH=VALUE, e.g.
+    /// services[payment].steps[0].timeout=300ms (repeatable; the same paths as error messages).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Availability that counts as recovered after the last fault (default 0.99).
@@ -78,6 +78,12 @@ fn with_set(model: Model, set: &[Override]) -> Result<Model, ExitCode> {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
+}
+
+/// `model` with the `--set PATH=VALUE` edits of `set` applied (for a single run), or the
+/// error printed.
+pub fn with_set_text(model: Model, set: &[String]) -> Result<Model, ExitCode> {
+    with_set(model, &overrides(set)?)
 }
 
 /// The arms of `compare`: two or more files, or one file's variants (`base` first unless

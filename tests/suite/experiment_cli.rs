@@ -305,3 +305,41 @@ fn mistakes_are_named() {
     ]));
     assert!(err.contains("no `nope` here"), "{err}");
 }
+
+/// `--set` changes a single run too (it was dropped without a word when `--reps` was not
+/// given), and the options that only mean something with replications are refused there.
+#[test]
+fn a_single_run_takes_set_and_refuses_experiment_only_options() {
+    let base = ["run", "topologies/mm1.ron", "--duration", "30s", "--json"];
+    let offered = |out: &str| -> u64 {
+        let report = microsim::Report::from_json(out).unwrap();
+        report.entries[0].offered
+    };
+    let plain = offered(&ok(&microsim(&base)));
+    let slow = offered(&ok(&microsim(
+        &[
+            &base[..],
+            &["--set", "workload[clients].arrivals.per_second=10"],
+        ]
+        .concat(),
+    )));
+    // 800/s and 10/s for the 20 s after the warm-up: about 16,000 and 200 requests.
+    assert!(plain > 15_000, "{plain}");
+    assert!((150..250).contains(&slow), "{slow}");
+    let err = error(&microsim(
+        &[
+            &base[..],
+            &["--set", "workload[clients].arrivals.per_secnd=10"],
+        ]
+        .concat(),
+    ));
+    assert!(err.contains("did you mean `per_second`?"), "{err}");
+    for flag in [
+        &["--csv", "x.csv"][..],
+        &["--recovery-threshold", "0.9"],
+        &["--recovery-from", "10s"],
+    ] {
+        let err = error(&microsim(&[&base[..], flag].concat()));
+        assert!(err.contains(flag[0]) && err.contains("--reps"), "{err}");
+    }
+}

@@ -11,6 +11,8 @@ mod broker;
 mod charts;
 /// The command line, run as a user would.
 mod cli;
+/// The cluster scripts: the Slurm array script's shards merged, Slurm and Kubernetes agreeing.
+mod cluster;
 /// `topologies/comparison.ron`: every claim of its header, checked by the experiment it names.
 mod comparison;
 /// Deadline propagation and cancellation: orphaned work with and without.
