@@ -26,6 +26,9 @@ mod errors;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
+/// The claims of docs/experiments.md no other test checks: one run's standard error, Ctrl-C,
+/// the progress bar.
+mod experiment_docs;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;
