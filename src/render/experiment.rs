@@ -634,7 +634,7 @@ mod tests {
     fn long_lists_wrap_within_the_width() {
         let text = format!(
             "  no significant difference in: {}",
-            vec!["shoppers p99 (ms)"; 12].join(", ")
+            ["shoppers p99 (ms)"; 12].join(", ")
         );
         for line in wrap(&text, WIDTH, "    ") {
             assert!(line.chars().count() <= WIDTH, "{line}");
