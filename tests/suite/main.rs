@@ -19,6 +19,8 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
+/// The charts and HTML page of experiments: drawn, true to the result, escaped.
+mod experiment_charts;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;
