@@ -322,6 +322,19 @@ pub fn availability_timelines(r: &ExperimentResult, entry: &str) -> Vec<Availabi
         .collect()
 }
 
+/// The availability that counts as recovered ([`crate::experiment::RecoverySpec`]), when
+/// recovery was measured at entry point `entry` in some cell: the timeline draws it.
+pub fn recovery_threshold(r: &ExperimentResult, entry: &str) -> Option<f64> {
+    let measured = r.cells.iter().any(|c| {
+        c.recovery
+            .iter()
+            .any(|x| x.entry == entry && x.measured > 0)
+    });
+    measured
+        .then_some(r.header.recovery.threshold)
+        .filter(|t| t.is_finite())
+}
+
 /// A cell's bucket width \[s\]; 1 s when it has none (only a hand-made result lacks one).
 fn bucket_width(c: &CellResult) -> f64 {
     if c.bucket_s.is_finite() && c.bucket_s > 0.0 {
@@ -688,7 +701,7 @@ pub fn render_experiment_charts(r: &ExperimentResult) -> Vec<Chart> {
                 "{}: availability over time, replications pooled",
                 drawable(e)
             );
-            let svg = timeline_chart(&title, &lines);
+            let svg = timeline_chart(&title, &lines, recovery_threshold(r, e));
             charts.push(Chart {
                 file: format!("timeline-{}.svg", slug(e)),
                 title,
@@ -921,6 +934,26 @@ fn y_tick(scale: Scale, decimals: usize, v: f64) -> String {
     }
 }
 
+/// The axis description `desc`, saying so when an availability axis is zoomed (does not
+/// start at 0).
+fn y_label(scale: Scale, y: &Range<f64>, desc: &str) -> String {
+    if scale == Scale::Availability && y.start > 0.0 {
+        format!("{desc} (zoomed axis)")
+    } else {
+        desc.to_string()
+    }
+}
+
+/// The highest value drawn on `scale`: 1 for availability and fractions (a Student-t
+/// interval of an availability near 1 can reach past it; no availability does), else the top
+/// of the axis.
+fn cap(scale: Scale, y: &Range<f64>) -> f64 {
+    match scale {
+        Scale::Availability | Scale::Fraction => y.end.min(1.0),
+        Scale::FromZero => y.end,
+    }
+}
+
 /// The colour of arm `index`.
 fn arm_colour(index: usize) -> RGBColor {
     palette::series(index)
@@ -985,7 +1018,7 @@ fn bar_chart(
             .y_label_area_size(75)
             .build_cartesian_2d(0.0..n, y.clone())?;
         let mut mesh = chart.configure_mesh();
-        axes::style_mesh(&mut mesh, "", y_desc);
+        axes::style_mesh(&mut mesh, "", &y_label(scale, &y, y_desc));
         let tick = |v: &f64| y_tick(scale, decimals, *v);
         mesh.disable_x_mesh()
             .x_labels(0)
@@ -1001,14 +1034,15 @@ fn bar_chart(
             let colour = arm_colour(bar.index);
             match bar.mean {
                 Some(m) => {
-                    let top = m.clamp(y.start, y.end);
+                    let top = m.clamp(y.start, cap(scale, &y));
                     chart.draw_series(std::iter::once(Rectangle::new(
                         [(x0, if y.start > 0.0 { y.start } else { 0.0 }), (x1, top)],
                         colour.filled(),
                     )))?;
                     let mut label_at = top;
                     if let Some([lo, hi]) = bar.ci {
-                        let (lo, hi) = (lo.clamp(y.start, y.end), hi.clamp(y.start, y.end));
+                        let high = cap(scale, &y);
+                        let (lo, hi) = (lo.clamp(y.start, high), hi.clamp(y.start, high));
                         if hi > lo {
                             chart.draw_series(whisker(mid, lo, hi, 0.07))?;
                         }
@@ -1159,7 +1193,7 @@ fn cdf_chart(title: &str, cdfs: &[Cdf]) -> String {
 }
 
 /// The availability of the arms over time, one line each, on one zoomed axis.
-fn timeline_chart(title: &str, lines: &[AvailabilityLine]) -> String {
+fn timeline_chart(title: &str, lines: &[AvailabilityLine], threshold: Option<f64>) -> String {
     let end_s = lines
         .iter()
         .filter_map(|l| l.points.last().map(|p| p.0))
@@ -1174,15 +1208,22 @@ fn timeline_chart(title: &str, lines: &[AvailabilityLine]) -> String {
         1.0
     };
     let unit = TimeUnit::for_run(end_s);
-    let values: Vec<f64> = lines
+    let mut values: Vec<f64> = lines
         .iter()
         .flat_map(|l| l.points.iter().filter_map(|p| p.1))
         .collect();
+    values.extend(threshold);
     let (y, decimals) = y_range(Scale::Availability, &values, 0.05);
-    let legend: Vec<LegendItem> = lines
+    let mut legend: Vec<LegendItem> = lines
         .iter()
         .map(|l| LegendItem::line(cut(&drawable(&l.arm), 30), arm_colour(l.index)))
         .collect();
+    if let Some(t) = threshold {
+        legend.push(LegendItem::dashed(
+            format!("recovered: at or above {}", axes::number(t)),
+            palette::GREY,
+        ));
+    }
     let x = axes::range(0.0, unit.of(end_s));
     let y_desc = if y.start > 0.0 {
         "availability per bucket (zoomed axis)"
@@ -1201,6 +1242,14 @@ fn timeline_chart(title: &str, lines: &[AvailabilityLine]) -> String {
         axes::style_mesh(&mut mesh, unit.label(), y_desc);
         let tick = |v: &f64| y_tick(Scale::Availability, decimals, *v);
         mesh.y_label_formatter(&tick).draw()?;
+        if let Some(t) = threshold {
+            chart.draw_series(DashedLineSeries::new(
+                [(x.start, t), (x.end, t)],
+                8,
+                5,
+                palette::GREY.stroke_width(2),
+            ))?;
+        }
         for l in lines {
             let runs = axes::runs(
                 l.points
@@ -1325,7 +1374,11 @@ fn sweep_chart(
             .y_label_area_size(75)
             .build_cartesian_2d(x.clone(), y.clone())?;
         let mut mesh = chart.configure_mesh();
-        axes::style_mesh(&mut mesh, &drawable(&axis.label), y_desc);
+        axes::style_mesh(
+            &mut mesh,
+            &drawable(&axis.label),
+            &y_label(scale, &y, y_desc),
+        );
         let tick = |v: &f64| y_tick(scale, decimals, *v);
         mesh.y_label_formatter(&tick);
         if axis.categorical {
@@ -1337,7 +1390,7 @@ fn sweep_chart(
             let max_chars = ((px / axis.positions.len().max(1) as f64 / 7.5) as usize).max(4);
             category_labels(&mut chart, axis, y.start, max_chars)?;
         }
-        let clamp = |v: f64| v.clamp(y.start, y.end);
+        let clamp = |v: f64| v.clamp(y.start, cap(scale, &y));
         for (i, l) in lines.iter().enumerate() {
             let colour = palette::series(i);
             // The band, in pieces where consecutive points have an interval.
@@ -1495,7 +1548,7 @@ fn collapse_chart(
                     EmptyElement::at((p.x + d, f))
                         + Text::new(
                             format!("{}/{}", p.collapsed, p.measured),
-                            (8, 0),
+                            (9, -12),
                             label_style.clone().color(&colour),
                         ),
                 ))?;

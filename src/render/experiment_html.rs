@@ -145,10 +145,10 @@ fn header(r: &ExperimentResult, charts: &[Chart], out: &mut String) {
         }
     )];
     if let Some(d) = h.duration_s {
-        meta.push(format!("{} s simulated each", number(d)));
+        meta.push(format!("{} simulated each", seconds(d)));
     }
     if let Some(w) = h.warmup_s.filter(|&w| w > 0.0) {
-        meta.push(format!("{} s warm-up", number(w)));
+        meta.push(format!("{} warm-up", seconds(w)));
     }
     meta.push(format!("master seed {}", h.master_seed));
     let runs: usize = r.cells.iter().map(|c| c.runs.len()).sum();
@@ -344,10 +344,9 @@ fn recovery(r: &ExperimentResult, out: &mut String) {
     }
     section(out, "recovery", "Recovery");
     let rec = &r.header.recovery;
-    let from = rec.from_s.map_or_else(
-        || "the end of the last fault".to_string(),
-        |s| format!("{} s", number(s)),
-    );
+    let from = rec
+        .from_s
+        .map_or_else(|| "the end of the last fault".to_string(), seconds);
     let _ = writeln!(
         out,
         "<p class=\"note\">From {}, the time until availability stays at or above {} to the end \
@@ -720,6 +719,17 @@ fn fixed(x: f64, digits: usize) -> String {
     }
 }
 
+/// `s` seconds to three significant digits without trailing zeros: `4 s`, `0.5 s`, `12.3 s`.
+fn seconds(s: f64) -> String {
+    let text = number(s);
+    let text = if text.contains('.') && !text.contains('e') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text} s")
+}
+
 /// `v` to three significant digits ([`number`]), or a dash when it is not a finite number.
 fn num(v: f64) -> String {
     if v.is_finite() {
@@ -750,6 +760,14 @@ mod tests {
         assert_eq!(signed(0.5, 1, None), "+0.5");
         assert_eq!(signed(0.0, 2, Some((0.0, 2))), "0.00 ± 0.00");
         assert_eq!(signed(f64::NAN, 2, None), "–");
+    }
+
+    #[test]
+    fn seconds_read_plainly() {
+        assert_eq!(seconds(4.0), "4 s");
+        assert_eq!(seconds(0.5), "0.5 s");
+        assert_eq!(seconds(12.34), "12.3 s");
+        assert_eq!(seconds(600.0), "600 s");
     }
 
     #[test]

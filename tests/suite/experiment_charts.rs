@@ -7,8 +7,8 @@
 use crate::common::model;
 use microsim::chart::experiment::{
     availability_timelines, cdf_points, collapse_bars, collapse_lines, comparison_bars,
-    headline_metrics, knee_marks, latency_cdfs, render_experiment_charts, sweep_axis, sweep_lines,
-    thresholds, KneeMark,
+    headline_metrics, knee_marks, latency_cdfs, recovery_threshold, render_experiment_charts,
+    sweep_axis, sweep_lines, thresholds, KneeMark,
 };
 use microsim::chart::palette;
 use microsim::chart::Chart;
@@ -391,6 +391,13 @@ fn bars_are_the_means_intervals_and_paired_differences_of_the_result() {
         "{shown:?}"
     );
     assert!(shown.contains(&"baseline".to_string()), "{shown:?}");
+    // Availabilities near 1 are drawn on a zoomed axis, which says so; latency from 0.
+    assert!(
+        shown.iter().any(|t| t.ends_with("(zoomed axis)")),
+        "{shown:?}"
+    );
+    let latency = texts(&chart(&charts, "compare-batch-mean-ms.svg").svg);
+    assert!(!latency.iter().any(|t| t.contains("zoomed")), "{latency:?}");
     assert!(
         shown.iter().any(|t| t.starts_with("more errors <b>")),
         "{shown:?}"
@@ -620,10 +627,19 @@ fn the_metastability_map_tells_recovery_from_collapse() {
     for (b, c) in bars[0].bars.iter().zip(&compared.cells) {
         assert_eq!(b.ci, c.recovery[0].collapsed_ci);
     }
+    // The timelines of the comparison draw the threshold of recovery.
+    assert_eq!(recovery_threshold(compared, "main"), Some(0.99));
+    let charts = render_experiment_charts(compared);
+    let shown = texts(&chart(&charts, "timeline-main.svg").svg);
+    assert!(
+        shown.contains(&"recovered: at or above 0.99".to_string()),
+        "{shown:?}"
+    );
     assert!(
         collapse_lines(sweep(), "main").is_empty(),
         "no fault, no map"
     );
+    assert_eq!(recovery_threshold(&comparison().1, "batch"), None);
     assert!(collapse_bars(&comparison().1).is_empty());
 }
 
