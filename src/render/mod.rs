@@ -9,7 +9,8 @@ pub mod experiment;
 mod experiment_html;
 mod html;
 mod summary;
+mod text;
 
 pub use experiment_html::render_experiment_html;
 pub use html::render_html;
-pub use summary::{render_analysis, render_summary};
+pub use summary::{render_analysis, render_summary, render_summary_with, SummaryOptions};

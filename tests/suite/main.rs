@@ -24,6 +24,9 @@ mod experiment_charts;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;
+/// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
+/// runs them.
+mod experiment_cli;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
@@ -55,6 +58,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The terminal summary: true, labelled, within 100 columns.
+mod summary;
 /// Every bundled topology passes `check` and runs.
 mod topologies;
 /// Exact event traces on tiny deterministic models (Const distributions).
