@@ -682,8 +682,9 @@ pub fn render_experiment_charts(r: &ExperimentResult) -> Vec<Chart> {
     for e in &entries {
         let cdfs = latency_cdfs(r, e);
         if !cdfs.is_empty() {
+            let of_arms = if cdfs.len() > 1 { " of the arms" } else { "" };
             let title = format!(
-                "{}: latency distribution (CDF) of the arms, replications pooled",
+                "{}: latency distribution (CDF){of_arms}, replications pooled",
                 drawable(e)
             );
             let svg = cdf_chart(&title, &cdfs);

@@ -180,8 +180,13 @@ fn header(r: &ExperimentResult, charts: &[Chart], out: &mut String) {
          confidence interval (Student t, n − 1 degrees of freedom): requests within one run are \
          correlated, replications are not. Latency percentiles marked <em>pooled</em> are those \
          of every replication's answers together (merged histograms), not means of \
-         percentiles. Every arm and point runs with the same seeds, so comparisons are paired, \
-         replication by replication.{}</p>",
+         percentiles.{}{}</p>",
+        if r.cells.len() > 1 {
+            " Every arm and point runs with the same seeds, so comparisons are paired, \
+             replication by replication."
+        } else {
+            ""
+        },
         if h.reps < 2 {
             " With one replication there is no interval: run with <code>--reps 2</code> or more."
         } else {
