@@ -339,20 +339,33 @@ fn blocking_on_errors(f: &Facts, sub: &Subscriber, g: &GroupAnalysis, path: &str
     })
 }
 
-/// `lag-grows` (consumer groups): the topic's rate exceeds the group's capacity.
+/// `lag-grows` (consumer groups): the topic's rate exceeds the group's capacity;
+/// `lag-grows-at-peak`: only its peak rate does.
 fn group_lag_grows(
     topic: &Topic,
     a: &TopicAnalysis,
     g: &GroupAnalysis,
     path: String,
 ) -> Option<Lint> {
-    (g.lag_growth_per_s > 0.0).then(|| {
-        let expire = match topic.retention {
-            Some(r) => format!(
-                ", and with a retention of {r} unconsumed messages will expire (lost)"
-            ),
-            None => String::new(),
-        };
+    let expire = match topic.retention {
+        Some(r) => {
+            format!(", and with a retention of {r} unconsumed messages will expire (lost)")
+        }
+        None => String::new(),
+    };
+    if g.lag_growth_per_s <= 0.0 {
+        return (g.peak_lag_growth_per_s > 0.0).then(|| {
+            warning(
+                "lag-grows-at-peak",
+                path,
+                format!(
+                    "`{}` receives {:.1} messages/s at the peak rate but its group processes about {:.1}/s: lag grows by {:.1} messages/s while the peak lasts{expire}",
+                    g.service, a.peak_rate_per_s, g.capacity_per_s, g.peak_lag_growth_per_s
+                ),
+            )
+        });
+    }
+    Some({
         warning(
             "lag-grows",
             path,
@@ -364,9 +377,22 @@ fn group_lag_grows(
     })
 }
 
-/// `lag-grows` (work queues): the queue's rate exceeds its consumers' capacity.
+/// `lag-grows` (work queues): the queue's rate exceeds its consumers' capacity;
+/// `lag-grows-at-peak`: only its peak rate does.
 fn queue_lag_grows(a: &QueueAnalysis) -> Option<Lint> {
-    (a.backlog_growth_per_s > 0.0).then(|| {
+    if a.backlog_growth_per_s <= 0.0 {
+        return (a.peak_backlog_growth_per_s > 0.0).then(|| {
+            warning(
+                "lag-grows-at-peak",
+                format!("queues[{}]", a.name),
+                format!(
+                    "`{}` receives {:.1} messages/s at the peak rate but its consumers process about {:.1}/s: the backlog grows by {:.1} messages/s while the peak lasts. Add consumers (or prefetch), or workers",
+                    a.name, a.peak_rate_per_s, a.capacity_per_s, a.peak_backlog_growth_per_s
+                ),
+            )
+        });
+    }
+    Some({
         warning(
             "lag-grows",
             format!("queues[{}]", a.name),

@@ -57,6 +57,8 @@ pub struct TopicAnalysis {
     pub name: String,
     /// Messages published per second (traffic equations, mean entry rates).
     pub rate_per_s: f64,
+    /// The same at the peak entry rates.
+    pub peak_rate_per_s: f64,
     /// Per consumer group.
     pub groups: Vec<GroupAnalysis>,
 }
@@ -75,6 +77,10 @@ pub struct GroupAnalysis {
     pub utilization: f64,
     /// How fast lag grows when over capacity: rate − capacity, else 0 \[messages/s\].
     pub lag_growth_per_s: f64,
+    /// Peak rate / capacity.
+    pub peak_utilization: f64,
+    /// How fast lag grows at the peak rate: peak rate − capacity, else 0 \[messages/s\].
+    pub peak_lag_growth_per_s: f64,
 }
 
 /// Predictions for one work queue.
@@ -86,6 +92,8 @@ pub struct QueueAnalysis {
     pub service: String,
     /// Messages sent per second (traffic equations, mean entry rates).
     pub rate_per_s: f64,
+    /// The same at the peak entry rates.
+    pub peak_rate_per_s: f64,
     /// Messages processed at once at most: consumers × prefetch, limited by the service's
     /// workers (replicas × workers).
     pub concurrency: u32,
@@ -96,6 +104,11 @@ pub struct QueueAnalysis {
     /// How fast the backlog grows when over capacity: rate − capacity, else 0
     /// \[messages/s\].
     pub backlog_growth_per_s: f64,
+    /// Peak rate / capacity.
+    pub peak_utilization: f64,
+    /// How fast the backlog grows at the peak rate: peak rate − capacity, else 0
+    /// \[messages/s\].
+    pub peak_backlog_growth_per_s: f64,
     /// Mean time from send to acknowledged \[ms\], treating the queue and its consumers as
     /// an M/M/c station with c = `concurrency` (exact for Poisson arrivals — Jackson networks
     /// included — and exponential processing, an estimate otherwise); `None` when unstable.
@@ -214,8 +227,8 @@ pub fn analyze(model: &Model) -> Analysis {
     let rel = availability::reliabilities(model, &order);
     let traffic = traffic::solve(model, &order, &rel, window);
     let holding = holding::solve(model, &order, &traffic);
-    let topics = broker::topics(model, &traffic.destination_rate, &holding.body_ns);
-    let queues = broker::queues(model, &traffic.destination_rate, &holding.body_ns);
+    let topics = broker::topics(model, &traffic, &holding.body_ns);
+    let queues = broker::queues(model, &traffic, &holding.body_ns);
     let lints = lints::all(&lints::Facts {
         model,
         rel: &rel,

@@ -20,6 +20,8 @@ pub(super) struct Traffic {
     /// Messages per second to each destination at the mean entry rates, topics first, then
     /// queues (the layout of [`Model::destination_index`]).
     pub destination_rate: Vec<f64>,
+    /// The same at the peak entry rates.
+    pub destination_peak: Vec<f64>,
     /// How much each destination's rate grew in the last pass of the equations.
     pub growth: Vec<f64>,
     /// How much it grew in the pass before.
@@ -34,6 +36,8 @@ pub(super) struct Traffic {
 /// publishes per request ([`Publishes`]), and a consumer receives its destination's rate.
 /// Sync calls propagate within a pass, callers first; messages feed their consumers in the
 /// next pass, until the destination rates settle (relative change ≤ 10⁻⁹) or 64 passes.
+/// The peak rates follow the same equations from the peak entry rates, messages that
+/// external producers publish or send included.
 ///
 /// **Assumptions.** Calls skipped because an earlier call failed still count, so λ is an
 /// upper bound when calls fail. The peak rates take every entry point at its peak at once.
@@ -47,6 +51,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
     // Messages external producers publish to each destination (topics, then queues).
     let destinations = model.topics.len() + model.queues.len();
     let mut entry_messages = vec![0.0; destinations];
+    let mut entry_messages_peak = vec![0.0; destinations];
     for e in &model.entries {
         match e.target {
             EntryTarget::Service(s) => {
@@ -54,8 +59,9 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
                 peak[s.0 as usize] += e.arrivals.peak_rate(window.from, window.to);
             }
             EntryTarget::Broker(d) => {
-                entry_messages[model.destination_index(d)] +=
-                    e.arrivals.mean_rate(window.from, window.to);
+                let d = model.destination_index(d);
+                entry_messages[d] += e.arrivals.mean_rate(window.from, window.to);
+                entry_messages_peak[d] += e.arrivals.peak_rate(window.from, window.to);
             }
         }
     }
@@ -84,6 +90,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         .collect();
     let (base_rate, base_peak) = (rate.clone(), peak.clone());
     let mut destination_rate = vec![0.0; destinations];
+    let mut destination_peak = vec![0.0; destinations];
     // How much each destination's rate grew in the last two passes (a flow that loops with
     // a return of one message per message or more grows by as much or more every pass).
     let (mut growth, mut prev_growth) = (vec![0.0; destinations], vec![0.0; destinations]);
@@ -95,7 +102,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         for (t, consumers) in consumers_of.iter().enumerate() {
             for s in consumers {
                 rate[s.0 as usize] += destination_rate[t];
-                peak[s.0 as usize] += destination_rate[t];
+                peak[s.0 as usize] += destination_peak[t];
             }
         }
         for &s in order.iter().rev() {
@@ -113,15 +120,23 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         let next: Vec<f64> = (0..destinations)
             .map(|t| entry_messages[t] + (0..n).map(|s| rate[s] * publishes[s][t]).sum::<f64>())
             .collect();
-        let settled = next
-            .iter()
-            .zip(&destination_rate)
-            .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0));
+        let next_peak: Vec<f64> = (0..destinations)
+            .map(|t| {
+                entry_messages_peak[t] + (0..n).map(|s| peak[s] * publishes[s][t]).sum::<f64>()
+            })
+            .collect();
+        let close = |a: &f64, b: &f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+        let settled = next.iter().zip(&destination_rate).all(|(a, b)| close(a, b))
+            && next_peak
+                .iter()
+                .zip(&destination_peak)
+                .all(|(a, b)| close(a, b));
         std::mem::swap(&mut growth, &mut prev_growth);
         for ((g, a), b) in growth.iter_mut().zip(&next).zip(&destination_rate) {
             *g = a - b;
         }
         destination_rate = next;
+        destination_peak = next_peak;
         if settled {
             break;
         }
@@ -130,6 +145,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         rate,
         peak,
         destination_rate,
+        destination_peak,
         growth,
         prev_growth,
     }

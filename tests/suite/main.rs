@@ -48,6 +48,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The analytic shadow: peaks, fault phases, GI/M/c, fan-outs, timeouts, waits, networks.
+mod shadow;
 /// Every bundled topology passes `check` and runs.
 mod topologies;
 /// Exact event traces on tiny deterministic models (Const distributions).
