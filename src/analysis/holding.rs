@@ -9,7 +9,7 @@ use super::availability::own_availability;
 use super::queueing;
 use super::traffic::Traffic;
 use super::visit::{fold_block, StepFold};
-use super::{QueuePrediction, ServiceAnalysis};
+use super::{QueuePrediction, ServiceAnalysis, Window};
 use crate::dist::Dist;
 use crate::model::{CallEdge, Model, Op, PublishStep, ServiceId};
 
@@ -37,7 +37,12 @@ pub(super) struct Holding {
 ///
 /// **Example.** 200 requests/s into 2 × 4 workers holding 11 ms each: ρ = 200 × 0.011 / 8 =
 /// 0.275.
-pub(super) fn solve(model: &Model, order: &[ServiceId], traffic: &Traffic) -> Holding {
+pub(super) fn solve(
+    model: &Model,
+    order: &[ServiceId],
+    traffic: &Traffic,
+    window: Window,
+) -> Holding {
     let n = model.services.len();
     let (rate, peak) = (&traffic.rate, &traffic.peak);
     let mut body_ns = vec![0.0; n];
@@ -66,14 +71,19 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], traffic: &Traffic) -> Ho
         let peak_util = peak[i] * h / 1e9 / servers;
         // Queueing delay: Erlang C per replica with the holding time as service time.
         let per_replica = rate[i] / f64::from(svc.replicas);
-        let wait_ns = if h > 0.0 && per_replica > 0.0 {
+        let erlang = if h > 0.0 && per_replica > 0.0 {
             queueing::mmc(svc.workers, per_replica, 1e9 / h)
-                .map(|m| m.wq * 1e9)
-                .unwrap_or(f64::INFINITY)
+                .map_or((f64::INFINITY, 1.0), |m| (m.wq * 1e9, m.p_wait))
         } else {
-            0.0
+            (0.0, 0.0)
         };
+        let wait_ns = erlang.0;
         response_ns[i] = response + wait_ns;
+        let queue_model = queue_model(model, s, window);
+        // The wait before a worker: the exact model where there is one, else the estimate.
+        let (mean_wait_ms, p_wait) = queue_model
+            .as_ref()
+            .map_or((wait_ns / 1e6, erlang.1), |q| (q.mean_wait_ms, q.p_wait));
         services.push((
             i,
             ServiceAnalysis {
@@ -88,7 +98,9 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], traffic: &Traffic) -> Ho
                     .failures
                     .as_ref()
                     .map_or(1.0, |f| f.any_up(svc.replicas)),
-                queue_model: exact_queue_model(model, s, per_replica),
+                mean_wait_ms,
+                p_wait,
+                queue_model,
             },
         ));
     }
@@ -206,51 +218,140 @@ pub(super) fn median_latency_ns(model: &Model, service: ServiceId, body_ns: &[f6
     }
 }
 
-/// M/M/c or M/M/c/K per replica, when the service's only step is exponential work.
+/// The closed-form queue model of a service, where one applies exactly.
 ///
-/// **Formula.** [`queueing::mmc`] (or [`queueing::mmck`] with K = workers + queue) with c =
-/// workers, λ = the per-replica rate, μ = 1/mean work; L is summed over the replicas.
+/// **Formula.** Per replica, with c = workers and the arrivals into the replica known
+/// ([`replica_arrivals`]): exponential work → [`queueing::mmc`] for Poisson arrivals
+/// ([`queueing::mmck`] with K = workers + queue when the queue is bounded), else GI/M/c
+/// ([`queueing::gimc`]: Erlang-k gaps when a balancer deals a Poisson stream to k replicas in
+/// turn, equal gaps for constant arrivals); any other work on one worker with Poisson
+/// arrivals → M/G/1 ([`queueing::mg1_wq`], Pollaczek–Khinchine). L is summed over the
+/// replicas.
 ///
-/// **Assumptions.** Poisson arrivals at each replica, exponential work, no calls; a service
-/// that consumes messages gets none (the broker, not the service, is its queue).
+/// **Assumptions.** The service's only step is its work (no calls, no publishes), it has no
+/// failure process, it consumes no messages (the broker, not the service, is a consumer's
+/// queue), and its requests come from entry points only, at a rate that is constant over the
+/// measured window. Anywhere else the arrivals into a replica are not a known renewal
+/// process and there is no exact model (see `mean_wait_ms` for the estimate).
 ///
-/// **Example.** λ = 800/s, 1 ms exponential work, one worker: W = 5 ms, L = 4.
-fn exact_queue_model(
-    model: &Model,
-    service: ServiceId,
-    per_replica: f64,
-) -> Option<QueuePrediction> {
+/// **Example.** λ = 800/s, 1 ms exponential work, one worker: W = 5 ms, L = 4; the same load
+/// dealt in turn to two one-worker replicas (1,600/s in all) is E2/M/1: W = 3.84 ms.
+fn queue_model(model: &Model, service: ServiceId, window: Window) -> Option<QueuePrediction> {
     let svc = model.service(service);
     let [Op::Work(d)] = model.block(svc.body) else {
         return None;
     };
-    if !d.is_exponential() || per_replica <= 0.0 {
+    if svc.failures.is_some() || d.mean_ns() <= 0.0 {
         return None;
     }
-    // Messages reach a consumer's service one (or prefetch) at a time: its own queue is not
-    // the M/M/c line (the broker is; see the topics and queues predictions).
+    let arrivals = replica_arrivals(model, service, window)?;
+    let per_replica = arrivals.rate();
+    let mu = 1e9 / d.mean_ns(); // per second
+    let replicas = f64::from(svc.replicas);
+    let poisson = matches!(arrivals, queueing::Interarrivals::Poisson { .. });
+    let (name, m) = match (d.is_exponential(), svc.queue, poisson) {
+        (true, None, true) => (
+            "M/M/c".to_string(),
+            queueing::mmc(svc.workers, per_replica, mu)?,
+        ),
+        (true, Some(q), true) => (
+            "M/M/c/K".to_string(),
+            queueing::mmck(svc.workers, svc.workers.saturating_add(q), per_replica, mu),
+        ),
+        (true, None, false) => (
+            format!("{}/M/c", arrivals.kendall()),
+            queueing::gimc(svc.workers, &arrivals, mu)?,
+        ),
+        (false, None, true) if svc.workers == 1 => {
+            let s = 1.0 / mu;
+            let wq = queueing::mg1_wq(per_replica, s, d.scv())?;
+            let w = wq + s;
+            let m = queueing::QueueMeasures {
+                wq,
+                w,
+                lq: per_replica * wq,
+                l: per_replica * w,
+                p_block: 0.0,
+                p_wait: per_replica * s,
+            };
+            ("M/G/1".to_string(), m)
+        }
+        _ => return None,
+    };
+    Some(QueuePrediction {
+        model: name,
+        mean_wait_ms: m.wq * 1e3,
+        mean_sojourn_ms: m.w * 1e3,
+        mean_in_system: m.l * replicas,
+        p_reject: m.p_block,
+        p_wait: m.p_wait,
+    })
+}
+
+/// The arrival process into one replica of `service`, when it is a known renewal process.
+///
+/// Requests must come from entry points only (no sync caller, no consumed topic or queue), at
+/// a constant rate over the window. Poisson entry points merge into one Poisson stream of
+/// rate Λ; a single constant-rate entry point gives equal gaps 1/Λ. One replica receives the
+/// stream itself; a random balancer thins it (Poisson stays Poisson with rate Λ/n; equal gaps
+/// become geometric multiples of the gap); a round-robin balancer deals it out in turn
+/// (Erlang-n gaps from a Poisson stream; equal gaps n/Λ from a constant one). The
+/// least-outstanding and power-of-two balancers choose by state: not a renewal process.
+fn replica_arrivals(
+    model: &Model,
+    service: ServiceId,
+    window: Window,
+) -> Option<queueing::Interarrivals> {
+    use crate::model::{Balancer, EntryTarget};
+    use crate::workload::ArrivalKind;
+    use queueing::Interarrivals;
+    let called = model.calls.iter().any(|c| c.to == service);
     let consumes = model
         .topics
         .iter()
         .any(|t| t.subscribers.iter().any(|s| s.service == service))
         || model.queues.iter().any(|q| q.service == service);
-    if consumes {
+    if called || consumes {
         return None;
     }
-    let mu = 1e9 / d.mean_ns(); // per second
-    let replicas = f64::from(svc.replicas);
-    let (name, m) = match svc.queue {
-        None => ("M/M/c", queueing::mmc(svc.workers, per_replica, mu)?),
-        Some(q) => (
-            "M/M/c/K",
-            queueing::mmck(svc.workers, svc.workers.saturating_add(q), per_replica, mu),
-        ),
-    };
-    Some(QueuePrediction {
-        model: name.into(),
-        mean_wait_ms: m.wq * 1e3,
-        mean_sojourn_ms: m.w * 1e3,
-        mean_in_system: m.l * replicas,
-        p_reject: m.p_block,
-    })
+    let entries: Vec<_> = model
+        .entries
+        .iter()
+        .filter(|e| e.target == EntryTarget::Service(service))
+        .collect();
+    let mut total = 0.0;
+    for e in &entries {
+        let mean = e.arrivals.mean_rate(window.from, window.to);
+        if e.arrivals.peak_rate(window.from, window.to) != mean {
+            return None;
+        }
+        total += mean;
+    }
+    if total <= 0.0 {
+        return None;
+    }
+    let svc = model.service(service);
+    let n = svc.replicas;
+    let nf = f64::from(n);
+    let all_poisson = entries
+        .iter()
+        .all(|e| e.arrivals.kind == ArrivalKind::Poisson);
+    let one_constant = entries.len() == 1 && entries[0].arrivals.kind == ArrivalKind::Constant;
+    match (svc.balancer, n) {
+        (_, 1) | (Balancer::Random, _) if all_poisson => {
+            Some(Interarrivals::Poisson { rate: total / nf })
+        }
+        (_, 1) if one_constant => Some(Interarrivals::Deterministic { gap: 1.0 / total }),
+        (Balancer::RoundRobin, _) if all_poisson => {
+            Some(Interarrivals::Erlang { k: n, rate: total })
+        }
+        (Balancer::RoundRobin, _) if one_constant => {
+            Some(Interarrivals::Deterministic { gap: nf / total })
+        }
+        (Balancer::Random, _) if one_constant => Some(Interarrivals::ThinnedDeterministic {
+            gap: 1.0 / total,
+            keep: 1.0 / nf,
+        }),
+        _ => None,
+    }
 }

@@ -170,14 +170,23 @@ pub struct ServiceAnalysis {
     /// Time-based availability from the failure process: 1 − (1 − A)^replicas with
     /// A = MTTF / (MTTF + MTTR); 1 without failures.
     pub time_availability: f64,
-    /// M/M/c (or M/M/c/K) predictions when they apply exactly.
+    /// Mean wait before a worker \[ms\]: from `queue_model` where there is one; else the
+    /// M/M/c estimate per replica (Erlang C with c = workers and the mean holding time as
+    /// service time), the wait the holding times of callers include. Infinite at ρ ≥ 1.
+    pub mean_wait_ms: f64,
+    /// Probability that a request waits for a worker, from the same model (1 at ρ ≥ 1).
+    pub p_wait: f64,
+    /// Closed-form queue predictions where one applies exactly (see `queue_model` in
+    /// docs/report.md): M/M/c, M/M/c/K, GI/M/c or M/G/1 per replica.
     pub queue_model: Option<QueuePrediction>,
 }
 
 /// Closed-form queue predictions for one service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueuePrediction {
-    /// Which model: `M/M/c` or `M/M/c/K`.
+    /// Which model: `M/M/c`, `M/M/c/K`, `E<k>/M/c` (Poisson arrivals dealt in turn to k
+    /// replicas), `D/M/c` (evenly spaced arrivals), `GI/M/c` (evenly spaced arrivals spread
+    /// at random) or `M/G/1`.
     pub model: String,
     /// Mean wait before service \[ms\].
     pub mean_wait_ms: f64,
@@ -187,6 +196,8 @@ pub struct QueuePrediction {
     pub mean_in_system: f64,
     /// Probability that an arrival is rejected.
     pub p_reject: f64,
+    /// Probability that an admitted arrival waits for a worker.
+    pub p_wait: f64,
 }
 
 /// How serious a lint is.
@@ -226,7 +237,7 @@ pub fn analyze(model: &Model) -> Analysis {
     let order = callees_first(model);
     let rel = availability::reliabilities(model, &order);
     let traffic = traffic::solve(model, &order, &rel, window);
-    let holding = holding::solve(model, &order, &traffic);
+    let holding = holding::solve(model, &order, &traffic, window);
     let topics = broker::topics(model, &traffic, &holding.body_ns);
     let queues = broker::queues(model, &traffic, &holding.body_ns);
     let lints = lints::all(&lints::Facts {
