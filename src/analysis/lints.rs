@@ -4,10 +4,11 @@
 use super::availability::{amplification, Rel};
 use super::holding::{median_latency_ns, Holding};
 use super::traffic::Traffic;
-use super::{GroupAnalysis, Lint, LintLevel, QueueAnalysis, TopicAnalysis};
+use super::{GroupAnalysis, Lint, LintLevel, PhaseAnalysis, QueueAnalysis, TopicAnalysis};
 use crate::call::breaker::Window;
 use crate::dist::Dist;
 use crate::model::{CallEdge, Model, Subscriber, Topic};
+use crate::time::SimDuration;
 
 /// Breaker windows of one call step (all caller replicas, once full) above this many bytes
 /// get a `breaker-memory` lint.
@@ -27,6 +28,8 @@ pub(super) struct Facts<'a> {
     pub topics: &'a [TopicAnalysis],
     /// Per-queue predictions.
     pub queues: &'a [QueueAnalysis],
+    /// The shadow during each phase of the fault timeline.
+    pub phases: &'a [PhaseAnalysis],
 }
 
 /// Every lint, in a stable order: services, calls, retries and breakers, failure processes,
@@ -50,6 +53,8 @@ pub(super) fn all(f: &Facts) -> Vec<Lint> {
         }
     }
     out.extend(f.queues.iter().filter_map(queue_lag_grows));
+    saturated_during_fault(f, &mut out);
+    lag_grows_during_fault(f, &mut out);
     out
 }
 
@@ -402,6 +407,147 @@ fn queue_lag_grows(a: &QueueAnalysis) -> Option<Lint> {
             ),
         )
     })
+}
+
+/// A phase's span and faults for a message: `from 2m to 5m while slowdown reviews ×50 is in
+/// force`.
+fn during(p: &PhaseAnalysis) -> String {
+    let at = |s: f64| SimDuration((s * 1e9).round() as u64).to_string();
+    format!(
+        "from {} to {} while {} {} in force",
+        at(p.from_s),
+        at(p.to_s),
+        p.faults.join(" and "),
+        if p.faults.len() == 1 { "is" } else { "are" }
+    )
+}
+
+/// `saturated-during-fault`: a service below saturation without faults reaches ρ ≥ 1 during a
+/// phase of the fault timeline (one lint per service, for its busiest phase). A service that
+/// only consumes messages is left to `lag-grows-during-fault`: its consumers take no more than
+/// it can run, and the backlog waits in the broker.
+fn saturated_during_fault(f: &Facts, out: &mut Vec<Lint>) {
+    let model = f.model;
+    for (i, svc) in model.services.iter().enumerate() {
+        let steady = &f.holding.services[i];
+        let id = crate::model::ServiceId(i as u32);
+        let requested = model.calls.iter().any(|c| c.to == id)
+            || model.entries.iter().any(|e| e.target.service() == Some(id));
+        if steady.utilization >= 1.0 || !requested {
+            continue;
+        }
+        let worst = f
+            .phases
+            .iter()
+            .filter(|p| !p.faults.is_empty() && p.services[i].utilization >= 1.0)
+            .max_by(|a, b| {
+                a.services[i]
+                    .utilization
+                    .total_cmp(&b.services[i].utilization)
+            });
+        let Some(p) = worst else { continue };
+        let during_fault = &p.services[i];
+        out.push(warning(
+            "saturated-during-fault",
+            format!("services[{}]", svc.name),
+            format!(
+                "utilization ρ = {:.2} {} ({:.2} without faults: {:.1} requests/s × {:.2} ms held / {} workers): it saturates while the fault lasts; its queue grows until the fault ends (or it rejects, once a bounded queue is full), and its callers wait or time out",
+                during_fault.utilization,
+                during(p),
+                steady.utilization,
+                during_fault.arrival_rate_per_s,
+                during_fault.mean_holding_ms,
+                u64::from(svc.replicas) * u64::from(svc.workers)
+            ),
+        ));
+    }
+}
+
+/// `lag-grows-during-fault`: a consumer group or work queue that keeps up without faults
+/// falls behind during a phase of the fault timeline (one lint each, for the phase that
+/// leaves the largest backlog), with the backlog it leaves and how long it takes to drain
+/// afterwards.
+fn lag_grows_during_fault(f: &Facts, out: &mut Vec<Lint>) {
+    let drain = |backlog: f64, rate: f64, capacity: f64| {
+        if capacity > rate {
+            format!(
+                ", which drains in about {:.1} s afterwards at {:.1} − {:.1} = {:.1} messages/s",
+                backlog / (capacity - rate),
+                capacity,
+                rate,
+                capacity - rate
+            )
+        } else {
+            String::new()
+        }
+    };
+    let mut k = 0;
+    for (topic, a) in f.model.topics.iter().zip(f.topics) {
+        for (j, g) in a.groups.iter().enumerate() {
+            let index = k;
+            k += 1;
+            if g.lag_growth_per_s > 0.0 {
+                continue;
+            }
+            let worst = f
+                .phases
+                .iter()
+                .filter(|p| !p.faults.is_empty() && p.groups[index].lag_growth_per_s > 0.0)
+                .max_by(|a, b| {
+                    let backlog =
+                        |p: &PhaseAnalysis| p.groups[index].lag_growth_per_s * (p.to_s - p.from_s);
+                    backlog(a).total_cmp(&backlog(b))
+                });
+            let Some(p) = worst else { continue };
+            let pg = &p.groups[index];
+            let backlog = pg.lag_growth_per_s * (p.to_s - p.from_s);
+            out.push(warning(
+                "lag-grows-during-fault",
+                format!("topics[{}].subscribers[{j}]", topic.name),
+                format!(
+                    "`{}` falls behind {}: lag grows by {:.1} messages/s (capacity {:.1}/s for {:.1}/s published), about {:.0} messages{}",
+                    g.service,
+                    during(p),
+                    pg.lag_growth_per_s,
+                    pg.capacity_per_s,
+                    pg.rate_per_s,
+                    backlog,
+                    drain(backlog, a.rate_per_s, g.capacity_per_s)
+                ),
+            ));
+        }
+    }
+    for (i, q) in f.queues.iter().enumerate() {
+        if q.backlog_growth_per_s > 0.0 {
+            continue;
+        }
+        let worst = f
+            .phases
+            .iter()
+            .filter(|p| !p.faults.is_empty() && p.queues[i].backlog_growth_per_s > 0.0)
+            .max_by(|a, b| {
+                let backlog =
+                    |p: &PhaseAnalysis| p.queues[i].backlog_growth_per_s * (p.to_s - p.from_s);
+                backlog(a).total_cmp(&backlog(b))
+            });
+        let Some(p) = worst else { continue };
+        let pq = &p.queues[i];
+        let backlog = pq.backlog_growth_per_s * (p.to_s - p.from_s);
+        out.push(warning(
+            "lag-grows-during-fault",
+            format!("queues[{}]", q.name),
+            format!(
+                "`{}` falls behind {}: the backlog grows by {:.1} messages/s (capacity {:.1}/s for {:.1}/s sent), about {:.0} messages{}",
+                q.name,
+                during(p),
+                pq.backlog_growth_per_s,
+                pq.capacity_per_s,
+                pq.rate_per_s,
+                backlog,
+                drain(backlog, q.rate_per_s, q.capacity_per_s)
+            ),
+        ));
+    }
 }
 
 /// A byte count for a message: `512 B`, `3.2 kB`, `10.0 GB` (powers of 1000).

@@ -24,11 +24,19 @@ mod availability;
 mod broker;
 mod holding;
 mod lints;
+mod moments;
+mod networks;
 pub mod queueing;
+mod timeline;
 mod traffic;
 mod visit;
 
 pub use lints::BREAKER_MEMORY_LINT_BYTES;
+
+use availability::{Rel, TimeoutRisk};
+use holding::Holding;
+use timeline::{Conditions, Phase};
+use traffic::Traffic;
 
 use crate::model::{Model, ServiceId};
 use serde::{Deserialize, Serialize};
@@ -46,8 +54,87 @@ pub struct Analysis {
     pub topics: Vec<TopicAnalysis>,
     /// Per work queue, in file order.
     pub queues: Vec<QueueAnalysis>,
+    /// The shadow during each phase of the fault timeline: the measured window cut at every
+    /// start and end of a fault, in time order; empty when no fault falls in the window.
+    #[serde(default)]
+    pub phases: Vec<PhaseAnalysis>,
     /// Warnings about the model.
     pub lints: Vec<Lint>,
+}
+
+/// The shadow during one phase of the fault timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseAnalysis {
+    /// Start of the phase, from the start of the run \[s\].
+    pub from_s: f64,
+    /// End of the phase \[s\].
+    pub to_s: f64,
+    /// The faults in force (their labels, e.g. `slowdown reviews ×50`), in file order; empty
+    /// for a phase without faults.
+    pub faults: Vec<String>,
+    /// Per entry point, in file order.
+    pub entries: Vec<PhaseEntry>,
+    /// Per service, in file order.
+    pub services: Vec<PhaseService>,
+    /// Per consumer group, topic by topic in file order.
+    pub groups: Vec<PhaseGroup>,
+    /// Per work queue, in file order.
+    pub queues: Vec<PhaseQueue>,
+}
+
+/// An entry point during one phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseEntry {
+    /// Entry point name.
+    pub name: String,
+    /// Mean arrival rate over the phase \[requests/s\].
+    pub rate_per_s: f64,
+    /// The chance that a request of the phase succeeds.
+    pub availability: f64,
+}
+
+/// A service during one phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseService {
+    /// Service name.
+    pub name: String,
+    /// Arrival rate from the traffic equations over the phase \[requests/s\].
+    pub arrival_rate_per_s: f64,
+    /// Mean time a request holds a worker of a replica that serves \[ms\].
+    pub mean_holding_ms: f64,
+    /// ρ of its busiest group of replicas that serve (0 when none serves).
+    pub utilization: f64,
+    /// The same at the phase's peak rates.
+    pub peak_utilization: f64,
+}
+
+/// A consumer group during one phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseGroup {
+    /// Topic name.
+    pub topic: String,
+    /// The subscribing service.
+    pub service: String,
+    /// Messages published per second \[messages/s\].
+    pub rate_per_s: f64,
+    /// Messages per second the group can process (0 while its consumers or the broker are
+    /// down).
+    pub capacity_per_s: f64,
+    /// How fast the lag grows \[messages/s\].
+    pub lag_growth_per_s: f64,
+}
+
+/// A work queue during one phase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseQueue {
+    /// Queue name.
+    pub name: String,
+    /// Messages sent per second \[messages/s\].
+    pub rate_per_s: f64,
+    /// Messages per second the consumers can process.
+    pub capacity_per_s: f64,
+    /// How fast the backlog grows \[messages/s\].
+    pub backlog_growth_per_s: f64,
 }
 
 /// Predictions for one topic of the broker.
@@ -131,6 +218,8 @@ pub struct CallAnalysis {
     pub availability: f64,
     /// Expected attempts per call, (1 − (1 − a)^k)/a: the load multiplier on the callee.
     pub expected_attempts: f64,
+    /// The chance that an attempt outlasts the call's timeout (0 without one).
+    pub timeout_probability: f64,
 }
 
 /// Predictions for one entry point.
@@ -140,13 +229,19 @@ pub struct EntryAnalysis {
     pub name: String,
     /// Mean arrival rate over the measured part of the run [requests/s].
     pub rate_per_s: f64,
-    /// Product of the availabilities of everything a request needs.
+    /// The chance that a request succeeds: the product of the availabilities of everything it
+    /// needs, timeouts included; with a fault timeline, the phases' values weighted by the
+    /// requests each phase receives.
     pub availability: f64,
     /// Services a request must reach (with probability 1) for success, in call order.
     pub required: Vec<String>,
     /// Most attempts one request can cause at a single service when every call on the way
     /// fails and retries: the product of the attempts along the worst path (3 × 3 × 3 = 27).
     pub max_amplification: f64,
+    /// For an entry point that sends to a work queue of a network of work queues: the mean
+    /// time from the send until the customer leaves the network \[ms\] (Σ visits × sojourn,
+    /// Jackson); `None` elsewhere, or when a station is unstable.
+    pub end_to_end_ms: Option<f64>,
 }
 
 /// Predictions for one service.
@@ -221,40 +316,196 @@ pub struct Lint {
     pub message: String,
 }
 
-/// The span of the run the shadow describes: the measured window, after the warm-up \[ns\].
-#[derive(Clone, Copy, Debug)]
+/// A span of the run \[ns\]: the measured window (after the warm-up), or a phase of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Window {
     from: u64,
     to: u64,
 }
 
-/// Computes the analytic shadow of `model` over its measured window.
+impl Window {
+    /// Its length \[ns\].
+    fn len_ns(self) -> f64 {
+        self.to.saturating_sub(self.from) as f64
+    }
+}
+
+/// Computes the analytic shadow of `model` over its measured window: the steady shadow
+/// (without faults), the shadow of each phase of the fault timeline, and lints.
 pub fn analyze(model: &Model) -> Analysis {
     let window = Window {
         from: model.run.warmup.as_nanos(),
         to: model.run.duration.as_nanos(),
     };
     let order = callees_first(model);
-    let rel = availability::reliabilities(model, &order);
-    let traffic = traffic::solve(model, &order, &rel, window);
-    let holding = holding::solve(model, &order, &traffic, window);
-    let topics = broker::topics(model, &traffic, &holding.body_ns);
-    let queues = broker::queues(model, &traffic, &holding.body_ns);
+    let steady = evaluate(model, &order, window, &Conditions::normal(model));
+    let phases: Vec<(Phase, Evaluation)> = timeline::phases(model, window)
+        .into_iter()
+        .map(|p| {
+            let cond = Conditions::during(model, &p.faults, p.window.len_ns());
+            let e = evaluate(model, &order, p.window, &cond);
+            (p, e)
+        })
+        .collect();
+    let mut entries = steady.entries.clone();
+    if !phases.is_empty() {
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.availability = weighted_availability(i, &phases);
+        }
+    }
+    let phases: Vec<PhaseAnalysis> = phases
+        .iter()
+        .map(|(p, e)| phase_analysis(model, p, e))
+        .collect();
     let lints = lints::all(&lints::Facts {
         model,
-        rel: &rel,
-        traffic: &traffic,
-        holding: &holding,
-        topics: &topics,
-        queues: &queues,
+        rel: &steady.rel,
+        traffic: &steady.traffic,
+        holding: &steady.holding,
+        topics: &steady.topics,
+        queues: &steady.queues,
+        phases: &phases,
     });
     Analysis {
-        entries: availability::entries(model, &rel, window),
-        services: holding.services,
-        calls: availability::calls(model, &rel),
+        entries,
+        services: steady.holding.services,
+        calls: steady.calls,
+        topics: steady.topics,
+        queues: steady.queues,
+        phases,
+        lints,
+    }
+}
+
+/// The shadow under one set of conditions over one window.
+struct Evaluation {
+    rel: Vec<Rel>,
+    traffic: Traffic,
+    holding: Holding,
+    entries: Vec<EntryAnalysis>,
+    calls: Vec<CallAnalysis>,
+    topics: Vec<TopicAnalysis>,
+    queues: Vec<QueueAnalysis>,
+}
+
+/// Evaluates the formula families in order under `cond` over `window`.
+///
+/// Timeouts make this a fixed point: the chance that a call times out depends on its
+/// callee's response time, which depends on the rates, which depend on retries, which depend
+/// on the availabilities, which depend on the timeouts. The first round assumes no timeout;
+/// each next round uses the timeout chances of the round before, until they change by less
+/// than 10⁻⁹ (at most 20 rounds). A model without timeouts takes one round.
+fn evaluate(model: &Model, order: &[ServiceId], window: Window, cond: &Conditions) -> Evaluation {
+    let mut risk = TimeoutRisk::none(model);
+    let mut round = 0;
+    let (rel, traffic, holding) = loop {
+        round += 1;
+        let rel = availability::reliabilities(model, order, cond, &risk);
+        let traffic = traffic::solve(model, order, &rel, &risk, cond, window);
+        let holding = holding::solve(model, order, &traffic, window, cond);
+        let next = holding::timeout_risk(model, &holding, cond);
+        let settled = next
+            .calls
+            .iter()
+            .zip(&risk.calls)
+            .chain(next.entries.iter().zip(&risk.entries))
+            .all(|(a, b)| (a - b).abs() <= 1e-9);
+        if settled || round == 20 {
+            break (rel, traffic, holding);
+        }
+        risk = next;
+    };
+    let topics = broker::topics(model, &traffic, &holding, cond);
+    let queues = broker::queues(model, &traffic, &holding, cond);
+    let mut entries = availability::entries(model, &rel, &risk, cond, window);
+    networks::end_to_end(model, &traffic, &queues, &mut entries);
+    Evaluation {
+        calls: availability::calls(model, &rel, &risk),
+        entries,
+        rel,
+        traffic,
+        holding,
         topics,
         queues,
-        lints,
+    }
+}
+
+/// Entry point `i`'s availability over the phases, weighted by the requests each phase
+/// receives (rate × length), or by time when no phase receives any.
+fn weighted_availability(i: usize, phases: &[(Phase, Evaluation)]) -> f64 {
+    let (mut requests, mut weighted) = (0.0, 0.0);
+    let (mut time, mut by_time) = (0.0, 0.0);
+    for (p, e) in phases {
+        let entry = &e.entries[i];
+        let len = p.window.len_ns();
+        requests += entry.rate_per_s * len;
+        weighted += entry.rate_per_s * len * entry.availability;
+        time += len;
+        by_time += len * entry.availability;
+    }
+    if requests > 0.0 {
+        weighted / requests
+    } else if time > 0.0 {
+        by_time / time
+    } else {
+        1.0
+    }
+}
+
+/// The report of one phase.
+fn phase_analysis(model: &Model, p: &Phase, e: &Evaluation) -> PhaseAnalysis {
+    PhaseAnalysis {
+        from_s: p.window.from as f64 / 1e9,
+        to_s: p.window.to as f64 / 1e9,
+        faults: p
+            .faults
+            .iter()
+            .map(|&f| model.faults[f].label.clone())
+            .collect(),
+        entries: e
+            .entries
+            .iter()
+            .map(|a| PhaseEntry {
+                name: a.name.clone(),
+                rate_per_s: a.rate_per_s,
+                availability: a.availability,
+            })
+            .collect(),
+        services: e
+            .holding
+            .services
+            .iter()
+            .map(|s| PhaseService {
+                name: s.name.clone(),
+                arrival_rate_per_s: s.arrival_rate_per_s,
+                mean_holding_ms: s.mean_holding_ms,
+                utilization: s.utilization,
+                peak_utilization: s.peak_utilization,
+            })
+            .collect(),
+        groups: e
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.groups.iter().map(|g| PhaseGroup {
+                    topic: t.name.clone(),
+                    service: g.service.clone(),
+                    rate_per_s: t.rate_per_s,
+                    capacity_per_s: g.capacity_per_s,
+                    lag_growth_per_s: g.lag_growth_per_s,
+                })
+            })
+            .collect(),
+        queues: e
+            .queues
+            .iter()
+            .map(|q| PhaseQueue {
+                name: q.name.clone(),
+                rate_per_s: q.rate_per_s,
+                capacity_per_s: q.capacity_per_s,
+                backlog_growth_per_s: q.backlog_growth_per_s,
+            })
+            .collect(),
     }
 }
 

@@ -4,11 +4,12 @@
 //! Source: the traffic equations of Jackson networks, λᵢ = γᵢ + Σⱼ λⱼ·Pⱼᵢ (docs/semantics.md,
 //! *Queueing formulas*, Jackson networks; Jackson 1957 and 1963).
 
-use super::availability::{expected_attempts, Rel};
+use super::availability::{expected_attempts, publish_lost, Rel, TimeoutRisk};
+use super::timeline::Conditions;
 use super::visit::{fold_block, StepFold};
 use super::Window;
 use crate::dist::Dist;
-use crate::model::{CallEdge, EntryTarget, Model, PublishStep, ServiceId};
+use crate::model::{CallEdge, CallId, EntryTarget, Model, PublishStep, ServiceId};
 
 /// The solved traffic equations.
 #[derive(Clone, Debug)]
@@ -24,6 +25,9 @@ pub(super) struct Traffic {
     pub destination_peak: Vec<f64>,
     /// How much each destination's rate grew in the last pass of the equations.
     pub growth: Vec<f64>,
+    /// Per service, the messages one of its requests sends to each destination (topics
+    /// first, then queues).
+    pub publishes: Vec<Vec<f64>>,
     /// How much it grew in the pass before.
     pub prev_growth: Vec<f64>,
 }
@@ -44,7 +48,14 @@ pub(super) struct Traffic {
 ///
 /// **Example.** 100 requests/s to a service that calls `b` with probability 0.5 and retries
 /// errors of a callee with availability 0.7 three times: λ(b) = 100 × 0.5 × 1.39 = 69.5/s.
-pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Window) -> Traffic {
+pub(super) fn solve(
+    model: &Model,
+    order: &[ServiceId],
+    rel: &[Rel],
+    risk: &TimeoutRisk,
+    cond: &Conditions,
+    window: Window,
+) -> Traffic {
     let n = model.services.len();
     let mut rate = vec![0.0; n];
     let mut peak = vec![0.0; n];
@@ -59,9 +70,16 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
                 peak[s.0 as usize] += e.arrivals.peak_rate(window.from, window.to);
             }
             EntryTarget::Broker(d) => {
+                // External producers neither wait nor buffer: what the broker cannot take is
+                // lost.
                 let d = model.destination_index(d);
-                entry_messages[d] += e.arrivals.mean_rate(window.from, window.to);
-                entry_messages_peak[d] += e.arrivals.peak_rate(window.from, window.to);
+                let taken = 1.0 - cond.unreachable(model, d, false);
+                let (mean, peak) = (
+                    e.arrivals.mean_rate(window.from, window.to),
+                    e.arrivals.peak_rate(window.from, window.to),
+                );
+                entry_messages[d] += if taken < 1.0 { mean * taken } else { mean };
+                entry_messages_peak[d] += if taken < 1.0 { peak * taken } else { peak };
             }
         }
     }
@@ -77,6 +95,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         .map(|s| {
             let mut out = Publishes {
                 model,
+                cond,
                 out: vec![0.0; destinations],
             };
             fold_block(
@@ -108,6 +127,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         for &s in order.iter().rev() {
             let mut visits = Visits {
                 rel,
+                risk,
                 visits: vec![0.0; n],
             };
             fold_block(model, &mut visits, model.service(s).body, 1.0);
@@ -148,6 +168,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
         destination_peak,
         growth,
         prev_growth,
+        publishes,
     }
 }
 
@@ -156,6 +177,7 @@ pub(super) fn solve(model: &Model, order: &[ServiceId], rel: &[Rel], window: Win
 /// it), and a call adds runs × p × [expected attempts](expected_attempts) to its callee.
 struct Visits<'a> {
     rel: &'a [Rel],
+    risk: &'a TimeoutRisk,
     visits: Vec<f64>,
 }
 
@@ -165,9 +187,10 @@ impl StepFold for Visits<'_> {
 
     fn work(&mut self, _: f64, _: &Dist) {}
 
-    fn call(&mut self, weight: f64, call: &CallEdge) {
+    fn call(&mut self, weight: f64, id: CallId, call: &CallEdge) {
+        let q = self.risk.calls[id.0 as usize];
         self.visits[call.to.0 as usize] +=
-            weight * call.probability * expected_attempts(call, self.rel);
+            weight * call.probability * expected_attempts(call, self.rel, q);
     }
 
     fn publish(&mut self, _: f64, _: &PublishStep) {}
@@ -193,9 +216,12 @@ impl StepFold for Visits<'_> {
     }
 }
 
-/// Expected messages to each destination per run of a block: a publish step adds runs × p.
+/// Expected messages to each destination per run of a block: a publish step adds runs × p,
+/// less the share lost while the broker cannot take them ([`publish_lost`]; messages that
+/// wait or are buffered count: they reach the broker when it is back).
 struct Publishes<'a> {
     model: &'a Model,
+    cond: &'a Conditions,
     out: Vec<f64>,
 }
 
@@ -205,10 +231,16 @@ impl StepFold for Publishes<'_> {
 
     fn work(&mut self, _: f64, _: &Dist) {}
 
-    fn call(&mut self, _: f64, _: &CallEdge) {}
+    fn call(&mut self, _: f64, _: CallId, _: &CallEdge) {}
 
     fn publish(&mut self, weight: f64, step: &PublishStep) {
-        self.out[self.model.destination_index(step.to)] += weight * step.probability;
+        let lost = publish_lost(self.model, self.cond, step);
+        let sent = if lost > 0.0 {
+            weight * step.probability * (1.0 - lost)
+        } else {
+            weight * step.probability
+        };
+        self.out[self.model.destination_index(step.to)] += sent;
     }
 
     fn into_parallel(weight: f64, probability: f64) -> f64 {

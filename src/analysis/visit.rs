@@ -11,7 +11,7 @@
 //! sees the steps in file order and adds in the same order every time.
 
 use crate::dist::Dist;
-use crate::model::{BlockId, CallEdge, Model, Op, PublishStep};
+use crate::model::{BlockId, CallEdge, CallId, Model, Op, PublishStep};
 
 /// A computation over a block of steps (see the module docs).
 ///
@@ -26,8 +26,8 @@ pub(super) trait StepFold {
 
     /// A `Work` step.
     fn work(&mut self, down: Self::Down, work: &Dist) -> Self::Up;
-    /// A sync call step.
-    fn call(&mut self, down: Self::Down, call: &CallEdge) -> Self::Up;
+    /// A sync call step: `id` indexes [`Model::calls`].
+    fn call(&mut self, down: Self::Down, id: CallId, call: &CallEdge) -> Self::Up;
     /// A `Publish` or `Send` step.
     fn publish(&mut self, down: Self::Down, step: &PublishStep) -> Self::Up;
     /// What the branches of a `Parallel` made with `probability` receive.
@@ -61,7 +61,7 @@ pub(super) fn fold_block<F: StepFold>(
 fn fold_op<F: StepFold>(model: &Model, fold: &mut F, op: &Op, down: F::Down) -> F::Up {
     match op {
         Op::Work(d) => fold.work(down, d),
-        Op::Call(c) => fold.call(down, &model.calls[c.0 as usize]),
+        Op::Call(c) => fold.call(down, *c, &model.calls[c.0 as usize]),
         Op::Publish(p) => fold.publish(down, &model.publishes[*p as usize]),
         Op::Parallel {
             branches,
