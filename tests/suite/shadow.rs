@@ -429,3 +429,48 @@ fn networks_of_work_queues_have_an_end_to_end_latency() {
     .analyze();
     assert_eq!(a.entries[0].end_to_end_ms, None);
 }
+
+/// `microsim check` prints the fault timeline (what each fault changes), the wait for a
+/// worker per service, the timeout chances and the end-to-end latency of networks of work
+/// queues.
+#[test]
+fn check_prints_the_shadow_per_phase_and_the_waits() {
+    let words = |text: &str, line: &str| {
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line)
+    };
+    let m = bundled("cascade");
+    let text = microsim::render::render_analysis(&m, &m.analyze());
+    for line in [
+        "topologies/cascade.ron: valid · 3 services · 2 sync calls · 1 entry point",
+        "10s → 2m no fault",
+        "2m → 5m slowdown reviews ×50",
+        "reviews ρ 0.938 (0.019)",
+        "api ρ 3.329 (0.092), saturated",
+        "5m → 12m no fault",
+    ] {
+        let line = line.replace("topologies/cascade.ron", &m.origin);
+        assert!(words(&text, &line), "no {line:?} in\n{text}");
+    }
+    let m = bundled("lag");
+    let text = microsim::render::render_analysis(&m, &m.analyze());
+    assert!(
+        words(
+            &text,
+            "signed-up → welcome-mail lag grows 100.0/s (capacity 0.0/s for 100.0/s): about 3,000 messages"
+        ),
+        "{text}"
+    );
+    let m = bundled("mm1");
+    let text = microsim::render::render_analysis(&m, &m.analyze());
+    assert!(words(&text, "server 4.000 0.8000 M/M/c"), "{text}");
+    let m = bundled("m2");
+    let text = microsim::render::render_analysis(&m, &m.analyze());
+    assert!(words(&text, "clients 19.001 ms"), "{text}");
+    let m = bundled("deadlines");
+    let text = microsim::render::render_analysis(&m, &m.analyze());
+    assert!(
+        text.contains("Timeouts (chance that an attempt outlasts"),
+        "{text}"
+    );
+}
