@@ -411,21 +411,66 @@ pub(super) fn amplification(model: &Model, s: ServiceId, attempts: fn(&CallEdge)
         model: &Model,
         s: ServiceId,
         attempts: fn(&CallEdge) -> f64,
+        out_of: &[Vec<usize>],
         memo: &mut Vec<Option<f64>>,
     ) -> f64 {
         if let Some(v) = memo[s.0 as usize] {
             return v;
         }
-        let best = model
-            .calls
+        let best = out_of[s.0 as usize]
             .iter()
-            .filter(|c| c.from == s)
-            .map(|c| attempts(c) * walk(model, c.to, attempts, memo))
+            .map(|&k| {
+                let c = &model.calls[k];
+                attempts(c) * walk(model, c.to, attempts, out_of, memo)
+            })
             .fold(1.0, f64::max);
         memo[s.0 as usize] = Some(best);
         best
     }
-    walk(model, s, attempts, &mut vec![None; model.services.len()])
+    // Each service's call steps, in file order (one pass, not a scan per service).
+    let mut out_of = vec![Vec::new(); model.services.len()];
+    for (k, c) in model.calls.iter().enumerate() {
+        out_of[c.from.0 as usize].push(k);
+    }
+    walk(
+        model,
+        s,
+        attempts,
+        &out_of,
+        &mut vec![None; model.services.len()],
+    )
+}
+
+/// What an entry point's requests go through, the same under any fault: the services they
+/// must reach (names, in call order) and the worst amplification.
+#[derive(Clone, Debug)]
+pub(super) struct EntryPath {
+    /// [`required_services`], by name.
+    pub required: Vec<String>,
+    /// [`max_amplification`] (1 for messages to the broker: one attempt).
+    pub max_amplification: f64,
+}
+
+/// The [`EntryPath`] of every entry point.
+pub(super) fn entry_paths(model: &Model) -> Vec<EntryPath> {
+    model
+        .entries
+        .iter()
+        .map(|e| {
+            let mut required = Vec::new();
+            let service = e.target.service();
+            if let Some(s) = service {
+                required_services(model, s, &mut required);
+            }
+            EntryPath {
+                required: required
+                    .into_iter()
+                    .map(|s| model.service(s).name.clone())
+                    .collect(),
+                max_amplification: service.map_or(1.0, |s| max_amplification(model, s)),
+            }
+        })
+        .collect()
 }
 
 /// Per entry point: its rate, availability, the services it needs and its worst
@@ -438,6 +483,7 @@ pub(super) fn amplification(model: &Model, s: ServiceId, attempts: fn(&CallEdge)
 /// buffer).
 pub(super) fn entries(
     model: &Model,
+    paths: &[EntryPath],
     rel: &[Rel],
     risk: &TimeoutRisk,
     cond: &Conditions,
@@ -446,13 +492,9 @@ pub(super) fn entries(
     model
         .entries
         .iter()
+        .zip(paths)
         .enumerate()
-        .map(|(i, e)| {
-            let mut required = Vec::new();
-            let service = e.target.service();
-            if let Some(s) = service {
-                required_services(model, s, &mut required);
-            }
+        .map(|(i, (e, path))| {
             let availability = match e.target {
                 EntryTarget::Service(s) => {
                     let r = rel[s.0 as usize];
@@ -471,12 +513,9 @@ pub(super) fn entries(
             EntryAnalysis {
                 name: e.name.clone(),
                 rate_per_s: e.arrivals.mean_rate(window.from, window.to),
-                max_amplification: service.map_or(1.0, |s| max_amplification(model, s)),
+                max_amplification: path.max_amplification,
                 availability,
-                required: required
-                    .into_iter()
-                    .map(|s| model.service(s).name.clone())
-                    .collect(),
+                required: path.required.clone(),
                 end_to_end_ms: None,
             }
         })

@@ -33,7 +33,7 @@ mod visit;
 
 pub use lints::BREAKER_MEMORY_LINT_BYTES;
 
-use availability::{Rel, TimeoutRisk};
+use availability::{EntryPath, Rel, TimeoutRisk};
 use holding::Holding;
 use timeline::{Conditions, Phase};
 use traffic::Traffic;
@@ -338,12 +338,13 @@ pub fn analyze(model: &Model) -> Analysis {
         to: model.run.duration.as_nanos(),
     };
     let order = callees_first(model);
-    let steady = evaluate(model, &order, window, &Conditions::normal(model));
+    let paths = availability::entry_paths(model);
+    let steady = evaluate(model, &order, &paths, window, &Conditions::normal(model));
     let phases: Vec<(Phase, Evaluation)> = timeline::phases(model, window)
         .into_iter()
         .map(|p| {
             let cond = Conditions::during(model, &p.faults, p.window.len_ns());
-            let e = evaluate(model, &order, p.window, &cond);
+            let e = evaluate(model, &order, &paths, p.window, &cond);
             (p, e)
         })
         .collect();
@@ -395,7 +396,13 @@ struct Evaluation {
 /// on the availabilities, which depend on the timeouts. The first round assumes no timeout;
 /// each next round uses the timeout chances of the round before, until they change by less
 /// than 10⁻⁹ (at most 20 rounds). A model without timeouts takes one round.
-fn evaluate(model: &Model, order: &[ServiceId], window: Window, cond: &Conditions) -> Evaluation {
+fn evaluate(
+    model: &Model,
+    order: &[ServiceId],
+    paths: &[EntryPath],
+    window: Window,
+    cond: &Conditions,
+) -> Evaluation {
     let mut risk = TimeoutRisk::none(model);
     let mut round = 0;
     let (rel, traffic, holding) = loop {
@@ -417,7 +424,7 @@ fn evaluate(model: &Model, order: &[ServiceId], window: Window, cond: &Condition
     };
     let topics = broker::topics(model, &traffic, &holding, cond);
     let queues = broker::queues(model, &traffic, &holding, cond);
-    let mut entries = availability::entries(model, &rel, &risk, cond, window);
+    let mut entries = availability::entries(model, paths, &rel, &risk, cond, window);
     networks::end_to_end(model, &traffic, &queues, &mut entries);
     Evaluation {
         calls: availability::calls(model, &rel, &risk),

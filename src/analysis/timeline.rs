@@ -124,8 +124,21 @@ impl Conditions {
     /// `length` ns.
     pub fn during(model: &Model, faults: &[usize], length: f64) -> Conditions {
         let kinds: Vec<&FaultKind> = faults.iter().map(|&i| &model.faults[i].kind).collect();
-        let services = (0..model.services.len())
-            .map(|s| replica_groups(model, ServiceId(s as u32), &kinds))
+        // The service faults of each service (a pass over the faults, not one per service).
+        let mut by_service: Vec<Vec<&FaultKind>> = vec![Vec::new(); model.services.len()];
+        for k in &kinds {
+            if let FaultKind::Crash { service, .. }
+            | FaultKind::Hang { service, .. }
+            | FaultKind::Slowdown { service, .. }
+            | FaultKind::ErrorBurst { service, .. } = k
+            {
+                by_service[service.0 as usize].push(k);
+            }
+        }
+        let services = by_service
+            .iter()
+            .enumerate()
+            .map(|(s, kinds)| replica_groups(model, ServiceId(s as u32), kinds))
             .collect();
         let calls = model
             .calls

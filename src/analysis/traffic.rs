@@ -107,6 +107,29 @@ pub(super) fn solve(
             out.out
         })
         .collect();
+    // Expected attempts at each callee per request a service serves, callees in index order
+    // (only those it calls: a dense row per service would cost services² per pass).
+    let visits: Vec<Vec<(usize, f64)>> = (0..n)
+        .map(|s| {
+            let mut v = Visits {
+                rel,
+                risk,
+                visits: Vec::new(),
+            };
+            fold_block(model, &mut v, model.service(ServiceId(s as u32)).body, 1.0);
+            let mut row = v.visits;
+            // Stable: the attempts of one callee stay in step order.
+            row.sort_by_key(|&(callee, _)| callee);
+            let mut merged: Vec<(usize, f64)> = Vec::with_capacity(row.len());
+            for (callee, a) in row {
+                match merged.last_mut() {
+                    Some((c, total)) if *c == callee => *total += a,
+                    _ => merged.push((callee, a)),
+                }
+            }
+            merged
+        })
+        .collect();
     let (base_rate, base_peak) = (rate.clone(), peak.clone());
     let mut destination_rate = vec![0.0; destinations];
     let mut destination_peak = vec![0.0; destinations];
@@ -125,14 +148,8 @@ pub(super) fn solve(
             }
         }
         for &s in order.iter().rev() {
-            let mut visits = Visits {
-                rel,
-                risk,
-                visits: vec![0.0; n],
-            };
-            fold_block(model, &mut visits, model.service(s).body, 1.0);
             let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
-            for (callee, v) in visits.visits.iter().enumerate() {
+            for &(callee, v) in &visits[s.0 as usize] {
                 rate[callee] += r * v;
                 peak[callee] += p * v;
             }
@@ -178,7 +195,8 @@ pub(super) fn solve(
 struct Visits<'a> {
     rel: &'a [Rel],
     risk: &'a TimeoutRisk,
-    visits: Vec<f64>,
+    /// (callee, attempts) per call step, in step order.
+    visits: Vec<(usize, f64)>,
 }
 
 impl StepFold for Visits<'_> {
@@ -189,8 +207,10 @@ impl StepFold for Visits<'_> {
 
     fn call(&mut self, weight: f64, id: CallId, call: &CallEdge) {
         let q = self.risk.calls[id.0 as usize];
-        self.visits[call.to.0 as usize] +=
-            weight * call.probability * expected_attempts(call, self.rel, q);
+        self.visits.push((
+            call.to.0 as usize,
+            weight * call.probability * expected_attempts(call, self.rel, q),
+        ));
     }
 
     fn publish(&mut self, _: f64, _: &PublishStep) {}
