@@ -1,21 +1,28 @@
 //! The analytic shadow: what theory predicts for a model before any simulation, and lints.
 //!
-//! [`analyze`] runs the formula families in order, each in a file of its own:
+//! [`analyze`] evaluates the formula families in order, each in a file of its own, once
+//! without faults (the steady shadow) and once per phase of the fault timeline:
 //!
-//! 1. `availability.rs` — the reliability of each service (up × ok), callees first, and the
-//!    availability of each entry point: the product over the required sync calls.
+//! 1. `availability.rs` — the reliability of each service (up, hung, ok), callees first, and
+//!    the availability of each entry point: the product over the required calls, retries
+//!    and timeouts included.
 //! 2. `traffic.rs` — the traffic equations: requests per second at each service and messages
 //!    per second at each topic and work queue, at the mean and at the peak entry rates.
-//! 3. `holding.rs` — the mean time a request holds a worker, utilization ρ, and the M/M/c
-//!    (M/M/c/K) predictions where they apply.
-//! 4. `broker.rs` — capacity, utilization and lag growth of consumer groups and work queues.
+//! 3. `holding.rs` — the time a request holds a worker (mean and variance, `moments.rs`),
+//!    utilization ρ, the wait for a worker, the chance that a call outlasts its timeout, and
+//!    the exact queue model (M/M/c, M/M/c/K, GI/M/c, M/G/1) where one applies.
+//! 4. `broker.rs` — capacity, utilization and lag growth of consumer groups and work queues;
+//!    `networks.rs` — the end-to-end latency of networks of work queues (Jackson).
 //! 5. `lints.rs` — findings about the model, one function per lint.
 //!
-//! Every family that looks at a service's steps is a fold of the one step-tree walk in
-//! `visit.rs`. The closed forms of queueing theory (Erlang B and C, M/M/c, M/M/c/K, M/G/1) are
-//! in [`queueing`]. Each formula is documented beside its code with its assumptions and an
-//! example; the sources are in docs/semantics.md (*Availability*, *Queueing formulas*, *Kafka
-//! consumer groups*, *Work queues*).
+//! `timeline.rs` cuts the measured window into phases at every fault's start and end and says
+//! what the faults in force do to each service, call and the broker. Timeouts make one
+//! evaluation a fixed point (`evaluate`, below). Every family that looks at a
+//! service's steps is a fold of the one step-tree walk in `visit.rs`. The closed forms of
+//! queueing theory (Erlang B and C, M/M/c, M/M/c/K, GI/M/c, M/G/1) are in [`queueing`]. Each
+//! formula is documented beside its code with its assumptions and an example; the sources
+//! are in docs/semantics.md (*Availability*, *Queueing formulas*, *Kafka consumer groups*,
+//! *Work queues*).
 //!
 //! A sync call cycle is not a lint but a load error: the families rely on an acyclic call
 //! graph, visited callees first.
@@ -255,9 +262,9 @@ pub struct ServiceAnalysis {
     pub peak_arrival_rate_per_s: f64,
     /// Mean time a request holds a worker \[ms\].
     pub mean_holding_ms: f64,
-    /// ρ at the mean rate.
+    /// ρ at the mean rate, without faults (see [`Analysis::phases`] for ρ during faults).
     pub utilization: f64,
-    /// ρ at the peak rate.
+    /// ρ at the peak rate, without faults.
     pub peak_utilization: f64,
     /// Own availability: (1 − error probability) × the probability that the replica a request
     /// reaches is up (MTTF/(MTTF+MTTR) from its failure process, if any; no health checks).
