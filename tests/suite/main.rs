@@ -19,12 +19,12 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
-/// Experiments: interval coverage, exact merges of shards and threads, common random
-/// numbers, knees and recovery.
-mod experiments;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
+/// Experiments: interval coverage, exact merges of shards and threads, common random
+/// numbers, knees and recovery.
+mod experiments;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
@@ -56,6 +56,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The analytic shadow: peaks, fault phases, GI/M/c, fan-outs, timeouts, waits, networks.
+mod shadow;
 /// The terminal summary: true, labelled, within 100 columns.
 mod summary;
 /// Every bundled topology passes `check` and runs.
