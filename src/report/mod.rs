@@ -19,7 +19,7 @@ pub use crate::metrics::LatencySummary;
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
 /// 2: numbers that are not finite are written as the strings `"inf"`, `"-inf"`, `"nan"`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything one run measured, beside the analytic shadow.
 ///

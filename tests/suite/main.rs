@@ -58,6 +58,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The analytic shadow: peaks, fault phases, GI/M/c, fan-outs, timeouts, waits, networks.
+mod shadow;
 /// The terminal summary: true, labelled, within 100 columns.
 mod summary;
 /// Every bundled topology passes `check` and runs.
