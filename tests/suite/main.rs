@@ -35,6 +35,8 @@ mod html;
 mod invariants;
 /// The crate's layers: no module imports from a layer above its own, no import circles.
 mod layers;
+/// Every lesson true: each claim of a bundled topology's header, checked by running it.
+mod lessons;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
 /// Overrides (`PATH=VALUE`) and a file's named variants: every path form, every mistake.
