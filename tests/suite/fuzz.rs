@@ -10,7 +10,8 @@
 //!   deleted or duplicated;
 //! * a name swapped for another name of the file (unknown names, cycles, duplicates).
 //!
-//! Whatever comes out, loading never panics and every error names a place; a valid mutant's
+//! Whatever comes out, loading never panics and every error names a place; what the parser
+//! reads is written back as RON that reads the same (`TopologySpec::to_ron`); a valid mutant's
 //! `check` returns; its bounded run either ends or stops with a [`RunError`]; the report of
 //! a run loads back from JSON and re-renders byte for byte.
 //!
@@ -349,6 +350,7 @@ const INSTANT_CAP: u64 = 20_000;
 /// Loads, checks and runs `text` as a user would; panics (fails the case) when a promise
 /// is broken.
 fn exercise(origin: &str, text: &str) -> Outcome {
+    written_back(text);
     let model = match microsim::parse(text, origin) {
         Ok(m) => m,
         Err(e) => return check_error(origin, &e),
@@ -356,6 +358,22 @@ fn exercise(origin: &str, text: &str) -> Outcome {
     let analysis = model.analyze();
     let _ = microsim::render::render_analysis(&model, &analysis);
     run(&model)
+}
+
+/// What the parser reads is written back as RON that reads as the same spec (compared as
+/// written again, since a NaN is not equal to itself).
+fn written_back(text: &str) {
+    let Ok(spec) = microsim::spec::parse_ron(text) else {
+        return;
+    };
+    let ron = spec.to_ron();
+    let back = microsim::spec::parse_ron(&ron)
+        .unwrap_or_else(|e| panic!("the spec written back does not parse: {e}\n{ron}"));
+    assert!(
+        back.to_ron() == ron,
+        "written back, the spec reads differently:\n{ron}\nvs\n{}",
+        back.to_ron()
+    );
 }
 
 /// Every load error names the file and a line.

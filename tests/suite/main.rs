@@ -37,6 +37,9 @@ mod invariants;
 mod layers;
 /// Every lesson true: each claim of a bundled topology's header, checked by running it.
 mod lessons;
+/// The library as a teacher uses it: RON written back, the builder, validated edits, report
+/// accessors, the example programs.
+mod library;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
 /// Overrides (`PATH=VALUE`) and a file's named variants: every path form, every mistake.
