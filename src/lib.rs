@@ -87,8 +87,8 @@
 //! 3. **Mechanisms** — [`call`] resilience state machines (breaker, budget, bulkhead,
 //!    backoff) · [`broker`] partition logs, consumer groups, work queues. Engine-free.
 //! 4. **Measurement** — [`metrics`] latency histograms, time averages, up-time, drain.
-//! 5. **File format** — [`spec`] the topology file as written (serde types), and how it is
-//!    read.
+//! 5. **File format** — [`spec`] the topology file as written (serde types), how it is read
+//!    and written back · [`builder`] the same spec built in Rust, with the format's defaults.
 //! 6. **Model** — [`model`] validation and the compiled, immutable model.
 //! 7. **Analysis** — [`analysis`] the analytic shadow and lints, from the model alone.
 //! 8. **Engine** — [`engine`] the simulation: a domain-free kernel, the event handlers, and
@@ -104,6 +104,7 @@
 
 pub mod analysis;
 pub mod broker;
+pub mod builder;
 pub mod call;
 pub mod chart;
 pub mod dist;

@@ -9,6 +9,7 @@
 mod compile;
 pub mod distributions;
 pub mod faults;
+mod from_spec;
 mod load;
 mod variants;
 
