@@ -30,6 +30,10 @@ mod broker;
 mod calls;
 mod faults;
 mod finish;
+/// Internals: the event queue and the slab the engine runs on, public only so that the
+/// benchmarks can measure them. Not part of the library's API (it may change in any
+/// release); a user of the library never needs it.
+#[doc(hidden)]
 pub mod kernel;
 pub(crate) mod measurements;
 mod outage;

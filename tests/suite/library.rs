@@ -450,3 +450,56 @@ fn the_builder_rejects_bad_values_with_the_files_messages() {
         .unwrap_err();
     assert!(e.to_string().contains("variants[c]"), "{e}");
 }
+
+/// The report's accessors find calls (by caller and callee, or by step path), topics and
+/// their consumer groups, queues and publish steps by name; an unknown name finds nothing.
+#[test]
+fn report_accessors_find_calls_groups_and_queues() {
+    let model = Topology::new("accessors")
+        .duration("10s")
+        .entry(Entry::service("users", "api", Poisson::per_second(50)))
+        .service(
+            "api",
+            Service::new()
+                .workers(4)
+                .work(Exp::mean_ms(1))
+                .call("db", Call::new())
+                .call("db", Call::new().timeout_ms(50))
+                .publish("orders", Publish::new())
+                .send("jobs", Enqueue::new()),
+        )
+        .service("db", Service::new().workers(4).work(Exp::mean_ms(2)))
+        .service("email", Service::new().work(Exp::mean_ms(1)))
+        .service("worker", Service::new().work(Exp::mean_ms(1)))
+        .topic("orders", Topic::new().subscriber(Subscriber::new("email")))
+        .queue("jobs", Queue::new("worker"))
+        .build()
+        .unwrap();
+    let r = model.run(&Default::default()).unwrap();
+    assert_eq!(r.call("api", "db"), Some(&r.calls[0]));
+    assert_eq!(r.call_at("services[api].steps[1]"), Some(&r.calls[1]));
+    assert_eq!(r.call_at("services[api].steps[1]").unwrap().to, "db");
+    assert!(r.call("db", "api").is_none() && r.call_at("services[api].steps[9]").is_none());
+    assert_eq!(r.topic("orders"), Some(&r.topics[0]));
+    let group = r.group("orders", "email").unwrap();
+    assert!(group.consumed > 0);
+    assert!(r.group("orders", "worker").is_none() && r.group("nope", "email").is_none());
+    assert_eq!(r.queue("jobs").unwrap().service, "worker");
+    assert!(r.queue("orders").is_none());
+    assert_eq!(r.publish("api", "jobs"), Some(&r.publishes[1]));
+    assert_eq!(
+        r.publish("api", "orders").unwrap().step,
+        "services[api].steps[2]"
+    );
+}
+
+/// Durations and times read from text, as the files write them.
+#[test]
+fn durations_parse_from_strings() {
+    let d: SimDuration = "1.5s".parse().unwrap();
+    assert_eq!(d, SimDuration::from_millis(1500));
+    let e = "15".parse::<SimDuration>().unwrap_err();
+    assert!(e.to_string().contains("has no unit"), "{e}");
+    let t: microsim::time::SimTime = "t=2m".parse().unwrap();
+    assert_eq!(t.as_secs_f64(), 120.0);
+}
