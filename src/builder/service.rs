@@ -3,8 +3,9 @@
 
 use super::{ms, Balancer, Failures, IntoDuration, Jitter, RetryOn};
 use crate::spec::{
-    BackoffSpec, BranchSpec, BreakerSpec, BudgetSpec, BulkheadSpec, DeadlineSpec, DistSpec,
-    NonBlockingSpec, OnFailureSpec, RetrySpec, ServiceSpec, StepSpec, WhenDownSpec, WindowSpec,
+    to_ron_value, BackoffSpec, BranchSpec, BreakerSpec, BudgetSpec, BulkheadSpec, DeadlineSpec,
+    DistSpec, NonBlockingSpec, OnFailureSpec, RetrySpec, ServiceSpec, StepSpec, WhenDownSpec,
+    WindowSpec,
 };
 
 /// The methods that add steps, shared by [`Service`] (its `steps`) and [`Steps`] (a branch).
@@ -759,3 +760,18 @@ impl From<Choice> for StepSpec {
         }
     }
 }
+
+/// `to_ron` for builders of values that a variant or an override may set at a path.
+macro_rules! ron_text {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// This value as RON, as an override or a variant sets it
+            /// (`services[api].steps[0].retry=…`).
+            pub fn to_ron(&self) -> String {
+                to_ron_value(&self.0)
+            }
+        }
+    )*};
+}
+
+ron_text!(Service, Retry, Breaker, Bulkhead);

@@ -108,6 +108,19 @@ impl TopologySpec {
     }
 }
 
+/// Any part of a spec as RON on one line, as a file or an override's value writes it
+/// (`(attempts: 3, on: [Error, Timeout])`), fields at their defaults left out.
+pub fn to_ron_value<T: Serialize + ?Sized>(value: &T) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .depth_limit(0)
+        .struct_names(false);
+    match ron_options().to_string_pretty(value, config) {
+        Ok(text) => text,
+        // As in `to_ron`: spec types are plain data written to a String.
+        Err(e) => unreachable!("a spec value always serializes to RON: {e}"),
+    }
+}
+
 /// Levels of nesting written on lines of their own: the top-level sections, the entries of
 /// `services`, `workload`, `topics`, … and their fields; anything deeper stays on one line.
 const DEPTH: usize = 3;

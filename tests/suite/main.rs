@@ -19,6 +19,8 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
+/// The example programs: each lesson's printed result checked against theory.
+mod examples;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;
