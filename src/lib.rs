@@ -167,9 +167,10 @@
 //!   circuit-open, unavailable or degraded (or is still in flight when the run ends).
 //!
 //! ## Lifecycle
-//! Text (or the [`builder`]) → [`spec`] (serde mirror of the file) → [`Model`] (validated; every problem reported
-//! at once, each with its path and line) → [`analysis`] (closed-form predictions and lints)
-//! and [`engine`] (the simulation) → [`Report`] (serde; JSON, terminal summary).
+//! Text (or the [`builder`]) → [`spec`] (serde mirror of the file) → [`Model`] (validated;
+//! every problem reported at once, each with its path and line) → [`analysis`] (closed-form
+//! predictions and lints) and [`engine`] (the simulation) → [`Report`] (serde; JSON, terminal
+//! summary).
 //!
 //! ## Time and determinism
 //! Virtual time is integer nanoseconds. Events at the same instant run in the order they were
