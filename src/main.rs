@@ -6,7 +6,7 @@
 
 use clap::{Parser, Subcommand};
 use microsim::chart::render_all;
-use microsim::render::{render_html, render_summary};
+use microsim::render::{render_html, render_summary_with, SummaryOptions};
 use microsim::report::SCHEMA_VERSION;
 use microsim::time::parse_duration;
 use microsim::{LoadError, Report, RunOptions};
@@ -43,6 +43,10 @@ enum Command {
         /// Print the report as JSON instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Print the summary's tables one line per row however wide (by default they are
+        /// split to fit 100 columns), with the timeline's rows of zeros.
+        #[arg(long)]
+        wide: bool,
         /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
         /// DIR/index.html (DIR is created if missing).
         #[arg(long, value_name = "DIR")]
@@ -73,8 +77,18 @@ fn main() -> ExitCode {
             warmup,
             drain,
             json,
+            wide,
             out,
-        } => run(file, seed, duration, warmup, drain, json, out),
+        } => run(
+            file,
+            seed,
+            duration,
+            warmup,
+            drain,
+            json,
+            SummaryOptions { wide },
+            out,
+        ),
         Command::Check { file } => check(file),
         Command::Chart { report, out } => chart(&report, &out),
     }
@@ -95,6 +109,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
     seed: Option<u64>,
@@ -102,6 +117,7 @@ fn run(
     warmup: Option<String>,
     drain: bool,
     json: bool,
+    summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let model = match load(&file) {
@@ -143,19 +159,24 @@ fn run(
     let mut text = if json {
         format!("{}\n", report.to_json())
     } else {
-        format!(
-            "{}\n{} events in {:.3} s wall time ({:.2} M events/s)\n",
-            render_summary(&report),
+        render_summary_with(&report, &summary)
+    };
+    // Standard output is the same for the same seed, byte for byte: the wall time goes to
+    // standard error.
+    if !json {
+        eprintln!(
+            "{} events in {:.3} s wall time ({:.2} M events/s)",
             report.events,
             wall,
             report.events as f64 / wall.max(1e-9) / 1e6
-        )
-    };
+        );
+    }
     if let Some(line) = written {
         // With --json, standard output is the report alone; the note goes to stderr.
         if json {
             eprintln!("{line}");
         } else {
+            text.push('\n');
             text.push_str(&line);
             text.push('\n');
         }

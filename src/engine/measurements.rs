@@ -429,6 +429,28 @@ pub struct EntrySeries {
     pub degraded: Vec<u64>,
     /// 99th percentile latency of the answers in the bucket \[ms\]; null when there were none.
     pub p99_ms: Vec<Option<f64>>,
+    /// The answers of each coarse slice of the run (at most a dozen, each a whole number of
+    /// buckets, see [`crate::metrics::slices`]; a drained run has one more for the drain),
+    /// with percentiles of the slice itself: a slice's 99th percentile is not to be found
+    /// among its buckets' 99th percentiles.
+    #[serde(default)]
+    pub slices: Vec<LatencySlice>,
+}
+
+/// The answers of one entry point in one slice of the run (warm-up included).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySlice {
+    /// Start \[s\] (a bucket boundary).
+    pub from_s: f64,
+    /// End \[s\] (a bucket boundary, or the end of the run).
+    pub to_s: f64,
+    /// Answers in the slice (all outcomes).
+    pub answered: u64,
+    /// Their mean latency \[ms\] (exact); null when there were none.
+    pub mean_ms: Option<f64>,
+    /// Their 99th percentile latency \[ms\] (2 significant digits: within 1 %); null when
+    /// there were none.
+    pub p99_ms: Option<f64>,
 }
 
 /// Busy workers doing one thing, time-averaged.

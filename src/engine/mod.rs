@@ -440,6 +440,8 @@ struct EntryState {
     latency: LatencyHistogram,
     bucket_counts: [u64; Outcome::COUNT],
     bucket_latency: LatencyHistogram,
+    /// The latency of the current timeline slice: the merged histograms of its buckets.
+    slice_latency: LatencyHistogram,
     series: EntrySeries,
 }
 
@@ -516,6 +518,11 @@ pub struct Simulation<'m> {
     warmup: u64,
     bucket: u64,
     next_bucket: u64,
+    /// The timeline slices (see [`crate::metrics::slices`]): their width, and the start and
+    /// end of the current one (`u64::MAX`: the drain slice, which ends with the run).
+    slice_width: u64,
+    slice_start: u64,
+    slice_end: u64,
     warm_done: bool,
     events: u64,
     /// Events and micro-steps at the current instant (`now`), for the Zeno guard.
@@ -616,6 +623,7 @@ impl<'m> Simulation<'m> {
             })
             .collect();
         let bucket = bucket_width(model, &occupancy_labels, end);
+        let slice_width = crate::metrics::slices::slice_width(arrivals_end, bucket);
         let services = model
             .services
             .iter()
@@ -683,6 +691,7 @@ impl<'m> Simulation<'m> {
                 latency: LatencyHistogram::new(),
                 bucket_counts: [0; Outcome::COUNT],
                 bucket_latency: LatencyHistogram::with_precision(2),
+                slice_latency: LatencyHistogram::with_precision(2),
                 series: EntrySeries {
                     name: e.name.clone(),
                     ..Default::default()
@@ -746,6 +755,9 @@ impl<'m> Simulation<'m> {
             warmup: warmup.as_nanos(),
             bucket,
             next_bucket: bucket,
+            slice_width,
+            slice_start: 0,
+            slice_end: slice_width.min(arrivals_end),
             warm_done: warmup == SimDuration::ZERO,
             events: 0,
             instant_events: 0,
@@ -1924,7 +1936,11 @@ impl<'m> Simulation<'m> {
                     .then(|| e.bucket_latency.quantile_ns(0.99) as f64 / 1e6),
             );
             e.bucket_counts = [0; Outcome::COUNT];
+            e.slice_latency.merge(&e.bucket_latency);
             e.bucket_latency.clear();
+        }
+        if b >= self.slice_end || b >= self.end {
+            self.close_slice(b);
         }
         for s in &mut self.services {
             let q = s.queue.area_at(b);
@@ -1947,6 +1963,31 @@ impl<'m> Simulation<'m> {
         }
         self.close_broker_bucket(b);
         self.close_queue_bucket(b);
+    }
+}
+
+impl Simulation<'_> {
+    /// Closes the timeline slice that ends with the bucket ending at `b`: each entry point's
+    /// answers in it, their mean and 99th percentile (from the merged bucket histograms).
+    fn close_slice(&mut self, b: u64) {
+        for e in &mut self.entries {
+            let h = &e.slice_latency;
+            let answered = h.count();
+            e.series.slices.push(LatencySlice {
+                from_s: self.slice_start as f64 / 1e9,
+                to_s: b as f64 / 1e9,
+                answered,
+                mean_ms: (answered > 0).then(|| h.mean_ns() / 1e6),
+                p99_ms: (answered > 0).then(|| h.quantile_ns(0.99) as f64 / 1e6),
+            });
+            e.slice_latency.clear();
+        }
+        self.slice_start = b;
+        self.slice_end = if b >= self.arrivals_end {
+            u64::MAX
+        } else {
+            ((b / self.slice_width + 1) * self.slice_width).min(self.arrivals_end)
+        };
     }
 }
 

@@ -132,6 +132,7 @@ mod tests {
             unavailable: vec![0; n],
             degraded: vec![0; n],
             p99_ms: vec![None; n],
+            slices: vec![],
         }];
         r
     }

@@ -7,6 +7,7 @@
 
 pub mod compact;
 pub mod drain;
+pub mod slices;
 pub mod uptime;
 
 use hdrhistogram::Histogram;

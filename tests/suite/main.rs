@@ -60,6 +60,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The terminal summary: true, labelled, within 100 columns.
+mod summary;
 /// Every bundled topology passes `check` and runs.
 mod topologies;
 /// Exact event traces on tiny deterministic models (Const distributions).
