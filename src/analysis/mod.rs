@@ -202,7 +202,7 @@ pub fn analyze(model: &Model) -> Analysis {
     let order = topological_callees_first(model);
     let mut rel = vec![Rel { up: 1.0, ok: 1.0 }; n];
     for &s in &order {
-        let svc = model.service(s);
+        let svc = model.service_at(s);
         rel[s.0 as usize] = Rel {
             up: svc.failures.as_ref().map_or(1.0, |f| f.availability()),
             ok: (1.0 - svc.error_prob) * block_availability(model, svc.body, &rel),
@@ -240,7 +240,7 @@ pub fn analyze(model: &Model) -> Analysis {
             let mut out = vec![0.0; topics_n];
             block_publishes(
                 model,
-                model.service(ServiceId(s as u32)).body,
+                model.service_at(ServiceId(s as u32)).body,
                 1.0,
                 &mut out,
             );
@@ -265,7 +265,7 @@ pub fn analyze(model: &Model) -> Analysis {
         }
         for &s in order.iter().rev() {
             let mut visits = vec![0.0; n];
-            block_visits(model, model.service(s).body, 1.0, &rel, &mut visits);
+            block_visits(model, model.service_at(s).body, 1.0, &rel, &mut visits);
             let (r, p) = (rate[s.0 as usize], peak[s.0 as usize]);
             for (callee, v) in visits.iter().enumerate() {
                 rate[callee] += r * v;
@@ -295,7 +295,7 @@ pub fn analyze(model: &Model) -> Analysis {
     let mut services = Vec::with_capacity(n);
     for &s in &order {
         let i = s.0 as usize;
-        let svc = model.service(s);
+        let svc = model.service_at(s);
         let response = block_mean_ns(model, svc.body, &response_ns);
         // A non-blocking service holds a worker only for local work; its in-flight slots are
         // held for the whole response instead.
@@ -359,7 +359,7 @@ pub fn analyze(model: &Model) -> Analysis {
                 availability: service.map_or(1.0, |s| avail[s.0 as usize]),
                 required: required
                     .into_iter()
-                    .map(|s| model.service(s).name.clone())
+                    .map(|s| model.service_at(s).name.clone())
                     .collect(),
             }
         })
@@ -394,7 +394,7 @@ pub fn analyze(model: &Model) -> Analysis {
         let Some(timeout) = call.timeout else {
             continue;
         };
-        let callee = model.service(call.to);
+        let callee = model.service_at(call.to);
         let typical_ns = median_latency_ns(model, call.to, &hold_ns)
             + 2.0 * call.latency.as_ref().map_or(0.0, Dist::median_ns);
         if (timeout.as_nanos() as f64) < typical_ns {
@@ -446,7 +446,7 @@ pub fn analyze(model: &Model) -> Analysis {
                         f64::INFINITY
                     };
                     GroupAnalysis {
-                        service: model.service(sub.service).name.clone(),
+                        service: model.service_at(sub.service).name.clone(),
                         consumers_used: used,
                         capacity_per_s: capacity,
                         utilization: topic_rate[t] / capacity,
@@ -511,7 +511,7 @@ pub fn analyze(model: &Model) -> Analysis {
         .iter()
         .enumerate()
         .map(|(q, def)| {
-            let svc = model.service(def.service);
+            let svc = model.service_at(def.service);
             let servers = svc.replicas.saturating_mul(svc.workers);
             let concurrency = if def.prefetch == 0 {
                 servers
@@ -560,8 +560,8 @@ pub fn analyze(model: &Model) -> Analysis {
         .calls
         .iter()
         .map(|c| CallAnalysis {
-            from: model.service(c.from).name.clone(),
-            to: model.service(c.to).name.clone(),
+            from: model.service_at(c.from).name.clone(),
+            to: model.service_at(c.to).name.clone(),
             attempts: c.retry.as_ref().map_or(1, |r| r.attempts),
             attempt_availability: avail[c.to.0 as usize],
             availability: call_availability(model, c, &rel),
@@ -620,7 +620,7 @@ fn lint_message_cycles(
 }
 
 fn own_availability(model: &Model, s: ServiceId) -> f64 {
-    let svc = model.service(s);
+    let svc = model.service_at(s);
     (1.0 - svc.error_prob) * svc.failures.as_ref().map_or(1.0, |f| f.availability())
 }
 
@@ -689,11 +689,11 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
                     path: format!("{}.timeout", outer.path),
                     message: format!(
                         "`{}` gives up on `{}` after {t}, but `{}` may spend {:.0} ms on `{}` ({} attempts × timeout + backoffs): its retries run on for a caller that has left — orphaned work. Make the caller's timeout longer than the callee's worst case, or propagate deadlines",
-                        model.service(outer.from).name,
-                        model.service(outer.to).name,
-                        model.service(inner.from).name,
+                        model.service_at(outer.from).name,
+                        model.service_at(outer.to).name,
+                        model.service_at(inner.from).name,
                         worst / 1e6,
-                        model.service(inner.to).name,
+                        model.service_at(inner.to).name,
                         inner.retry.as_ref().map_or(1, |r| r.attempts)
                     ),
                 });
@@ -725,7 +725,7 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
     for call in &model.calls {
         let Some(b) = &call.breaker else { continue };
         if let crate::call::breaker::Window::Time(secs) = b.window {
-            let caller = model.service(call.from);
+            let caller = model.service_at(call.from);
             let per_replica = rate[call.from.0 as usize] * call.probability * f64::from(secs)
                 / f64::from(caller.replicas);
             if per_replica < f64::from(b.minimum_calls) {
@@ -745,7 +745,7 @@ fn lint_retries(model: &Model, rate: &[f64], lints: &mut Vec<Lint>) {
     let run_s = model.run.duration.as_nanos() as f64 / 1e9;
     for call in &model.calls {
         let Some(b) = &call.breaker else { continue };
-        let replicas = model.service(call.from).replicas;
+        let replicas = model.service_at(call.from).replicas;
         let full = u64::from(replicas) * b.full_window_bytes();
         if full < BREAKER_MEMORY_LINT_BYTES {
             continue;
@@ -907,7 +907,7 @@ fn call_availability(model: &Model, call: &crate::model::CallEdge, rel: &[Rel]) 
     } else {
         r.ok
     };
-    let replicas = model.service(call.to).replicas as i32;
+    let replicas = model.service_at(call.to).replicas as i32;
     let up = if policy.other_replica
         && policy.retry_on[crate::outcome::Outcome::Unavailable.index()]
         && replicas > 1
@@ -1076,7 +1076,7 @@ fn block_work_ns(model: &Model, block: BlockId) -> f64 {
 /// A typical (median-like) latency of `service` [ns]: the median of its work when that is all
 /// it does, else its mean holding time.
 fn median_latency_ns(model: &Model, service: ServiceId, hold_ns: &[f64]) -> f64 {
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     match model.block(svc.body) {
         [] => 0.0,
         [Op::Work(d)] => d.median_ns(),
@@ -1090,7 +1090,7 @@ fn exact_queue_model(
     service: ServiceId,
     per_replica: f64,
 ) -> Option<QueuePrediction> {
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     let [Op::Work(d)] = model.block(svc.body) else {
         return None;
     };
@@ -1152,7 +1152,7 @@ fn required_services(model: &Model, s: ServiceId, out: &mut Vec<ServiceId>) {
             }
         }
     }
-    walk(model, model.service(s).body, out);
+    walk(model, model.service_at(s).body, out);
 }
 
 #[cfg(test)]

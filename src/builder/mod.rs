@@ -23,9 +23,9 @@
 //!     )
 //!     .service("db", Service::new().workers(4).work(Exp::mean_ms(5.0)))
 //!     .build()?;
-//! assert_eq!(model.services.len(), 2);
+//! assert_eq!(model.services().len(), 2);
 //! // The same topology, as a file would say it:
-//! assert!(model.source.as_deref().unwrap().contains(r#"Call(to: "db", timeout: "100ms")"#));
+//! assert!(model.source().contains(r#"Call(to: "db", timeout: "100ms")"#));
 //! # Ok::<(), microsim::LoadError>(())
 //! ```
 //!

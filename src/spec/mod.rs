@@ -1,7 +1,7 @@
 //! The topology file as written: serde types that mirror the RON format one to one.
 //!
 //! Nothing here is validated beyond what the parser itself checks (shape, unknown fields,
-//! integer ranges); [`crate::model::Model::compile`] turns a [`TopologySpec`] into a checked,
+//! integer ranges); [`crate::model::Model::from_spec`] turns a [`TopologySpec`] into a checked,
 //! name-resolved model and reports *every* problem at once. Durations stay strings here
 //! (`"150ms"`) so that a bad one becomes a problem with a path instead of stopping the parse.
 //!

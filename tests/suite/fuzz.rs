@@ -400,7 +400,7 @@ fn check_error(origin: &str, e: &LoadError) -> Outcome {
 }
 
 fn run(model: &Model) -> Outcome {
-    let duration = model.run.duration.min(RUN);
+    let duration = model.run_config().duration.min(RUN);
     let options = RunOptions {
         duration: Some(duration),
         warmup: Some(SimDuration::ZERO),
@@ -409,7 +409,7 @@ fn run(model: &Model) -> Outcome {
     };
     let secs = duration.as_secs_f64();
     let arrivals: f64 = model
-        .entries
+        .entries()
         .iter()
         .map(|e| e.arrivals.peak_rate(0, duration.as_nanos()) * secs)
         .sum();

@@ -27,7 +27,7 @@ fn every_bundled_topology_round_trips_through_ron() {
 
         let original = microsim::parse(&text, &name).unwrap();
         let again = microsim::parse(&written, &name).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(again.variants, original.variants, "{name}");
+        assert_eq!(again.variants(), original.variants(), "{name}");
         let options = opts(5.0, 1.0);
         let (a, b) = (
             original.run(&options).unwrap().to_json(),
@@ -131,15 +131,12 @@ fn the_builder_makes_the_spec_a_file_holds() {
         &loaded.variant("bulkhead").unwrap()
     ));
     // The model keeps the text it was written as; overrides edit it.
-    assert_eq!(
-        model.source.as_deref(),
-        Some(built.to_ron().unwrap().as_str())
-    );
+    assert_eq!(model.source(), built.to_ron().unwrap());
     let edited = model
         .with_overrides(&["services[payment].workers=8".parse().unwrap()])
         .unwrap();
-    assert_eq!(edited.services[2].workers, 8);
-    assert_eq!(model.services[2].workers, 4);
+    assert_eq!(edited.service("payment").map(|s| s.workers), Some(8));
+    assert_eq!(model.service("payment").map(|s| s.workers), Some(4));
 }
 
 /// Every element the builder can make, against the same topology written by hand: the specs
@@ -380,7 +377,7 @@ fn the_builder_covers_the_format_with_its_defaults() {
     let report = model.run(&opts(10.0, 1.0)).unwrap();
     assert!(report.entry("users").unwrap().offered > 0);
     assert_eq!(
-        model.variant("more-workers").unwrap().services[0].workers,
+        model.variant("more-workers").unwrap().services()[0].workers,
         32
     );
 }
