@@ -79,6 +79,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! **Change it** through the same checks. A model is immutable: methods read it
+//! (`model.service("db")`, `model.calls()`, `model.run_config()`), and
+//! [`Model::with_overrides`] makes a new model from `PATH=VALUE` edits — the paths of the error
+//! messages, of `variants:` and of the experiment layer. A bad value is refused with the
+//! message the file would get, the edit in place of the line.
+//! ```
+//! # use microsim::builder::*;
+//! # let model = Topology::new("shop").duration("60s").warmup("5s")
+//! #     .entry(Entry::service("users", "api", Poisson::per_second(100)))
+//! #     .service("api", Service::new().workers(4).work(Exp::mean_ms(5)).errors(0.01)
+//! #         .call("db", Call::new().timeout_ms(500)))
+//! #     .service("db", Service::new().workers(4).work(Exp::mean_ms(10)).errors(0.02))
+//! #     .build()?;
+//! assert_eq!(model.service("db").map(|db| db.workers), Some(4));
+//! let reliable = model.with_overrides(&["services[db].errors=0".parse()?])?;
+//! // Only api's 1 % is left.
+//! assert!((reliable.analyze().entries[0].availability - 0.99).abs() < 1e-9);
+//! let e = model.with_overrides(&["services[db].workers=0".parse()?]).unwrap_err();
+//! assert!(e.to_string().contains(
+//!     "shop (built) [services[db].workers=0]: services[db].workers: workers must be at least 1"
+//! ));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! **Replications**: one run's requests are correlated, so its standard error is too
 //! optimistic; independent replications give an honest interval ([`experiment`]).
 //! ```

@@ -30,6 +30,18 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The topology as written: the spec its text reads as, variants included. Edit its
+    /// fields and compile it again with [`Model::from_spec`] (checked as a file is), or write
+    /// it out with [`TopologySpec::to_ron`].
+    pub fn spec(&self) -> TopologySpec {
+        // Every model is compiled from a text that parsed as this spec (see `load::parse`):
+        // reading it again cannot fail.
+        crate::spec::parse_ron(&self.source)
+            .expect("a model's text parsed when the model was compiled")
+    }
+}
+
 impl Topology {
     /// Validates and compiles the topology (see [`Model::from_spec`]): every problem at once,
     /// each at its path, with the message a file would get. Messages name it

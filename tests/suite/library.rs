@@ -490,6 +490,118 @@ fn report_accessors_find_calls_groups_and_queues() {
     );
 }
 
+/// A model is read through methods named for its parts, each finding by name what the file
+/// names (and nothing for a name it does not hold), and the slices in file order.
+#[test]
+fn model_accessors_find_services_calls_entries_topics_and_queues() {
+    let model = Topology::new("accessors")
+        .duration("10s")
+        .warmup("1s")
+        .seed(5)
+        .entry(Entry::service("users", "api", Poisson::per_second(50)))
+        .service(
+            "api",
+            Service::new()
+                .workers(4)
+                .call("db", Call::new())
+                .call("db", Call::new().timeout_ms(50))
+                .publish("orders", Publish::new())
+                .send("jobs", Enqueue::new()),
+        )
+        .service("db", Service::new().replicas(2))
+        .service("email", Service::new())
+        .service("worker", Service::new())
+        .topic("orders", Topic::new().subscriber(Subscriber::new("email")))
+        .queue("jobs", Queue::new("worker"))
+        .variant("more", ["services[db].replicas=3"])
+        .build()
+        .unwrap();
+    assert_eq!(model.name(), "accessors");
+    assert_eq!(model.origin(), "accessors (built)");
+    let run = model.run_config();
+    assert_eq!(
+        (run.duration, run.warmup, run.seed),
+        (SimDuration::from_secs(10), SimDuration::from_secs(1), 5)
+    );
+    let names: Vec<&str> = model.services().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "db", "email", "worker"]);
+    let db = model.service_id("db").unwrap();
+    assert_eq!(model.service_at(db).replicas, 2);
+    assert_eq!(model.service("db").map(|s| s.replicas), Some(2));
+    assert!(model.service("dbx").is_none() && model.service_id("dbx").is_none());
+    // Calls: the first from api to db, or one by its path.
+    assert_eq!(model.calls().len(), 2);
+    assert!(model.call("api", "db").unwrap().timeout.is_none());
+    let second = model.call_at("services[api].steps[1]").unwrap();
+    assert_eq!(second.timeout, Some(SimDuration::from_millis(50)));
+    assert_eq!(second.to, db);
+    assert!(model.call("db", "api").is_none() && model.call_at("services[api].steps[7]").is_none());
+    assert_eq!(model.call_label(microsim::model::CallId(1)), "api → db");
+    // api's body: the four steps, in the block the service names.
+    assert_eq!(model.block(model.service("api").unwrap().body).len(), 4);
+    assert_eq!(
+        model.entry("users").map(|e| e.target.service()),
+        Some(Some(model.service_id("api").unwrap()))
+    );
+    assert!(model.entry("nobody").is_none());
+    assert_eq!(model.topic("orders").map(|t| t.subscribers.len()), Some(1));
+    assert_eq!(
+        model.queue("jobs").map(|q| q.service),
+        model.service_id("worker")
+    );
+    assert!(model.topic("jobs").is_none() && model.queue("orders").is_none());
+    assert_eq!(model.publishes().len(), 2);
+    assert_eq!(
+        model.publish("api", "jobs").map(|p| p.path.as_str()),
+        Some("services[api].steps[3]")
+    );
+    assert!(model.publish("db", "jobs").is_none());
+    // The call graph: a node per service, an edge per call step.
+    assert_eq!(
+        (
+            model.call_graph().node_count(),
+            model.call_graph().edge_count()
+        ),
+        (4, 2)
+    );
+    assert!(model.faults().is_empty());
+    assert!(!model.propagate_entry_deadline() && !model.cancel_entry_on_timeout());
+    let variants: Vec<&str> = model.variants().iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(variants, ["more"]);
+    assert_eq!(
+        model
+            .variant("more")
+            .unwrap()
+            .service("db")
+            .map(|s| s.replicas),
+        Some(3)
+    );
+}
+
+/// The spec route to a changed model: the spec a model's text reads as, edited by its fields
+/// and compiled again, is checked as a file is; the model itself is unchanged.
+#[test]
+fn a_models_spec_edited_and_compiled_again_is_checked_as_a_file_is() {
+    let text = std::fs::read_to_string(root().join("topologies/checkout.ron")).unwrap();
+    let model = microsim::parse(&text, "checkout.ron").unwrap();
+    assert_eq!(model.spec(), parse_ron(&text).unwrap());
+    let mut spec = model.spec();
+    fn payment(spec: &mut microsim::spec::TopologySpec) -> &mut microsim::spec::ServiceSpec {
+        let at = spec.services.0.iter().position(|(n, _)| n == "payment");
+        &mut spec.services.0[at.unwrap()].1
+    }
+    payment(&mut spec).workers = Some(0);
+    let e = Model::from_spec(&spec, "checkout (edited)").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "checkout (edited): 1 problem found:\n  - checkout (edited): services[payment].workers: workers must be at least 1 (a service without workers never answers)"
+    );
+    payment(&mut spec).workers = Some(8);
+    let eight = Model::from_spec(&spec, "checkout (edited)").unwrap();
+    assert_eq!(eight.service("payment").map(|s| s.workers), Some(8));
+    assert_eq!(model.service("payment").map(|s| s.workers), Some(4));
+}
+
 /// Durations and times read from text, as the files write them.
 #[test]
 fn durations_parse_from_strings() {
