@@ -95,7 +95,7 @@ pub(super) fn reliabilities(
         model.services.len()
     ];
     for &s in order {
-        let svc = model.service(s);
+        let svc = model.service_at(s);
         let body = fold_block(
             model,
             &mut Availability {
@@ -268,7 +268,7 @@ pub(super) fn call_availability(model: &Model, call: &CallEdge, rel: &[Rel], q: 
     } else {
         r.ok
     };
-    let replicas = model.service(call.to).replicas as i32;
+    let replicas = model.service_at(call.to).replicas as i32;
     let up =
         if policy.other_replica && policy.retry_on[Outcome::Unavailable.index()] && replicas > 1 {
             1.0 - (1.0 - reach).powi(k.min(replicas))
@@ -329,7 +329,7 @@ pub(super) fn expected_attempts(call: &CallEdge, rel: &[Rel], q: f64) -> f64 {
 /// A service's own availability per request: (1 − error probability) × the probability
 /// that the replica a request reaches is up (MTTF/(MTTF+MTTR); no health checks).
 pub(super) fn own_availability(model: &Model, s: ServiceId) -> f64 {
-    let svc = model.service(s);
+    let svc = model.service_at(s);
     (1.0 - svc.error_prob) * svc.failures.as_ref().map_or(1.0, |f| f.availability())
 }
 
@@ -342,7 +342,7 @@ pub(super) fn required_services(model: &Model, s: ServiceId, out: &mut Vec<Servi
     fold_block(
         model,
         &mut Required { model, out },
-        model.service(s).body,
+        model.service_at(s).body,
         true,
     );
 }
@@ -465,7 +465,7 @@ pub(super) fn entry_paths(model: &Model) -> Vec<EntryPath> {
             EntryPath {
                 required: required
                     .into_iter()
-                    .map(|s| model.service(s).name.clone())
+                    .map(|s| model.service_at(s).name.clone())
                     .collect(),
                 max_amplification: service.map_or(1.0, |s| max_amplification(model, s)),
             }
@@ -533,8 +533,8 @@ pub(super) fn calls(model: &Model, rel: &[Rel], risk: &TimeoutRisk) -> Vec<CallA
             let r = rel[c.to.0 as usize];
             let attempt = r.reach(c.timeout.is_some()) * r.ok;
             CallAnalysis {
-                from: model.service(c.from).name.clone(),
-                to: model.service(c.to).name.clone(),
+                from: model.service_at(c.from).name.clone(),
+                to: model.service_at(c.to).name.clone(),
                 attempts: c.retry.as_ref().map_or(1, |r| r.attempts),
                 attempt_availability: if q > 0.0 {
                     attempt * (1.0 - q)

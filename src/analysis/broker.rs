@@ -95,7 +95,7 @@ pub(super) fn topics(
                             }
                         };
                         GroupAnalysis {
-                            service: model.service(sub.service).name.clone(),
+                            service: model.service_at(sub.service).name.clone(),
                             consumers_used: used,
                             capacity_per_s: capacity,
                             utilization: rate[t] / capacity,
@@ -124,7 +124,7 @@ fn consumer_capacity(
     if cond.broker_down {
         return (0, 0.0);
     }
-    let replicas = model.service(service).replicas;
+    let replicas = model.service_at(service).replicas;
     let groups = &cond.services[service.0 as usize];
     let bodies = &holding.group_body_ns[service.0 as usize];
     let mut used = 0;
@@ -178,7 +178,7 @@ pub(super) fn queues(
         .iter()
         .enumerate()
         .map(|(q, def)| {
-            let svc = model.service(def.service);
+            let svc = model.service_at(def.service);
             let (consumers, servers) = if cond.faulty {
                 let groups = &cond.services[def.service.0 as usize];
                 let serves = |r: u32| {

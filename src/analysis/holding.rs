@@ -82,7 +82,7 @@ pub(super) fn solve(
     let mut services = Vec::with_capacity(n);
     for &s in order {
         let i = s.0 as usize;
-        let svc = model.service(s);
+        let svc = model.service_at(s);
         let groups = &cond.services[i];
         let serving: Vec<&ReplicaGroup> = groups.iter().filter(|g| g.serves()).collect();
         let mut each = Vec::with_capacity(serving.len());
@@ -520,7 +520,7 @@ impl StepFold for LocalWork {
 /// A typical (median-like) latency of `service` \[ns\]: the median of its work when that is
 /// all it does, else its mean holding time.
 pub(super) fn median_latency_ns(model: &Model, service: ServiceId, body_ns: &[f64]) -> f64 {
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     match model.block(svc.body) {
         [] => 0.0,
         [Op::Work(d)] => d.median_ns(),
@@ -547,7 +547,7 @@ pub(super) fn median_latency_ns(model: &Model, service: ServiceId, body_ns: &[f6
 /// **Example.** λ = 800/s, 1 ms exponential work, one worker: W = 5 ms, L = 4; the same load
 /// dealt in turn to two one-worker replicas (1,600/s in all) is E2/M/1: W = 3.84 ms.
 fn queue_model(model: &Model, service: ServiceId, window: Window) -> Option<QueuePrediction> {
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     let [Op::Work(d)] = model.block(svc.body) else {
         return None;
     };
@@ -640,7 +640,7 @@ fn replica_arrivals(
     if total <= 0.0 {
         return None;
     }
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     let n = svc.replicas;
     let nf = f64::from(n);
     let all_poisson = entries

@@ -102,7 +102,7 @@ fn timeout_below_latency(f: &Facts, out: &mut Vec<Lint>) {
         let Some(timeout) = call.timeout else {
             continue;
         };
-        let callee = model.service(call.to);
+        let callee = model.service_at(call.to);
         let typical_ns = median_latency_ns(model, call.to, &f.holding.body_ns)
             + 2.0 * call.latency.as_ref().map_or(0.0, Dist::median_ns);
         if (timeout.as_nanos() as f64) < typical_ns {
@@ -152,11 +152,11 @@ fn timeout_inversion(f: &Facts, out: &mut Vec<Lint>) {
                     format!("{}.timeout", outer.path),
                     format!(
                         "`{}` gives up on `{}` after {t}, but `{}` may spend {:.0} ms on `{}` ({} attempts × timeout + backoffs): its retries run on for a caller that has left — orphaned work. Make the caller's timeout longer than the callee's worst case, or propagate deadlines",
-                        model.service(outer.from).name,
-                        model.service(outer.to).name,
-                        model.service(inner.from).name,
+                        model.service_at(outer.from).name,
+                        model.service_at(outer.to).name,
+                        model.service_at(inner.from).name,
                         worst / 1e6,
-                        model.service(inner.to).name,
+                        model.service_at(inner.to).name,
                         inner.retry.as_ref().map_or(1, |r| r.attempts)
                     ),
                 ));
@@ -196,7 +196,7 @@ fn breaker_never_decides(f: &Facts, out: &mut Vec<Lint>) {
     for call in &model.calls {
         let Some(b) = &call.breaker else { continue };
         if let Window::Time(secs) = b.window {
-            let caller = model.service(call.from);
+            let caller = model.service_at(call.from);
             let per_replica =
                 f.traffic.rate[call.from.0 as usize] * call.probability * f64::from(secs)
                     / f64::from(caller.replicas);
@@ -221,7 +221,7 @@ fn breaker_memory(f: &Facts, out: &mut Vec<Lint>) {
     let run_s = model.run.duration.as_nanos() as f64 / 1e9;
     for call in &model.calls {
         let Some(b) = &call.breaker else { continue };
-        let replicas = model.service(call.from).replicas;
+        let replicas = model.service_at(call.from).replicas;
         let full = u64::from(replicas) * b.full_window_bytes();
         if full < BREAKER_MEMORY_LINT_BYTES {
             continue;

@@ -55,7 +55,7 @@ pub(super) fn end_to_end(
         .map(|q| {
             let s = q.service;
             let sends = &traffic.publishes[s.0 as usize];
-            let at_most_one = fold_block(model, &mut MaxSends, model.service(s).body, ()) <= 1;
+            let at_most_one = fold_block(model, &mut MaxSends, model.service_at(s).body, ()) <= 1;
             let to_queues_only = sends[..topics].iter().all(|&m| m == 0.0);
             let callees_silent = callees(model, s)
                 .iter()

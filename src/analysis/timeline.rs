@@ -261,7 +261,7 @@ pub(super) fn variance(d: &Dist) -> f64 {
 /// candidates is crashed: with d of n replicas down, 1 − (n − d)(n − d − 1)/(n(n − 1)) of the
 /// requests. Both are otherwise taken as even (slow replicas are not avoided).
 fn replica_groups(model: &Model, service: ServiceId, kinds: &[&FaultKind]) -> Vec<ReplicaGroup> {
-    let svc = model.service(service);
+    let svc = model.service_at(service);
     let n = svc.replicas;
     // Cut points: 0, n, and every replica count a fault on this service names.
     let mut cuts = vec![0, n];

@@ -101,7 +101,7 @@ pub(super) fn solve(
             fold_block(
                 model,
                 &mut out,
-                model.service(ServiceId(s as u32)).body,
+                model.service_at(ServiceId(s as u32)).body,
                 1.0,
             );
             out.out
@@ -116,7 +116,12 @@ pub(super) fn solve(
                 risk,
                 visits: Vec::new(),
             };
-            fold_block(model, &mut v, model.service(ServiceId(s as u32)).body, 1.0);
+            fold_block(
+                model,
+                &mut v,
+                model.service_at(ServiceId(s as u32)).body,
+                1.0,
+            );
             let mut row = v.visits;
             // Stable: the attempts of one callee stay in step order.
             row.sort_by_key(|&(callee, _)| callee);

@@ -125,13 +125,13 @@ fn arms_of_variants(
             .filter(|s| !s.is_empty())
             .collect(),
         None => std::iter::once("base".to_string())
-            .chain(base.variants.iter().map(|v| v.name.clone()))
+            .chain(base.variants().iter().map(|v| v.name.clone()))
             .collect(),
     };
     if need_two && names.len() < 2 {
         return Err(fail(format!(
             "{} declares no variants to compare; add `variants:` to it, list them with --variants base,NAME, or give two files",
-            base.origin
+            base.origin()
         )));
     }
     names
@@ -212,7 +212,7 @@ pub fn run_experiment(
             Err(e) => return fail(format!("--recovery-from: {e}")),
         }
     }
-    let master_seed = run.seed.unwrap_or_else(|| with[0].model.run.seed);
+    let master_seed = run.seed.unwrap_or_else(|| with[0].model.run_config().seed);
     let plan = Plan {
         arms: with,
         axes,

@@ -131,6 +131,42 @@ impl Report {
         self.services.iter().find(|s| s.name == name)
     }
 
+    /// The first sync call step from service `from` to service `to`, in file order (when
+    /// `from` calls `to` from several steps, [`Report::call_at`] picks one by its path).
+    pub fn call(&self, from: &str, to: &str) -> Option<&CallReport> {
+        self.calls.iter().find(|c| c.from == from && c.to == to)
+    }
+
+    /// The sync call step at `step`, its path in the file
+    /// (`services[gateway].steps[1].branches[0].steps[0]`).
+    pub fn call_at(&self, step: &str) -> Option<&CallReport> {
+        self.calls.iter().find(|c| c.step == step)
+    }
+
+    /// The topic called `name`.
+    pub fn topic(&self, name: &str) -> Option<&TopicReport> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+
+    /// The consumer group of service `service` on topic `topic`.
+    pub fn group(&self, topic: &str, service: &str) -> Option<&GroupReport> {
+        self.topic(topic)?
+            .groups
+            .iter()
+            .find(|g| g.service == service)
+    }
+
+    /// The work queue called `name`.
+    pub fn queue(&self, name: &str) -> Option<&QueueReport> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// The first publish or send step from service `from` to the topic or queue `to`, in file
+    /// order.
+    pub fn publish(&self, from: &str, to: &str) -> Option<&PublishReport> {
+        self.publishes.iter().find(|p| p.from == from && p.to == to)
+    }
+
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report is plain data and always serializes")

@@ -449,7 +449,7 @@ fn check_prints_the_shadow_per_phase_and_the_waits() {
         "api ρ 3.329 (0.092), saturated",
         "5m → 12m no fault",
     ] {
-        let line = line.replace("topologies/cascade.ron", &m.origin);
+        let line = line.replace("topologies/cascade.ron", m.origin());
         assert!(words(&text, &line), "no {line:?} in\n{text}");
     }
     let m = bundled("lag");
