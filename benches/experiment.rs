@@ -23,7 +23,7 @@ fn plan() -> Plan {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/checkout.ron");
     let model = microsim::load(&path).expect("checkout.ron loads");
     Plan {
-        master_seed: model.run.seed,
+        master_seed: model.run_config().seed,
         arms: vec![Arm {
             name: "base".into(),
             model,

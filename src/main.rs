@@ -53,8 +53,9 @@ enum Command {
         #[arg(long)]
         wide: bool,
         /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
-        /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json and
-        /// DIR/results.csv; with --shard: FILE, the shard's partial result.
+        /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json,
+        /// DIR/results.csv, the experiment's charts and page (docs/experiments.md); with
+        /// --shard: FILE, the shard's partial result.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Run N independent replications (seeds derived from --seed) and print every figure
@@ -81,7 +82,8 @@ enum Command {
         /// Replications per arm.
         #[arg(long, default_value_t = 10, value_name = "N")]
         reps: u32,
-        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        /// Write DIR/result.json, DIR/results.csv, every chart (DIR/*.svg) and the page
+        /// DIR/index.html (with --shard: FILE, the partial result).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -108,7 +110,8 @@ enum Command {
         /// Replications per point.
         #[arg(long, default_value_t = 10, value_name = "N")]
         reps: u32,
-        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        /// Write DIR/result.json, DIR/results.csv, every chart (DIR/*.svg) and the page
+        /// DIR/index.html (with --shard: FILE, the partial result).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -122,7 +125,8 @@ enum Command {
         /// Every shard file (`--shard I/N --out FILE`), in any order.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
-        /// Where to write result.json and results.csv.
+        /// Where to write result.json, results.csv, the charts and index.html: the same
+        /// files as the unsharded run.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Also write the results as CSV to this file.

@@ -281,7 +281,7 @@ impl<'m> Simulation<'m> {
             return;
         };
         let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
-        let pin = d.consumer % model.service(sub.service).replicas;
+        let pin = d.consumer % model.service_at(sub.service).replicas;
         let alive = self.topics[d.topic as usize].groups[d.group as usize]
             .group
             .is_alive(d.consumer);
@@ -579,7 +579,7 @@ impl<'m> Simulation<'m> {
             for (g, sub) in topic.groups.iter_mut().zip(&m.subscribers) {
                 let lag = g.group.total_lag(&topic.logs);
                 let time_lag = g.group.max_time_lag(SimTime(end), &topic.logs).0;
-                let service = model.service(sub.service).name.clone();
+                let service = model.service_at(sub.service).name.clone();
                 let lag_per_partition: Vec<u64> = (0..m.partitions)
                     .map(|p| g.group.lag(p, &topic.logs[p as usize]))
                     .collect();
@@ -662,7 +662,7 @@ pub(super) fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64>
 pub(super) fn publishers_of(model: &Model, to: Destination) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for p in model.publishes.iter().filter(|p| p.to == to) {
-        let name = &model.service(p.from).name;
+        let name = &model.service_at(p.from).name;
         if !names.contains(name) {
             names.push(name.clone());
         }

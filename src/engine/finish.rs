@@ -36,7 +36,7 @@ impl<'m> Simulation<'m> {
                 EntryReport {
                     name: m.name.clone(),
                     service: match m.target {
-                        EntryTarget::Service(s) => model.service(s).name.clone(),
+                        EntryTarget::Service(s) => model.service_at(s).name.clone(),
                         EntryTarget::Broker(Destination::Topic(t)) => {
                             model.topics[t as usize].name.clone()
                         }
@@ -115,8 +115,8 @@ impl<'m> Simulation<'m> {
             .iter()
             .zip(&model.calls)
             .map(|(c, m)| CallReport {
-                from: model.service(m.from).name.clone(),
-                to: model.service(m.to).name.clone(),
+                from: model.service_at(m.from).name.clone(),
+                to: model.service_at(m.to).name.clone(),
                 step: m.path.clone(),
                 calls: c.calls,
                 in_flight: c.calls.saturating_sub(c.outcomes.iter().sum::<u64>()),

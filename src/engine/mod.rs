@@ -30,6 +30,10 @@ mod broker;
 mod calls;
 mod faults;
 mod finish;
+/// Internals: the event queue and the slab the engine runs on, public only so that the
+/// benchmarks can measure them. Not part of the library's API (it may change in any
+/// release); a user of the library never needs it.
+#[doc(hidden)]
 pub mod kernel;
 pub(crate) mod measurements;
 mod outage;
@@ -42,12 +46,12 @@ use crate::call::backoff::BackoffState;
 use crate::call::breaker::CircuitBreaker;
 use crate::call::budget::BudgetState;
 use crate::call::bulkhead::{Admit, Bulkhead};
-use crate::error::RunError;
+use crate::error::{Problem, RunError};
 use crate::failure::Renewal;
 use crate::metrics::uptime::UpTime;
 use crate::metrics::{LatencyHistogram, TimeAverage};
 use crate::model::faults::FaultKind;
-use crate::model::{Balancer, Destination, EntryTarget, Model, OnFailure, Op};
+use crate::model::{Balancer, Destination, EntryTarget, Model, OnFailure, Op, RunConfig};
 use crate::outcome::{Outcome, Outcomes};
 use crate::rng::{stream, SimRng};
 use crate::time::{SimDuration, SimTime};
@@ -55,7 +59,8 @@ use measurements::*;
 use rand::Rng;
 use std::collections::VecDeque;
 
-/// Overrides for one run; `None` keeps the topology file's value.
+/// Overrides for one run; `None` keeps the topology file's value. Checked when the run
+/// starts by the rules of the file's `run:`, with its messages ([`RunOptions::resolve`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// Seed of every random stream.
@@ -72,6 +77,35 @@ pub struct RunOptions {
     /// Most events at one virtual instant before the run stops (the topology's
     /// `run.max_events_per_instant`, see [`RunError::ZenoGuard`]).
     pub max_events_per_instant: Option<u64>,
+}
+
+impl RunOptions {
+    /// The run settings a run of `model` with these options uses: the file's `run:` with
+    /// these options in its place, checked by the file's rules. A value the file could not
+    /// hold (a duration of 0, a warm-up as long as the run, a cap of 0 events) is refused
+    /// with the message the file would get, at the path of the setting it replaces
+    /// (`invalid run option: run.warmup: the warm-up (2s) must be shorter than the run (1s);
+    /// nothing would be measured`). Every run checks its options so; call this to check them
+    /// before starting many.
+    pub fn resolve(&self, model: &Model) -> Result<RunConfig, RunError> {
+        model
+            .run_config()
+            .with_run_settings(
+                self.seed,
+                self.duration,
+                self.warmup,
+                self.max_events_per_instant,
+            )
+            .map_err(|problems| {
+                RunError::BadOption(
+                    problems
+                        .iter()
+                        .map(Problem::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+    }
 }
 
 /// How long a drained run may go on after its arrivals stop, as a multiple of its duration.
@@ -570,27 +604,9 @@ fn bucket_width(model: &Model, occupancy_labels: &[Vec<String>], end: u64) -> u6
 impl<'m> Simulation<'m> {
     /// Prepares a run of `model` with `options` overriding the file's run settings.
     pub fn new(model: &'m Model, options: &RunOptions) -> Result<Self, RunError> {
-        let seed = options.seed.unwrap_or(model.run.seed);
-        let duration = options.duration.unwrap_or(model.run.duration);
-        let warmup = options.warmup.unwrap_or(model.run.warmup);
-        if duration == SimDuration::ZERO {
-            return Err(RunError::BadOption(
-                "the duration must be longer than 0".into(),
-            ));
-        }
-        if warmup >= duration {
-            return Err(RunError::BadOption(format!(
-                "the warm-up ({warmup}) must be shorter than the run ({duration})"
-            )));
-        }
-        let instant_limit = options
-            .max_events_per_instant
-            .unwrap_or(model.run.max_events_per_instant);
-        if instant_limit == 0 {
-            return Err(RunError::BadOption(
-                "max_events_per_instant must be at least 1 (every event counts)".into(),
-            ));
-        }
+        let run = options.resolve(model)?;
+        let (seed, duration, warmup) = (run.seed, run.duration, run.warmup);
+        let instant_limit = run.max_events_per_instant;
         let arrivals_end = duration.as_nanos();
         let end = if options.drain {
             arrivals_end.saturating_add(arrivals_end.saturating_mul(MAX_DRAIN_FACTOR))
@@ -608,7 +624,7 @@ impl<'m> Simulation<'m> {
             .iter()
             .map(|c| {
                 let labels = &mut occupancy_labels[c.from.0 as usize];
-                let label = format!("waiting on {}", model.service(c.to).name);
+                let label = format!("waiting on {}", model.service_at(c.to).name);
                 match labels.iter().position(|l| *l == label) {
                     Some(i) => i as u16,
                     None => {
@@ -699,8 +715,8 @@ impl<'m> Simulation<'m> {
             .iter()
             .enumerate()
             .map(|(i, c)| CallState {
-                rng: stream(seed, "latency", &model.service(c.from).name, i as u64),
-                retry_rng: stream(seed, "retry", &model.service(c.from).name, i as u64),
+                rng: stream(seed, "latency", &model.service_at(c.from).name, i as u64),
+                retry_rng: stream(seed, "retry", &model.service_at(c.from).name, i as u64),
                 calls: 0,
                 attempts: 0,
                 retries: 0,
@@ -709,7 +725,7 @@ impl<'m> Simulation<'m> {
                 bulkhead_rejections: 0,
                 outcomes: [0; Outcome::COUNT],
                 latency: LatencyHistogram::new(),
-                per_replica: (0..model.service(c.from).replicas)
+                per_replica: (0..model.service_at(c.from).replicas)
                     .map(|_| EdgeReplica {
                         breaker: c.breaker.clone().map(CircuitBreaker::new),
                         breaker_timer: u64::MAX,
@@ -726,8 +742,8 @@ impl<'m> Simulation<'m> {
                     .collect(),
                 bucket: [0; 2],
                 series: CallSeries {
-                    from: model.service(c.from).name.clone(),
-                    to: model.service(c.to).name.clone(),
+                    from: model.service_at(c.from).name.clone(),
+                    to: model.service_at(c.to).name.clone(),
                     ..Default::default()
                 },
             })

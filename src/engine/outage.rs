@@ -315,7 +315,7 @@ impl<'m> Simulation<'m> {
             .iter()
             .zip(&self.publish_stats)
             .map(|(step, s)| PublishReport {
-                from: model.service(step.from).name.clone(),
+                from: model.service_at(step.from).name.clone(),
                 to: match step.to {
                     Destination::Topic(t) => model.topics[t as usize].name.clone(),
                     Destination::Queue(q) => model.queues[q as usize].name.clone(),

@@ -142,9 +142,9 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let def = &model.queues[q as usize];
         let service = def.service.0 as usize;
-        let replicas = model.service(def.service).replicas;
+        let replicas = model.service_at(def.service).replicas;
         // With an unbounded service queue there is always room (at a live replica).
-        let bounded = model.service(def.service).queue.is_some();
+        let bounded = model.service_at(def.service).queue.is_some();
         let now = SimTime(self.now);
         if self.broker_down > 0 {
             return; // pulled again when the broker is back
@@ -354,7 +354,7 @@ impl<'m> Simulation<'m> {
             let drained_in_s = super::broker::drained_in_s(&state.series_depth, bucket, end);
             reports.push(QueueReport {
                 name: def.name.clone(),
-                service: model.service(def.service).name.clone(),
+                service: model.service_at(def.service).name.clone(),
                 publishers: super::broker::publishers_of(
                     model,
                     Destination::Queue(reports.len() as u32),

@@ -218,7 +218,7 @@ impl<'m> Simulation<'m> {
             let (t, g) = index[i];
             let topic = &model.topics[t as usize];
             let sub = &topic.subscribers[g as usize];
-            let service = &model.service(sub.service).name;
+            let service = &model.service_at(sub.service).name;
             going_round.push(format!(
                 "consumer group `{service}` of topic `{}` ({consumed} consumed, {failed} failed, {retries} retries)",
                 topic.name

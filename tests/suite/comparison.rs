@@ -50,7 +50,7 @@ fn experiment() -> &'static ExperimentResult {
                 .collect(),
             axes: vec![],
             reps: REPS as u32,
-            master_seed: base.run.seed,
+            master_seed: base.run_config().seed,
             options: RunOptions::default(),
             targets: vec![],
             recovery: Default::default(),
@@ -113,12 +113,12 @@ fn analytic_held_ms(name: &str) -> f64 {
 #[test]
 fn the_variants_share_their_services_and_change_only_how_checkout_talks_to_them() {
     let base = file();
-    let names: Vec<&str> = base.variants.iter().map(|v| v.name.as_str()).collect();
+    let names: Vec<&str> = base.variants().iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, VARIANTS);
     // `sync` is the file as written.
-    assert!(base.variants[0].overrides.is_empty());
+    assert!(base.variants()[0].overrides.is_empty());
     let shape = |m: &Model| {
-        m.services
+        m.services()
             .iter()
             .map(|s| (s.name.clone(), s.replicas, s.workers))
             .collect::<Vec<_>>()
@@ -126,16 +126,16 @@ fn the_variants_share_their_services_and_change_only_how_checkout_talks_to_them(
     for v in VARIANTS {
         let m = base.variant(v).unwrap();
         assert_eq!(shape(&m), shape(&base), "{v}");
-        assert_eq!(m.entries.len(), 1, "{v}");
+        assert_eq!(m.entries().len(), 1, "{v}");
         assert_eq!(
-            format!("{:?}", m.faults),
-            format!("{:?}", base.faults),
+            format!("{:?}", m.faults()),
+            format!("{:?}", base.faults()),
             "{v}"
         );
     }
     let steps = |v: &str| {
         let m = base.variant(v).unwrap();
-        (m.calls.len(), m.publishes.len())
+        (m.calls().len(), m.publishes().len())
     };
     assert_eq!(steps("sync"), (4, 0));
     assert_eq!(steps("async"), (0, 1));
@@ -220,8 +220,7 @@ fn latency_orders_sync_hybrid_async_and_async_answers_before_the_payment() {
     let mean = values("async", "entries[orders].latency.mean_ms");
     about("async mean ms", &mean, 3.0, 1.0);
     let model = file();
-    let payment = model.service_id("payment").unwrap().0 as usize;
-    let work_ms = model.services[payment].work.mean_ns() / 1e6;
+    let work_ms = model.service("payment").unwrap().work.mean_ns() / 1e6;
     assert!((work_ms - 20.0).abs() < 1e-9, "{work_ms}");
     assert!(mean.iter().all(|&m| m < work_ms), "{mean:?}");
 }

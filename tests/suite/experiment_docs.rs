@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 fn one_runs_binomial_standard_error_is_several_times_too_narrow() {
     let model = microsim::load(root().join("topologies/checkout.ron")).unwrap();
     let plan = Plan {
-        master_seed: model.run.seed,
+        master_seed: model.run_config().seed,
         arms: vec![Arm {
             name: "base".into(),
             model,
