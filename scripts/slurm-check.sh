@@ -1,8 +1,9 @@
 #!/bin/bash
 # Checks the Slurm path of docs/cluster.md for real: starts a private one-node Slurm cluster
 # on this machine, submits scripts/cluster/sweep.sbatch as a job array of 4 shards of a small
-# sweep, merges the shards in a dependent job, and compares the merged result.json byte for
-# byte with one process running the same sweep.
+# sweep, merges the shards in a dependent job, and compares the merged result (result.json,
+# and every other file of the result directory) byte for byte with one process running the
+# same sweep.
 #
 #   bash scripts/slurm-check.sh [--require-slurm]
 #
@@ -207,10 +208,12 @@ if [ "$files" != "$SHARDS_N" ]; then
     say "FAILED: $files shard files, expected $SHARDS_N"
     exit 1
 fi
-if cmp -s "$work/whole/result.json" "$work/run/merged/result.json"; then
-    say "OK: $SHARDS_N shards merged = one process, result.json byte for byte ($(wc -c <"$work/whole/result.json") bytes) in $(($(date +%s) - started)) s"
+if cmp -s "$work/whole/result.json" "$work/run/merged/result.json" &&
+    diff -rq "$work/whole" "$work/run/merged" >/dev/null; then
+    say "OK: $SHARDS_N shards merged = one process, byte for byte: result.json ($(wc -c <"$work/whole/result.json") bytes) and all $(ls "$work/whole" | wc -l) files of the result directory, in $(($(date +%s) - started)) s"
 else
-    say "FAILED: the merged result.json differs from the single-process one"
+    say "FAILED: the merged result differs from the single-process one"
+    diff -rq "$work/whole" "$work/run/merged" | head -n 10 || true
     diff <(head -c 100000 "$work/whole/result.json") <(head -c 100000 "$work/run/merged/result.json") | head -n 20 || true
     exit 1
 fi
