@@ -246,6 +246,20 @@ fn compare_takes_the_variants_a_file_declares() {
         out.contains("arms: hybrid, base; each against hybrid"),
         "{out}"
     );
+    // One variant alone, as the file's header suggests: its consumer groups' lag and drain.
+    let out = ok(&microsim(
+        &[
+            &["run", "topologies/comparison.ron", "--variants", "async"][..],
+            &short,
+        ]
+        .concat(),
+    ));
+    let email = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("orders / email"))
+        .unwrap_or_else(|| panic!("no e-mail group in:\n{out}"));
+    let max_lag: f64 = email.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!((2_500.0..3_500.0).contains(&max_lag), "{email}");
 }
 
 #[test]
