@@ -1,4 +1,4 @@
-//! Every lesson true: the claims of a bundled topology's header comment, each checked by
+//! Every lesson true: the claims of each bundled topology's header comment, each checked by
 //! running the model.
 //!
 //! # How a claim is checked
@@ -12,6 +12,58 @@
 //! must exclude 0 on the claimed side. With 10 replications an interval misses its mean about
 //! one time in twenty per claim; the seeds are fixed, so a pass is reproducible, and a change of
 //! the engine that moves a number by more than its rounding fails here.
+//!
+//! The other topologies are checked the same way ([`about_in`], ten replications at the seeds
+//! of `common::SEEDS`, five for the retry storm), with two more kinds of check. A claim that is
+//! an exact value of theory (5 ln 2 ms, 1/0.3 visits, 0.8) is checked by [`theory`]: within 5
+//! standard errors of the replications' mean, with a tolerance capped so that the check can
+//! fail. A claim about every run ("0 to the end", "no queue") is checked in every replication,
+//! with a bound between the claimed behaviour and its absence whose margin is justified where
+//! it is asserted. A "Try …" in a header is a claim too: the test makes the change with
+//! `Model::with_overrides`, as `microsim run --reps N --set PATH=VALUE` does. A run may be
+//! shorter than the file's when the claim concerns a steady state or one window of the run;
+//! each test says why it is still the same claim.
+//!
+//! # The claims and their tests
+//! Each test's doc lists its claims word for word; this table summarises them. Tests in other
+//! modules that already checked a claim are named with their module.
+//!
+//! | topology | claims | tests |
+//! |---|---|---|
+//! | `availability.ron` | A = 0.8 a replica, 0.96 for catalog's two, 0.8 for db; search 0.992 for 1.24 attempts per call; orders stays at db's 0.8, browse reaches catalog's 0.96 | `resilience::availability_failures_replicas_and_retries` |
+//! | | the analytic column predicts 0.992, 0.96 and 0.8 | `availability::analysis_keeps_outages_apart_from_independent_errors` |
+//! | | ~570 failure cycles in 4 h; browse and orders a percent or two off in one run; `unavail` answers, not errors; without the retry browse is 0.8; `check` shows the retry arithmetic | [`availability_ron`] |
+//! | `breaker.ron` | the breaker opens, cycles and closes; refused calls end `circuit_open` | `resilience::breaker_keeps_the_caller_available_during_a_hang` |
+//! | | gateway 40 % busy normally; ≈ 50 % during the hang vs ≈ 16 %; ≈ 580 s open; no gateway queue, every browser served; the breaker line; `Fallback`: buys `degraded`, ≈ 100 % | [`breaker_ron`] |
+//! | `cascade.ron` | a slow leaf takes down the entry point; web's 32 workers held; `rejected` the only failure; reviews never queues, rejects or fails | `resilience::cascade_slow_leaf_exhausts_the_pools_above_it` |
+//! | | api serves ≤ 80/s; a web worker waits ≈ 0.4 s per request; ≈ 37 % from 2m to 5m, back at once; web and api queues fill; `timeout: "100ms"`: timeouts and orphaned work at reviews, the other 70 % available | [`cascade_ron`] |
+//! | `chain5.ron` | 0.99⁵ = 0.951 in one run; only errors fail | `availability::bundled_chain5` |
+//! | | ρ from 0.05 to 0.15, nothing else fails; `run --reps 10` gives an interval (≈ ±0.0004) covering 0.95099 | [`chain5_ron`] |
+//! | `checkout.ron` | see its five tests | `checkout_*` |
+//! | `comparison.ron` | being rewritten: not checked here | — |
+//! | `deadlines.ron` | orphaned work, `cancelled` and `expired`, availability with vs without deadlines | `deadlines::deadlines_cut_orphaned_work_and_keep_availability` |
+//! | | the back end serves 222/s; its queue passes the timeout in the spike; without deadlines the backlog and timeouts outlive it; with them it recovers at once | [`deadlines_ron`] |
+//! | `lag.ron` | accounts 1.0; max lag ≈ 3,000, max time lag ≈ 30 s; back to 0 within seconds | `broker::a_consumer_outage_builds_lag_that_drains` |
+//! | | capacity 800/s (`check`); lag climbs ~100/s; drains at ~700/s, `drained in` 5 s; the Topics table and `lag (max)` row | [`lag_ron`] |
+//! | `m2.ron` | the sum ≈ 19.0 ms and the shadow's 19.001; ρ = 0.70 | `queues::m2_tandem_of_mm4_matches_its_analytic_sojourn` |
+//! | | every queue ≈ 3.80 ms; no backlog | [`m2_ron`] |
+//! | `m3.ron` | ρ ≈ 0.70; the mean sojourn ≈ 54.9 ms and the shadow's 54.902 | `queues::m3_jackson_network_matches_its_analytic_sojourn` |
+//! | | 1/0.3 ≈ 3.33 stations per customer; no backlog | [`m3_ron`] |
+//! | `mm1.ron` | one run's mean ≈ 5 ms | `summary::the_mm1_summary_shows_the_mean_and_slices_around_the_runs_p99` |
+//! | | mean 5 ms, p50 3.47, p99 23.0, ρ 0.800; 900/s doubles the mean to 10 ms; `check`'s M/M/c line | [`mm1_ron`] |
+//! | `no-breaker.ron` | the comparison with breaker.ron over the whole run | `resilience::breaker_keeps_the_caller_available_during_a_hang` |
+//! | | gateway 40 % busy normally; ≈ 16 % during the hang; workers waiting on payments, queue full; browsers rejected too, catalog healthy; orphaned work after 450 s; recovery | [`no_breaker_ron`] |
+//! | `order-hybrid.ron` | availability = the analytic 0.997; fulfilment's lag in [1,100, 2,100], caught up; notifications' ≈ 0 | `broker::hybrid_checkout_depends_on_sync_calls_only` |
+//! | | ≈ 0.997; lag grows ~25/s to ~1,500; checkouts at full speed; `check`'s 75/s | [`order_hybrid_ron`] |
+//! | `registration-events.ron` | availability 1.0; email's lag ≈ 1,500 and ≈ 30 s, the others ≈ 0; nothing lost | `broker::events_isolate_the_producer_from_a_consumer_outage` |
+//! | | latency = work + publish (4 ms); p50 ≈ 3 ms; email drains at 150/s in ≈ 10 s | [`registration_events_ron`] |
+//! | `registration-sync.ron` | ≈ 0.83 in three runs; `unavail` answers | `broker::events_isolate_the_producer_from_a_consumer_outage` |
+//! | | ≈ 0.83; 0 % from 60 s to 90 s; p50 ≈ 20 ms; latency = the sum of the calls (29 ms) | [`registration_sync_ron`] |
+//! | `retry-storm.ron` | 100 % before 1m, 0 in the last 3 minutes; db queue at 50; amplification ≈ 3; 27 attempts per request late; db's work orphaned | `resilience::retry_storm_outlives_its_trigger` |
+//! | | the retry-amplification lint | `resilience::retry_amplification_lint_counts_unbudgeted_retries_only` |
+//! | | ρ = 0.7 and p99 < 200 ms before; queue past 30; 27× after; 0 to the end; ≈ 25 attempts per request (calls table); orphaned work at mid, back and db; shedding to 5/s ends it, 10/s about one run in three; both lints | [`retry_storm_ron`] |
+//! | `retry-storm-budget.ron` | back to 100 % after; amplification ≈ 1.00; `denied` | `resilience::retry_budget_stops_the_storm` |
+//! | | db gets 70/s and no more, drains within seconds; the dip; isolated failures still retried; `Envoy(percent: 20)` still storms | [`retry_storm_budget_ron`] |
 
 use crate::common::{assert_matches, replicate, root, SEEDS};
 use microsim::experiment::{run, Arm, CellResult, ExperimentResult, Plan};
