@@ -36,9 +36,9 @@ pub struct Header {
     pub reps: u32,
     /// The seed replication seeds derive from.
     pub master_seed: u64,
-    /// Simulated time per run \[s\] (`None`: each file's own).
+    /// Simulated time per run \[s\] (the first arm's when the command line gave none).
     pub duration_s: Option<f64>,
-    /// Warm-up per run \[s\] (`None`: each file's own).
+    /// Warm-up per run \[s\] (the first arm's when the command line gave none).
     pub warmup_s: Option<f64>,
     /// Whether runs were drained.
     pub drain: bool,
@@ -108,8 +108,16 @@ impl Header {
                 .collect(),
             reps: plan.reps,
             master_seed: plan.master_seed,
-            duration_s: plan.options.duration.map(|d| d.as_secs_f64()),
-            warmup_s: plan.options.warmup.map(|d| d.as_secs_f64()),
+            duration_s: plan
+                .options
+                .duration
+                .or_else(|| plan.arms.first().map(|a| a.model.run.duration))
+                .map(|d| d.as_secs_f64()),
+            warmup_s: plan
+                .options
+                .warmup
+                .or_else(|| plan.arms.first().map(|a| a.model.run.warmup))
+                .map(|d| d.as_secs_f64()),
             drain: plan.options.drain,
             recovery: plan.recovery.into(),
             targets: plan.targets.iter().map(|t| t.text.clone()).collect(),

@@ -74,6 +74,8 @@ fn seconds(s: f64) -> String {
         format!("{}h", s / 3600.0)
     } else if s >= 60.0 && (s / 60.0).fract() == 0.0 {
         format!("{}m", s / 60.0)
+    } else if s.fract() == 0.0 {
+        format!("{s}s")
     } else {
         format!("{}s", plain(s))
     }
@@ -283,26 +285,31 @@ pub fn render_replications(r: &ExperimentResult) -> String {
 pub fn render_comparison(r: &ExperimentResult) -> String {
     let mut out = header(r, "compare");
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "arms: {} (each against {}, replication by replication: same seeds, paired differences)",
+    let line = format!(
+        "arms: {}; each against {}, replication by replication (same seeds)",
         r.header.arms.join(", "),
         r.header.arms.first().map(String::as_str).unwrap_or("")
     );
+    for l in wrap(&line, WIDTH, "  ") {
+        let _ = writeln!(out, "{l}");
+    }
     for cmp in &r.comparisons {
         let point = if cmp.point.is_empty() {
             String::new()
         } else {
             format!(" at {}", point_label(r, &cmp.point))
         };
-        let _ = writeln!(
-            out,
-            "\n{} vs {}{point} (difference {} − {}, 95 % CI; unpaired CI for comparison)",
+        let title = format!(
+            "{} vs {}{point} (difference {} − {}, 95 % CI; unpaired CI for comparison)",
             cmp.arm, cmp.baseline, cmp.arm, cmp.baseline
         );
+        let _ = writeln!(out);
+        for l in wrap(&title, WIDTH, "  ") {
+            let _ = writeln!(out, "{l}");
+        }
         let _ = writeln!(
             out,
-            "  {:<30} {:>11} {:>11} {:>24} {:>12} {:>6}",
+            "  {:<30} {:>11} {:>11} {:>22} {:>12} {:>6}",
             "metric",
             cmp.baseline.chars().take(11).collect::<String>(),
             cmp.arm.chars().take(11).collect::<String>(),
@@ -339,7 +346,7 @@ pub fn render_comparison(r: &ExperimentResult) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {} {:>11} {:>11} {:>24} {:>12} {:>6}",
+                "  {} {:>11} {:>11} {:>22} {:>12} {:>6}",
                 cell(if name.chars().count() > 30 { "" } else { &name }, 30),
                 plain(row.baseline),
                 plain(row.arm),

@@ -24,6 +24,9 @@ mod examples;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;
+/// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
+/// runs them.
+mod experiment_cli;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
