@@ -258,16 +258,28 @@ def _pandas() -> Any:
     return pandas
 
 
+#: Objects of a report that may be ``null``, and their scalar fields: a DataFrame has their
+#: columns either way (NaN where the object is absent).
+_NULLABLE = {
+    "breaker": ("not_permitted", "transitions", "closed_s", "open_s", "half_open_s"),
+    "queue_model": ("model", "mean_wait_ms", "mean_sojourn_ms", "mean_in_system", "p_reject"),
+}
+
+
 def _flat(d: Mapping[str, Any], prefix: str = "", out: Optional[Dict[str, Any]] = None,
           skip: Sequence[str] = ()) -> Dict[str, Any]:
     """Scalars of ``d``, nested dicts flattened with ``_`` (``latency_p99_ms``); lists and
-    the fields in ``skip`` left out."""
+    the fields in ``skip`` left out; an absent ``breaker`` or ``queue_model`` as NaN
+    columns."""
     out = {} if out is None else out
     for k, v in d.items():
         if k in skip:
             continue
         key = f"{prefix}{k}"
-        if isinstance(v, dict):
+        if v is None and k in _NULLABLE:
+            for sub in _NULLABLE[k]:
+                out[f"{key}_{sub}"] = float("nan")
+        elif isinstance(v, dict):
             _flat(v, key + "_", out, skip)
         elif isinstance(v, list):
             continue
@@ -736,7 +748,7 @@ class Report:
 
     def chart(self, name: str) -> Chart:
         """The chart whose file name (without ``.svg``) is ``name``, or the first that
-        starts with it: ``report.chart("diagram")``, ``report.chart("timeline")``,
+        starts with it: ``report.chart("topology")`` (the diagram), ``report.chart("timeline")``,
         ``report.chart("latency-main")``."""
         charts = self.charts
         for c in charts:
