@@ -40,6 +40,7 @@ __all__ = [
 Duration = Union[str, _dt.timedelta]
 Number = Union[int, float]
 _B = TypeVar("_B", bound="_Spec")
+_S = TypeVar("_S", bound="_Steps")
 
 
 def _num(v: Any, name: str) -> str:
@@ -396,17 +397,17 @@ def _call(to: str, timeout: Optional[Duration], timeout_ms: Optional[Number],
 class _Steps(_Spec):
     """The methods that add steps, shared by :class:`Service` and :class:`Steps`."""
 
-    def _push(self: _B, step: Dict[str, Any]) -> _B:
+    def _push(self: _S, step: Dict[str, Any]) -> _S:
         new = copy.deepcopy(self)
         new._d.setdefault("steps", []).append(step)
         return new
 
-    def call(self: _B, to: str, *, timeout: Optional[Duration] = None,
+    def call(self: _S, to: str, *, timeout: Optional[Duration] = None,
              timeout_ms: Optional[Number] = None, latency: Optional[Dist] = None,
              probability: Optional[Number] = None, retry: Optional[Retry] = None,
              breaker: Optional[Breaker] = None, bulkhead: Optional[Bulkhead] = None,
              fallback: Optional[Dist] = None, ignore_failure: bool = False,
-             deadlines: Optional[Deadlines] = None) -> _B:
+             deadlines: Optional[Deadlines] = None) -> _S:
         """Adds a sync call to service ``to``: the worker is held until the answer or the
         ``timeout`` (default: none). ``latency``: one-way network latency;
         ``probability``: that the call is made at all; ``fallback``: a failed call is
@@ -415,34 +416,34 @@ class _Steps(_Spec):
         return self._push(_call(to, timeout, timeout_ms, latency, probability, retry,
                                 breaker, bulkhead, fallback, ignore_failure, deadlines))
 
-    def publish(self: _B, topic: str, *, keys: Optional[int] = None,
+    def publish(self: _S, topic: str, *, keys: Optional[int] = None,
                 latency: Optional[Dist] = None, probability: Optional[Number] = None,
-                when_down: Any = None) -> _B:
+                when_down: Any = None) -> _S:
         """Adds a publish to topic ``topic``; the worker waits only for the broker's
         acknowledgement (``latency``). ``keys``: messages carry one of that many keys."""
         return self._push({"Publish": _fields(topic=topic, keys=keys, latency=latency,
                                               probability=probability, when_down=when_down)})
 
-    def send(self: _B, queue: str, *, latency: Optional[Dist] = None,
-             probability: Optional[Number] = None, when_down: Any = None) -> _B:
+    def send(self: _S, queue: str, *, latency: Optional[Dist] = None,
+             probability: Optional[Number] = None, when_down: Any = None) -> _S:
         """Adds a send to work queue ``queue`` (the file's ``Send`` step)."""
         return self._push({"Send": _fields(queue=queue, latency=latency,
                                            probability=probability, when_down=when_down)})
 
-    def parallel(self: _B, *branches: "Steps", probability: Optional[Number] = None) -> _B:
+    def parallel(self: _S, *branches: "Steps", probability: Optional[Number] = None) -> _S:
         """Adds branches that run at the same time; the step ends when all have."""
         return self._push({"Parallel": _fields(
             branches=[b._spec().get("steps", []) for b in branches], probability=probability)})
 
-    def choice(self: _B, *branches: Tuple[Number, "Steps"],
-               probability: Optional[Number] = None) -> _B:
+    def choice(self: _S, *branches: Tuple[Number, "Steps"],
+               probability: Optional[Number] = None) -> _S:
         """Adds a choice of exactly one branch, picked with probability proportional to its
         weight: ``choice((0.4, Steps().call("payment")), (0.6, Steps()))``."""
         return self._push({"Choice": _fields(
             branches=[{"weight": w, "steps": s._spec().get("steps", [])} for w, s in branches],
             probability=probability)})
 
-    def step(self: _B, step: Mapping[str, Any]) -> _B:
+    def step(self: _S, step: Mapping[str, Any]) -> _S:
         """Adds any step as :func:`microsim.from_dict` writes it."""
         return self._push(_plain(dict(step)))
 
