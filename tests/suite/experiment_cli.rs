@@ -39,7 +39,9 @@ fn error(o: &Output) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("experiment-cli").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("experiment-cli")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -48,17 +50,30 @@ fn scratch(name: &str) -> PathBuf {
 #[track_caller]
 fn narrow(out: &str) {
     for line in out.lines() {
-        assert!(line.chars().count() <= 100, "wider than 100 columns: {line}");
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
     }
 }
 
 #[test]
 fn run_with_replications_prints_intervals() {
-    let out = ok(&microsim(&["run", "topologies/mm1.ron", "--reps", "4", "--duration", "20s"]));
+    let out = ok(&microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--reps",
+        "4",
+        "--duration",
+        "20s",
+    ]));
     narrow(&out);
     assert!(out.contains("4 replications"), "{out}");
     assert!(out.contains("mean ± 95 % CI over replications"), "{out}");
-    let line = out.lines().find(|l| l.trim_start().starts_with("clients")).unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("clients"))
+        .unwrap();
     assert!(line.contains(" ± "), "{line}");
 }
 
@@ -114,13 +129,21 @@ fn sweep_marks_the_knee_and_writes_its_files() {
         dir.to_str().unwrap(),
     ]));
     narrow(&out);
-    assert!(out.contains("p99<=30ms holds up to 800, breaks at 900"), "{out}");
+    assert!(
+        out.contains("p99<=30ms holds up to 800, breaks at 900"),
+        "{out}"
+    );
     let json = std::fs::read_to_string(dir.join("result.json")).unwrap();
     let result = microsim::experiment::ExperimentResult::from_json(&json).unwrap();
     assert_eq!(result.cells.len(), 4);
     let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
-    assert!(csv.starts_with("arm,workload[clients].arrivals.per_second,metric,n,mean,sd,ci_low,ci_high\n"));
-    assert!(csv.contains("base,900,entries[clients].availability,3,"), "{csv}");
+    assert!(csv.starts_with(
+        "arm,workload[clients].arrivals.per_second,metric,n,mean,sd,ci_low,ci_high\n"
+    ));
+    assert!(
+        csv.contains("base,900,entries[clients].availability,3,"),
+        "{csv}"
+    );
 }
 
 /// Three shards run as separate processes, merged: the same result.json as one process.
@@ -178,8 +201,16 @@ fn shards_merge_to_the_unsharded_result_byte_for_byte() {
 
 #[test]
 fn mistakes_are_named() {
-    let err = error(&microsim(&["sweep", "topologies/mm1.ron", "--vary", "x=1..5"]));
-    assert!(err.contains("--vary") && err.contains("needs a step"), "{err}");
+    let err = error(&microsim(&[
+        "sweep",
+        "topologies/mm1.ron",
+        "--vary",
+        "x=1..5",
+    ]));
+    assert!(
+        err.contains("--vary") && err.contains("needs a step"),
+        "{err}"
+    );
     let err = error(&microsim(&[
         "sweep",
         "topologies/mm1.ron",
@@ -188,8 +219,18 @@ fn mistakes_are_named() {
         "--target",
         "fast",
     ]));
-    assert!(err.contains("--target") && err.contains("METRIC>=VALUE"), "{err}");
-    let err = error(&microsim(&["run", "topologies/mm1.ron", "--reps", "2", "--shard", "2"]));
+    assert!(
+        err.contains("--target") && err.contains("METRIC>=VALUE"),
+        "{err}"
+    );
+    let err = error(&microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--reps",
+        "2",
+        "--shard",
+        "2",
+    ]));
     assert!(err.contains("SLURM_ARRAY_TASK_ID"), "{err}");
     let err = error(&microsim(&["run", "topologies/mm1.ron", "--shard", "0/2"]));
     assert!(err.contains("--out FILE"), "{err}");

@@ -21,12 +21,12 @@ mod diagram;
 mod errors;
 /// The example programs: each lesson's printed result checked against theory.
 mod examples;
-/// Experiments: interval coverage, exact merges of shards and threads, common random
-/// numbers, knees and recovery.
-mod experiments;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
+/// Experiments: interval coverage, exact merges of shards and threads, common random
+/// numbers, knees and recovery.
+mod experiments;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
