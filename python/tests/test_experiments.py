@@ -166,3 +166,19 @@ def test_bad_arguments_are_refused():
         microsim.sweep(model, {"services[s].workers": [1, 2]}, targets=["p99"], reps=1)
     with pytest.raises(microsim.TopologyError, match="wrokers"):
         microsim.sweep(model, {"services[s].wrokers": [1, 2]}, reps=1)
+
+
+def test_sweep_values_may_be_numpy_and_durations():
+    np = pytest.importorskip("numpy")
+    model = (Topology("t").duration("5s").warmup("1s")
+             .entry("main", "s", Poisson(200))
+             .service("s", Service(workers=2, work=Exp(mean_ms=1)).call("db", timeout="1s"))
+             .service("db", Service(workers=4, work=Exp(mean_ms=2))))
+    exp = microsim.sweep(model.build(), {"services[db].workers": np.arange(1, 3),
+                                         "services[s].steps[0].timeout": ["5ms", "1s"]},
+                         reps=1)
+    assert exp.points == [(1, "5ms"), (2, "5ms"), (1, "1s"), (2, "1s")]
+    # A 5 ms timeout on a call whose service alone takes 2 ms on average times some out.
+    tight = exp.metric("entries[main].outcomes.timeout", point=(1, "5ms")).mean
+    loose = exp.metric("entries[main].outcomes.timeout", point=(1, "1s")).mean
+    assert tight > 0 and loose == 0
