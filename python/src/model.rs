@@ -48,32 +48,32 @@ impl Model {
     /// The topology's name.
     #[getter]
     fn name(&self) -> &str {
-        &self.inner.name
+        self.inner.name()
     }
 
     /// Where it came from: a file path, `<string>`, `<dict>`, `NAME (built)`, with the edits
     /// of a variant.
     #[getter]
     fn origin(&self) -> &str {
-        &self.inner.origin
+        self.inner.origin()
     }
 
     /// The RON text it was compiled from (with its edits applied).
     #[getter]
     fn source(&self) -> Option<String> {
-        self.inner.source.as_deref().map(str::to_string)
+        Some(self.inner.source().to_string())
     }
 
     /// The names of the variants the topology declares, in order.
     #[getter]
     fn variants(&self) -> Vec<String> {
-        self.inner.variants.iter().map(|v| v.name.clone()).collect()
+        self.inner.variants().iter().map(|v| v.name.clone()).collect()
     }
 
     /// The edits of variant `name`, as (path, RON value) pairs.
     fn variant_edits(&self, name: &str) -> Option<Vec<(String, String)>> {
         self.inner
-            .variants
+            .variants()
             .iter()
             .find(|v| v.name == name)
             .map(|v| {
@@ -88,16 +88,16 @@ impl Model {
     fn names(&self) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
         let m = &self.inner;
         (
-            m.services.iter().map(|s| s.name.clone()).collect(),
-            m.entries.iter().map(|e| e.name.clone()).collect(),
-            m.topics.iter().map(|t| t.name.clone()).collect(),
-            m.queues.iter().map(|q| q.name.clone()).collect(),
+            m.services().iter().map(|s| s.name.clone()).collect(),
+            m.entries().iter().map(|e| e.name.clone()).collect(),
+            m.topics().iter().map(|t| t.name.clone()).collect(),
+            m.queues().iter().map(|q| q.name.clone()).collect(),
         )
     }
 
     /// Simulated time, warm-up and seed the file gives (seconds, seconds, seed).
     fn run_settings(&self) -> (f64, f64, u64) {
-        let r = &self.inner.run;
+        let r = self.inner.run_config();
         (r.duration.as_secs_f64(), r.warmup.as_secs_f64(), r.seed)
     }
 
@@ -123,9 +123,7 @@ impl Model {
     /// The topology as nested dicts in the shape of serde's view of the file (what
     /// `from_dict` reads back).
     fn spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let Some(text) = self.inner.source.as_deref() else {
-            return Err(PyValueError::new_err("this model has no source text"));
-        };
+        let text = self.inner.source();
         let spec = microsim::spec::parse_ron(text)
             .map_err(|e| PyValueError::new_err(format!("cannot read the model's text: {e}")))?;
         Ok(pythonize(py, &spec)?)
@@ -133,9 +131,7 @@ impl Model {
 
     /// The topology as RON text, without comments, fields at their defaults left out.
     fn to_ron(&self) -> PyResult<String> {
-        let Some(text) = self.inner.source.as_deref() else {
-            return Err(PyValueError::new_err("this model has no source text"));
-        };
+        let text = self.inner.source();
         let spec = microsim::spec::parse_ron(text)
             .map_err(|e| PyValueError::new_err(format!("cannot read the model's text: {e}")))?;
         Ok(spec.to_ron())
