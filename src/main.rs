@@ -7,7 +7,10 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::experiment::{compare_arms, merge, run_experiment, single_arms, ExperimentArgs, Kind};
+use cli::experiment::{
+    apply_set, compare_arms, merge, refuse_experiment_flags, run_experiment, single_arms,
+    ExperimentArgs, Kind,
+};
 use cli::RunArgs;
 use microsim::chart::render_all;
 use microsim::experiment::{Axis, Target};
@@ -201,9 +204,11 @@ fn main() -> ExitCode {
             json,
             wide,
             out,
+            experiment,
             ..
         } => run(
             file,
+            &experiment,
             seed,
             duration,
             warmup,
@@ -314,6 +319,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
 #[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
+    experiment: &ExperimentArgs,
     seed: Option<u64>,
     duration: Option<String>,
     warmup: Option<String>,
@@ -322,7 +328,10 @@ fn run(
     summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
-    let model = match load(&file) {
+    if let Err(code) = refuse_experiment_flags(experiment) {
+        return code;
+    }
+    let model = match load(&file).and_then(|m| apply_set(m, &experiment.set)) {
         Ok(m) => m,
         Err(code) => return code,
     };
