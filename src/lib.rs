@@ -308,12 +308,30 @@ impl Model {
     /// Simulates the model once; `options` override the file's run settings. The report
     /// holds what the run measured beside the model's analytic shadow.
     pub fn run(&self, options: &RunOptions) -> Result<Report, RunError> {
-        Ok(Report::new(engine::run(self, options)?, self.analyze()))
+        Ok(Report::new(
+            engine::run(self, options)?,
+            self.analyze_for(options),
+        ))
     }
 
-    /// The analytic shadow and lints, without simulating.
+    /// The analytic shadow and lints, without simulating, over the file's run window.
     pub fn analyze(&self) -> analysis::Analysis {
         analysis::analyze(self)
+    }
+
+    /// The analytic shadow over the window a run with `options` measures: a `duration` or
+    /// `warmup` given as an option moves the window, and with it the phases of the fault
+    /// timeline the shadow averages over (a fault after the shortened run's end does not
+    /// count). Options that do not hold give the file's window (the run refuses them anyway).
+    pub fn analyze_for(&self, options: &RunOptions) -> analysis::Analysis {
+        match options.resolve(self) {
+            Ok(run) if run.warmup != self.run.warmup || run.duration != self.run.duration => {
+                let mut windowed = self.clone();
+                windowed.run = run;
+                analysis::analyze(&windowed)
+            }
+            _ => self.analyze(),
+        }
     }
 }
 
@@ -324,7 +342,7 @@ pub fn run_traced(
     options: &RunOptions,
 ) -> Result<(Report, Vec<engine::TraceRecord>), RunError> {
     let (m, trace) = engine::run_traced(model, options)?;
-    Ok((Report::new(m, model.analyze()), trace))
+    Ok((Report::new(m, model.analyze_for(options)), trace))
 }
 
 /// Runs `model` once per seed, in parallel on rayon's thread pool. Each run is independent
@@ -335,7 +353,7 @@ pub fn run_seeds(
     seeds: &[u64],
 ) -> Vec<Result<Report, RunError>> {
     use rayon::prelude::*;
-    let analysis = model.analyze();
+    let analysis = model.analyze_for(options);
     seeds
         .par_iter()
         .map(|&seed| {

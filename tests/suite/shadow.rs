@@ -474,3 +474,20 @@ fn check_prints_the_shadow_per_phase_and_the_waits() {
         "{text}"
     );
 }
+
+/// A run shortened by an option is analysed over its own window: a fault after the shortened
+/// end does not count in the shadow attached to the report (cascade.ron's slowdown runs from
+/// 2m to 5m; a 1m run never sees it), while the file's window does count it.
+#[test]
+fn the_shadow_of_a_run_covers_the_window_the_run_measured() {
+    let model = microsim::load("topologies/cascade.ron").unwrap();
+    let whole = model.analyze().entries[0].availability;
+    assert!(whole < 0.9, "the slowdown is in the file's window: {whole}");
+    let options = microsim::RunOptions {
+        duration: Some(microsim::time::SimDuration::from_secs(60)),
+        ..Default::default()
+    };
+    let report = model.run(&options).unwrap();
+    let short = report.analysis.entries[0].availability;
+    assert!(short > 0.99, "no fault before 1m: {short}");
+}
