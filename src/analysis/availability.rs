@@ -336,39 +336,41 @@ struct Class {
 
 /// The attempts of a call, its retries and their choice of replica.
 ///
-/// **Formula.** Each attempt reaches a replica of one of three classes: *down* (crashed by a
-/// fault or down in its failure process: it answers `unavailable`), *hung* (hung by a fault,
-/// for a caller with a timeout: the attempt times out) and *serving* (it succeeds with
-/// s = (1 − q)·ok, and fails in a way that is retried with r' = \[errors retried\]·(1 − q)(1
-/// − ok) + \[timeouts retried\]·q, q the chance that it outlasts the timeout). Outages last
-/// far longer than a call, so the class counts stay put during the call: with X of the
-/// replicas not crashed down in their failure process, X ~ Binomial(·, 1 − A) (and Y of the
-/// hung ones), the first attempt goes where the balancer sends it — share × count in class /
-/// replicas of its group — and each retry, with `other_replica`, goes uniformly to one of the
-/// n − 1 replicas other than the previous one: from a replica of class i to class j with
-/// probability (n_j − \[i = j\])/(n − 1). That is a Markov chain over the class of the last
-/// attempt, run for k attempts: success within k attempts, and the expected attempts
-/// 1 + Σ P(the first j attempts all failed and were retried), averaged over X and Y. With a
-/// `Random` balancer and `other_replica: false` a retry goes to any of the n replicas,
-/// n_j/n; with one replica (or the other balancers without `other_replica`, an estimate) to
-/// the same one again.
+/// **Formula.** An attempt reaches a replica of one of three classes: *down* (crashed by a
+/// fault, or down in its failure process: it answers `unavailable`), *hung* (hung by a
+/// fault, for a caller with a timeout: the attempt times out) or *serving* (the attempt
+/// succeeds with s = (1 − q)·ok and fails in a way that is retried with r' = \[errors
+/// retried\]·(1 − q)(1 − ok) + \[timeouts retried\]·q, q the chance that it outlasts the
+/// timeout). Outages last far longer than a call, so the classes keep their sizes during a
+/// call. Given X replicas down in their failure processes (X ~ Binomial(replicas not crashed,
+/// 1 − A), and among the hung ones likewise), the first attempt goes where the balancer
+/// sends it (its share of a group, spread evenly over the group's replicas), and each retry,
+/// with `other_replica`, uniformly to one of the n − 1 replicas other than the previous one:
+/// from a replica of class i to class j with probability (n_j − \[i = j\])/(n − 1). Over the
+/// class of the last attempt this is a Markov chain, run for k attempts: it gives the chance
+/// of success within k attempts and the attempts made, 1 + Σⱼ P(the first j attempts all
+/// failed and were retried), each averaged over X. With a `Random` balancer and
+/// `other_replica: false` a retry goes to any of the n replicas (n_j/n); with one replica (or
+/// another balancer without `other_replica`, an estimate) to the same replica again.
 ///
-/// **Closed forms.** With only failure processes (each replica down with p = 1 − A),
-/// errors-free replicas and round-robin or random choice, all k attempts fail with
-/// probability p·E\[(D/(n − 1))^(k − 1)\], D ~ Binomial(n − 1, p) the other replicas down:
-/// p² for k = 2 whatever n ≥ 2, p²·(p + (1 − p)/(n − 1)) for k = 3 (0.024 for p = 0.2 and
-/// three replicas, where 1 − (1 − A)^min(k, n) would promise 0.008), p^min(k, 2) for two
-/// replicas, p for one. Without outages (p = 0, nothing crashed or hung) it is the familiar
-/// 1 − r'^k... in general s·(1 − r'^k)/(1 − r'), 1 − (1 − ok)^k when errors are retried.
+/// **Closed forms.** With failure processes only (each replica down with p = 1 − A), no
+/// errors, and round-robin or random choice, all k attempts fail with probability
+/// p·E\[(D/(n − 1))^(k − 1)\], D ~ Binomial(n − 1, p) the other replicas down: p² for k = 2
+/// whatever n ≥ 2, p²·(p + (1 − p)/(n − 1)) for k = 3 — 0.024 for p = 0.2 and three replicas,
+/// where k attempts on min(k, n) distinct replicas would give 0.008 — p² for two replicas and
+/// any k ≥ 2, p for one. Without outages (A = 1, nothing crashed or hung) only the serving
+/// class is left: s·(1 − r'^k)/(1 − r') successes, 1 − (1 − ok)^k when errors are retried
+/// and nothing times out.
 ///
 /// **Assumptions.** Replicas fail independently; errors and timeouts are independent per
-/// attempt; replica states do not change during a call (outages of seconds, attempts
-/// milliseconds apart); the first attempt's replica does not depend on which replicas are
-/// down — true of round robin and random choice, of the others only at light load (see
-/// [`retry_estimate`]).
+/// attempt, and equally likely on every serving replica; replica states do not change during
+/// a call (outages of seconds, attempts milliseconds apart); the first attempt's replica does
+/// not depend on which replicas are down — true of round robin and random choice, of the
+/// other balancers only at light load (see [`retry_estimate`]).
 ///
 /// **Example.** availability.ron's orders → db with three replicas (A = 0.8, k = 3): 1 −
-/// 0.2·0.2·0.6 = 0.976 (suite test `shadow::retries_to_other_replicas_match_the_simulation`).
+/// 0.2·0.2·0.6 = 0.976, for 1 + 0.2 + 0.2² = 1.24 attempts per call (suite test
+/// `shadow::retries_to_other_replicas_match_the_simulation`).
 pub(super) fn retry_outcome(call: &CallEdge, rel: &[Rel], q: f64) -> RetryOutcome {
     let r = rel[call.to.0 as usize];
     let timeout = call.timeout.is_some();
@@ -822,4 +824,250 @@ pub(super) fn calls(model: &Model, rel: &[Rel], risk: &TimeoutRisk) -> Vec<CallA
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binomial;
+    use crate::analysis::CallAnalysis;
+
+    /// The analysis of the only call of a caller `api` (`retry` as in a file) to `n`
+    /// replicas of `s` (`fields` added to them), fed 1 request/s.
+    fn call(n: u32, fields: &str, retry: &str) -> CallAnalysis {
+        let text = format!(
+            r#"Topology(
+                workload: [(name: "e", entry: "api", arrivals: Poisson(per_second: 1))],
+                services: {{
+                    "api": (steps: [Call(to: "s", retry: ({retry}))]),
+                    "s": (replicas: {n}{fields}),
+                }},
+            )"#
+        );
+        let model = crate::model::parse(&text, "retry.ron").unwrap();
+        model.analyze().calls.remove(0)
+    }
+
+    /// A = 20/(20 + 5) = 0.8 per replica: p = 0.2.
+    const FAILS: &str = r#", failures: (mttf: "20s", mttr: "5s")"#;
+    const P: f64 = 0.2;
+
+    fn close(what: &str, a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{what}: {a} vs {b}");
+    }
+
+    /// With round robin, each retry to one of the other n − 1 replicas: all k attempts fail
+    /// with p·E[(D/(n − 1))^(k − 1)], D ~ Binomial(n − 1, p): p² for k = 2 whatever n, and
+    /// p²(p + (1 − p)/(n − 1)) for k = 3; the attempts are 1 + p + p² either way (the first
+    /// two fail together with p²).
+    #[test]
+    fn retries_to_another_replica_fail_together_as_the_chain_says() {
+        for n in 2..=6u32 {
+            let other = f64::from(n - 1);
+            let two = call(n, FAILS, "attempts: 2");
+            close(&format!("n = {n}, k = 2"), two.availability, 1.0 - P * P);
+            close(
+                &format!("n = {n}, k = 2 attempts"),
+                two.expected_attempts,
+                1.0 + P,
+            );
+            let three = call(n, FAILS, "attempts: 3");
+            let fail = P * P * (P + (1.0 - P) / other);
+            close(&format!("n = {n}, k = 3"), three.availability, 1.0 - fail);
+            close(
+                &format!("n = {n}, k = 3 attempts"),
+                three.expected_attempts,
+                1.0 + P + P * P,
+            );
+            assert_eq!(three.estimate, None);
+        }
+        // Three replicas, three attempts: 1 − 0.2·0.2·0.6 = 0.976, not 1 − 0.2³.
+        close("n = 3", call(3, FAILS, "attempts: 3").availability, 0.976);
+        // Two replicas: the third attempt returns to the first replica, down: p².
+        close(
+            "n = 2, k = 5",
+            call(2, FAILS, "attempts: 5").availability,
+            1.0 - P * P,
+        );
+    }
+
+    /// One replica: every attempt meets the same outage (A), and each retries it: 1 + p(k − 1)
+    /// attempts.
+    #[test]
+    fn one_replica_retries_into_the_same_outage() {
+        let c = call(1, FAILS, "attempts: 3");
+        close("availability", c.availability, 1.0 - P);
+        close("attempts", c.expected_attempts, 1.0 + 2.0 * P);
+        assert_eq!(c.estimate, None);
+    }
+
+    /// Independent errors stay 1 − e^k, and (1 − e^k)/(1 − e) attempts, whatever the replicas
+    /// and the balancer.
+    #[test]
+    fn independent_errors_multiply_away() {
+        for n in [1, 2, 3, 5] {
+            for balancer in ["RoundRobin", "LeastOutstanding", "Random", "PowerOfTwo"] {
+                let c = call(
+                    n,
+                    &format!(", errors: 0.3, balancer: {balancer}"),
+                    "attempts: 3",
+                );
+                close("availability", c.availability, 1.0 - 0.3f64.powi(3));
+                close(
+                    "attempts",
+                    c.expected_attempts,
+                    (1.0 - 0.3f64.powi(3)) / 0.7,
+                );
+                assert_eq!(c.estimate, None, "nothing down: exact");
+            }
+        }
+    }
+
+    /// Errors and outages together, two replicas, two attempts: the attempts reach two
+    /// different replicas, independent, so they fail together with (1 − A(1 − e))², not with
+    /// the product of the two parts (1 − p²)(1 − e²).
+    #[test]
+    fn errors_and_outages_interleave() {
+        let c = call(2, &format!("{FAILS}, errors: 0.1"), "attempts: 2");
+        let a = 0.8 * 0.9;
+        close("availability", c.availability, 1.0 - (1.0 - a) * (1.0 - a));
+        close("attempts", c.expected_attempts, 2.0 - a);
+        // Without `Unavailable` retried, a retry after an error that lands on a down replica
+        // ends the call: success on the first (a), or error then an up replica answering.
+        let c = call(
+            2,
+            &format!("{FAILS}, errors: 0.1"),
+            "attempts: 2, on: [Error]",
+        );
+        let p_err_first = 0.8 * 0.1;
+        close(
+            "availability without Unavailable",
+            c.availability,
+            a + p_err_first * 0.8 * 0.9,
+        );
+        close(
+            "attempts without Unavailable",
+            c.expected_attempts,
+            1.0 + p_err_first,
+        );
+    }
+
+    /// A `Random` balancer without `other_replica`: the retry goes to any of the n replicas,
+    /// the same one with probability 1/n. Two replicas, two attempts: p(1/2 + p/2) fail.
+    #[test]
+    fn random_retries_may_return_to_the_same_replica() {
+        let c = call(
+            2,
+            &format!("{FAILS}, balancer: Random"),
+            "attempts: 2, other_replica: false",
+        );
+        close("availability", c.availability, 1.0 - P * (0.5 + 0.5 * P));
+        assert_eq!(c.estimate, None);
+        // Round robin without other_replica: taken as the same replica again, an estimate.
+        let c = call(3, FAILS, "attempts: 2, other_replica: false");
+        close("round robin", c.availability, 1.0 - P);
+        assert!(c.estimate.unwrap().contains("other_replica"));
+    }
+
+    /// The least-outstanding and power-of-two balancers see requests in flight, which a down
+    /// replica has none of: an estimate, named in the analysis.
+    #[test]
+    fn balancers_that_see_requests_in_flight_are_estimates() {
+        for balancer in ["LeastOutstanding", "PowerOfTwo"] {
+            let c = call(3, &format!("{FAILS}, balancer: {balancer}"), "attempts: 3");
+            close(balancer, c.availability, 0.976);
+            let why = c.estimate.unwrap();
+            assert!(
+                why.contains(balancer) && why.contains("light load"),
+                "{why}"
+            );
+        }
+        // Without retries there is nothing to estimate.
+        assert_eq!(
+            call(
+                3,
+                &format!("{FAILS}, balancer: LeastOutstanding"),
+                "attempts: 1"
+            )
+            .estimate,
+            None
+        );
+    }
+
+    /// A crash of 1 replica of 3 for the whole run: a retry goes to one of the two others,
+    /// both up, so every call succeeds; a third of the calls take a second attempt. Under
+    /// `LeastOutstanding` every first attempt goes to the crashed replica (nothing in
+    /// flight, lowest index): two attempts each.
+    #[test]
+    fn a_crashed_replica_is_escaped_by_one_retry() {
+        for (balancer, attempts) in [("RoundRobin", 1.0 + 1.0 / 3.0), ("LeastOutstanding", 2.0)] {
+            let text = format!(
+                r#"Topology(
+                    run: (duration: "100s", warmup: "0s"),
+                    workload: [(name: "e", entry: "api", arrivals: Poisson(per_second: 1))],
+                    services: {{
+                        "api": (steps: [Call(to: "s", retry: (attempts: 2))]),
+                        "s": (replicas: 3, balancer: {balancer}),
+                    }},
+                    faults: [(at: "0s", lasts: "1h", fault: Crash(service: "s", replicas: 1))],
+                )"#
+            );
+            let a = crate::model::parse(&text, "crash.ron").unwrap().analyze();
+            close(balancer, a.entries[0].availability, 1.0);
+            let phase = &a.phases[0];
+            close(balancer, phase.entries[0].availability, 1.0);
+            let s = phase.services.iter().find(|s| s.name == "s").unwrap();
+            close(balancer, s.arrival_rate_per_s, attempts);
+        }
+    }
+
+    /// A hang of replica 0 of 2, a caller with a timeout that retries timeouts only, and
+    /// failure processes on both replicas (p = 0.2; a down replica answers `unavailable`,
+    /// hung or not): the two kinds of failed attempt are retried differently, so the chain
+    /// keeps them apart. Round robin: to replica 0 (half the calls), a timeout when it is up,
+    /// then replica 1 answers if up: (1 − p)²; to replica 1, it answers if up, and a down one
+    /// is not retried: 1 − p. Availability ½(1 − p)² + ½(1 − p) = 0.72, attempts 1 + ½(1 − p).
+    #[test]
+    fn hung_and_down_replicas_are_retried_as_their_outcomes_say() {
+        let text = r#"Topology(
+            run: (duration: "100s", warmup: "0s"),
+            workload: [(name: "e", entry: "api", arrivals: Poisson(per_second: 1))],
+            services: {
+                "api": (steps: [Call(to: "s", timeout: "1s",
+                                     retry: (attempts: 2, on: [Timeout]))]),
+                "s": (replicas: 2, failures: (mttf: "20s", mttr: "5s")),
+            },
+            faults: [(at: "0s", lasts: "1h", fault: Hang(service: "s", replicas: 1))],
+        )"#;
+        let a = crate::model::parse(text, "hang.ron").unwrap().analyze();
+        let phase = &a.phases[0];
+        close("availability", phase.entries[0].availability, 0.72);
+        let s = phase.services.iter().find(|s| s.name == "s").unwrap();
+        close("attempts", s.arrival_rate_per_s, 1.4);
+    }
+
+    /// The binomial weights sum to 1 and have mean n·p, for a few replicas and for the
+    /// most a service may have (no term underflows to leave nothing).
+    #[test]
+    fn binomial_weights_are_a_distribution() {
+        for (n, p) in [
+            (1, 0.5),
+            (3, 0.2),
+            (10, 0.99),
+            (10_000, 0.2),
+            (10_000, 1e-6),
+        ] {
+            let b = binomial(n, p);
+            let total: f64 = b.iter().map(|&(_, w)| w).sum();
+            let mean: f64 = b.iter().map(|&(x, w)| x * w).sum();
+            assert!((total - 1.0).abs() < 1e-12, "n {n}, p {p}: total {total}");
+            let np = f64::from(n) * p;
+            assert!(
+                (mean - np).abs() < 1e-9 * np.max(1.0),
+                "n {n}, p {p}: mean {mean}"
+            );
+            assert!(b.len() < 1200, "n {n}, p {p}: {} terms", b.len());
+        }
+        assert_eq!(binomial(4, 0.0), vec![(0.0, 1.0)]);
+        assert_eq!(binomial(4, 1.0), vec![(4.0, 1.0)]);
+    }
 }
