@@ -30,36 +30,20 @@ const RETENTION_SWEEP: u64 = NS_PER_S;
 pub(super) struct TopicState {
     pub(super) logs: Vec<PartitionLog>,
     next_partition: u32,
-    /// Messages published over the whole run.
-    produced: u64,
     pub(super) groups: Vec<GroupState>,
 }
 
 /// One consumer group of a topic.
 pub(super) struct GroupState {
-    group: ConsumerGroup,
+    pub(super) group: ConsumerGroup,
     /// Whether each consumer is processing a message.
     busy: Vec<bool>,
-    /// Attempts of messages that failed (each retried or given up).
-    failed: u64,
-    /// Retries of failed messages.
-    retries: u64,
-    /// Publish to processed, for messages published after the warm-up.
-    latency: LatencyHistogram,
-    max_lag: u64,
-    /// Per partition, the largest lag seen at a bucket end.
-    max_partition_lag: Vec<u64>,
-    max_time_lag: u64,
-    series_lag: Vec<u64>,
-    series_time_lag: Vec<f64>,
     /// With a commit interval: per partition, the consumer and offset to commit next tick.
     pending: Vec<Option<(u32, u64)>>,
     /// With a commit interval: a commit tick is scheduled (there is progress to commit).
     tick_armed: bool,
     /// Idempotent consumers' memory of processed messages.
     dedup: Option<DedupWindow>,
-    /// Deliveries skipped by idempotent consumers (already processed).
-    skipped: u64,
 }
 
 /// A message handed to a consumer, while the service processes it.
@@ -81,35 +65,18 @@ impl TopicState {
                 .map(|_| PartitionLog::new(LOG_BLOCKS, None))
                 .collect(),
             next_partition: 0,
-            produced: 0,
             groups: topic
                 .subscribers
                 .iter()
                 .map(|s| GroupState {
                     group: ConsumerGroup::new(topic.partitions, s.consumers, OffsetReset::Earliest),
                     busy: vec![false; s.consumers as usize],
-                    failed: 0,
-                    retries: 0,
-                    latency: LatencyHistogram::new(),
-                    max_lag: 0,
-                    max_partition_lag: vec![0; topic.partitions as usize],
-                    max_time_lag: 0,
-                    series_lag: Vec::new(),
-                    series_time_lag: Vec::new(),
                     pending: vec![None; topic.partitions as usize],
                     tick_armed: false,
                     dedup: s.idempotent.map(|w| DedupWindow::new(w, 0)),
-                    skipped: 0,
                 })
                 .collect(),
         }
-    }
-}
-
-impl GroupState {
-    /// Consumed, failed and retried so far (for the Zeno guard's diagnosis).
-    pub(super) fn zeno_counters(&self) -> [u64; 3] {
-        [self.group.consumed(), self.failed, self.retries]
     }
 }
 
@@ -181,7 +148,7 @@ impl<'m> Simulation<'m> {
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
     pub(super) fn append(&mut self, p: u32, partition: u32) {
-        self.publish_stats[p as usize].published += 1;
+        self.observer.published(p);
         self.store(self.model.publishes[p as usize].to, partition);
     }
 
@@ -195,7 +162,7 @@ impl<'m> Simulation<'m> {
         let now = self.now;
         let topic = &mut self.topics[t];
         topic.logs[partition as usize].append(SimTime(now));
-        topic.produced += 1;
+        self.observer.produced(t);
         for (g, group) in topic.groups.iter().enumerate() {
             if let Some(c) = group.group.owner(partition) {
                 if !group.busy[c as usize] {
@@ -250,8 +217,8 @@ impl<'m> Simulation<'m> {
         if let Some(dedup) = &mut group.dedup {
             if dedup.contains(id, SimTime(self.now)) {
                 // An idempotent consumer has processed this message before: skip it.
-                group.skipped += 1;
                 group.busy[c as usize] = false;
+                self.observer.skipped(t, g);
                 self.commit_or_defer(t, g, c, batch.partition, batch.start + 1);
                 self.micro.push_back(Micro::Consume {
                     topic: t,
@@ -345,10 +312,10 @@ impl<'m> Simulation<'m> {
         let sub = model.topics[topic as usize].subscribers[group as usize];
         let g = &mut self.topics[topic as usize].groups[group as usize];
         if outcome.is_failure() && g.group.is_alive(consumer) {
-            g.failed += 1;
-            if attempts < sub.max_attempts || !sub.dead_letter {
+            let retry = attempts < sub.max_attempts || !sub.dead_letter;
+            self.observer.processing_failed(topic, group, retry);
+            if retry {
                 // Retry after the backoff; the consumer waits (its partition does too).
-                g.retries += 1;
                 let at = SimTime(self.now).after(sub.retry_backoff);
                 if sub.retry_backoff == SimDuration::ZERO {
                     self.process(delivery);
@@ -362,7 +329,6 @@ impl<'m> Simulation<'m> {
             return;
         };
         let now = self.now;
-        let warmup = self.warmup;
         let group = &mut self.topics[d.topic as usize].groups[d.group as usize];
         group.busy[d.consumer as usize] = false;
         if !group.group.is_alive(d.consumer) {
@@ -379,10 +345,9 @@ impl<'m> Simulation<'m> {
                 dedup.seen(message_id(d.partition, d.offset), SimTime(now));
             }
         }
-        if d.published >= warmup {
-            group.latency.record(now - d.published);
-        }
         group.busy[d.consumer as usize] = false;
+        self.observer
+            .message_done(d.topic, d.group, d.published, now);
         self.commit_or_defer(d.topic, d.group, d.consumer, d.partition, d.offset + 1);
         self.micro.push_back(Micro::Consume {
             topic: d.topic,
@@ -544,89 +509,6 @@ impl<'m> Simulation<'m> {
             );
         }
     }
-
-    /// Records the lag of every group at a bucket boundary (and keeps its maximum). Debug
-    /// builds (every test) check conservation here, at every bucket of every run:
-    /// `produced = consumed + lag + expired + dead_lettered` per group.
-    pub(super) fn close_broker_bucket(&mut self, at: u64) {
-        for topic in &mut self.topics {
-            for g in &mut topic.groups {
-                debug_assert!(
-                    g.group.check_conservation(&topic.logs),
-                    "messages not conserved at {at} ns"
-                );
-                let lag = g.group.total_lag(&topic.logs);
-                let time_lag = g.group.max_time_lag(SimTime(at), &topic.logs).0;
-                g.max_lag = g.max_lag.max(lag);
-                g.max_time_lag = g.max_time_lag.max(time_lag);
-                for (p, (max, log)) in g.max_partition_lag.iter_mut().zip(&topic.logs).enumerate() {
-                    *max = (*max).max(g.group.lag(p as u32, log));
-                }
-                g.series_lag.push(lag);
-                g.series_time_lag.push(time_lag as f64 / 1e9);
-            }
-        }
-    }
-
-    /// The broker's part of the report.
-    pub(super) fn broker_report(&mut self, end: u64) -> (Vec<TopicReport>, Vec<TopicSeries>) {
-        let model = self.model;
-        let mut reports = Vec::with_capacity(self.topics.len());
-        let mut series = Vec::new();
-        let bucket = self.bucket;
-        for (topic, m) in self.topics.iter_mut().zip(&model.topics) {
-            let mut groups = Vec::with_capacity(topic.groups.len());
-            for (g, sub) in topic.groups.iter_mut().zip(&m.subscribers) {
-                let lag = g.group.total_lag(&topic.logs);
-                let time_lag = g.group.max_time_lag(SimTime(end), &topic.logs).0;
-                let service = model.service(sub.service).name.clone();
-                let lag_per_partition: Vec<u64> = (0..m.partitions)
-                    .map(|p| g.group.lag(p, &topic.logs[p as usize]))
-                    .collect();
-                let max_lag_per_partition = lag_per_partition
-                    .iter()
-                    .zip(&g.max_partition_lag)
-                    .map(|(&now, &max)| now.max(max))
-                    .collect();
-                let drained_in_s = drained_in_s(&g.series_lag, bucket, end);
-                groups.push(GroupReport {
-                    service: service.clone(),
-                    consumers: sub.consumers,
-                    consumed: g.group.consumed(),
-                    failed: g.failed,
-                    retries: g.retries,
-                    dead_lettered: g.group.dead_lettered(),
-                    lag,
-                    max_lag: g.max_lag.max(lag),
-                    lag_per_partition,
-                    max_lag_per_partition,
-                    drained_in_s,
-                    time_lag_s: time_lag as f64 / 1e9,
-                    max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
-                    expired: g.group.expired(),
-                    redelivered: g.group.redelivered(),
-                    duplicates: g.group.duplicates(),
-                    skipped: g.skipped,
-                    latency: g.latency.summary(),
-                });
-                series.push(TopicSeries {
-                    topic: m.name.clone(),
-                    service,
-                    lag: std::mem::take(&mut g.series_lag),
-                    time_lag_s: std::mem::take(&mut g.series_time_lag),
-                });
-            }
-            reports.push(TopicReport {
-                name: m.name.clone(),
-                partitions: m.partitions,
-                produced: topic.produced,
-                produced_per_partition: topic.logs.iter().map(|l| l.end_offset()).collect(),
-                publishers: publishers_of(model, Destination::Topic(reports.len() as u32)),
-                groups,
-            });
-        }
-        (reports, series)
-    }
 }
 
 /// A message's id within its topic (partition and offset), for idempotent consumers.
@@ -641,31 +523,4 @@ fn key_hash(key: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// How long a backlog took to drain, from the end of the bucket where it peaked to the end
-/// of the first bucket back near its earlier level ([`crate::metrics::drain`]; buckets of
-/// `bucket` ns, the last one ending at `end`), or `None` when there was no backlog or it had
-/// not drained by the end.
-pub(super) fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64> {
-    use crate::metrics::drain::{drain, Drain};
-    match drain(series) {
-        Drain::Drained { peak, drained } => {
-            let at = |i: usize| ((i as u64 + 1) * bucket).min(end);
-            Some((at(drained) - at(peak)) as f64 / 1e9)
-        }
-        Drain::NoBacklog | Drain::NotDrained { .. } => None,
-    }
-}
-
-/// The services with a step that publishes or sends to `to`, in file order, each once.
-pub(super) fn publishers_of(model: &Model, to: Destination) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for p in model.publishes.iter().filter(|p| p.to == to) {
-        let name = &model.service(p.from).name;
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    names
 }

@@ -18,7 +18,7 @@ impl<'m> Simulation<'m> {
             return;
         };
         if let Some(job) = self.strands.get(strand).map(|s| s.job) {
-            self.set_holding(job, self.call_slot[cid as usize]);
+            self.set_holding(job, self.observer.call_slot(cid));
         }
         let now = self.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
@@ -28,9 +28,7 @@ impl<'m> Simulation<'m> {
                 s.call.in_breaker = permitted;
             }
             if !permitted {
-                if now >= self.warmup {
-                    self.calls[cid as usize].not_permitted += 1;
-                }
+                self.observer.not_permitted(cid, now);
                 self.arm_breaker_timer(cid, r);
                 self.attempt_failed(strand, Outcome::CircuitOpen);
                 return;
@@ -49,9 +47,7 @@ impl<'m> Simulation<'m> {
                     return;
                 }
                 Admit::Rejected => {
-                    if now >= self.warmup {
-                        self.calls[cid as usize].bulkhead_rejections += 1;
-                    }
+                    self.observer.bulkhead_rejected(cid, now);
                     self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
                     self.attempt_failed(strand, Outcome::Rejected);
                     return;
@@ -76,11 +72,8 @@ impl<'m> Simulation<'m> {
             Some(r) if r.other_replica && s.call.attempt > 1 => s.call.last_replica,
             _ => u32::MAX,
         };
+        self.observer.attempt_sent(cid, now);
         let c = &mut self.calls[cid as usize];
-        if now >= self.warmup {
-            c.attempts += 1;
-        }
-        c.bucket[1] += 1;
         let latency = call.latency.as_ref().map(|d| d.sample(&mut c.rng));
         let (deadline, timeout) = if call.propagate_deadline {
             let caller = self
@@ -249,9 +242,7 @@ impl<'m> Simulation<'m> {
                 s.call.holds_retry = false;
             }
             if !b.try_start_retry() {
-                if self.now >= self.warmup {
-                    c.retries_denied += 1;
-                }
+                self.observer.retry_denied(cid, self.now);
                 self.call_finished(strand, outcome);
                 return;
             }
@@ -263,9 +254,7 @@ impl<'m> Simulation<'m> {
             .call
             .backoff
             .next(&policy.backoff, policy.jitter, retry, &mut c.retry_rng);
-        if self.now >= self.warmup {
-            c.retries += 1;
-        }
+        self.observer.retried(cid, self.now);
         if delay > SimDuration::ZERO {
             if let Some(job) = self.strands.get(strand).map(|s| s.job) {
                 self.set_holding(job, HOLD_BACKOFF);
@@ -292,12 +281,8 @@ impl<'m> Simulation<'m> {
         let started = s.call.started;
         s.call.active = false;
         let holds_retry = std::mem::replace(&mut s.call.holds_retry, false);
-        let c = &mut self.calls[cid as usize];
-        if started >= self.warmup {
-            c.outcomes[outcome.index()] += 1;
-            c.latency.record(now - started);
-        }
-        if let Some(b) = &mut c.per_replica[r as usize].budget {
+        self.observer.call_ended(cid, started, now, outcome);
+        if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].budget {
             if holds_retry {
                 b.on_retry_end();
             }
@@ -401,9 +386,7 @@ impl<'m> Simulation<'m> {
             .as_mut()
             .and_then(|b| b.expire_one(SimTime(now)))
         {
-            if now >= self.warmup {
-                self.calls[cid as usize].bulkhead_rejections += 1;
-            }
+            self.observer.bulkhead_rejected(cid, now);
             self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
             self.attempt_failed(strand, Outcome::Rejected);
         }

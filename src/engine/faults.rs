@@ -126,7 +126,6 @@ impl<'m> Simulation<'m> {
     /// everything inside it is lost and its callers get `unavailable`.
     pub(super) fn set_down(&mut self, s: usize, r: u32, delta: i32) {
         let now = self.now;
-        let warmup = self.warmup;
         let rep = &mut self.services[s].replicas[r as usize];
         let was_down = rep.down > 0;
         rep.down = rep.down.saturating_add_signed(delta);
@@ -145,21 +144,18 @@ impl<'m> Simulation<'m> {
             // frees its worker when its CpuDone event comes.
             let ready = rep.ready.len();
             rep.ready.clear();
-            let svc = &mut self.services[s];
-            svc.queue.add(now, -((queued.len() + ready) as i64));
-            if self.model.services[s].max_in_flight.is_none() {
-                svc.busy.add(now, -i64::from(admitted));
-            }
+            self.observer
+                .replica_crashed(s, now, queued.len() + ready, admitted);
             for &key in &running {
                 self.release_holding(key);
             }
             for key in queued.into_iter().chain(running) {
-                let counted = self.jobs.get_mut(key).map(|j| {
+                let arrived = self.jobs.get_mut(key).map(|j| {
                     j.killed = true;
-                    j.arrived >= warmup
+                    j.arrived
                 });
-                if counted == Some(true) {
-                    self.services[s].unavailable += 1;
+                if let Some(arrived) = arrived {
+                    self.observer.lost_in_crash(s, arrived);
                 }
                 self.finish_at_service(key, Outcome::Unavailable, true);
             }
@@ -171,9 +167,12 @@ impl<'m> Simulation<'m> {
             self.consumers_follow_replica(s, r, is_down);
             self.queue_consumers_follow_replica(s, r, is_down);
         }
-        let svc = &mut self.services[s];
-        let up = svc.replicas.iter().filter(|r| r.down == 0).count() as u32;
-        svc.uptime.set_up_replicas(SimTime(now), up);
+        let up = self.services[s]
+            .replicas
+            .iter()
+            .filter(|r| r.down == 0)
+            .count() as u32;
+        self.observer.up_replicas(s, now, up);
     }
 
     /// Takes a job off its replica's list of running jobs.

@@ -32,6 +32,7 @@ mod faults;
 mod finish;
 pub mod kernel;
 pub(crate) mod measurements;
+mod observer;
 mod outage;
 mod queues;
 mod zeno;
@@ -44,14 +45,13 @@ use crate::call::budget::BudgetState;
 use crate::call::bulkhead::{Admit, Bulkhead};
 use crate::error::RunError;
 use crate::failure::Renewal;
-use crate::metrics::uptime::UpTime;
-use crate::metrics::{LatencyHistogram, TimeAverage};
 use crate::model::faults::FaultKind;
 use crate::model::{Balancer, Destination, EntryTarget, Model, OnFailure, Op};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcome;
 use crate::rng::{stream, SimRng};
 use crate::time::{SimDuration, SimTime};
-use measurements::*;
+use measurements::Measurements;
+use observer::{Observer, Unstarted, Visit, HOLD_BACKOFF, HOLD_FANOUT, HOLD_WORKING, NOT_HOLDING};
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -208,14 +208,6 @@ struct Dispatch {
 const NO_CALL: u32 = u32::MAX;
 /// `Strand::ret` of a strand that ends with its block.
 const NO_BLOCK: u32 = u32::MAX;
-/// `Job::holding` of a job without a worker.
-const NOT_HOLDING: u16 = u16::MAX;
-/// Occupancy slots every service has; one slot per distinct callee follows.
-const HOLD_WORKING: u16 = 0;
-const HOLD_BACKOFF: u16 = 1;
-const HOLD_FANOUT: u16 = 2;
-/// Labels of the fixed occupancy slots.
-const HOLD_LABELS: [&str; 3] = ["working", "backoff", "fan-out"];
 const NOT_ORPHANED: u64 = u64::MAX;
 
 #[derive(Clone, Copy)]
@@ -398,45 +390,11 @@ struct ServiceState {
     balance_rng: SimRng,
     /// Jobs of this service alive anywhere (transit, queue, service, response).
     live: u64,
-    // Statistics.
-    arrivals: u64,
-    /// Refused at the door because the queue was full.
-    rejected: u64,
-    /// Refused at the door because the replica was down, or lost inside it when it crashed.
-    unavailable: u64,
-    /// Dropped unstarted because their propagated deadline had passed.
-    expired: u64,
-    /// Cancelled unstarted by a caller that timed out.
-    cancelled: u64,
-    /// Time with replicas up, for time-based availability.
-    uptime: UpTime,
-    /// Busy workers by what they do (see `HOLD_*`, then one slot per callee).
-    occupancy: Vec<TimeAverage>,
-    /// Occupancy areas at the end of the warm-up and at the last bucket boundary.
-    occupancy_warm: Vec<u128>,
-    occupancy_bucket: Vec<u128>,
-    outcomes: [u64; Outcome::COUNT],
-    latency: LatencyHistogram,
-    queue: TimeAverage,
-    busy: TimeAverage,
-    in_system: TimeAverage,
-    orphaned: u64,
-    orphaned_ns: u128,
-    /// Areas at the end of the warm-up and at the last bucket boundary.
-    warm_area: [u128; 3],
-    bucket_area: [u128; 2],
-    series: ServiceSeries,
 }
 
 struct EntryState {
     rng: SimRng,
     segment_hint: usize,
-    offered: u64,
-    outcomes: [u64; Outcome::COUNT],
-    latency: LatencyHistogram,
-    bucket_counts: [u64; Outcome::COUNT],
-    bucket_latency: LatencyHistogram,
-    series: EntrySeries,
 }
 
 /// Entries below which a timeout queue is never compacted.
@@ -459,25 +417,7 @@ struct TimeoutQueue {
 struct CallState {
     rng: SimRng,
     retry_rng: SimRng,
-    /// Original calls made after the warm-up.
-    calls: u64,
-    /// Attempts sent to the callee after the warm-up (original calls and retries).
-    attempts: u64,
-    /// Retries scheduled.
-    retries: u64,
-    /// Retries refused by the budget.
-    retries_denied: u64,
-    /// Attempts refused by an open breaker.
-    not_permitted: u64,
-    /// Attempts refused by a full bulkhead.
-    bulkhead_rejections: u64,
-    /// Final outcome per original call.
-    outcomes: [u64; Outcome::COUNT],
-    latency: LatencyHistogram,
     per_replica: Vec<EdgeReplica>,
-    /// Original calls and attempts in the current bucket, and their series.
-    bucket: [u64; 2],
-    series: CallSeries,
 }
 
 /// One run of a model: create with [`Simulation::new`], then [`Simulation::run`] (or
@@ -501,18 +441,12 @@ pub struct Simulation<'m> {
     broker_rng: SimRng,
     /// Producers' buffers and waiting producers during broker outages.
     outage: outage::OutageState,
-    /// Per publish step: what became of its messages.
-    publish_stats: Vec<outage::PublishStats>,
     /// Work-queue messages being processed by consumers.
     queue_deliveries: Slab<queues::QueueDelivery>,
     /// Clients' messages on their way to a slow broker.
     client_publishes: Slab<outage::ClientPublish>,
     now: u64,
     end: u64,
-    warmup: u64,
-    bucket: u64,
-    next_bucket: u64,
-    warm_done: bool,
     events: u64,
     /// Events and micro-steps at the current instant (`now`), for the Zeno guard.
     instant_events: u64,
@@ -532,32 +466,12 @@ pub struct Simulation<'m> {
     /// One per call step, then one per entry point.
     timeouts: Vec<TimeoutQueue>,
     abort: Option<RunError>,
-    trace: Option<Vec<TraceRecord>>,
     /// Faults of the timeline in force now.
     active_faults: Vec<u32>,
-    /// Occupancy slot of each call step in its caller's service.
-    call_slot: Vec<u16>,
-    /// Occupancy slot labels per service.
-    occupancy_labels: Vec<Vec<String>>,
+    /// Every counter, histogram and time series of the run.
+    observer: Observer,
     /// Index of each service's first replica when replicas are numbered across services.
     replica_base: Vec<u32>,
-}
-
-/// The width of the time-series buckets of a run ending at `end` \[ns\]: the model's
-/// `bucket`, widened (to whole nanoseconds) so that the run keeps at most
-/// [`MAX_BUCKETS`](crate::model::MAX_BUCKETS) buckets and at most
-/// [`MAX_SERIES_VALUES`](crate::model::MAX_SERIES_VALUES) values over all its series (a
-/// value per bucket and series: 8 series per entry point, 2 plus one per occupancy state
-/// per service, 2 per call step, consumer group and work queue). Memory and the report then
-/// grow with what they show, not with services × buckets.
-fn bucket_width(model: &Model, occupancy_labels: &[Vec<String>], end: u64) -> u64 {
-    let groups: usize = model.topics.iter().map(|t| t.subscribers.len()).sum();
-    let series = 8 * model.entries.len()
-        + occupancy_labels.iter().map(|l| 2 + l.len()).sum::<usize>()
-        + 2 * (model.calls.len() + groups + model.queues.len());
-    let most_buckets = (crate::model::MAX_SERIES_VALUES / (series as u64).max(1))
-        .clamp(1, crate::model::MAX_BUCKETS);
-    model.run.bucket.as_nanos().max(end.div_ceil(most_buckets))
 }
 
 impl<'m> Simulation<'m> {
@@ -590,33 +504,10 @@ impl<'m> Simulation<'m> {
         } else {
             arrivals_end
         };
-        // Occupancy slots: the fixed ones, then "waiting on <callee>" per distinct callee.
-        let mut occupancy_labels: Vec<Vec<String>> = model
+        let services: Vec<ServiceState> = model
             .services
             .iter()
-            .map(|_| HOLD_LABELS.iter().map(|l| l.to_string()).collect())
-            .collect();
-        let call_slot: Vec<u16> = model
-            .calls
-            .iter()
-            .map(|c| {
-                let labels = &mut occupancy_labels[c.from.0 as usize];
-                let label = format!("waiting on {}", model.service(c.to).name);
-                match labels.iter().position(|l| *l == label) {
-                    Some(i) => i as u16,
-                    None => {
-                        labels.push(label);
-                        (labels.len() - 1) as u16
-                    }
-                }
-            })
-            .collect();
-        let bucket = bucket_width(model, &occupancy_labels, end);
-        let services = model
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ServiceState {
+            .map(|s| ServiceState {
                 replicas: (0..s.replicas)
                     .map(|r| {
                         let mut rep = Replica::default();
@@ -637,52 +528,19 @@ impl<'m> Simulation<'m> {
                 error_rng: stream(seed, "errors", &s.name, 0),
                 balance_rng: stream(seed, "balance", &s.name, 0),
                 live: 0,
-                arrivals: 0,
-                rejected: 0,
-                unavailable: 0,
-                expired: 0,
-                cancelled: 0,
-                uptime: UpTime::new(SimTime::ZERO, s.replicas, s.replicas),
-                occupancy: vec![TimeAverage::default(); occupancy_labels[i].len()],
-                occupancy_warm: vec![0; occupancy_labels[i].len()],
-                occupancy_bucket: vec![0; occupancy_labels[i].len()],
-                outcomes: [0; Outcome::COUNT],
-                latency: LatencyHistogram::new(),
-                queue: TimeAverage::default(),
-                busy: TimeAverage::default(),
-                in_system: TimeAverage::default(),
-                orphaned: 0,
-                orphaned_ns: 0,
-                warm_area: [0; 3],
-                bucket_area: [0; 2],
-                series: ServiceSeries {
-                    name: s.name.clone(),
-                    occupancy: occupancy_labels[i]
-                        .iter()
-                        .map(|l| OccupancySeries {
-                            state: l.clone(),
-                            workers: Vec::new(),
-                        })
-                        .collect(),
-                    ..Default::default()
-                },
             })
             .collect();
+        let up: Vec<u32> = services
+            .iter()
+            .map(|s| s.replicas.iter().filter(|r| r.down == 0).count() as u32)
+            .collect();
+        let observer = Observer::new(model, warmup.as_nanos(), end, &up);
         let entries = model
             .entries
             .iter()
             .map(|e| EntryState {
                 rng: stream(seed, "arrivals", &e.name, 0),
                 segment_hint: 0,
-                offered: 0,
-                outcomes: [0; Outcome::COUNT],
-                latency: LatencyHistogram::new(),
-                bucket_counts: [0; Outcome::COUNT],
-                bucket_latency: LatencyHistogram::with_precision(2),
-                series: EntrySeries {
-                    name: e.name.clone(),
-                    ..Default::default()
-                },
             })
             .collect();
         let calls = model
@@ -692,14 +550,6 @@ impl<'m> Simulation<'m> {
             .map(|(i, c)| CallState {
                 rng: stream(seed, "latency", &model.service(c.from).name, i as u64),
                 retry_rng: stream(seed, "retry", &model.service(c.from).name, i as u64),
-                calls: 0,
-                attempts: 0,
-                retries: 0,
-                retries_denied: 0,
-                not_permitted: 0,
-                bulkhead_rejections: 0,
-                outcomes: [0; Outcome::COUNT],
-                latency: LatencyHistogram::new(),
                 per_replica: (0..model.service(c.from).replicas)
                     .map(|_| EdgeReplica {
                         breaker: c.breaker.clone().map(CircuitBreaker::new),
@@ -715,12 +565,6 @@ impl<'m> Simulation<'m> {
                         bulkhead_timer: u64::MAX,
                     })
                     .collect(),
-                bucket: [0; 2],
-                series: CallSeries {
-                    from: model.service(c.from).name.clone(),
-                    to: model.service(c.to).name.clone(),
-                    ..Default::default()
-                },
             })
             .collect();
         let mut sim = Simulation {
@@ -736,13 +580,8 @@ impl<'m> Simulation<'m> {
             broker_down: 0,
             broker_rng: stream(seed, "broker", "", 0),
             outage: outage::OutageState::new(model),
-            publish_stats: vec![outage::PublishStats::default(); model.publishes.len()],
             queue_deliveries: Slab::default(),
             client_publishes: Slab::default(),
-            warmup: warmup.as_nanos(),
-            bucket,
-            next_bucket: bucket,
-            warm_done: warmup == SimDuration::ZERO,
             events: 0,
             instant_events: 0,
             instant_limit,
@@ -763,10 +602,8 @@ impl<'m> Simulation<'m> {
                 })
                 .collect(),
             abort: None,
-            trace: None,
             active_faults: Vec::new(),
-            call_slot,
-            occupancy_labels,
+            observer,
             replica_base: model
                 .services
                 .iter()
@@ -791,12 +628,6 @@ impl<'m> Simulation<'m> {
         sim.active_faults = Vec::with_capacity(model.faults.len());
         for s in 0..sim.services.len() {
             let n = sim.services[s].replicas.len() as u32;
-            let up = sim.services[s]
-                .replicas
-                .iter()
-                .filter(|r| r.down == 0)
-                .count() as u32;
-            sim.services[s].uptime = UpTime::new(SimTime::ZERO, up, n);
             for r in 0..n {
                 if sim.services[s].replicas[r as usize].down > 0 {
                     // A replica whose failure process starts down is down from t = 0, as if
@@ -824,13 +655,13 @@ impl<'m> Simulation<'m> {
 
     /// Records every answered entry-point request (see [`Simulation::take_trace`]).
     pub fn with_trace(mut self) -> Self {
-        self.trace = Some(Vec::new());
+        self.observer.start_trace();
         self
     }
 
     /// The records collected since [`Simulation::with_trace`].
     pub fn take_trace(&mut self) -> Vec<TraceRecord> {
-        self.trace.take().unwrap_or_default()
+        self.observer.take_trace()
     }
 
     /// The current virtual time.
@@ -845,13 +676,8 @@ impl<'m> Simulation<'m> {
             Some(t) if t.0 < self.end => t.0,
             _ => return self.no_more_events(),
         };
-        let next_mark = if self.warm_done {
-            self.next_bucket
-        } else {
-            self.next_bucket.min(self.warmup)
-        };
-        if t >= next_mark {
-            self.pass_marks(t);
+        if t >= self.observer.next_mark() {
+            self.observer.pass_marks(t, &self.topics, &self.work_queues);
         }
         let Some((time, event)) = self.queue.pop() else {
             return self.no_more_events();
@@ -1010,9 +836,7 @@ impl<'m> Simulation<'m> {
 
     fn on_arrival(&mut self, entry: u32) {
         self.schedule_arrival(entry);
-        if self.now >= self.warmup {
-            self.entries[entry as usize].offered += 1;
-        }
+        self.observer.offered(entry, self.now);
         let e = &self.model.entries[entry as usize];
         let service = match e.target {
             EntryTarget::Service(s) => s,
@@ -1191,7 +1015,6 @@ impl<'m> Simulation<'m> {
     /// that gets a worker starts after the current step (`Micro::Start`) instead of now.
     fn arrive(&mut self, key: Key, defer_start: bool) {
         let now = self.now;
-        let counted = now >= self.warmup;
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
@@ -1202,42 +1025,29 @@ impl<'m> Simulation<'m> {
             return;
         }
         job.arrived = now;
+        self.observer.reached(service, now);
         if job.cancelled || now >= job.deadline {
             // Cancelled on the way, or arrived past its deadline: dropped unstarted.
-            let svc = &mut self.services[service];
-            if counted {
-                svc.arrivals += 1;
-                if job.cancelled {
-                    svc.cancelled += 1;
-                } else {
-                    svc.expired += 1;
-                }
-            }
-            svc.in_system.add(now, 1);
+            let why = if job.cancelled {
+                Unstarted::Cancelled
+            } else {
+                Unstarted::Expired
+            };
+            self.observer.unstarted(service, now, why);
             self.finish_at_service(key, Outcome::Timeout, false);
             return;
         }
-        let nonblocking = self.model.services[service].max_in_flight;
-        let limit = nonblocking.unwrap_or(self.model.services[service].workers);
-        let capacity = self.model.services[service].queue;
-        let svc = &mut self.services[service];
-        if counted {
-            svc.arrivals += 1;
-        }
-        let rep = &mut svc.replicas[replica];
+        let def = &self.model.services[service];
+        let limit = def.max_in_flight.unwrap_or(def.workers);
+        let capacity = def.queue;
+        let rep = &mut self.services[service].replicas[replica];
         if rep.down > 0 {
             // Connection refused: fast, no worker, no time in the system.
-            svc.in_system.add(now, 1);
-            if counted {
-                svc.unavailable += 1;
-            }
+            self.observer.refused(service, now, Outcome::Unavailable);
             self.finish_at_service(key, Outcome::Unavailable, false);
         } else if rep.admitted < limit {
             rep.admitted += 1;
-            if nonblocking.is_none() {
-                svc.busy.add(now, 1);
-            }
-            svc.in_system.add(now, 1);
+            self.observer.admitted(service, now);
             if defer_start {
                 self.micro.push_back(Micro::Start(key));
             } else {
@@ -1248,14 +1058,10 @@ impl<'m> Simulation<'m> {
             if let Some(j) = self.jobs.get_mut(key) {
                 j.phase = Phase::Queued;
             }
-            svc.queue.add(now, 1);
-            svc.in_system.add(now, 1);
+            self.observer.queued(service, now);
         } else {
             // Rejected at the door: no worker, no time in the system.
-            svc.in_system.add(now, 1);
-            if counted {
-                svc.rejected += 1;
-            }
+            self.observer.refused(service, now, Outcome::Rejected);
             self.finish_at_service(key, Outcome::Rejected, false);
         }
     }
@@ -1269,9 +1075,7 @@ impl<'m> Simulation<'m> {
         if now >= job.deadline {
             // Its deadline passed while it queued: dropped without work; the worker moves on.
             let (s, r) = (job.service as usize, job.replica as usize);
-            if job.arrived >= self.warmup {
-                self.services[s].expired += 1;
-            }
+            self.observer.unstarted(s, job.arrived, Unstarted::Expired);
             self.release_worker(s, r);
             self.finish_at_service(key, Outcome::Timeout, true);
             return;
@@ -1375,12 +1179,8 @@ impl<'m> Simulation<'m> {
                     strand.call = CallProgress::new(cid.0, self.now);
                     strand.call.active = true;
                     strand.call.caller_replica = replica as u32;
-                    let counted = self.now >= self.warmup;
+                    self.observer.call_started(cid.0, self.now);
                     let c = &mut self.calls[cid.0 as usize];
-                    if counted {
-                        c.calls += 1;
-                    }
-                    c.bucket[0] += 1;
                     if let Some(j) = self.jobs.get(job_key) {
                         if let Some(b) = &mut c.per_replica[j.replica as usize].budget {
                             b.on_request_start();
@@ -1502,12 +1302,10 @@ impl<'m> Simulation<'m> {
         }
         let workers = self.model.services[service].workers;
         let global = self.replica_base[service] + replica as u32;
-        let svc = &mut self.services[service];
-        let rep = &mut svc.replicas[replica];
+        let rep = &mut self.services[service].replicas[replica];
         if rep.cpu < workers {
             rep.cpu += 1;
-            svc.busy.add(now, 1);
-            svc.occupancy[HOLD_WORKING as usize].add(now, 1);
+            self.observer.cpu_taken(service, now);
             self.queue.schedule(
                 SimTime(now).after(d),
                 Event::CpuDone {
@@ -1517,7 +1315,7 @@ impl<'m> Simulation<'m> {
             );
         } else {
             rep.ready.push_back((strand, d));
-            svc.queue.add(now, 1);
+            self.observer.cpu_waits(service, now);
         }
     }
 
@@ -1531,7 +1329,7 @@ impl<'m> Simulation<'m> {
             let next = self.services[service].replicas[replica].ready.pop_front();
             match next {
                 Some((st, d)) => {
-                    self.services[service].queue.add(now, -1);
+                    self.observer.cpu_handed_on(service, now);
                     let alive = self
                         .strands
                         .get(st)
@@ -1550,10 +1348,8 @@ impl<'m> Simulation<'m> {
                     self.abandon(st);
                 }
                 None => {
-                    let svc = &mut self.services[service];
-                    svc.replicas[replica].cpu -= 1;
-                    svc.busy.add(now, -1);
-                    svc.occupancy[HOLD_WORKING as usize].add(now, -1);
+                    self.services[service].replicas[replica].cpu -= 1;
+                    self.observer.cpu_idle(service, now);
                     break;
                 }
             }
@@ -1589,11 +1385,8 @@ impl<'m> Simulation<'m> {
         {
             return; // its workers only ever work; `begin_work` counts them
         }
-        let occupancy = &mut self.services[j.service as usize].occupancy;
-        if j.holding != NOT_HOLDING {
-            occupancy[j.holding as usize].add(now, -1);
-        }
-        occupancy[slot as usize].add(now, 1);
+        self.observer
+            .holding(j.service as usize, now, j.holding, slot);
         j.holding = slot;
     }
 
@@ -1604,7 +1397,8 @@ impl<'m> Simulation<'m> {
             return;
         };
         if j.holding != NOT_HOLDING {
-            self.services[j.service as usize].occupancy[j.holding as usize].add(now, -1);
+            self.observer
+                .holding(j.service as usize, now, j.holding, NOT_HOLDING);
             j.holding = NOT_HOLDING;
         }
     }
@@ -1668,19 +1462,16 @@ impl<'m> Simulation<'m> {
     /// A worker of a replica is free: it takes the next job in line, or idles.
     fn release_worker(&mut self, service: usize, replica: usize) {
         let now = self.now;
-        let svc = &mut self.services[service];
-        let rep = &mut svc.replicas[replica];
+        let rep = &mut self.services[service].replicas[replica];
         match rep.queue.pop_front() {
             // Hand the worker straight to the next job in line.
             Some(next) => {
-                svc.queue.add(now, -1);
+                self.observer.handed_on(service, now);
                 self.micro.push_back(Micro::Start(next));
             }
             None => {
                 rep.admitted -= 1;
-                if self.model.services[service].max_in_flight.is_none() {
-                    svc.busy.add(now, -1);
-                }
+                self.observer.worker_idle(service, now);
             }
         }
         if !rep.waiting.is_empty() {
@@ -1692,30 +1483,19 @@ impl<'m> Simulation<'m> {
     /// `accepted` is false for a job refused at the door, which spent no time here.
     fn finish_at_service(&mut self, key: Key, outcome: Outcome, accepted: bool) {
         let now = self.now;
-        let warmup = self.warmup;
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
         job.outcome = outcome;
         job.phase = Phase::Done;
-        let svc = &mut self.services[job.service as usize];
-        svc.in_system.add(now, -1);
-        svc.replicas[job.replica as usize].outstanding -= 1;
-        if job.arrived >= warmup {
-            svc.outcomes[outcome.index()] += 1;
-            // Requests refused at the door spent no time here; they would only drag the
-            // percentiles to zero (they count in `arrivals` and `rejected`).
-            if accepted {
-                svc.latency.record(now - job.arrived);
-            }
-            if job.orphaned_at != NOT_ORPHANED {
-                svc.orphaned += 1;
-                if job.started != u64::MAX {
-                    let from = job.started.max(job.orphaned_at);
-                    svc.orphaned_ns += u128::from(now.saturating_sub(from));
-                }
-            }
-        }
+        self.services[job.service as usize].replicas[job.replica as usize].outstanding -= 1;
+        let visit = Visit {
+            arrived: job.arrived,
+            started: (job.started != u64::MAX).then_some(job.started),
+            orphaned_at: (job.orphaned_at != NOT_ORPHANED).then_some(job.orphaned_at),
+        };
+        self.observer
+            .left(job.service as usize, now, visit, outcome, accepted);
         let call = job.call;
         let (lost, latency) = match call {
             NO_CALL => (false, None),
@@ -1818,16 +1598,13 @@ impl<'m> Simulation<'m> {
     /// Takes a queued job out of its queue: its caller gave up and cancelled it.
     fn cancel_queued(&mut self, key: Key, job: &Job) {
         let now = self.now;
-        let svc = &mut self.services[job.service as usize];
-        let rep = &mut svc.replicas[job.replica as usize];
+        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
         let Some(pos) = rep.queue.iter().position(|&k| k == key) else {
             return;
         };
         rep.queue.remove(pos);
-        svc.queue.add(now, -1);
-        if job.arrived >= self.warmup {
-            svc.cancelled += 1;
-        }
+        self.observer
+            .cancelled_in_queue(job.service as usize, now, job.arrived);
         self.room_freed(job.service as usize, job.replica as usize);
         self.finish_at_service(key, Outcome::Timeout, true);
     }
@@ -1845,104 +1622,7 @@ impl<'m> Simulation<'m> {
 
     /// The client of entry point `entry` that sent a request at `sent` has its answer now.
     fn answer_client(&mut self, entry: u32, outcome: Outcome, sent: u64) {
-        let now = self.now;
-        let latency = now - sent;
-        let e = &mut self.entries[entry as usize];
-        if sent >= self.warmup {
-            e.outcomes[outcome.index()] += 1;
-            e.latency.record(latency);
-        }
-        e.bucket_counts[outcome.index()] += 1;
-        e.bucket_latency.record(latency);
-        if let Some(trace) = &mut self.trace {
-            trace.push(TraceRecord {
-                time: SimTime(now),
-                entry,
-                outcome,
-                latency: SimDuration(latency),
-            });
-        }
-    }
-
-    // ---- time marks: end of warm-up and bucket boundaries ---------------------------------
-
-    /// Passes every mark (warm-up end, bucket boundary) at or before `t`.
-    fn pass_marks(&mut self, t: u64) {
-        loop {
-            if !self.warm_done && self.warmup <= self.next_bucket && self.warmup <= t {
-                self.end_warmup();
-                continue;
-            }
-            if self.next_bucket <= t && self.next_bucket < self.end {
-                let b = self.next_bucket;
-                self.close_bucket(b);
-                self.next_bucket = (b + self.bucket).min(self.end);
-                continue;
-            }
-            break;
-        }
-    }
-
-    fn end_warmup(&mut self) {
-        let w = self.warmup;
-        for s in &mut self.services {
-            s.warm_area = [
-                s.queue.area_at(w),
-                s.busy.area_at(w),
-                s.in_system.area_at(w),
-            ];
-            s.queue.reset_max();
-            s.uptime.restart(SimTime(w));
-            for (warm, occ) in s.occupancy_warm.iter_mut().zip(&s.occupancy) {
-                *warm = occ.area_at(w);
-            }
-        }
-        self.warm_done = true;
-    }
-
-    /// Closes the bucket that ends at `b`.
-    fn close_bucket(&mut self, b: u64) {
-        let start = (b - 1) / self.bucket * self.bucket;
-        let width = (b - start) as f64;
-        for e in &mut self.entries {
-            let s = &mut e.series;
-            s.ok.push(e.bucket_counts[Outcome::Ok.index()]);
-            s.error.push(e.bucket_counts[Outcome::Error.index()]);
-            s.timeout.push(e.bucket_counts[Outcome::Timeout.index()]);
-            s.rejected.push(e.bucket_counts[Outcome::Rejected.index()]);
-            s.circuit_open
-                .push(e.bucket_counts[Outcome::CircuitOpen.index()]);
-            s.unavailable
-                .push(e.bucket_counts[Outcome::Unavailable.index()]);
-            s.degraded.push(e.bucket_counts[Outcome::Degraded.index()]);
-            s.p99_ms.push(
-                (e.bucket_latency.count() > 0)
-                    .then(|| e.bucket_latency.quantile_ns(0.99) as f64 / 1e6),
-            );
-            e.bucket_counts = [0; Outcome::COUNT];
-            e.bucket_latency.clear();
-        }
-        for s in &mut self.services {
-            let q = s.queue.area_at(b);
-            let busy = s.busy.area_at(b);
-            s.series.queue.push((q - s.bucket_area[0]) as f64 / width);
-            s.series.busy.push((busy - s.bucket_area[1]) as f64 / width);
-            s.bucket_area = [q, busy];
-            for (k, occ) in s.occupancy.iter().enumerate() {
-                let a = occ.area_at(b);
-                s.series.occupancy[k]
-                    .workers
-                    .push((a - s.occupancy_bucket[k]) as f64 / width);
-                s.occupancy_bucket[k] = a;
-            }
-        }
-        for c in &mut self.calls {
-            c.series.calls.push(c.bucket[0]);
-            c.series.attempts.push(c.bucket[1]);
-            c.bucket = [0; 2];
-        }
-        self.close_broker_bucket(b);
-        self.close_queue_bucket(b);
+        self.observer.answered(entry, outcome, sent, self.now);
     }
 }
 

@@ -25,25 +25,6 @@ pub(super) enum Publish {
     Parked,
 }
 
-/// What became of one publish step's messages (over the whole run).
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct PublishStats {
-    /// Messages the broker stored.
-    pub published: u64,
-    /// Publishes that failed (broker down with `Fail`, or a full buffer).
-    pub failed: u64,
-    /// Producers that gave up waiting for the broker.
-    pub timed_out: u64,
-    /// Messages that went through the producer's buffer.
-    pub buffered: u64,
-    /// Most messages in the buffer at once.
-    pub max_buffered: u64,
-    /// Messages in the buffer now.
-    pub in_buffer: u64,
-    /// Producers that waited for the broker.
-    pub waited: u64,
-}
-
 /// A message held back during an outage: buffered by its producer, or with its producer
 /// waiting (`strand` set).
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +49,8 @@ pub(super) struct ClientPublish {
 /// Messages held back during outages, in the order they were produced.
 pub(super) struct OutageState {
     held: VecDeque<Held>,
+    /// Per publish step: messages in its producers' buffer.
+    in_buffer: Vec<u64>,
     /// Per topic and partition: leader outages in force.
     leaders_down: Vec<Vec<u32>>,
 }
@@ -76,12 +59,18 @@ impl OutageState {
     pub(super) fn new(model: &Model) -> Self {
         OutageState {
             held: VecDeque::new(),
+            in_buffer: vec![0; model.publishes.len()],
             leaders_down: model
                 .topics
                 .iter()
                 .map(|t| vec![0; t.partitions as usize])
                 .collect(),
         }
+    }
+
+    /// Messages in each publish step's buffer now.
+    pub(super) fn in_buffer(&self) -> Vec<u64> {
+        self.in_buffer.clone()
     }
 }
 
@@ -177,20 +166,19 @@ impl<'m> Simulation<'m> {
             Err(wait_for) => wait_for,
         };
         let step = &self.model.publishes[p as usize];
-        let stats = &mut self.publish_stats[p as usize];
+        let in_buffer = &mut self.outage.in_buffer[p as usize];
         match step.when_down {
             WhenDown::Fail => {
-                stats.failed += 1;
+                self.observer.publish_failed(p);
                 Publish::Failed(Outcome::Unavailable)
             }
-            WhenDown::Buffer(limit) if stats.in_buffer >= limit => {
-                stats.failed += 1;
+            WhenDown::Buffer(limit) if *in_buffer >= limit => {
+                self.observer.publish_failed(p);
                 Publish::Failed(Outcome::Unavailable)
             }
             WhenDown::Buffer(_) => {
-                stats.buffered += 1;
-                stats.in_buffer += 1;
-                stats.max_buffered = stats.max_buffered.max(stats.in_buffer);
+                *in_buffer += 1;
+                self.observer.buffered(p, *in_buffer);
                 self.outage.held.push_back(Held {
                     publish: p,
                     strand: Key::NONE,
@@ -199,7 +187,7 @@ impl<'m> Simulation<'m> {
                 Publish::Done
             }
             WhenDown::Wait(timeout) => {
-                stats.waited += 1;
+                self.observer.publish_waits(p);
                 self.outage.held.push_back(Held {
                     publish: p,
                     strand,
@@ -222,7 +210,7 @@ impl<'m> Simulation<'m> {
             return; // published meanwhile
         };
         let held = self.outage.held.remove(i).expect("position is in range");
-        self.publish_stats[held.publish as usize].timed_out += 1;
+        self.observer.publish_timed_out(held.publish);
         self.finish_strand(strand, Some(Outcome::Timeout));
     }
 
@@ -299,36 +287,11 @@ impl<'m> Simulation<'m> {
             };
             self.append(h.publish, partition);
             if h.strand == Key::NONE {
-                self.publish_stats[h.publish as usize].in_buffer -= 1;
+                self.outage.in_buffer[h.publish as usize] -= 1;
             } else {
                 self.run_strand(h.strand);
             }
         }
         self.outage.held = kept;
-    }
-
-    /// The producers' part of the report: one row per publish step.
-    pub(super) fn publish_report(&self) -> Vec<PublishReport> {
-        let model = self.model;
-        model
-            .publishes
-            .iter()
-            .zip(&self.publish_stats)
-            .map(|(step, s)| PublishReport {
-                from: model.service(step.from).name.clone(),
-                to: match step.to {
-                    Destination::Topic(t) => model.topics[t as usize].name.clone(),
-                    Destination::Queue(q) => model.queues[q as usize].name.clone(),
-                },
-                step: step.path.clone(),
-                published: s.published,
-                failed: s.failed,
-                timed_out: s.timed_out,
-                waited: s.waited,
-                buffered: s.buffered,
-                max_buffered: s.max_buffered,
-                in_buffer: s.in_buffer,
-            })
-            .collect()
     }
 }

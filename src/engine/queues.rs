@@ -29,7 +29,7 @@ const RETENTION_SWEEP: u64 = NS_PER_S;
 
 /// The broker's state of one work queue.
 pub(super) struct QueueState {
-    queue: WorkQueue,
+    pub(super) queue: WorkQueue,
     /// Consumers that are alive and below their prefetch limit, in turn order; each at most
     /// once (`in_turn`).
     turn: VecDeque<u32>,
@@ -39,17 +39,6 @@ pub(super) struct QueueState {
     flags: Vec<u8>,
     /// When the pending visibility timer fires (`u64::MAX`: none pending).
     timer_at: u64,
-    /// Processing attempts that failed.
-    failed: u64,
-    /// Processings whose acknowledgement came after the visibility timeout: the message was
-    /// (or will be) processed again.
-    duplicates: u64,
-    /// Send to acknowledged, for messages sent after the warm-up.
-    latency: LatencyHistogram,
-    max_depth: u64,
-    max_age: u64,
-    series_depth: Vec<u64>,
-    series_age: Vec<f64>,
 }
 
 /// A consumer's flag: its replica is down.
@@ -79,20 +68,7 @@ impl QueueState {
             in_turn: vec![true; consumers],
             flags: vec![0; consumers],
             timer_at: u64::MAX,
-            failed: 0,
-            duplicates: 0,
-            latency: LatencyHistogram::new(),
-            max_depth: 0,
-            max_age: 0,
-            series_depth: Vec::new(),
-            series_age: Vec::new(),
         }
-    }
-
-    /// Sent, delivered, failed and dead-lettered so far (for the Zeno guard's diagnosis).
-    pub(super) fn zeno_counters(&self) -> [u64; 4] {
-        let q = &self.queue;
-        [q.sent(), q.delivered(), self.failed, q.dead_lettered()]
     }
 
     /// Puts consumer `c` back in turn if it is alive, below its prefetch limit and not
@@ -207,10 +183,9 @@ impl<'m> Simulation<'m> {
         };
         let def = &self.model.queues[d.queue as usize];
         let now = self.now;
-        let warmup = self.warmup;
         let state = &mut self.work_queues[d.queue as usize];
         if outcome.is_failure() {
-            state.failed += 1;
+            self.observer.queue_failed(d.queue);
             if def.retry_delay == SimDuration::ZERO {
                 state.queue.nack(d.receipt, true);
             } else if state
@@ -226,13 +201,11 @@ impl<'m> Simulation<'m> {
                 }
             }
         } else if state.queue.ack(d.receipt) {
-            if d.sent >= warmup {
-                state.latency.record(now - d.sent);
-            }
+            self.observer.acked(d.queue, d.sent, now);
         } else if state.flags[d.consumer as usize] & DOWN == 0 {
             // Acknowledged too late: the visibility timeout had already given the message
             // to another consumer, which processes it again.
-            state.duplicates += 1;
+            self.observer.duplicate(d.queue);
         }
         state.offer(d.consumer);
         self.pull(d.queue);
@@ -317,71 +290,5 @@ impl<'m> Simulation<'m> {
                 Event::QueueRetention { queue: q },
             );
         }
-    }
-
-    /// Records every queue's depth and age at a bucket boundary. Debug builds (every test)
-    /// check conservation here: `sent = acked + dead_lettered + expired + depth + in_flight`.
-    pub(super) fn close_queue_bucket(&mut self, at: u64) {
-        for state in &mut self.work_queues {
-            let depth = state.queue.depth();
-            let q = &state.queue;
-            debug_assert_eq!(
-                q.sent(),
-                q.acked() + q.dead_lettered() + q.expired() + depth + q.in_flight(),
-                "messages not conserved at {at} ns"
-            );
-            let age = state
-                .queue
-                .oldest_ready()
-                .map_or(0, |t| at.saturating_sub(t.0));
-            state.max_depth = state.max_depth.max(depth);
-            state.max_age = state.max_age.max(age);
-            state.series_depth.push(depth);
-            state.series_age.push(age as f64 / 1e9);
-        }
-    }
-
-    /// The work queues' part of the report.
-    pub(super) fn queue_report(&mut self, end: u64) -> (Vec<QueueReport>, Vec<QueueSeries>) {
-        let model = self.model;
-        let mut reports = Vec::with_capacity(self.work_queues.len());
-        let mut series = Vec::with_capacity(self.work_queues.len());
-        let bucket = self.bucket;
-        for (state, def) in self.work_queues.iter_mut().zip(&model.queues) {
-            let q = &state.queue;
-            let depth = q.depth();
-            let age = q.oldest_ready().map_or(0, |t| end.saturating_sub(t.0));
-            let drained_in_s = super::broker::drained_in_s(&state.series_depth, bucket, end);
-            reports.push(QueueReport {
-                name: def.name.clone(),
-                service: model.service(def.service).name.clone(),
-                publishers: super::broker::publishers_of(
-                    model,
-                    Destination::Queue(reports.len() as u32),
-                ),
-                consumers: def.consumers,
-                prefetch: def.prefetch,
-                sent: q.sent(),
-                acked: q.acked(),
-                failed: state.failed,
-                redelivered: q.redelivered(),
-                duplicates: state.duplicates,
-                dead_lettered: q.dead_lettered(),
-                expired: q.expired(),
-                depth,
-                in_flight: q.in_flight(),
-                max_depth: state.max_depth.max(depth),
-                age_s: age as f64 / 1e9,
-                max_age_s: state.max_age.max(age) as f64 / 1e9,
-                latency: state.latency.summary(),
-                drained_in_s,
-            });
-            series.push(QueueSeries {
-                name: def.name.clone(),
-                depth: std::mem::take(&mut state.series_depth),
-                age_s: std::mem::take(&mut state.series_age),
-            });
-        }
-        (reports, series)
     }
 }

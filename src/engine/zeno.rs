@@ -40,13 +40,23 @@ pub(super) struct Diagnosis {
 impl<'m> Simulation<'m> {
     /// Counters of every queue, group and publish step now (for the diagnosis's deltas).
     fn zeno_counters(&self) -> (Vec<[u64; 4]>, Vec<[u64; 3]>, Vec<u64>) {
-        let queues = self.work_queues.iter().map(|q| q.zeno_counters()).collect();
+        let (group_failures, queue_failures, published) = self.observer.zeno_counters();
+        let queues = self
+            .work_queues
+            .iter()
+            .zip(queue_failures)
+            .map(|(state, failed)| {
+                let q = &state.queue;
+                [q.sent(), q.delivered(), failed, q.dead_lettered()]
+            })
+            .collect();
         let groups = self
             .topics
             .iter()
-            .flat_map(|t| t.groups.iter().map(|g| g.zeno_counters()))
+            .flat_map(|t| t.groups.iter().map(|g| g.group.consumed()))
+            .zip(group_failures)
+            .map(|(consumed, [failed, retries])| [consumed, failed, retries])
             .collect();
-        let published = self.publish_stats.iter().map(|p| p.published).collect();
         (queues, groups, published)
     }
 

@@ -1,0 +1,125 @@
+//! Facts about the clients of entry points: requests offered, and answers received.
+
+use super::Observer;
+use crate::engine::measurements::{EntryReport, EntrySeries, TargetKind};
+use crate::engine::TraceRecord;
+use crate::metrics::LatencyHistogram;
+use crate::model::{Destination, Entry, EntryTarget, Model};
+use crate::outcome::{Outcome, Outcomes};
+use crate::time::{SimDuration, SimTime};
+
+/// The measurements of one entry point.
+pub(super) struct EntryObs {
+    /// Requests that arrived after the warm-up.
+    offered: u64,
+    outcomes: [u64; Outcome::COUNT],
+    latency: LatencyHistogram,
+    /// Answers in the current bucket, by outcome, and their latency.
+    bucket_counts: [u64; Outcome::COUNT],
+    bucket_latency: LatencyHistogram,
+    pub(super) series: EntrySeries,
+}
+
+impl EntryObs {
+    pub(super) fn new(e: &Entry) -> Self {
+        EntryObs {
+            offered: 0,
+            outcomes: [0; Outcome::COUNT],
+            latency: LatencyHistogram::new(),
+            bucket_counts: [0; Outcome::COUNT],
+            bucket_latency: LatencyHistogram::with_precision(2),
+            series: EntrySeries {
+                name: e.name.clone(),
+                ..Default::default()
+            },
+        }
+    }
+
+    pub(super) fn close_bucket(&mut self) {
+        let s = &mut self.series;
+        let counts = &self.bucket_counts;
+        s.ok.push(counts[Outcome::Ok.index()]);
+        s.error.push(counts[Outcome::Error.index()]);
+        s.timeout.push(counts[Outcome::Timeout.index()]);
+        s.rejected.push(counts[Outcome::Rejected.index()]);
+        s.circuit_open.push(counts[Outcome::CircuitOpen.index()]);
+        s.unavailable.push(counts[Outcome::Unavailable.index()]);
+        s.degraded.push(counts[Outcome::Degraded.index()]);
+        s.p99_ms.push(
+            (self.bucket_latency.count() > 0)
+                .then(|| self.bucket_latency.quantile_ns(0.99) as f64 / 1e6),
+        );
+        self.bucket_counts = [0; Outcome::COUNT];
+        self.bucket_latency.clear();
+    }
+
+    pub(super) fn report(&self, model: &Model, m: &Entry, measured_ns: f64) -> EntryReport {
+        let measured_s = measured_ns / 1e9;
+        let outcomes = Outcomes::from_counts(&self.outcomes);
+        let answered = outcomes.total();
+        let availability = if answered == 0 {
+            0.0
+        } else {
+            outcomes.available() as f64 / answered as f64
+        };
+        EntryReport {
+            name: m.name.clone(),
+            service: match m.target {
+                EntryTarget::Service(s) => model.service(s).name.clone(),
+                EntryTarget::Broker(Destination::Topic(t)) => model.topics[t as usize].name.clone(),
+                EntryTarget::Broker(Destination::Queue(q)) => model.queues[q as usize].name.clone(),
+            },
+            target: match m.target {
+                EntryTarget::Service(_) => TargetKind::Service,
+                EntryTarget::Broker(Destination::Topic(_)) => TargetKind::Topic,
+                EntryTarget::Broker(Destination::Queue(_)) => TargetKind::Queue,
+            },
+            offered: self.offered,
+            outcomes,
+            in_flight: self.offered.saturating_sub(answered),
+            availability,
+            availability_se: if answered == 0 {
+                0.0
+            } else {
+                (availability * (1.0 - availability) / answered as f64).sqrt()
+            },
+            throughput_per_s: answered as f64 / measured_s,
+            goodput_per_s: outcomes.ok as f64 / measured_s,
+            latency: self.latency.summary(),
+            latency_cdf: self.latency.cdf(),
+        }
+    }
+}
+
+/// Facts about clients. `e` is the entry point's index.
+impl Observer {
+    /// A client of entry point `e` sends a request now.
+    #[inline]
+    pub(in crate::engine) fn offered(&mut self, e: u32, now: u64) {
+        if self.counts(now) {
+            self.entries[e as usize].offered += 1;
+        }
+    }
+
+    /// The client of entry point `e` that sent a request at `sent` has its answer now.
+    #[inline]
+    pub(in crate::engine) fn answered(&mut self, e: u32, outcome: Outcome, sent: u64, now: u64) {
+        let latency = now - sent;
+        let counts = self.counts(sent);
+        let obs = &mut self.entries[e as usize];
+        if counts {
+            obs.outcomes[outcome.index()] += 1;
+            obs.latency.record(latency);
+        }
+        obs.bucket_counts[outcome.index()] += 1;
+        obs.bucket_latency.record(latency);
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceRecord {
+                time: SimTime(now),
+                entry: e,
+                outcome,
+                latency: SimDuration(latency),
+            });
+        }
+    }
+}
