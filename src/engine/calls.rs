@@ -1,7 +1,37 @@
 //! Call steps: attempts through the breaker and the bulkhead, retries after backoff within
 //! the budget, the end of a call (fallback or failure), and the timers these need.
 
-use super::*;
+use super::event::{Event, Micro};
+use super::kernel::Key;
+use super::observer::HOLD_BACKOFF;
+use super::request::{Dispatch, Parent, NO_CALL};
+use super::simulation::Simulation;
+use crate::call::breaker::CircuitBreaker;
+use crate::call::budget::BudgetState;
+use crate::call::bulkhead::{Admit, Bulkhead};
+use crate::model::OnFailure;
+use crate::outcome::Outcome;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+
+/// The resilience state of one call step at one caller replica.
+pub(super) struct EdgeReplica {
+    pub(super) breaker: Option<CircuitBreaker>,
+    /// Time of the breaker timer event in the queue (`u64::MAX`: none).
+    pub(super) breaker_timer: u64,
+    pub(super) budget: Option<BudgetState>,
+    pub(super) bulkhead: Option<Bulkhead<Key>>,
+    /// Time of the bulkhead expiry event in the queue (`u64::MAX`: none).
+    pub(super) bulkhead_timer: u64,
+}
+
+/// The state of one call step: its random streams, and its resilience state per caller
+/// replica.
+pub(super) struct CallState {
+    pub(super) rng: SimRng,
+    pub(super) retry_rng: SimRng,
+    pub(super) per_replica: Vec<EdgeReplica>,
+}
 
 impl<'m> Simulation<'m> {
     /// The caller replica of a strand's job, if the job is still there.
@@ -20,7 +50,7 @@ impl<'m> Simulation<'m> {
         if let Some(job) = self.strands.get(strand).map(|s| s.job) {
             self.set_holding(job, self.observer.call_slot(cid));
         }
-        let now = self.now;
+        let now = self.clock.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
         if let Some(b) = &mut edge.breaker {
             let permitted = b.try_acquire(SimTime(now));
@@ -60,7 +90,7 @@ impl<'m> Simulation<'m> {
     /// Sends the attempt to the callee (breaker and bulkhead have let it through).
     pub(super) fn send_attempt(&mut self, strand: Key) {
         let model = self.model;
-        let now = self.now;
+        let now = self.clock.now;
         let Some(s) = self.strands.get_mut(strand) else {
             return;
         };
@@ -123,7 +153,7 @@ impl<'m> Simulation<'m> {
             self.abandon(strand);
             return;
         };
-        let now = self.now;
+        let now = self.clock.now;
         let Some(s) = self.strands.get_mut(strand) else {
             return;
         };
@@ -186,9 +216,9 @@ impl<'m> Simulation<'m> {
         if let Some(next) = edge
             .bulkhead
             .as_mut()
-            .and_then(|b| b.leave(SimTime(self.now)))
+            .and_then(|b| b.leave(SimTime(self.clock.now)))
         {
-            self.micro.push_back(Micro::Attempt {
+            self.clock.soon(Micro::Attempt {
                 strand: next,
                 call: cid,
                 replica: r,
@@ -210,7 +240,7 @@ impl<'m> Simulation<'m> {
             _ => return,
         }
         if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].breaker {
-            b.on_result(SimTime(self.now), duration, failed);
+            b.on_result(SimTime(self.clock.now), duration, failed);
             self.arm_breaker_timer(cid, r);
         }
     }
@@ -242,7 +272,7 @@ impl<'m> Simulation<'m> {
                 s.call.holds_retry = false;
             }
             if !b.try_start_retry() {
-                self.observer.retry_denied(cid, self.now);
+                self.observer.retry_denied(cid, self.clock.now);
                 self.call_finished(strand, outcome);
                 return;
             }
@@ -254,13 +284,15 @@ impl<'m> Simulation<'m> {
             .call
             .backoff
             .next(&policy.backoff, policy.jitter, retry, &mut c.retry_rng);
-        self.observer.retried(cid, self.now);
+        self.observer.retried(cid, self.clock.now);
         if delay > SimDuration::ZERO {
             if let Some(job) = self.strands.get(strand).map(|s| s.job) {
                 self.set_holding(job, HOLD_BACKOFF);
             }
-            self.queue
-                .schedule(SimTime(self.now).after(delay), Event::RetryDue { strand });
+            self.clock.schedule(
+                SimTime(self.clock.now).after(delay),
+                Event::RetryDue { strand },
+            );
         } else {
             self.start_attempt(strand);
         }
@@ -270,7 +302,7 @@ impl<'m> Simulation<'m> {
     /// strand goes on, fails, or runs the fallback.
     pub(super) fn call_finished(&mut self, strand: Key, outcome: Outcome) {
         let model = self.model;
-        let now = self.now;
+        let now = self.clock.now;
         let Some((cid, r)) = self.caller_replica(strand) else {
             self.abandon(strand);
             return;
@@ -330,9 +362,9 @@ impl<'m> Simulation<'m> {
         let Some(t) = edge.breaker.as_ref().and_then(|b| b.next_timer()) else {
             return;
         };
-        if t.0 != edge.breaker_timer && t.0 < self.end {
+        if t.0 != edge.breaker_timer && t.0 < self.clock.end {
             edge.breaker_timer = t.0;
-            self.queue.schedule(
+            self.clock.schedule(
                 t,
                 Event::BreakerTimer {
                     call: cid,
@@ -343,7 +375,7 @@ impl<'m> Simulation<'m> {
     }
 
     pub(super) fn on_breaker_timer(&mut self, cid: u32, r: u32) {
-        let now = self.now;
+        let now = self.clock.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
         if edge.breaker_timer != now {
             return; // superseded by a later schedule
@@ -364,7 +396,7 @@ impl<'m> Simulation<'m> {
         };
         if edge.bulkhead_timer == u64::MAX || t.0 < edge.bulkhead_timer {
             edge.bulkhead_timer = t.0;
-            self.queue.schedule(
+            self.clock.schedule(
                 t,
                 Event::BulkheadExpire {
                     call: cid,
@@ -375,7 +407,7 @@ impl<'m> Simulation<'m> {
     }
 
     pub(super) fn on_bulkhead_expire(&mut self, cid: u32, r: u32) {
-        let now = self.now;
+        let now = self.clock.now;
         let edge = &mut self.calls[cid as usize].per_replica[r as usize];
         if edge.bulkhead_timer != now {
             return;

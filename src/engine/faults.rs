@@ -1,20 +1,34 @@
 //! Faults of the timeline and failure processes: partitions and extra latency on edges,
 //! crashes, hangs, slowdowns and error bursts of replicas, and their renewal.
 
-use super::*;
+use super::event::{Event, Micro};
+use super::kernel::Key;
+use super::request::Job;
+use super::simulation::Simulation;
+use crate::model::faults::FaultKind;
+use crate::model::ServiceId;
+use crate::outcome::Outcome;
+use crate::time::SimDuration;
+
+/// The faults of the timeline in force.
+#[derive(Default)]
+pub(super) struct Faults {
+    /// Indices of the faults in force, in the order they began.
+    pub(super) active: Vec<u32>,
+}
 
 impl<'m> Simulation<'m> {
     /// Whether partition faults in force drop messages on call step `cid`, and the extra
     /// one-way latency that latency faults add to it.
     pub(super) fn edge_faults(&mut self, cid: u32) -> (bool, SimDuration) {
-        if self.active_faults.is_empty() {
+        if self.faults.active.is_empty() {
             return (false, SimDuration::ZERO);
         }
         let model = self.model;
         let call = &model.calls[cid as usize];
         let mut lost = false;
         let mut extra = 0u64;
-        for &f in &self.active_faults {
+        for &f in &self.faults.active {
             let kind = &model.faults[f as usize].kind;
             if !kind.affects_edge(call.from, call.to) {
                 continue;
@@ -35,13 +49,13 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let fault = &model.faults[idx as usize];
         if begin {
-            self.active_faults.push(idx);
-            if fault.end.0 < self.end {
-                self.queue
+            self.faults.active.push(idx);
+            if fault.end.0 < self.clock.end {
+                self.clock
                     .schedule(fault.end, Event::FaultEnd { fault: idx });
             }
         } else {
-            self.active_faults.retain(|&f| f != idx);
+            self.faults.active.retain(|&f| f != idx);
         }
         let delta: i32 = if begin { 1 } else { -1 };
         let service = match &fault.kind {
@@ -68,7 +82,7 @@ impl<'m> Simulation<'m> {
                     rep.hung = rep.hung.saturating_add_signed(delta);
                     if rep.hung == 0 {
                         for job in std::mem::take(&mut rep.parked) {
-                            self.micro.push_back(Micro::Deliver(job));
+                            self.clock.soon(Micro::Deliver(job));
                         }
                     }
                 }
@@ -80,9 +94,9 @@ impl<'m> Simulation<'m> {
     /// Slowdown factor and burst error probability of a replica from the faults in force.
     pub(super) fn recompute_degradations(&mut self, s: usize, r: u32) {
         let model = self.model;
-        let service = crate::model::ServiceId(s as u32);
+        let service = ServiceId(s as u32);
         let (mut slowdown, mut ok) = (1.0, 1.0);
-        for &f in &self.active_faults {
+        for &f in &self.faults.active {
             let kind = &model.faults[f as usize].kind;
             if !kind.affects_replica(service, r) {
                 continue;
@@ -111,8 +125,8 @@ impl<'m> Simulation<'m> {
         let up = renewal.advance(process, rng);
         let next = renewal.next_change();
         self.set_down(s as usize, r, if up { -1 } else { 1 });
-        if next.0 < self.arrivals_end {
-            self.queue.schedule(
+        if next.0 < self.clock.arrivals_end {
+            self.clock.schedule(
                 next,
                 Event::Renewal {
                     service: s,
@@ -125,7 +139,7 @@ impl<'m> Simulation<'m> {
     /// Adds `delta` causes of being down to a replica; a replica that goes down crashes:
     /// everything inside it is lost and its callers get `unavailable`.
     pub(super) fn set_down(&mut self, s: usize, r: u32, delta: i32) {
-        let now = self.now;
+        let now = self.clock.now;
         let rep = &mut self.services[s].replicas[r as usize];
         let was_down = rep.down > 0;
         rep.down = rep.down.saturating_add_signed(delta);
@@ -134,7 +148,7 @@ impl<'m> Simulation<'m> {
             // Requests held by a hang are inside the replica too: they are lost with it
             // (delivered now, they meet a down replica and end `unavailable`).
             for job in std::mem::take(&mut rep.parked) {
-                self.micro.push_back(Micro::Deliver(job));
+                self.clock.soon(Micro::Deliver(job));
             }
             let rep = &mut self.services[s].replicas[r as usize];
             let queued: Vec<Key> = rep.queue.drain(..).collect();

@@ -13,12 +13,42 @@
 //! that would make time advance (a `retry_delay`, a `retry_backoff`, a `max_receives`,
 //! non-zero work). Nothing of this runs before the cap is passed.
 
-use super::*;
+use super::event::{Event, Micro};
+use super::kernel::Key;
+use super::simulation::Simulation;
+use crate::error::RunError;
+use crate::model::Destination;
+use crate::time::SimTime;
 
 /// Most events watched after the guard trips, to name what goes round.
 const DIAGNOSIS_EVENTS: u64 = 100_000;
 /// Most entities of each kind named in the message.
 const NAMED: usize = 3;
+
+/// The guard's state: events at the current instant, its cap, the busiest instant so far,
+/// and the diagnosis once it has tripped.
+pub(super) struct ZenoGuard {
+    /// Events and micro-steps at the current instant, for the guard.
+    pub(super) instant_events: u64,
+    /// The cap on `instant_events` (`run.max_events_per_instant`).
+    pub(super) limit: u64,
+    /// The most events at one instant so far, and that instant.
+    pub(super) busiest: (u64, u64),
+    /// Set when the guard has tripped: what goes round, gathered until the run stops.
+    pub(super) diagnosis: Option<Box<Diagnosis>>,
+}
+
+impl ZenoGuard {
+    /// A guard that trips after `limit` events at one instant.
+    pub(super) fn new(limit: u64) -> Self {
+        ZenoGuard {
+            instant_events: 0,
+            limit,
+            busiest: (0, 0),
+            diagnosis: None,
+        }
+    }
+}
 
 /// What the run was doing at the instant where time stood still: counters when the guard
 /// tripped, and events per service since.
@@ -42,7 +72,8 @@ impl<'m> Simulation<'m> {
     fn zeno_counters(&self) -> (Vec<[u64; 4]>, Vec<[u64; 3]>, Vec<u64>) {
         let (group_failures, queue_failures, published) = self.observer.zeno_counters();
         let queues = self
-            .work_queues
+            .broker
+            .queues
             .iter()
             .zip(queue_failures)
             .map(|(state, failed)| {
@@ -51,6 +82,7 @@ impl<'m> Simulation<'m> {
             })
             .collect();
         let groups = self
+            .broker
             .topics
             .iter()
             .flat_map(|t| t.groups.iter().map(|g| g.group.consumed()))
@@ -64,9 +96,9 @@ impl<'m> Simulation<'m> {
     #[cold]
     fn zeno_begin(&mut self) {
         let (queues, groups, published) = self.zeno_counters();
-        self.zeno = Some(Box::new(Diagnosis {
+        self.guard.diagnosis = Some(Box::new(Diagnosis {
             watched: 0,
-            budget: self.instant_limit.clamp(1, DIAGNOSIS_EVENTS),
+            budget: self.guard.limit.clamp(1, DIAGNOSIS_EVENTS),
             per_service: vec![0; self.services.len()],
             queues,
             groups,
@@ -148,10 +180,10 @@ impl<'m> Simulation<'m> {
     }
 
     fn zeno_count(&mut self, service: Option<u32>) {
-        if self.zeno.is_none() {
+        if self.guard.diagnosis.is_none() {
             self.zeno_begin();
         }
-        let Some(d) = self.zeno.as_deref_mut() else {
+        let Some(d) = self.guard.diagnosis.as_deref_mut() else {
             return;
         };
         if let Some(s) = service {
@@ -166,7 +198,7 @@ impl<'m> Simulation<'m> {
     /// Ends the diagnosis: the run stops with an error naming what went round.
     #[cold]
     pub(super) fn zeno_stop(&mut self) {
-        let Some(d) = self.zeno.take() else {
+        let Some(d) = self.guard.diagnosis.take() else {
             return;
         };
         let model = self.model;
@@ -306,8 +338,8 @@ impl<'m> Simulation<'m> {
             capitalised(&advice.join("; "))
         );
         self.abort = Some(RunError::ZenoGuard {
-            at_s: SimTime(self.now).as_secs_f64(),
-            cap: self.instant_limit,
+            at_s: SimTime(self.clock.now).as_secs_f64(),
+            cap: self.guard.limit,
             going_round: going_round.join(", "),
             advice,
         });

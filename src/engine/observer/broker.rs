@@ -3,11 +3,11 @@
 //! depth and age are levels of the broker's state, sampled at every bucket boundary.
 
 use super::Observer;
-use crate::engine::broker::TopicState;
+use crate::engine::broker::queues::QueueState;
+use crate::engine::broker::topics::TopicState;
 use crate::engine::measurements::{
     GroupReport, PublishReport, QueueReport, QueueSeries, TopicReport, TopicSeries,
 };
-use crate::engine::queues::QueueState;
 use crate::metrics::LatencyHistogram;
 use crate::model::{Destination, Model, Topic};
 use crate::time::SimTime;

@@ -2,8 +2,8 @@
 //! ended as their callers saw them.
 
 use super::Observer;
+use crate::engine::calls::CallState;
 use crate::engine::measurements::{BreakerReport, BreakerTransition, CallReport, CallSeries};
-use crate::engine::CallState;
 use crate::metrics::LatencyHistogram;
 use crate::model::{CallEdge, Model};
 use crate::outcome::{Outcome, Outcomes};

@@ -27,9 +27,9 @@ mod services;
 
 pub(super) use services::{Unstarted, Visit, HOLD_BACKOFF, HOLD_FANOUT, HOLD_WORKING, NOT_HOLDING};
 
-use super::broker::TopicState;
+use super::broker::queues::QueueState;
+use super::broker::topics::TopicState;
 use super::measurements::{FaultWindow, Measurements, Series};
-use super::queues::QueueState;
 use super::TraceRecord;
 use crate::model::Model;
 use broker::{PublishObs, QueueObs, TopicObs};
@@ -276,7 +276,7 @@ pub(super) struct RunEnd<'a> {
     /// The broker's work queues at the end.
     pub queues: &'a [QueueState],
     /// The resilience state of every call step (its breakers).
-    pub calls: &'a [super::CallState],
+    pub calls: &'a [crate::engine::calls::CallState],
     /// Messages still in each publish step's buffer.
     pub in_buffer: &'a [u64],
 }

@@ -29,11 +29,13 @@
 //! consumer's retried message comes back after the rebalance, as any other in-progress
 //! message of a crashed consumer does).
 
-use super::*;
+use crate::engine::event::Micro;
+use crate::engine::kernel::Key;
+use crate::engine::simulation::Simulation;
 
 /// A consumer waiting for room at the replica it lives on.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Waiter {
+pub(in crate::engine) enum Waiter {
     /// Consumer `consumer` of work queue `queue`, free to take a message.
     Queue { queue: u32, consumer: u32 },
     /// Consumer `consumer` of group `group` of topic `topic`, free to take its next message.
@@ -51,7 +53,7 @@ impl<'m> Simulation<'m> {
     /// slots at a non-blocking service) plus free places in its queue, less the requests a
     /// hang holds; `u64::MAX` with an unbounded queue, 0 while it is down.
     #[inline]
-    pub(super) fn room(&self, s: usize, r: usize) -> u64 {
+    pub(in crate::engine) fn room(&self, s: usize, r: usize) -> u64 {
         let def = &self.model.services[s];
         let rep = &self.services[s].replicas[r];
         if rep.down > 0 {
@@ -67,17 +69,17 @@ impl<'m> Simulation<'m> {
     }
 
     /// A consumer waits for room at replica `r` of service `s` (which has none now).
-    pub(super) fn wait_for_room(&mut self, s: usize, r: usize, waiter: Waiter) {
+    pub(in crate::engine) fn wait_for_room(&mut self, s: usize, r: usize, waiter: Waiter) {
         self.services[s].replicas[r].waiting.push_back(waiter);
     }
 
     /// A request left replica `r` of service `s` (a worker or a queue place is free): its
     /// waiting consumers, if any, are woken after the current step.
-    pub(super) fn room_freed(&mut self, s: usize, r: usize) {
+    pub(in crate::engine) fn room_freed(&mut self, s: usize, r: usize) {
         let rep = &mut self.services[s].replicas[r];
         if !rep.waiting.is_empty() && !rep.wake_due {
             rep.wake_due = true;
-            self.micro.push_back(Micro::Wake {
+            self.clock.soon(Micro::Wake {
                 service: s as u32,
                 replica: r as u32,
             });
@@ -85,7 +87,7 @@ impl<'m> Simulation<'m> {
     }
 
     /// Wakes the consumers waiting at replica `r` of service `s`, in order, while it has room.
-    pub(super) fn wake_consumers(&mut self, s: usize, r: usize) {
+    pub(in crate::engine) fn wake_consumers(&mut self, s: usize, r: usize) {
         self.services[s].replicas[r].wake_due = false;
         while self.room(s, r) > 0 {
             let Some(waiter) = self.services[s].replicas[r].waiting.pop_front() else {
@@ -93,7 +95,7 @@ impl<'m> Simulation<'m> {
             };
             match waiter {
                 Waiter::Queue { queue, consumer } => {
-                    self.work_queues[queue as usize].unblock(consumer);
+                    self.broker.queues[queue as usize].unblock(consumer);
                     self.pull(queue);
                 }
                 Waiter::Consume {
@@ -110,13 +112,13 @@ impl<'m> Simulation<'m> {
     }
 
     /// Replica `r` of service `s` went down: its waiting consumers are down with it.
-    pub(super) fn drop_waiters(&mut self, s: usize, r: usize) {
+    pub(in crate::engine) fn drop_waiters(&mut self, s: usize, r: usize) {
         let rep = &mut self.services[s].replicas[r];
         rep.wake_due = false;
         for waiter in std::mem::take(&mut rep.waiting) {
             match waiter {
                 Waiter::Queue { queue, consumer } => {
-                    self.work_queues[queue as usize].unblock(consumer);
+                    self.broker.queues[queue as usize].unblock(consumer);
                 }
                 Waiter::Consume {
                     topic,

@@ -13,11 +13,18 @@
 //! committed are dropped from the log at once (no group reads them again), so a partition
 //! holds only its backlog and the publish times of a small backlog are exact.
 
-use super::*;
+use super::backpressure::Waiter;
 use crate::broker::dedup::DedupWindow;
 use crate::broker::group::{ConsumerGroup, OffsetReset};
 use crate::broker::log::PartitionLog;
+use crate::engine::event::{Event, Micro};
+use crate::engine::kernel::Key;
+use crate::engine::request::{Dispatch, Parent, NO_CALL};
+use crate::engine::simulation::Simulation;
+use crate::model::{Destination, Topic};
+use crate::outcome::Outcome;
 use crate::time::NS_PER_S;
+use crate::time::{SimDuration, SimTime};
 use rand::Rng;
 
 /// Blocks of publish times a partition keeps before it coalesces them (see
@@ -27,15 +34,15 @@ const LOG_BLOCKS: usize = 4096;
 const RETENTION_SWEEP: u64 = NS_PER_S;
 
 /// The broker's state of one topic.
-pub(super) struct TopicState {
-    pub(super) logs: Vec<PartitionLog>,
+pub(in crate::engine) struct TopicState {
+    pub(in crate::engine) logs: Vec<PartitionLog>,
     next_partition: u32,
-    pub(super) groups: Vec<GroupState>,
+    pub(in crate::engine) groups: Vec<GroupState>,
 }
 
 /// One consumer group of a topic.
-pub(super) struct GroupState {
-    pub(super) group: ConsumerGroup,
+pub(in crate::engine) struct GroupState {
+    pub(in crate::engine) group: ConsumerGroup,
     /// Whether each consumer is processing a message.
     busy: Vec<bool>,
     /// With a commit interval: per partition, the consumer and offset to commit next tick.
@@ -47,7 +54,7 @@ pub(super) struct GroupState {
 }
 
 /// A message handed to a consumer, while the service processes it.
-pub(super) struct Delivery {
+pub(in crate::engine) struct Delivery {
     /// Processing attempts so far.
     attempts: u32,
     topic: u32,
@@ -59,7 +66,7 @@ pub(super) struct Delivery {
 }
 
 impl TopicState {
-    pub(super) fn new(topic: &crate::model::Topic) -> Self {
+    pub(in crate::engine) fn new(topic: &Topic) -> Self {
         TopicState {
             logs: (0..topic.partitions)
                 .map(|_| PartitionLog::new(LOG_BLOCKS, None))
@@ -82,17 +89,20 @@ impl TopicState {
 
 impl<'m> Simulation<'m> {
     /// The topic and group of a delivery still being processed.
-    pub(super) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
-        self.deliveries.get(delivery).map(|d| (d.topic, d.group))
+    pub(in crate::engine) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
+        self.broker
+            .deliveries
+            .get(delivery)
+            .map(|d| (d.topic, d.group))
     }
 
     /// Schedules the first retention sweep of every topic that has a retention. (Commit
     /// ticks are scheduled only when there is progress to commit: see
     /// [`commit_or_defer`](Self::commit_or_defer).)
-    pub(super) fn start_broker(&mut self) {
+    pub(in crate::engine) fn start_broker(&mut self) {
         for (t, topic) in self.model.topics.iter().enumerate() {
-            if topic.retention.is_some() && RETENTION_SWEEP < self.end {
-                self.queue.schedule(
+            if topic.retention.is_some() && RETENTION_SWEEP < self.clock.end {
+                self.clock.schedule(
                     SimTime(RETENTION_SWEEP),
                     Event::Retention { topic: t as u32 },
                 );
@@ -104,8 +114,8 @@ impl<'m> Simulation<'m> {
     /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's)
     /// or `u32::MAX` (any: the broker is down, or every partition is). Keyless messages go to
     /// the available partitions in turn.
-    pub(super) fn broker_target(&mut self, p: u32) -> Result<u32, u32> {
-        if self.broker_down > 0 {
+    pub(in crate::engine) fn broker_target(&mut self, p: u32) -> Result<u32, u32> {
+        if self.broker.down > 0 {
             return Err(u32::MAX);
         }
         let model = self.model;
@@ -114,13 +124,13 @@ impl<'m> Simulation<'m> {
             Destination::Topic(t) => t as usize,
             Destination::Queue(_) => return Ok(0),
         };
-        let partitions = self.topics[t].logs.len() as u32;
+        let partitions = self.broker.topics[t].logs.len() as u32;
         match step.keys {
             Some(keys) => {
                 let from = step.from.0 as usize;
                 let key = self.services[from].route_rng.random_range(0..keys);
                 let partition = (key_hash(key) % u64::from(partitions)) as u32;
-                if self.topics[t].logs[partition as usize].is_available() {
+                if self.broker.topics[t].logs[partition as usize].is_available() {
                     Ok(partition)
                 } else {
                     Err(partition)
@@ -132,8 +142,8 @@ impl<'m> Simulation<'m> {
 
     /// The next available partition of topic `t` for a keyless message (partitions take
     /// turns), `None` if none is.
-    pub(super) fn next_partition(&mut self, t: usize) -> Option<u32> {
-        let topic = &mut self.topics[t];
+    pub(in crate::engine) fn next_partition(&mut self, t: usize) -> Option<u32> {
+        let topic = &mut self.broker.topics[t];
         let partitions = topic.logs.len() as u32;
         for _ in 0..partitions {
             let partition = topic.next_partition;
@@ -147,26 +157,26 @@ impl<'m> Simulation<'m> {
 
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
-    pub(super) fn append(&mut self, p: u32, partition: u32) {
+    pub(in crate::engine) fn append(&mut self, p: u32, partition: u32) {
         self.observer.published(p);
         self.store(self.model.publishes[p as usize].to, partition);
     }
 
     /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
     /// consumers wake.
-    pub(super) fn store(&mut self, to: Destination, partition: u32) {
+    pub(in crate::engine) fn store(&mut self, to: Destination, partition: u32) {
         let t = match to {
             Destination::Topic(t) => t as usize,
             Destination::Queue(q) => return self.send_to_queue(q),
         };
-        let now = self.now;
-        let topic = &mut self.topics[t];
+        let now = self.clock.now;
+        let topic = &mut self.broker.topics[t];
         topic.logs[partition as usize].append(SimTime(now));
         self.observer.produced(t);
         for (g, group) in topic.groups.iter().enumerate() {
             if let Some(c) = group.group.owner(partition) {
                 if !group.busy[c as usize] {
-                    self.micro.push_back(Micro::Consume {
+                    self.clock.soon(Micro::Consume {
                         topic: t as u32,
                         group: g as u32,
                         consumer: c,
@@ -179,11 +189,11 @@ impl<'m> Simulation<'m> {
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
     /// service. While its replica has no room it takes nothing and waits for room (see
     /// `backpressure.rs`), counted as busy meanwhile.
-    pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
-        if self.broker_down > 0 {
+    pub(in crate::engine) fn consume(&mut self, t: u32, g: u32, c: u32) {
+        if self.broker.down > 0 {
             return; // woken again when the broker is back
         }
-        let topic = &mut self.topics[t as usize];
+        let topic = &mut self.broker.topics[t as usize];
         let group = &mut topic.groups[g as usize];
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
@@ -196,7 +206,7 @@ impl<'m> Simulation<'m> {
             self.wait_for_room(
                 service,
                 pin,
-                super::backpressure::Waiter::Consume {
+                Waiter::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -204,7 +214,7 @@ impl<'m> Simulation<'m> {
             );
             return;
         }
-        let topic = &mut self.topics[t as usize];
+        let topic = &mut self.broker.topics[t as usize];
         let group = &mut topic.groups[g as usize];
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
             return;
@@ -212,15 +222,15 @@ impl<'m> Simulation<'m> {
         group.busy[c as usize] = true;
         let published = topic.logs[batch.partition as usize]
             .publish_time(batch.start)
-            .map_or(self.now, |t| t.0);
+            .map_or(self.clock.now, |t| t.0);
         let id = message_id(batch.partition, batch.start);
         if let Some(dedup) = &mut group.dedup {
-            if dedup.contains(id, SimTime(self.now)) {
+            if dedup.contains(id, SimTime(self.clock.now)) {
                 // An idempotent consumer has processed this message before: skip it.
                 group.busy[c as usize] = false;
                 self.observer.skipped(t, g);
                 self.commit_or_defer(t, g, c, batch.partition, batch.start + 1);
-                self.micro.push_back(Micro::Consume {
+                self.clock.soon(Micro::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -228,7 +238,7 @@ impl<'m> Simulation<'m> {
                 return;
             }
         }
-        let delivery = self.deliveries.insert(Delivery {
+        let delivery = self.broker.deliveries.insert(Delivery {
             attempts: 0,
             topic: t,
             group: g,
@@ -242,14 +252,14 @@ impl<'m> Simulation<'m> {
 
     /// Sends a delivery's message to the consumer's service (again, for a retry); while the
     /// consumer's replica has no room, the delivery waits for room.
-    pub(super) fn process(&mut self, delivery: Key) {
+    pub(in crate::engine) fn process(&mut self, delivery: Key) {
         let model = self.model;
-        let Some(d) = self.deliveries.get(delivery) else {
+        let Some(d) = self.broker.deliveries.get(delivery) else {
             return;
         };
         let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
         let pin = d.consumer % model.service(sub.service).replicas;
-        let alive = self.topics[d.topic as usize].groups[d.group as usize]
+        let alive = self.broker.topics[d.topic as usize].groups[d.group as usize]
             .group
             .is_alive(d.consumer);
         if !alive {
@@ -259,14 +269,10 @@ impl<'m> Simulation<'m> {
         }
         let service = sub.service.0 as usize;
         if self.room(service, pin as usize) == 0 {
-            self.wait_for_room(
-                service,
-                pin as usize,
-                super::backpressure::Waiter::Retry(delivery),
-            );
+            self.wait_for_room(service, pin as usize, Waiter::Retry(delivery));
             return;
         }
-        if let Some(d) = self.deliveries.get_mut(delivery) {
+        if let Some(d) = self.broker.deliveries.get_mut(delivery) {
             d.attempts += 1;
         }
         self.send(Dispatch {
@@ -284,20 +290,20 @@ impl<'m> Simulation<'m> {
 
     /// Forgets a delivery whose consumer crashed before processing it: the message comes back
     /// from the committed offset after the rebalance.
-    pub(super) fn drop_delivery(&mut self, delivery: Key) {
-        if let Some(d) = self.deliveries.remove(delivery) {
+    pub(in crate::engine) fn drop_delivery(&mut self, delivery: Key) {
+        if let Some(d) = self.broker.deliveries.remove(delivery) {
             self.set_consumer_busy(d.topic, d.group, d.consumer, false);
         }
     }
 
     /// Marks consumer `c` of group `g` of topic `t` busy (processing a message, or waiting for
     /// room to) or idle.
-    pub(super) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
-        self.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
+    pub(in crate::engine) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
+        self.broker.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.
-    pub(super) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
+    pub(in crate::engine) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
         let model = self.model;
         let Some(&Delivery {
             attempts,
@@ -305,31 +311,31 @@ impl<'m> Simulation<'m> {
             group,
             consumer,
             ..
-        }) = self.deliveries.get(delivery)
+        }) = self.broker.deliveries.get(delivery)
         else {
             return;
         };
         let sub = model.topics[topic as usize].subscribers[group as usize];
-        let g = &mut self.topics[topic as usize].groups[group as usize];
+        let g = &mut self.broker.topics[topic as usize].groups[group as usize];
         if outcome.is_failure() && g.group.is_alive(consumer) {
             let retry = attempts < sub.max_attempts || !sub.dead_letter;
             self.observer.processing_failed(topic, group, retry);
             if retry {
                 // Retry after the backoff; the consumer waits (its partition does too).
-                let at = SimTime(self.now).after(sub.retry_backoff);
+                let at = SimTime(self.clock.now).after(sub.retry_backoff);
                 if sub.retry_backoff == SimDuration::ZERO {
                     self.process(delivery);
-                } else if at.0 < self.end {
-                    self.queue.schedule(at, Event::Reprocess { delivery });
+                } else if at.0 < self.clock.end {
+                    self.clock.schedule(at, Event::Reprocess { delivery });
                 }
                 return;
             }
         }
-        let Some(d) = self.deliveries.remove(delivery) else {
+        let Some(d) = self.broker.deliveries.remove(delivery) else {
             return;
         };
-        let now = self.now;
-        let group = &mut self.topics[d.topic as usize].groups[d.group as usize];
+        let now = self.clock.now;
+        let group = &mut self.broker.topics[d.topic as usize].groups[d.group as usize];
         group.busy[d.consumer as usize] = false;
         if !group.group.is_alive(d.consumer) {
             // The consumer crashed with its replica: nothing is committed, and the message
@@ -349,7 +355,7 @@ impl<'m> Simulation<'m> {
         self.observer
             .message_done(d.topic, d.group, d.published, now);
         self.commit_or_defer(d.topic, d.group, d.consumer, d.partition, d.offset + 1);
-        self.micro.push_back(Micro::Consume {
+        self.clock.soon(Micro::Consume {
             topic: d.topic,
             group: d.group,
             consumer: d.consumer,
@@ -367,7 +373,7 @@ impl<'m> Simulation<'m> {
     /// at the same instants as with a free-running timer.
     fn commit_or_defer(&mut self, t: u32, g: u32, c: u32, p: u32, next: u64) {
         let interval = self.model.topics[t as usize].subscribers[g as usize].commit_interval;
-        let group = &mut self.topics[t as usize].groups[g as usize];
+        let group = &mut self.broker.topics[t as usize].groups[g as usize];
         match interval {
             Some(i) => {
                 group.pending[p as usize] = Some((c, next));
@@ -375,10 +381,10 @@ impl<'m> Simulation<'m> {
                     // The next multiple of the interval strictly after now (a tick due now
                     // has fired already, or was skipped as empty).
                     let i = i.as_nanos();
-                    let at = (self.now / i).saturating_add(1).saturating_mul(i);
-                    if at < self.end {
+                    let at = (self.clock.now / i).saturating_add(1).saturating_mul(i);
+                    if at < self.clock.end {
                         group.tick_armed = true;
-                        self.queue
+                        self.clock
                             .schedule(SimTime(at), Event::CommitTick { topic: t, group: g });
                     }
                 }
@@ -393,11 +399,11 @@ impl<'m> Simulation<'m> {
     /// A commit tick: every partition's last processed offset is committed (refused for a
     /// consumer that crashed or lost the partition since). The next tick is armed by the
     /// next progress.
-    pub(super) fn commit_tick(&mut self, t: u32, g: u32) {
-        self.topics[t as usize].groups[g as usize].tick_armed = false;
-        let partitions = self.topics[t as usize].logs.len() as u32;
+    pub(in crate::engine) fn commit_tick(&mut self, t: u32, g: u32) {
+        self.broker.topics[t as usize].groups[g as usize].tick_armed = false;
+        let partitions = self.broker.topics[t as usize].logs.len() as u32;
         for p in 0..partitions {
-            let group = &mut self.topics[t as usize].groups[g as usize];
+            let group = &mut self.broker.topics[t as usize].groups[g as usize];
             if let Some((c, next)) = group.pending[p as usize].take() {
                 group.group.commit(c, p, next);
                 self.trim(t, p);
@@ -409,7 +415,7 @@ impl<'m> Simulation<'m> {
     /// again, so the log holds only the backlog (and its publish times stay exact while it is
     /// small).
     fn trim(&mut self, t: u32, p: u32) {
-        let topic = &mut self.topics[t as usize];
+        let topic = &mut self.broker.topics[t as usize];
         let done = topic
             .groups
             .iter()
@@ -427,7 +433,7 @@ impl<'m> Simulation<'m> {
     /// the partitions move to the live consumers, which start again from the committed
     /// offsets (redelivering what was processed but not committed). A recovery: they rejoin
     /// and the group rebalances at once.
-    pub(super) fn consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+    pub(in crate::engine) fn consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
         let model = self.model;
         let replicas = model.services[s].replicas;
         for (t, topic) in model.topics.iter().enumerate() {
@@ -435,7 +441,7 @@ impl<'m> Simulation<'m> {
                 if sub.service.0 as usize != s {
                     continue;
                 }
-                let group = &mut self.topics[t].groups[g];
+                let group = &mut self.broker.topics[t].groups[g];
                 for c in (r..sub.consumers).step_by(replicas as usize) {
                     if down {
                         group.group.crash(c);
@@ -444,12 +450,12 @@ impl<'m> Simulation<'m> {
                     }
                 }
                 let at = if down {
-                    SimTime(self.now).after(sub.session_timeout)
+                    SimTime(self.clock.now).after(sub.session_timeout)
                 } else {
-                    SimTime(self.now)
+                    SimTime(self.clock.now)
                 };
-                if at.0 < self.end {
-                    self.queue.schedule(
+                if at.0 < self.clock.end {
+                    self.clock.schedule(
                         at,
                         Event::Rebalance {
                             topic: t as u32,
@@ -463,8 +469,8 @@ impl<'m> Simulation<'m> {
 
     /// A group reassigns its partitions among its live consumers, who resume from the
     /// committed offsets.
-    pub(super) fn rebalance(&mut self, t: u32, g: u32) {
-        let group = &mut self.topics[t as usize].groups[g as usize];
+    pub(in crate::engine) fn rebalance(&mut self, t: u32, g: u32) {
+        let group = &mut self.broker.topics[t as usize].groups[g as usize];
         // Live consumers commit what they processed before giving up their partitions (the
         // Kafka client does on revocation); a crashed one cannot, and loses its progress.
         for (p, pending) in group.pending.iter_mut().enumerate() {
@@ -478,7 +484,7 @@ impl<'m> Simulation<'m> {
         group.group.assign();
         for c in 0..group.busy.len() as u32 {
             if group.group.is_alive(c) {
-                self.micro.push_back(Micro::Consume {
+                self.clock.soon(Micro::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -488,12 +494,12 @@ impl<'m> Simulation<'m> {
     }
 
     /// Deletes messages older than the topic's retention, consumed or not.
-    pub(super) fn on_retention(&mut self, t: u32) {
-        let now = self.now;
+    pub(in crate::engine) fn on_retention(&mut self, t: u32) {
+        let now = self.clock.now;
         let Some(retention) = self.model.topics[t as usize].retention else {
             return;
         };
-        let topic = &mut self.topics[t as usize];
+        let topic = &mut self.broker.topics[t as usize];
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
             for log in &mut topic.logs {
                 log.expire_before(SimTime(cutoff));
@@ -502,8 +508,8 @@ impl<'m> Simulation<'m> {
                 g.group.sync_all(&topic.logs);
             }
         }
-        if now + RETENTION_SWEEP < self.end {
-            self.queue.schedule(
+        if now + RETENTION_SWEEP < self.clock.end {
+            self.clock.schedule(
                 SimTime(now + RETENTION_SWEEP),
                 Event::Retention { topic: t },
             );

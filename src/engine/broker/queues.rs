@@ -16,10 +16,17 @@
 //! * A consumer crashes with its replica: its channel closes and its unacknowledged messages
 //!   are requeued at once (RabbitMQ); it takes messages again when the replica is back.
 
-use super::*;
+use super::backpressure::Waiter;
 use crate::broker::queue::{QueueConfig, Receipt, WorkQueue};
+use crate::engine::event::Event;
+use crate::engine::kernel::Key;
+use crate::engine::request::{Dispatch, Parent, NO_CALL};
+use crate::engine::simulation::Simulation;
 use crate::model::WorkQueueDef;
+use crate::outcome::Outcome;
 use crate::time::NS_PER_S;
+use crate::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// Blocks of send times a queue keeps before it coalesces them (see
 /// [`crate::broker::log::PartitionLog`]).
@@ -28,8 +35,8 @@ const LOG_BLOCKS: usize = 4096;
 const RETENTION_SWEEP: u64 = NS_PER_S;
 
 /// The broker's state of one work queue.
-pub(super) struct QueueState {
-    pub(super) queue: WorkQueue,
+pub(in crate::engine) struct QueueState {
+    pub(in crate::engine) queue: WorkQueue,
     /// Consumers that are alive and below their prefetch limit, in turn order; each at most
     /// once (`in_turn`).
     turn: VecDeque<u32>,
@@ -47,7 +54,7 @@ const DOWN: u8 = 1;
 const BLOCKED: u8 = 2;
 
 /// A message being processed by a consumer's service.
-pub(super) struct QueueDelivery {
+pub(in crate::engine) struct QueueDelivery {
     queue: u32,
     consumer: u32,
     receipt: Receipt,
@@ -55,7 +62,7 @@ pub(super) struct QueueDelivery {
 }
 
 impl QueueState {
-    pub(super) fn new(def: &WorkQueueDef) -> Self {
+    pub(in crate::engine) fn new(def: &WorkQueueDef) -> Self {
         let consumers = def.consumers as usize;
         QueueState {
             queue: WorkQueue::new(QueueConfig {
@@ -84,7 +91,7 @@ impl QueueState {
 
     /// Consumer `c` no longer waits for room (woken, or its replica went down); it takes
     /// its turn again if it can.
-    pub(super) fn unblock(&mut self, c: u32) {
+    pub(in crate::engine) fn unblock(&mut self, c: u32) {
         self.flags[c as usize] &= !BLOCKED;
         self.offer(c);
     }
@@ -92,10 +99,10 @@ impl QueueState {
 
 impl<'m> Simulation<'m> {
     /// Schedules the first retention sweep of every queue that has a retention.
-    pub(super) fn start_queues(&mut self) {
+    pub(in crate::engine) fn start_queues(&mut self) {
         for (q, def) in self.model.queues.iter().enumerate() {
-            if def.retention.is_some() && RETENTION_SWEEP < self.end {
-                self.queue.schedule(
+            if def.retention.is_some() && RETENTION_SWEEP < self.clock.end {
+                self.clock.schedule(
                     SimTime(RETENTION_SWEEP),
                     Event::QueueRetention { queue: q as u32 },
                 );
@@ -104,9 +111,9 @@ impl<'m> Simulation<'m> {
     }
 
     /// The broker stores a message in queue `q`; a free consumer takes it.
-    pub(super) fn send_to_queue(&mut self, q: u32) {
-        let state = &mut self.work_queues[q as usize];
-        state.queue.send(SimTime(self.now));
+    pub(in crate::engine) fn send_to_queue(&mut self, q: u32) {
+        let state = &mut self.broker.queues[q as usize];
+        state.queue.send(SimTime(self.clock.now));
         if !state.turn.is_empty() {
             self.pull(q);
         }
@@ -114,19 +121,19 @@ impl<'m> Simulation<'m> {
 
     /// Free consumers take ready messages, in turn, until either runs out. A consumer whose
     /// replica has no room waits for it instead (see `backpressure.rs`).
-    pub(super) fn pull(&mut self, q: u32) {
+    pub(in crate::engine) fn pull(&mut self, q: u32) {
         let model = self.model;
         let def = &model.queues[q as usize];
         let service = def.service.0 as usize;
         let replicas = model.service(def.service).replicas;
         // With an unbounded service queue there is always room (at a live replica).
         let bounded = model.service(def.service).queue.is_some();
-        let now = SimTime(self.now);
-        if self.broker_down > 0 {
+        let now = SimTime(self.clock.now);
+        if self.broker.down > 0 {
             return; // pulled again when the broker is back
         }
         loop {
-            let state = &mut self.work_queues[q as usize];
+            let state = &mut self.broker.queues[q as usize];
             if state.queue.depth() == 0 {
                 return;
             }
@@ -139,24 +146,24 @@ impl<'m> Simulation<'m> {
             }
             let pin = c % replicas;
             if bounded && self.room(service, pin as usize) == 0 {
-                self.work_queues[q as usize].flags[c as usize] |= BLOCKED;
+                self.broker.queues[q as usize].flags[c as usize] |= BLOCKED;
                 self.wait_for_room(
                     service,
                     pin as usize,
-                    backpressure::Waiter::Queue {
+                    Waiter::Queue {
                         queue: q,
                         consumer: c,
                     },
                 );
                 continue;
             }
-            let state = &mut self.work_queues[q as usize];
+            let state = &mut self.broker.queues[q as usize];
             let Some(d) = state.queue.receive(c, now, def.visibility_timeout) else {
                 continue;
             };
             state.offer(c);
             self.arm_visibility_timer(q, now.after(def.visibility_timeout).0);
-            let delivery = self.queue_deliveries.insert(QueueDelivery {
+            let delivery = self.broker.queue_deliveries.insert(QueueDelivery {
                 queue: q,
                 consumer: c,
                 receipt: d.receipt,
@@ -177,13 +184,13 @@ impl<'m> Simulation<'m> {
     }
 
     /// The service has processed a delivery: acknowledge it, or return it for a retry.
-    pub(super) fn queue_processed(&mut self, delivery: Key, outcome: Outcome) {
-        let Some(d) = self.queue_deliveries.remove(delivery) else {
+    pub(in crate::engine) fn queue_processed(&mut self, delivery: Key, outcome: Outcome) {
+        let Some(d) = self.broker.queue_deliveries.remove(delivery) else {
             return;
         };
         let def = &self.model.queues[d.queue as usize];
-        let now = self.now;
-        let state = &mut self.work_queues[d.queue as usize];
+        let now = self.clock.now;
+        let state = &mut self.broker.queues[d.queue as usize];
         if outcome.is_failure() {
             self.observer.queue_failed(d.queue);
             if def.retry_delay == SimDuration::ZERO {
@@ -194,9 +201,9 @@ impl<'m> Simulation<'m> {
             {
                 // It returns when the delay expires; make sure a timer is due by then.
                 let at = now + def.retry_delay.as_nanos();
-                if at < state.timer_at && at < self.end {
+                if at < state.timer_at && at < self.clock.end {
                     state.timer_at = at;
-                    self.queue
+                    self.clock
                         .schedule(SimTime(at), Event::Visibility { queue: d.queue });
                 }
             }
@@ -216,10 +223,10 @@ impl<'m> Simulation<'m> {
     /// visibility timeout), so an earlier one re-arms the timer; the later event it replaces
     /// is ignored when it fires.
     fn arm_visibility_timer(&mut self, q: u32, at: u64) {
-        let state = &mut self.work_queues[q as usize];
-        if at < state.timer_at && at < self.end {
+        let state = &mut self.broker.queues[q as usize];
+        if at < state.timer_at && at < self.clock.end {
             state.timer_at = at;
-            self.queue
+            self.clock
                 .schedule(SimTime(at), Event::Visibility { queue: q });
         }
     }
@@ -227,9 +234,9 @@ impl<'m> Simulation<'m> {
     /// The visibility timer of queue `q`: deliveries past their deadline become visible
     /// again (or are dead-lettered), and the timer is set for the next deadline. An event
     /// that is not the armed timer (it was replaced by an earlier one) does nothing.
-    pub(super) fn on_visibility(&mut self, q: u32) {
-        let now = SimTime(self.now);
-        let state = &mut self.work_queues[q as usize];
+    pub(in crate::engine) fn on_visibility(&mut self, q: u32) {
+        let now = SimTime(self.clock.now);
+        let state = &mut self.broker.queues[q as usize];
         if state.timer_at != now.0 {
             return;
         }
@@ -252,14 +259,19 @@ impl<'m> Simulation<'m> {
 
     /// Consumers of every queue living on replica `r` of service `s` crash with it (`down`):
     /// their unacknowledged messages are requeued at once. Or they come back.
-    pub(super) fn queue_consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+    pub(in crate::engine) fn queue_consumers_follow_replica(
+        &mut self,
+        s: usize,
+        r: u32,
+        down: bool,
+    ) {
         let model = self.model;
         let replicas = model.services[s].replicas;
         for (q, def) in model.queues.iter().enumerate() {
             if def.service.0 as usize != s {
                 continue;
             }
-            let state = &mut self.work_queues[q];
+            let state = &mut self.broker.queues[q];
             for c in (r..def.consumers).step_by(replicas as usize) {
                 if down {
                     state.flags[c as usize] |= DOWN;
@@ -274,18 +286,18 @@ impl<'m> Simulation<'m> {
     }
 
     /// Deletes ready messages older than the queue's retention.
-    pub(super) fn on_queue_retention(&mut self, q: u32) {
-        let now = self.now;
+    pub(in crate::engine) fn on_queue_retention(&mut self, q: u32) {
+        let now = self.clock.now;
         let Some(retention) = self.model.queues[q as usize].retention else {
             return;
         };
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
-            self.work_queues[q as usize]
+            self.broker.queues[q as usize]
                 .queue
                 .expire_before(SimTime(cutoff));
         }
-        if now + RETENTION_SWEEP < self.end {
-            self.queue.schedule(
+        if now + RETENTION_SWEEP < self.clock.end {
+            self.clock.schedule(
                 SimTime(now + RETENTION_SWEEP),
                 Event::QueueRetention { queue: q },
             );

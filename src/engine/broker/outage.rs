@@ -12,11 +12,17 @@
 //! buffered and waiting messages are published in the order they were produced, and the
 //! consumers wake.
 
-use super::*;
-use crate::model::WhenDown;
+use crate::engine::event::{Event, Micro};
+use crate::engine::kernel::Key;
+use crate::engine::simulation::Simulation;
+use crate::model::faults::FaultKind;
+use crate::model::{Destination, Model, WhenDown};
+use crate::outcome::Outcome;
+use crate::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// The result of trying to publish.
-pub(super) enum Publish {
+pub(in crate::engine) enum Publish {
     /// The broker has the message (or the producer's buffer does): go on.
     Done,
     /// The step failed with this outcome.
@@ -37,7 +43,7 @@ struct Held {
 }
 
 /// A client's message on its way to a slow broker.
-pub(super) struct ClientPublish {
+pub(in crate::engine) struct ClientPublish {
     entry: u32,
     to: Destination,
     /// When the client sent it.
@@ -47,7 +53,7 @@ pub(super) struct ClientPublish {
 }
 
 /// Messages held back during outages, in the order they were produced.
-pub(super) struct OutageState {
+pub(in crate::engine) struct OutageState {
     held: VecDeque<Held>,
     /// Per publish step: messages in its producers' buffer.
     in_buffer: Vec<u64>,
@@ -56,7 +62,7 @@ pub(super) struct OutageState {
 }
 
 impl OutageState {
-    pub(super) fn new(model: &Model) -> Self {
+    pub(in crate::engine) fn new(model: &Model) -> Self {
         OutageState {
             held: VecDeque::new(),
             in_buffer: vec![0; model.publishes.len()],
@@ -69,22 +75,22 @@ impl OutageState {
     }
 
     /// Messages in each publish step's buffer now.
-    pub(super) fn in_buffer(&self) -> Vec<u64> {
+    pub(in crate::engine) fn in_buffer(&self) -> Vec<u64> {
         self.in_buffer.clone()
     }
 }
 
 impl<'m> Simulation<'m> {
     /// Extra publish latency from the `BrokerSlow` faults in force.
-    pub(super) fn broker_slowness(&mut self) -> SimDuration {
-        if self.active_faults.is_empty() {
+    pub(in crate::engine) fn broker_slowness(&mut self) -> SimDuration {
+        if self.faults.active.is_empty() {
             return SimDuration::ZERO;
         }
         let model = self.model;
         let mut extra = 0;
-        for &f in &self.active_faults {
+        for &f in &self.faults.active {
             if let FaultKind::BrokerSlow { add } = &model.faults[f as usize].kind {
-                extra += add.sample(&mut self.broker_rng).0;
+                extra += add.sample(&mut self.broker.rng).0;
             }
         }
         SimDuration(extra)
@@ -95,8 +101,8 @@ impl<'m> Simulation<'m> {
     /// `unavailable` when the broker (every partition of a topic) is down: clients do not
     /// wait or buffer. A client whose timeout is shorter than a slow broker's latency gives
     /// up (`timeout`), and the broker stores the message anyway.
-    pub(super) fn client_publish(&mut self, entry: u32, to: Destination) {
-        let now = self.now;
+    pub(in crate::engine) fn client_publish(&mut self, entry: u32, to: Destination) {
+        let now = self.clock.now;
         let slow = self.broker_slowness();
         if slow == SimDuration::ZERO {
             let outcome = self.client_store(to);
@@ -105,23 +111,23 @@ impl<'m> Simulation<'m> {
         }
         let timeout = self.model.entries[entry as usize].timeout;
         let gives_up = timeout.is_some_and(|t| t < slow);
-        let publish = self.client_publishes.insert(ClientPublish {
+        let publish = self.broker.client_publishes.insert(ClientPublish {
             entry,
             to,
             sent: now,
             waiting: !gives_up,
         });
         if let Some(t) = timeout.filter(|_| gives_up) {
-            self.queue
+            self.clock
                 .schedule(SimTime(now).after(t), Event::ClientGaveUp { publish });
         }
-        self.queue
+        self.clock
             .schedule(SimTime(now).after(slow), Event::ClientPublished { publish });
     }
 
     /// A client's message reaches a slow broker (see [`client_publish`](Self::client_publish)).
-    pub(super) fn client_published(&mut self, publish: Key) {
-        let Some(p) = self.client_publishes.remove(publish) else {
+    pub(in crate::engine) fn client_published(&mut self, publish: Key) {
+        let Some(p) = self.broker.client_publishes.remove(publish) else {
             return;
         };
         let outcome = self.client_store(p.to);
@@ -131,8 +137,8 @@ impl<'m> Simulation<'m> {
     }
 
     /// A client stops waiting for a slow broker.
-    pub(super) fn client_gave_up(&mut self, publish: Key) {
-        if let Some(p) = self.client_publishes.get(publish) {
+    pub(in crate::engine) fn client_gave_up(&mut self, publish: Key) {
+        if let Some(p) = self.broker.client_publishes.get(publish) {
             let (entry, sent) = (p.entry, p.sent);
             self.answer_client(entry, Outcome::Timeout, sent);
         }
@@ -140,7 +146,7 @@ impl<'m> Simulation<'m> {
 
     /// Stores a client's message in `to` if the broker can take it now.
     fn client_store(&mut self, to: Destination) -> Outcome {
-        if self.broker_down > 0 {
+        if self.broker.down > 0 {
             return Outcome::Unavailable;
         }
         let partition = match to {
@@ -157,7 +163,7 @@ impl<'m> Simulation<'m> {
     }
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
-    pub(super) fn try_publish(&mut self, p: u32, strand: Key) -> Publish {
+    pub(in crate::engine) fn try_publish(&mut self, p: u32, strand: Key) -> Publish {
         let partition = match self.broker_target(p) {
             Ok(partition) => {
                 self.append(p, partition);
@@ -166,7 +172,7 @@ impl<'m> Simulation<'m> {
             Err(wait_for) => wait_for,
         };
         let step = &self.model.publishes[p as usize];
-        let in_buffer = &mut self.outage.in_buffer[p as usize];
+        let in_buffer = &mut self.broker.outage.in_buffer[p as usize];
         match step.when_down {
             WhenDown::Fail => {
                 self.observer.publish_failed(p);
@@ -179,7 +185,7 @@ impl<'m> Simulation<'m> {
             WhenDown::Buffer(_) => {
                 *in_buffer += 1;
                 self.observer.buffered(p, *in_buffer);
-                self.outage.held.push_back(Held {
+                self.broker.outage.held.push_back(Held {
                     publish: p,
                     strand: Key::NONE,
                     partition,
@@ -188,15 +194,15 @@ impl<'m> Simulation<'m> {
             }
             WhenDown::Wait(timeout) => {
                 self.observer.publish_waits(p);
-                self.outage.held.push_back(Held {
+                self.broker.outage.held.push_back(Held {
                     publish: p,
                     strand,
                     partition,
                 });
                 if let Some(t) = timeout {
-                    let at = SimTime(self.now).after(t);
-                    if at.0 < self.end {
-                        self.queue.schedule(at, Event::PublishTimeout { strand });
+                    let at = SimTime(self.clock.now).after(t);
+                    if at.0 < self.clock.end {
+                        self.clock.schedule(at, Event::PublishTimeout { strand });
                     }
                 }
                 Publish::Parked
@@ -205,46 +211,57 @@ impl<'m> Simulation<'m> {
     }
 
     /// A waiting producer gives up: its request ends with `timeout`.
-    pub(super) fn publish_timeout(&mut self, strand: Key) {
-        let Some(i) = self.outage.held.iter().position(|h| h.strand == strand) else {
+    pub(in crate::engine) fn publish_timeout(&mut self, strand: Key) {
+        let Some(i) = self
+            .broker
+            .outage
+            .held
+            .iter()
+            .position(|h| h.strand == strand)
+        else {
             return; // published meanwhile
         };
-        let held = self.outage.held.remove(i).expect("position is in range");
+        let held = self
+            .broker
+            .outage
+            .held
+            .remove(i)
+            .expect("position is in range");
         self.observer.publish_timed_out(held.publish);
         self.finish_strand(strand, Some(Outcome::Timeout));
     }
 
     /// A `BrokerDown` or `LeaderDown` fault begins or ends. When something comes back, held
     /// messages are published in order and the consumers wake.
-    pub(super) fn broker_fault(&mut self, kind: &FaultKind, begin: bool) {
+    pub(in crate::engine) fn broker_fault(&mut self, kind: &FaultKind, begin: bool) {
         match *kind {
             FaultKind::BrokerDown => {
                 if begin {
-                    self.broker_down += 1;
+                    self.broker.down += 1;
                 } else {
-                    self.broker_down -= 1;
+                    self.broker.down -= 1;
                 }
             }
             FaultKind::LeaderDown { topic, partition } => {
-                let down = &mut self.outage.leaders_down[topic as usize][partition as usize];
+                let down = &mut self.broker.outage.leaders_down[topic as usize][partition as usize];
                 if begin {
                     *down += 1;
                 } else {
                     *down -= 1;
                 }
                 let up = *down == 0;
-                self.topics[topic as usize].logs[partition as usize].set_available(up);
+                self.broker.topics[topic as usize].logs[partition as usize].set_available(up);
             }
             _ => return,
         }
-        if begin || self.broker_down > 0 {
+        if begin || self.broker.down > 0 {
             return;
         }
         self.release_held();
-        for t in 0..self.topics.len() {
-            for g in 0..self.topics[t].groups.len() {
+        for t in 0..self.broker.topics.len() {
+            for g in 0..self.broker.topics[t].groups.len() {
                 for c in 0..self.model.topics[t].subscribers[g].consumers {
-                    self.micro.push_back(Micro::Consume {
+                    self.clock.soon(Micro::Consume {
                         topic: t as u32,
                         group: g as u32,
                         consumer: c,
@@ -252,7 +269,7 @@ impl<'m> Simulation<'m> {
                 }
             }
         }
-        for q in 0..self.work_queues.len() as u32 {
+        for q in 0..self.broker.queues.len() as u32 {
             self.pull(q);
         }
     }
@@ -261,7 +278,7 @@ impl<'m> Simulation<'m> {
     /// waiting producers go on.
     fn release_held(&mut self) {
         let mut kept = VecDeque::new();
-        while let Some(h) = self.outage.held.pop_front() {
+        while let Some(h) = self.broker.outage.held.pop_front() {
             if h.strand != Key::NONE {
                 let alive = self
                     .strands
@@ -276,7 +293,7 @@ impl<'m> Simulation<'m> {
             }
             let ready = match (self.model.publishes[h.publish as usize].to, h.partition) {
                 (_, u32::MAX) => self.broker_target(h.publish).ok(),
-                (Destination::Topic(t), p) => self.topics[t as usize].logs[p as usize]
+                (Destination::Topic(t), p) => self.broker.topics[t as usize].logs[p as usize]
                     .is_available()
                     .then_some(p),
                 (Destination::Queue(_), _) => Some(0),
@@ -287,11 +304,11 @@ impl<'m> Simulation<'m> {
             };
             self.append(h.publish, partition);
             if h.strand == Key::NONE {
-                self.outage.in_buffer[h.publish as usize] -= 1;
+                self.broker.outage.in_buffer[h.publish as usize] -= 1;
             } else {
                 self.run_strand(h.strand);
             }
         }
-        self.outage.held = kept;
+        self.broker.outage.held = kept;
     }
 }
