@@ -2,7 +2,7 @@
 //!
 //! # Time, ordering and determinism
 //! Time is integer nanoseconds ([`SimTime`]). Events pop in time order, and events at the same
-//! instant in the order they were scheduled ([`EventQueue`]). Work that happens *at* an
+//! instant in the order they were scheduled ([`kernel::EventQueue`]). Work that happens *at* an
 //! instant as a consequence of an event (a request handed to a free worker, a zero-latency
 //! response) goes through a FIFO of micro-steps drained before the next event, so long chains of
 //! zero-time work never recurse. Every random draw comes from a stream named after its entity
