@@ -163,8 +163,10 @@ fn frequent(c: &mut Criterion) {
         (
             "lognormal",
             DistSpec::LogNormal {
-                median: "8ms".into(),
-                p99: "60ms".into(),
+                median: Some("8ms".into()),
+                p99: Some("60ms".into()),
+                mean: None,
+                cv: None,
             },
         ),
         (

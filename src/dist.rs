@@ -61,6 +61,17 @@ impl Dist {
         LogNormal::new(mu, sigma).map(|sampler| Dist::LogNormal { sampler, mu, sigma })
     }
 
+    /// A log-normal distribution with this mean \[ns\] and coefficient of variation
+    /// (`mean > 0`, `cv > 0`). With X = e^(μ + σZ), cv² = e^(σ²) − 1 and the mean is
+    /// e^(μ + σ²/2), so σ² = ln(1 + cv²) and μ = ln(mean) − σ²/2; the median is then
+    /// mean/√(1 + cv²). Fails when cv is too large for σ to be a finite number.
+    pub fn log_normal_mean_cv(mean_ns: f64, cv: f64) -> Result<Dist, rand_distr::NormalError> {
+        let var_ln = cv.mul_add(cv, 1.0).ln();
+        let sigma = var_ln.sqrt();
+        let mu = mean_ns.ln() - var_ln / 2.0;
+        LogNormal::new(mu, sigma).map(|sampler| Dist::LogNormal { sampler, mu, sigma })
+    }
+
     /// A gamma distribution with this mean \[ns\] and coefficient of variation (`cv > 0`;
     /// cv = 1 is exponential).
     pub fn gamma(mean_ns: f64, cv: f64) -> Result<Dist, rand_distr::GammaError> {
@@ -185,6 +196,64 @@ mod tests {
         assert!((p99 / 60e6 - 1.0).abs() < 0.05, "p99 {p99}");
     }
 
+    /// Sample mean and sample variance of `n` draws of `d`.
+    fn sample_moments(d: &Dist, n: usize, seed: u64) -> (f64, f64) {
+        let mut rng = stream(seed, "test", "moments", 0);
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng).0 as f64).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (mean, var)
+    }
+
+    #[test]
+    fn lognormal_by_mean_and_cv_has_them() {
+        // The formulas: mean, cv and median exactly as given.
+        for (mean, cv) in [(10e6, 0.5), (10e6, 1.5), (2e3, 0.01), (3.6e12, 4.0)] {
+            let d = Dist::log_normal_mean_cv(mean, cv).unwrap();
+            assert!((d.mean_ns() / mean - 1.0).abs() < 1e-12, "{d:?}");
+            assert!((d.scv() / (cv * cv) - 1.0).abs() < 1e-9, "{d:?}");
+            assert!((d.median_ns() * (1.0 + cv * cv).sqrt() / mean - 1.0).abs() < 1e-12);
+        }
+        // The samples. For a log-normal with σ² = ln(1 + cv²), E[Xᵏ] = mᵏ·(1 + cv²)^(k(k−1)/2),
+        // which gives the fourth central moment μ₄ and so the standard errors of the sample
+        // mean (σ/√n) and of the sample variance (√((μ₄ − σ⁴)/n)). Both must be within 5 of
+        // them: a false failure has a chance of about 10⁻⁶ each, while a cv off by 2 % (cv = 0.5)
+        // or 10 % (cv = 1.5, whose tail makes the variance noisy) fails.
+        let n = 400_000;
+        for (cv, seed) in [(0.5, 1), (1.5, 2)] {
+            let mean = 10e6;
+            let d = Dist::log_normal_mean_cv(mean, cv).unwrap();
+            let a: f64 = 1.0 + cv * cv;
+            let raw = |k: i32| mean.powi(k) * a.powi(k * (k - 1) / 2);
+            let var = raw(2) - mean * mean;
+            let mu4 =
+                raw(4) - 4.0 * mean * raw(3) + 6.0 * mean * mean * raw(2) - 3.0 * mean.powi(4);
+            let se_mean = (var / n as f64).sqrt();
+            let se_var = ((mu4 - var * var) / n as f64).sqrt();
+            let (m, v) = sample_moments(&d, n, seed);
+            assert!(
+                (m - mean).abs() < 5.0 * se_mean,
+                "cv {cv}: mean {m} (se {se_mean})"
+            );
+            assert!(
+                (v - var).abs() < 5.0 * se_var,
+                "cv {cv}: variance {v} vs {var} (se {se_var})"
+            );
+            let sample_cv = v.sqrt() / m;
+            assert!(
+                (sample_cv / cv - 1.0).abs() < 0.1,
+                "cv {cv}: sample cv {sample_cv}"
+            );
+        }
+    }
+
+    #[test]
+    fn lognormal_by_mean_and_cv_refuses_a_cv_without_a_finite_sigma() {
+        assert!(Dist::log_normal_mean_cv(1e6, 1e200).is_err());
+        assert!(Dist::log_normal_mean_cv(1e6, f64::NAN).is_err());
+        assert!(Dist::log_normal_mean_cv(1e6, 1e100).is_ok());
+    }
+
     #[test]
     fn means_match_sample_means() {
         let dists = [
@@ -192,6 +261,7 @@ mod tests {
             Dist::Uniform { lo: 1e6, hi: 3e6 },
             Dist::gamma(120e6, 0.5).unwrap(),
             Dist::log_normal(8e6, 60e6).unwrap(),
+            Dist::log_normal_mean_cv(5e6, 0.8).unwrap(),
             Dist::Empirical(vec![1_000_000, 2_000_000, 6_000_000].into_boxed_slice()),
         ];
         for d in &dists {

@@ -23,6 +23,7 @@
 //!   multiplier. For a [`Backoff::Constant`] delay `c`, `base` and `max` are both `c`, so the
 //!   sleep is always `c`; [`Backoff::check_jitter`] reports that combination.
 
+use crate::error::Problem;
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 use rand::Rng;
@@ -103,12 +104,13 @@ impl Backoff {
         }
     }
 
-    /// The first problem with these values, as `(field, message)`; `Ok` when valid.
+    /// The first problem with these values, at the field it is about; `Ok` when valid.
     ///
     /// Fields (exponential only; a constant is always valid): `base` when it is 0 (the delay
     /// would never grow), `max` when it is shorter than `base`, and `multiplier` when it is
-    /// not a finite number ≥ 1. Messages are lower-case and quote the value.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// not a finite number ≥ 1. Messages are lower-case and quote the value; the hint says
+    /// what to write instead.
+    pub fn validate(&self) -> Result<(), Problem> {
         let Backoff::Exponential {
             base,
             max,
@@ -118,48 +120,50 @@ impl Backoff {
             return Ok(());
         };
         if base == SimDuration::ZERO {
-            return Err((
+            return Err(Problem::new(
                 "base",
-                "is 0s, and an exponential backoff that starts at 0 stays at 0; give a positive \
-                 base such as \"25ms\", or use a constant delay of 0s"
-                    .to_string(),
-            ));
+                "is 0s, and an exponential backoff that starts at 0 stays at 0",
+            )
+            .with_hint("give a positive base such as \"25ms\", or use a constant delay of 0s"));
         }
         if max < base {
-            return Err((
-                "max",
-                format!("{max} is shorter than base {base}; max must be at least base"),
-            ));
+            return Err(
+                Problem::new("max", format!("{max} is shorter than base {base}"))
+                    .with_hint("max must be at least base"),
+            );
         }
         if !multiplier.is_finite() {
-            return Err((
+            return Err(Problem::new(
                 "multiplier",
-                format!("`{multiplier}` is not a finite number; use e.g. 2 or 1.5"),
-            ));
+                format!("`{multiplier}` is not a finite number"),
+            )
+            .with_hint("use e.g. 2 or 1.5"));
         }
         if multiplier < 1.0 {
-            return Err((
+            return Err(Problem::new(
                 "multiplier",
-                format!(
-                    "`{multiplier}` is below 1, which would shrink the delay; use a value ≥ 1 \
-                     (1 keeps it constant)"
-                ),
-            ));
+                format!("`{multiplier}` is below 1, which would shrink the delay"),
+            )
+            .with_hint("use a value ≥ 1 (1 keeps it constant)"));
         }
         Ok(())
     }
 
-    /// Whether `jitter` makes sense with this backoff; the message is about the `jitter` field.
+    /// Whether `jitter` makes sense with this backoff; the problem is about the jitter
+    /// itself (its path is empty: the caller knows where the jitter is written).
     ///
     /// Decorrelated jitter on a constant delay is reported: the constant is both its base and
     /// its cap, so every retry would wait exactly the constant.
-    pub fn check_jitter(&self, jitter: Jitter) -> Result<(), String> {
+    pub fn check_jitter(&self, jitter: Jitter) -> Result<(), Problem> {
         match (*self, jitter) {
-            (Backoff::Constant(d), Jitter::Decorrelated) => Err(format!(
-                "decorrelated jitter draws between a base and a max, but the constant delay {d} \
-                 is both, so every retry would wait exactly {d}; use an exponential backoff, or \
-                 full or equal jitter"
-            )),
+            (Backoff::Constant(d), Jitter::Decorrelated) => Err(Problem::new(
+                "",
+                format!(
+                    "decorrelated jitter draws between a base and a max, but the constant delay \
+                     {d} is both, so every retry would wait exactly {d}"
+                ),
+            )
+            .with_hint("use an exponential backoff, or full or equal jitter")),
             _ => Ok(()),
         }
     }
@@ -499,17 +503,33 @@ mod tests {
 
     #[test]
     fn validate_reports_nonsense() {
-        let field = |b: Backoff| b.validate().err().map(|(f, _)| f);
-        assert_eq!(field(exp(ms(25), ms(250), 2.0)), None);
-        assert_eq!(field(exp(ms(25), ms(25), 1.0)), None);
-        assert_eq!(field(Backoff::Constant(SimDuration::ZERO)), None);
-        assert_eq!(field(exp(ms(25), ms(10), 2.0)), Some("max"));
-        assert_eq!(field(exp(SimDuration::ZERO, ms(10), 2.0)), Some("base"));
-        assert_eq!(field(exp(ms(1), ms(10), 0.9)), Some("multiplier"));
-        assert_eq!(field(exp(ms(1), ms(10), f64::NAN)), Some("multiplier"));
-        assert_eq!(field(exp(ms(1), ms(10), f64::INFINITY)), Some("multiplier"));
-        let (_, msg) = exp(ms(25), ms(10), 2.0).validate().unwrap_err();
-        assert!(msg.contains("10ms") && msg.contains("25ms"), "{msg}");
+        let field = |b: Backoff| b.validate().err().map(|p| p.path);
+        assert_eq!(field(exp(ms(25), ms(250), 2.0)).as_deref(), None);
+        assert_eq!(field(exp(ms(25), ms(25), 1.0)).as_deref(), None);
+        assert_eq!(field(Backoff::Constant(SimDuration::ZERO)).as_deref(), None);
+        assert_eq!(field(exp(ms(25), ms(10), 2.0)).as_deref(), Some("max"));
+        assert_eq!(
+            field(exp(SimDuration::ZERO, ms(10), 2.0)).as_deref(),
+            Some("base")
+        );
+        assert_eq!(
+            field(exp(ms(1), ms(10), 0.9)).as_deref(),
+            Some("multiplier")
+        );
+        assert_eq!(
+            field(exp(ms(1), ms(10), f64::NAN)).as_deref(),
+            Some("multiplier")
+        );
+        assert_eq!(
+            field(exp(ms(1), ms(10), f64::INFINITY)).as_deref(),
+            Some("multiplier")
+        );
+        let p = exp(ms(25), ms(10), 2.0).validate().unwrap_err();
+        assert!(
+            p.message.contains("10ms") && p.message.contains("25ms"),
+            "{p}"
+        );
+        assert_eq!(p.hint.as_deref(), Some("max must be at least base"));
     }
 
     #[test]
@@ -518,10 +538,9 @@ mod tests {
         assert!(c.check_jitter(Jitter::Full).is_ok());
         assert!(c.check_jitter(Jitter::Equal).is_ok());
         assert!(c.check_jitter(Jitter::None).is_ok());
-        assert!(c
-            .check_jitter(Jitter::Decorrelated)
-            .unwrap_err()
-            .contains("5ms"));
+        let p = c.check_jitter(Jitter::Decorrelated).unwrap_err();
+        assert!(p.message.contains("5ms") && p.path.is_empty(), "{p}");
+        assert!(p.hint.is_some_and(|h| h.contains("exponential")));
         assert!(exp(ms(5), ms(50), 2.0)
             .check_jitter(Jitter::Decorrelated)
             .is_ok());

@@ -97,6 +97,7 @@
 //! never per call after that. Resets are O(1). The transition log grows only on transitions
 //! and stops at [`TRANSITION_LOG_CAP`] entries.
 
+use crate::error::Problem;
 use crate::time::{SimDuration, SimTime, NS_PER_MS, NS_PER_S};
 use serde::{Deserialize, Serialize};
 
@@ -226,133 +227,133 @@ fn to_ms(d: SimDuration) -> i64 {
 }
 
 impl BreakerConfig {
-    /// The first problem with these values, as `(field, message)`: the field name as in
-    /// this struct, and a message that quotes the value and says what to do. See
-    /// [`BreakerConfig::problems`] for the ranges and for every problem at once.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    /// The first problem with these values (see [`BreakerConfig::problems`]); `Ok` when
+    /// valid.
+    pub fn validate(&self) -> Result<(), Problem> {
         match self.problems().into_iter().next() {
             None => Ok(()),
-            Some((field, message)) => Err((field.to_string(), message)),
+            Some(problem) => Err(problem),
         }
     }
 
-    /// Every problem with these values, as `(field, message)` pairs; empty when valid.
+    /// Every problem with these values; empty when valid. Each is at the field as named in
+    /// this struct, quotes the value, and has a hint saying what to do.
     ///
     /// The ranges are resilience4j's (its builder throws on the same values), plus two of
     /// ours: window sizes and `half_open_calls` at most [`MAX_WINDOW_SIZE`], and
     /// `max_wait_in_open` at least `wait_in_open` (below it, every wait would be the cap).
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
+        let mut push = |field: &str, message: String, hint: &str| {
+            problems.push(Problem::new(field, message).with_hint(hint));
+        };
         let (size, unit, example) = match self.window {
             Window::Count(n) => (n, "calls", "Count(100)"),
             Window::Time(n) => (n, "seconds", "Time(\"60s\")"),
         };
         if size == 0 {
-            problems.push((
+            push(
                 "window",
-                format!("is 0 {unit}; a window holds at least 1, e.g. {example}"),
-            ));
+                format!("is 0 {unit}"),
+                &format!("a window holds at least 1, e.g. {example}"),
+            );
         } else if size > MAX_WINDOW_SIZE {
-            problems.push((
+            push(
                 "window",
-                format!(
-                    "is {size} {unit}, more than the limit of {MAX_WINDOW_SIZE}; use a smaller \
-                     window"
-                ),
-            ));
+                format!("is {size} {unit}, more than the limit of {MAX_WINDOW_SIZE}"),
+                "use a smaller window",
+            );
         }
         for (field, v) in [
             ("failure_rate_threshold", self.failure_rate_threshold),
             ("slow_call_rate_threshold", self.slow_call_rate_threshold),
         ] {
             if !(v > 0.0 && v <= 100.0) {
-                problems.push((
+                push(
                     field,
-                    format!(
-                        "`{v}` is not a percentage in (0, 100]; write e.g. 50 for half the calls"
-                    ),
-                ));
+                    format!("`{v}` is not a percentage in (0, 100]"),
+                    "write e.g. 50 for half the calls",
+                );
             }
         }
         if self.slow_call_duration == SimDuration::ZERO {
-            problems.push((
+            push(
                 "slow_call_duration",
-                "is 0s, which would make every call slow; give at least 1ns, e.g. \"2s\""
-                    .to_string(),
-            ));
+                "is 0s, which would make every call slow".to_string(),
+                "give at least 1ns, e.g. \"2s\"",
+            );
         }
         if self.minimum_calls == 0 {
-            problems.push((
+            push(
                 "minimum_calls",
-                "is 0; the breaker needs at least 1 result before deciding, e.g. 10".to_string(),
-            ));
+                "is 0".to_string(),
+                "the breaker needs at least 1 result before deciding, e.g. 10",
+            );
         }
         if to_ms(self.wait_in_open) < 1 {
-            problems.push((
+            push(
                 "wait_in_open",
-                format!(
-                    "is {}; resilience4j counts the open wait in whole milliseconds and needs at \
-                     least 1ms, e.g. \"5s\"",
-                    self.wait_in_open
-                ),
-            ));
+                format!("is {}", self.wait_in_open),
+                "resilience4j counts the open wait in whole milliseconds and needs at least \
+                 1ms, e.g. \"5s\"",
+            );
         }
         let m = self.wait_multiplier;
         if !m.is_finite() {
-            problems.push((
+            push(
                 "wait_multiplier",
-                format!("`{m}` is not a finite number; use e.g. 2, or 1 for a fixed wait"),
-            ));
+                format!("`{m}` is not a finite number"),
+                "use e.g. 2, or 1 for a fixed wait",
+            );
         } else if m < 1.0 {
-            problems.push((
+            push(
                 "wait_multiplier",
-                format!(
-                    "`{m}` is below 1, which would shrink the wait with each opening; use a \
-                     value ≥ 1 (1 keeps it fixed)"
-                ),
-            ));
+                format!("`{m}` is below 1, which would shrink the wait with each opening"),
+                "use a value ≥ 1 (1 keeps it fixed)",
+            );
         }
         if let Some(max) = self.max_wait_in_open {
             if to_ms(max) < 1 {
-                problems.push((
+                push(
                     "max_wait_in_open",
-                    format!("is {max}; give at least 1ms, or leave it out for no cap"),
-                ));
+                    format!("is {max}"),
+                    "give at least 1ms, or leave it out for no cap",
+                );
             } else if to_ms(max) < to_ms(self.wait_in_open) {
-                problems.push((
+                push(
                     "max_wait_in_open",
                     format!(
                         "{max} is shorter than the first open wait {}, so every wait would be \
-                         {max}; make the cap at least the first wait, or lower the first wait",
+                         {max}",
                         self.wait_in_open
                     ),
-                ));
+                    "make the cap at least the first wait, or lower the first wait",
+                );
             }
         }
         if self.half_open_calls == 0 {
-            problems.push((
+            push(
                 "half_open_calls",
-                "is 0, so the breaker could never close again; allow at least 1 probe, e.g. 10"
-                    .to_string(),
-            ));
+                "is 0, so the breaker could never close again".to_string(),
+                "allow at least 1 probe, e.g. 10",
+            );
         } else if self.half_open_calls > MAX_WINDOW_SIZE {
-            problems.push((
+            push(
                 "half_open_calls",
                 format!(
-                    "is {}, more than the limit of {MAX_WINDOW_SIZE}; use fewer probes",
+                    "is {}, more than the limit of {MAX_WINDOW_SIZE}",
                     self.half_open_calls
                 ),
-            ));
+                "use fewer probes",
+            );
         }
         if let Some(d) = self.max_wait_in_half_open {
             if to_ms(d) < 1 {
-                problems.push((
+                push(
                     "max_wait_in_half_open",
-                    format!(
-                        "is {d}; resilience4j arms this timer only from 1ms; give at least 1ms, \
-                         or leave it out to wait for the probes"
-                    ),
-                ));
+                    format!("is {d}; resilience4j arms this timer only from 1ms"),
+                    "give at least 1ms, or leave it out to wait for the probes",
+                );
             }
         }
         problems
@@ -1858,8 +1859,8 @@ mod tests {
     // The builder's valid ranges: one test per bad value, each naming its field.
     #[test]
     fn validate_reports_each_bad_value() {
-        let fields = |c: BreakerConfig| -> Vec<&'static str> {
-            c.problems().into_iter().map(|(f, _)| f).collect()
+        let fields = |c: BreakerConfig| -> Vec<String> {
+            c.problems().into_iter().map(|p| p.path).collect()
         };
         let d = BreakerConfig::default;
         assert!(fields(d()).is_empty());
@@ -1987,8 +1988,9 @@ mod tests {
         for (cfg, field) in cases {
             let problems = cfg.problems();
             assert_eq!(problems.len(), 1, "{field}: {problems:?}");
-            assert_eq!(problems[0].0, field);
-            assert!(!problems[0].1.is_empty());
+            assert_eq!(problems[0].path, field);
+            assert!(!problems[0].message.is_empty());
+            assert!(problems[0].hint.as_ref().is_some_and(|h| !h.is_empty()));
         }
         // Messages quote the value and say what to do.
         let p = BreakerConfig {
@@ -1997,9 +1999,9 @@ mod tests {
         }
         .problems();
         assert!(
-            p[0].1.contains("150") && p[0].1.contains("(0, 100]"),
+            p[0].message.contains("150") && p[0].message.contains("(0, 100]"),
             "{}",
-            p[0].1
+            p[0]
         );
         let p = BreakerConfig {
             max_wait_in_open: Some(SimDuration::from_secs(5)),
@@ -2007,8 +2009,8 @@ mod tests {
         }
         .validate()
         .unwrap_err();
-        assert_eq!(p.0, "max_wait_in_open");
-        assert!(p.1.contains("5s") && p.1.contains("1m"), "{}", p.1);
+        assert_eq!(p.path, "max_wait_in_open");
+        assert!(p.message.contains("5s") && p.message.contains("1m"), "{p}");
         // Every problem is reported, not only the first.
         let all = BreakerConfig {
             window: Window::Count(0),

@@ -29,6 +29,8 @@
 //! whichever kind is configured; only the Envoy kind gates on them, and only the token bucket
 //! uses successes and failures.
 
+use crate::error::Problem;
+
 /// A retry budget's configuration.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RetryBudget {
@@ -51,32 +53,33 @@ pub enum RetryBudget {
 }
 
 impl RetryBudget {
-    /// The first problem with these values, as `(field, message)`; `Ok` when valid.
+    /// The first problem with these values, at the field it is about; `Ok` when valid.
     ///
     /// Fields: `percent`, `min_concurrency`, `max_tokens`, `token_ratio`. Envoy: `percent` must
     /// be a number in \[0, 100\] (as Envoy's `Percent` type), and not 0 together with a zero
     /// `min_concurrency` (no retry could ever start). gRPC: `max_tokens` in (0, 1000] and
     /// `token_ratio` at least 0.001, the smallest step of gRPC's milli-tokens.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), Problem> {
         match *self {
             RetryBudget::Envoy {
                 percent,
                 min_concurrency,
             } => {
                 if !percent.is_finite() || !(0.0..=100.0).contains(&percent) {
-                    return Err((
+                    return Err(Problem::new(
                         "percent",
-                        format!(
-                            "`{percent}` is not a percentage; use a number from 0 to 100, e.g. 20"
-                        ),
-                    ));
+                        format!("`{percent}` is not a percentage"),
+                    )
+                    .with_hint("use a number from 0 to 100, e.g. 20"));
                 }
                 if percent == 0.0 && min_concurrency == 0 {
-                    return Err((
+                    return Err(Problem::new(
                         "min_concurrency",
-                        "is 0 and percent is 0, so no retry could ever start; raise either \
-                         (Envoy defaults: percent 20, min_concurrency 3) or remove the retries"
-                            .to_string(),
+                        "is 0 and percent is 0, so no retry could ever start",
+                    )
+                    .with_hint(
+                        "raise either (Envoy defaults: percent 20, min_concurrency 3) or remove \
+                         the retries",
                     ));
                 }
             }
@@ -85,21 +88,19 @@ impl RetryBudget {
                 token_ratio,
             } => {
                 if !max_tokens.is_finite() || max_tokens <= 0.0 || max_tokens > 1000.0 {
-                    return Err((
+                    return Err(Problem::new(
                         "max_tokens",
-                        format!(
-                            "`{max_tokens}` is out of range; gRPC accepts more than 0 and at \
-                             most 1000"
-                        ),
-                    ));
+                        format!("`{max_tokens}` is out of range"),
+                    )
+                    .with_hint("gRPC accepts more than 0 and at most 1000"));
                 }
                 if !token_ratio.is_finite() || token_ratio < 0.001 {
-                    return Err((
+                    return Err(Problem::new(
                         "token_ratio",
-                        format!(
-                            "`{token_ratio}` is out of range; it must be at least 0.001 (gRPC \
-                             keeps three decimal places), e.g. 0.1"
-                        ),
+                        format!("`{token_ratio}` is out of range"),
+                    )
+                    .with_hint(
+                        "it must be at least 0.001 (gRPC keeps three decimal places), e.g. 0.1",
                     ));
                 }
             }
@@ -454,8 +455,8 @@ mod tests {
 
     #[test]
     fn validate_reports_out_of_range_values() {
-        let fields = |b: RetryBudget| -> Vec<&'static str> {
-            b.validate().err().map(|(f, _)| f).into_iter().collect()
+        let fields = |b: RetryBudget| -> Vec<String> {
+            b.validate().err().map(|p| p.path).into_iter().collect()
         };
         let e = |percent, min_concurrency| RetryBudget::Envoy {
             percent,
@@ -479,7 +480,11 @@ mod tests {
         assert_eq!(fields(t(10.0, 0.0)), vec!["token_ratio"]);
         assert_eq!(fields(t(10.0, 0.0001)), vec!["token_ratio"]);
         assert_eq!(fields(t(f64::INFINITY, f64::NAN)), vec!["max_tokens"]);
-        let (_, msg) = e(120.0, 3).validate().unwrap_err();
-        assert!(msg.contains("120"), "{msg}");
+        let p = e(120.0, 3).validate().unwrap_err();
+        assert!(p.message.contains("120") && p.hint.is_some(), "{p}");
+        assert_eq!(
+            p.to_string(),
+            "percent: `120` is not a percentage; use a number from 0 to 100, e.g. 20"
+        );
     }
 }

@@ -26,8 +26,23 @@
 //!
 //! No call allocates once the queue has grown to its peak length.
 
+use crate::error::Problem;
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
+
+/// Checks a bulkhead's configuration as a user writes it: `max_concurrent` must let at least
+/// one call through (a [`Bulkhead`] with 0 permits is well defined, but fails every call).
+/// The problem is at the field `max_concurrent`.
+pub fn validate(max_concurrent: u32) -> Result<(), Problem> {
+    if max_concurrent == 0 {
+        return Err(Problem::new(
+            "max_concurrent",
+            "a bulkhead must let at least 1 call through",
+        )
+        .with_hint("remove the bulkhead for no limit"));
+    }
+    Ok(())
+}
 
 /// The answer to [`Bulkhead::try_enter`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +203,17 @@ mod tests {
 
     fn t(ms: u64) -> SimTime {
         SimTime(ms * 1_000_000)
+    }
+
+    #[test]
+    fn validate_wants_at_least_one_permit() {
+        assert_eq!(validate(1), Ok(()));
+        let p = validate(0).unwrap_err();
+        assert_eq!(p.path, "max_concurrent");
+        assert_eq!(
+            p.to_string(),
+            "max_concurrent: a bulkhead must let at least 1 call through; remove the bulkhead for no limit"
+        );
     }
 
     fn wait(ms: u64) -> SimDuration {

@@ -44,10 +44,11 @@
 //! 1 − Π(1 − pᵢ) (the service's own `errors` included); an edge is cut while any partition on
 //! it is active; extra latencies add up.
 
+use super::compile::unknown_name;
 use super::distributions::compile_dist;
 use super::ServiceId;
 use crate::dist::Dist;
-use crate::error::did_you_mean;
+use crate::error::{At, Problems};
 use crate::failure::FailureProcess;
 use crate::spec::{DistSpec, FailureSpec, FaultKindSpec, FaultSpec};
 use crate::time::{parse_duration, SimDuration, SimTime};
@@ -204,54 +205,76 @@ pub struct FaultTargets<'a> {
     pub topics: &'a [(&'a str, u32)],
 }
 
-/// Validates and compiles the `faults` list. Every problem is pushed onto `problems` as
-/// `(path, message)`, with paths like `faults[3].fault.factor`; the faults that passed are
-/// returned, in file order (so the result is complete only when nothing was pushed).
+/// Validates and compiles the `faults` list. Every problem goes to `problems`, at paths like
+/// `faults[3].fault.factor`; the faults that passed are returned, in file order (so the
+/// result is complete only when no problem was found).
 pub fn compile_faults(
     specs: &[FaultSpec],
     targets: &FaultTargets<'_>,
-    problems: &mut Vec<(String, String)>,
+    problems: &mut Problems,
 ) -> Vec<Fault> {
     specs
         .iter()
         .enumerate()
-        .filter_map(|(i, spec)| compile_fault(spec, &format!("faults[{i}]"), targets, problems))
+        .filter_map(|(i, spec)| {
+            compile_fault(spec, targets, &mut problems.at(format!("faults[{i}]")))
+        })
         .collect()
 }
 
-fn compile_fault(
-    spec: &FaultSpec,
-    path: &str,
-    t: &FaultTargets<'_>,
-    problems: &mut Vec<(String, String)>,
-) -> Option<Fault> {
-    let before = problems.len();
-    let at = duration(&format!("{path}.at"), &spec.at, problems);
-    if at.is_some_and(|at| at >= t.duration) {
-        problems.push((
-            format!("{path}.at"),
-            format!(
-                "the fault starts at \"{}\", at or after the end of the run ({}), so it would never happen; start it earlier or lengthen run.duration",
-                spec.at, t.duration
-            ),
-        ));
-    }
-    let lasts = duration(&format!("{path}.lasts"), &spec.lasts, problems);
+/// One fault at `at`: its times, then what it does (its target first), then its label.
+fn compile_fault(spec: &FaultSpec, t: &FaultTargets<'_>, at: &mut At<'_>) -> Option<Fault> {
+    let before = at.found();
+    let start = fault_start(spec, t, at);
+    let lasts = duration(&mut at.at("lasts"), &spec.lasts);
     if lasts == Some(SimDuration::ZERO) {
-        problems.push((
-            format!("{path}.lasts"),
+        at.at("lasts").push_with_hint(
             format!(
-                "lasts: \"{}\" is no time at all, so the fault would never take effect; give a positive duration such as \"30s\"",
+                "lasts: \"{}\" is no time at all, so the fault would never take effect",
                 spec.lasts
             ),
-        ));
+            "give a positive duration such as \"30s\"",
+        );
     }
+    let (kind, label) = fault_kind(&spec.fault, t, &mut at.at("fault"))?;
+    if at.found() > before {
+        return None;
+    }
+    let start = SimTime(start?.as_nanos());
+    Some(Fault {
+        start,
+        end: start.after(lasts?),
+        kind,
+        label,
+    })
+}
 
-    let fp = format!("{path}.fault");
+/// `at`: a duration before the end of the run.
+fn fault_start(spec: &FaultSpec, t: &FaultTargets<'_>, at: &mut At<'_>) -> Option<SimDuration> {
+    let mut at = at.at("at");
+    let start = duration(&mut at, &spec.at)?;
+    if start >= t.duration {
+        at.push_with_hint(
+            format!(
+                "the fault starts at \"{}\", at or after the end of the run ({}), so it would never happen",
+                spec.at, t.duration
+            ),
+            "start it earlier or lengthen run.duration",
+        );
+    }
+    Some(start)
+}
+
+/// What a fault does and its label; `fp` is the place of `fault`.
+fn fault_kind(
+    spec: &FaultKindSpec,
+    t: &FaultTargets<'_>,
+    fp: &mut At<'_>,
+) -> Option<(FaultKind, String)> {
     let name = |id: ServiceId| t.services[id.0 as usize].0;
-    let kind_and_label = match &spec.fault {
+    match spec {
         FaultKindSpec::Crash { service, replicas } => {
-            service_fault(t, &fp, service, *replicas, problems).map(|(service, replicas, of)| {
+            service_fault(t, fp, service, *replicas).map(|(service, replicas, of)| {
                 (
                     FaultKind::Crash { service, replicas },
                     format!("crash {}{of}", name(service)),
@@ -259,7 +282,7 @@ fn compile_fault(
             })
         }
         FaultKindSpec::Hang { service, replicas } => {
-            service_fault(t, &fp, service, *replicas, problems).map(|(service, replicas, of)| {
+            service_fault(t, fp, service, *replicas).map(|(service, replicas, of)| {
                 (
                     FaultKind::Hang { service, replicas },
                     format!("hang {}{of}", name(service)),
@@ -271,12 +294,12 @@ fn compile_fault(
             factor,
             replicas,
         } => {
-            let target = service_fault(t, &fp, service, *replicas, problems);
+            let target = service_fault(t, fp, service, *replicas);
             if !factor.is_finite() || *factor <= 0.0 {
-                problems.push((
-                    format!("{fp}.factor"),
-                    format!("factor must be a finite number > 0, not {factor}; 10.0 makes the work ten times slower"),
-                ));
+                fp.at("factor").push_with_hint(
+                    format!("factor must be a finite number > 0, not {factor}"),
+                    "10.0 makes the work ten times slower",
+                );
             }
             target.map(|(service, replicas, of)| {
                 (
@@ -294,12 +317,12 @@ fn compile_fault(
             errors,
             replicas,
         } => {
-            let target = service_fault(t, &fp, service, *replicas, problems);
+            let target = service_fault(t, fp, service, *replicas);
             if !(0.0..=1.0).contains(errors) {
-                problems.push((
-                    format!("{fp}.errors"),
-                    format!("errors is a probability between 0 and 1, not {errors}; 0.5 fails half of the requests"),
-                ));
+                fp.at("errors").push_with_hint(
+                    format!("errors is a probability between 0 and 1, not {errors}"),
+                    "0.5 fails half of the requests",
+                );
             }
             target.map(|(service, replicas, of)| {
                 (
@@ -313,7 +336,7 @@ fn compile_fault(
             })
         }
         FaultKindSpec::Partition { from, to } => {
-            edge_fault(t, &fp, "a partition", from, to, problems).map(|(from, to)| {
+            edge_fault(t, fp, "a partition", from, to).map(|(from, to)| {
                 (
                     FaultKind::Partition { from, to },
                     format!("partition {} → {}", name(from), name(to)),
@@ -321,117 +344,57 @@ fn compile_fault(
             })
         }
         FaultKindSpec::Latency { from, to, add } => {
-            let edge = edge_fault(t, &fp, "extra latency", from, to, problems);
-            let add = match compile_dist(add) {
-                Ok(d) => Some(d),
-                Err((field, msg)) => {
-                    problems.push((sub_path(&format!("{fp}.add"), &field), msg));
-                    None
-                }
+            let edge = edge_fault(t, fp, "extra latency", from, to);
+            let add = dist(&mut fp.at("add"), add);
+            let ((from, to), add) = (edge?, add?);
+            let amount = match add {
+                Dist::Zero => "+0s".to_string(),
+                Dist::Const(ns) => format!("+{}", SimDuration(ns)),
+                ref d => format!("+~{}", SimDuration(d.mean_ns().round() as u64)),
             };
-            match (edge, add) {
-                (Some((from, to)), Some(add)) => {
-                    let amount = match add {
-                        Dist::Zero => "+0s".to_string(),
-                        Dist::Const(ns) => format!("+{}", SimDuration(ns)),
-                        ref d => format!("+~{}", SimDuration(d.mean_ns().round() as u64)),
-                    };
-                    let label = format!("latency {} → {} {amount}", name(from), name(to));
-                    Some((FaultKind::Latency { from, to, add }, label))
-                }
-                _ => None,
-            }
+            let label = format!("latency {} → {} {amount}", name(from), name(to));
+            Some((FaultKind::Latency { from, to, add }, label))
         }
         FaultKindSpec::BrokerDown => Some((FaultKind::BrokerDown, "broker down".to_string())),
-        FaultKindSpec::LeaderDown { topic, partition } => {
-            match t.topics.iter().position(|(n, _)| n == topic) {
-                None => {
-                    let known: Vec<&str> = t.topics.iter().map(|(n, _)| *n).collect();
-                    problems.push((
-                        format!("{fp}.topic"),
-                        if known.is_empty() {
-                            format!("unknown topic `{topic}`; no topics are defined (add them under `topics:`)")
-                        } else {
-                            format!("unknown topic `{topic}`; known topics: {}", known.join(", "))
-                        },
-                    ));
-                    None
-                }
-                Some(i) if *partition >= t.topics[i].1 => {
-                    problems.push((
-                        format!("{fp}.partition"),
-                        format!(
-                            "`{topic}` has {} partition(s), numbered from 0, so there is no partition {partition}",
-                            t.topics[i].1
-                        ),
-                    ));
-                    None
-                }
-                Some(i) => Some((
-                    FaultKind::LeaderDown {
-                        topic: i as u32,
-                        partition: *partition,
-                    },
-                    format!("leader down {topic}[{partition}]"),
-                )),
-            }
+        FaultKindSpec::LeaderDown { topic, partition } => leader_down(t, fp, topic, *partition),
+        FaultKindSpec::BrokerSlow { add } => {
+            let add = dist(&mut fp.at("add"), add)?;
+            let label = format!(
+                "broker slow +~{}",
+                SimDuration(add.mean_ns().round() as u64)
+            );
+            Some((FaultKind::BrokerSlow { add }, label))
         }
-        FaultKindSpec::BrokerSlow { add } => match compile_dist(add) {
-            Ok(add) => {
-                let label = format!(
-                    "broker slow +~{}",
-                    SimDuration(add.mean_ns().round() as u64)
-                );
-                Some((FaultKind::BrokerSlow { add }, label))
-            }
-            Err((field, msg)) => {
-                problems.push((sub_path(&format!("{fp}.add"), &field), msg));
-                None
-            }
-        },
-    };
-
-    let (kind, label) = kind_and_label?;
-    if problems.len() > before {
-        return None;
     }
-    let start = SimTime(at?.as_nanos());
-    Some(Fault {
-        start,
-        end: start.after(lasts?),
-        kind,
-        label,
-    })
 }
 
 /// Resolves the service and checks the replica count of a service fault; returns the id,
 /// the count and a label suffix such as ` (1 of 2)`.
 fn service_fault(
     t: &FaultTargets<'_>,
-    fp: &str,
+    fp: &mut At<'_>,
     service: &str,
     replicas: Option<u32>,
-    problems: &mut Vec<(String, String)>,
 ) -> Option<(ServiceId, Option<u32>, String)> {
-    let id = resolve(t, &format!("{fp}.service"), service, problems)?;
+    let id = resolve(t, &mut fp.at("service"), service)?;
     let total = t.services[id.0 as usize].1;
     match replicas {
         None => Some((id, None, String::new())),
         Some(0) => {
-            problems.push((
-                format!("{fp}.replicas"),
-                format!("replicas must be at least 1, not 0; leave `replicas` out to affect every replica of `{service}`"),
-            ));
+            fp.at("replicas").push_with_hint(
+                "replicas must be at least 1, not 0",
+                format!("leave `replicas` out to affect every replica of `{service}`"),
+            );
             None
         }
         Some(k) if k > total => {
-            problems.push((
-                format!("{fp}.replicas"),
+            fp.at("replicas").push_with_hint(
                 format!(
-                    "`{service}` has {total} replica{}, so a fault cannot affect {k}; give at most {total}, or leave `replicas` out to affect them all",
+                    "`{service}` has {total} replica{}, so a fault cannot affect {k}",
                     if total == 1 { "" } else { "s" }
                 ),
-            ));
+                format!("give at most {total}, or leave `replicas` out to affect them all"),
+            );
             None
         }
         Some(k) => Some((id, Some(k), format!(" ({k} of {total})"))),
@@ -441,19 +404,17 @@ fn service_fault(
 /// Resolves both ends of an edge fault and checks that a sync call runs along it.
 fn edge_fault(
     t: &FaultTargets<'_>,
-    fp: &str,
+    fp: &mut At<'_>,
     what: &str,
     from: &str,
     to: &str,
-    problems: &mut Vec<(String, String)>,
 ) -> Option<(ServiceId, ServiceId)> {
-    let f = resolve(t, &format!("{fp}.from"), from, problems);
-    let d = resolve(t, &format!("{fp}.to"), to, problems);
+    let f = resolve(t, &mut fp.at("from"), from);
+    let d = resolve(t, &mut fp.at("to"), to);
     let (f, d) = (f?, d?);
     if f == d {
-        problems.push((
-            format!("{fp}.to"),
-            format!("`from` and `to` are both `{from}`; {what} acts on the calls between two different services"),
+        fp.at("to").push(format!(
+            "`from` and `to` are both `{from}`; {what} acts on the calls between two different services"
         ));
         return None;
     }
@@ -471,47 +432,75 @@ fn edge_fault(
         } else {
             format!("`{from}` calls {}", callees.join(", "))
         };
-        problems.push((
-            format!("{fp}.to"),
-            format!("`{from}` makes no sync call to `{to}`, so {what} there would change nothing ({known}); name an edge that has calls"),
-        ));
+        fp.at("to").push_with_hint(
+            format!("`{from}` makes no sync call to `{to}`, so {what} there would change nothing ({known})"),
+            "name an edge that has calls",
+        );
         return None;
     }
     Some((f, d))
 }
 
-/// The id of service `name`, or a problem with a suggestion.
-fn resolve(
+/// A `LeaderDown` fault: a known topic and one of its partitions.
+fn leader_down(
     t: &FaultTargets<'_>,
-    path: &str,
-    name: &str,
-    problems: &mut Vec<(String, String)>,
-) -> Option<ServiceId> {
+    fp: &mut At<'_>,
+    topic: &str,
+    partition: u32,
+) -> Option<(FaultKind, String)> {
+    let Some(i) = t.topics.iter().position(|(n, _)| *n == topic) else {
+        let known: Vec<&str> = t.topics.iter().map(|(n, _)| *n).collect();
+        let when_empty = "no topics are defined (add them under `topics:`)";
+        fp.at("topic")
+            .add(unknown_name("topic", topic, &known, when_empty));
+        return None;
+    };
+    let partitions = t.topics[i].1;
+    if partition >= partitions {
+        fp.at("partition").push(format!(
+            "`{topic}` has {partitions} partition(s), numbered from 0, so there is no partition {partition}"
+        ));
+        return None;
+    }
+    Some((
+        FaultKind::LeaderDown {
+            topic: i as u32,
+            partition,
+        },
+        format!("leader down {topic}[{partition}]"),
+    ))
+}
+
+/// The id of service `name`, or a problem with a suggestion.
+fn resolve(t: &FaultTargets<'_>, at: &mut At<'_>, name: &str) -> Option<ServiceId> {
     if let Some(i) = t.services.iter().position(|(n, _)| *n == name) {
         return Some(ServiceId(i as u32));
     }
     let known: Vec<&str> = t.services.iter().map(|(n, _)| *n).collect();
-    let hint = match did_you_mean(name, &known) {
-        Some(s) => format!("; did you mean `{s}`?"),
-        None if known.is_empty() => "; no services are defined".to_string(),
-        None => format!("; known services: {}", known.join(", ")),
-    };
-    problems.push((path.to_string(), format!("unknown service `{name}`{hint}")));
+    at.add(unknown_name(
+        "service",
+        name,
+        &known,
+        "no services are defined",
+    ));
     None
 }
 
-fn duration(path: &str, text: &str, problems: &mut Vec<(String, String)>) -> Option<SimDuration> {
+/// A duration as written, or a problem at `at`.
+fn duration(at: &mut At<'_>, text: &str) -> Option<SimDuration> {
     parse_duration(text)
-        .map_err(|e| problems.push((path.to_string(), e.to_string())))
+        .map_err(|e| at.push(e.to_string()))
         .ok()
 }
 
-/// The path of `field` (as returned by [`compile_dist`]) inside the distribution at `path`.
-fn sub_path(path: &str, field: &str) -> String {
-    match field {
-        "" => path.to_string(),
-        f if f.starts_with('[') => format!("{path}{f}"),
-        f => format!("{path}.{f}"),
+/// A distribution, or a problem at its offending parameter inside `at`.
+fn dist(at: &mut At<'_>, spec: &DistSpec) -> Option<Dist> {
+    match compile_dist(spec) {
+        Ok(d) => Some(d),
+        Err(p) => {
+            at.add(p);
+            None
+        }
     }
 }
 
@@ -521,25 +510,18 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Validates and compiles a service's `failures`; `path` is where they are, e.g.
-/// `services[payment].failures`. Every problem is pushed onto `problems`; `None` when there
-/// was one.
-pub fn compile_failures(
-    spec: &FailureSpec,
-    path: &str,
-    problems: &mut Vec<(String, String)>,
-) -> Option<FailureProcess> {
+/// Validates and compiles a service's `failures`, at `at` (e.g. `services[payment].failures`).
+/// `None` when there was a problem.
+pub fn compile_failures(spec: &FailureSpec, at: &mut At<'_>) -> Option<FailureProcess> {
     let ttf = time_of(
-        path,
+        at,
         ("mttf", spec.mttf.as_deref()),
         ("failure", spec.failure.as_ref()),
-        problems,
     );
     let ttr = time_of(
-        path,
+        at,
         ("mttr", spec.mttr.as_deref()),
         ("repair", spec.repair.as_ref()),
-        problems,
     );
     Some(FailureProcess {
         time_to_failure: ttf?,
@@ -550,45 +532,42 @@ pub fn compile_failures(
 /// One of the two times of a failure process, given by its mean (exponential) or by a
 /// distribution, exactly once.
 fn time_of(
-    path: &str,
+    at: &mut At<'_>,
     (mean_field, mean): (&str, Option<&str>),
-    (dist_field, dist): (&str, Option<&DistSpec>),
-    problems: &mut Vec<(String, String)>,
+    (dist_field, dist_spec): (&str, Option<&DistSpec>),
 ) -> Option<Dist> {
-    let what = if mean_field == "mttf" {
-        "time to failure"
+    let (what, example) = if mean_field == "mttf" {
+        ("time to failure", "4h")
     } else {
-        "time to repair"
+        ("time to repair", "3m")
     };
-    match (mean, dist) {
+    match (mean, dist_spec) {
         (None, None) => {
-            let example = if mean_field == "mttf" { "4h" } else { "3m" };
-            problems.push((
-                path.to_string(),
-                format!("a failure process needs a {what}: add `{mean_field}: \"{example}\"` (exponential with that mean) or a `{dist_field}:` distribution"),
-            ));
+            at.push(format!("a failure process needs a {what}: add `{mean_field}: \"{example}\"` (exponential with that mean) or a `{dist_field}:` distribution"));
             None
         }
         (Some(m), Some(_)) => {
-            problems.push((
-                format!("{path}.{dist_field}"),
-                format!("give the {what} once: `{mean_field}: \"{m}\"` is short for `{dist_field}: Exp(mean: \"{m}\")`; remove one of them"),
-            ));
+            at.at(dist_field).push_with_hint(
+                format!("give the {what} once: `{mean_field}: \"{m}\"` is short for `{dist_field}: Exp(mean: \"{m}\")`"),
+                "remove one of them",
+            );
             None
         }
         (Some(m), None) => {
-            let p = format!("{path}.{mean_field}");
-            match duration(&p, m, problems)? {
+            let mut at = at.at(mean_field);
+            match duration(&mut at, m)? {
                 SimDuration(0) => {
-                    let why = if mean_field == "mttf" {
-                        "a replica would fail again the instant it is repaired"
+                    let message = format!("{mean_field} must be above 0, not \"{m}\"");
+                    if mean_field == "mttf" {
+                        at.push(format!(
+                            "{message}; a replica would fail again the instant it is repaired"
+                        ));
                     } else {
-                        "a repair that takes no time is no failure at all; remove `failures` instead"
-                    };
-                    problems.push((
-                        p,
-                        format!("{mean_field} must be above 0, not \"{m}\"; {why}"),
-                    ));
+                        at.push_with_hint(
+                            format!("{message}; a repair that takes no time is no failure at all"),
+                            "remove `failures` instead",
+                        );
+                    }
                     None
                 }
                 d => Some(Dist::Exp {
@@ -597,21 +576,16 @@ fn time_of(
             }
         }
         (None, Some(spec)) => {
-            let p = format!("{path}.{dist_field}");
-            match compile_dist(spec) {
-                Ok(d) if d.mean_ns() > 0.0 => Some(d),
-                Ok(_) => {
-                    problems.push((
-                        p,
-                        format!("the {what} is always 0; it must be above 0 on average, e.g. Exp(mean: \"{}\")", if mean_field == "mttf" { "4h" } else { "3m" }),
-                    ));
-                    None
-                }
-                Err((field, msg)) => {
-                    problems.push((sub_path(&p, &field), msg));
-                    None
-                }
+            let mut at = at.at(dist_field);
+            let d = dist(&mut at, spec)?;
+            if d.mean_ns() > 0.0 {
+                return Some(d);
             }
+            at.push_with_hint(
+                format!("the {what} is always 0"),
+                format!("it must be above 0 on average, e.g. Exp(mean: \"{example}\")"),
+            );
+            None
         }
     }
 }
@@ -656,9 +630,17 @@ mod tests {
     /// in a 15-minute run.
     fn compile(text: &str) -> (Vec<Fault>, Vec<(String, String)>) {
         let specs: Vec<FaultSpec> = ron(text).unwrap();
-        let mut problems = Vec::new();
+        let mut problems = Problems::new();
         let faults = compile_faults(&specs, &targets(), &mut problems);
-        (faults, problems)
+        (faults, shown(problems))
+    }
+
+    /// Each problem as (path, message and hint as shown).
+    fn shown(problems: Problems) -> Vec<(String, String)> {
+        problems
+            .iter()
+            .map(|p| (p.path.clone(), p.text().into_owned()))
+            .collect()
     }
 
     /// The only problem of a single fault `(at: "1m", lasts: "10s", fault: <fault>)`.
@@ -1055,9 +1037,9 @@ mod tests {
 
     fn failures(text: &str) -> (Option<FailureProcess>, Vec<(String, String)>) {
         let spec: FailureSpec = ron(text).unwrap();
-        let mut problems = Vec::new();
-        let p = compile_failures(&spec, "services[payment].failures", &mut problems);
-        (p, problems)
+        let mut problems = Problems::new();
+        let p = compile_failures(&spec, &mut problems.at("services[payment].failures"));
+        (p, shown(problems))
     }
 
     fn failure_problem(text: &str) -> (String, String) {

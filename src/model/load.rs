@@ -81,11 +81,9 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
                 let Some(original) = blank_element(&mut work, at) else {
                     break;
                 };
-                unknown.push(Problem {
-                    message: unknown_field(found, expected),
-                    path: path.clone(),
-                    line: Some(error.span.start.line),
-                });
+                let mut problem = unknown_field(found, expected).within(&path);
+                problem.line = Some(error.span.start.line);
+                unknown.push(problem);
                 let suggestion = did_you_mean(found, expected);
                 blanked.push(Blanked {
                     at,
@@ -157,11 +155,9 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
     }
     // The unknown fields, and the error that stopped the parse after them.
     let at = offset_of(&work, error.span.start.line, error.span.start.col);
-    unknown.push(Problem {
-        message: message(&error.code),
-        path: path_at(&work, at),
-        line: Some(error.span.start.line),
-    });
+    let mut problem = Problem::new(path_at(&work, at), message(&error.code));
+    problem.line = Some(error.span.start.line);
+    unknown.push(problem);
     Err(invalid(origin, unknown))
 }
 
@@ -216,16 +212,15 @@ fn invalid(origin: &str, mut problems: Vec<Problem>) -> LoadError {
     }
 }
 
-/// "unknown field `x`", with the closest valid name, or all of them when none is close.
-fn unknown_field(found: &str, expected: &[&str]) -> String {
-    match did_you_mean(found, expected) {
-        Some(name) => format!("unknown field `{found}`; did you mean `{name}`?"),
-        None if expected.is_empty() => format!("unknown field `{found}`; nothing goes here"),
-        None => format!(
-            "unknown field `{found}`; the fields here are {}",
-            quoted(expected)
-        ),
-    }
+/// The problem "unknown field `x`" (at the field itself), with the closest valid name as its
+/// hint, or all of them when none is close.
+fn unknown_field(found: &str, expected: &[&str]) -> Problem {
+    let hint = match did_you_mean(found, expected) {
+        Some(name) => format!("did you mean `{name}`?"),
+        None if expected.is_empty() => "nothing goes here".to_string(),
+        None => format!("the fields here are {}", quoted(expected)),
+    };
+    Problem::new("", format!("unknown field `{found}`")).with_hint(hint)
 }
 
 fn quoted(names: &[&str]) -> String {
@@ -268,7 +263,7 @@ fn message(code: &ron::Error) -> String {
         ),
         ron::Error::NoSuchStructField {
             expected, found, ..
-        } => unknown_field(found, expected),
+        } => unknown_field(found, expected).text().into_owned(),
         ron::Error::NoSuchEnumVariant {
             expected, found, ..
         } => match did_you_mean(found, expected) {
@@ -324,12 +319,11 @@ mod tests {
     #[test]
     fn unknown_field_messages_suggest_or_list() {
         let fields = ["replicas", "workers", "queue"];
+        let typo = unknown_field("replica", &fields);
+        assert_eq!(typo.message, "unknown field `replica`");
+        assert_eq!(typo.hint.as_deref(), Some("did you mean `replicas`?"));
         assert_eq!(
-            unknown_field("replica", &fields),
-            "unknown field `replica`; did you mean `replicas`?"
-        );
-        assert_eq!(
-            unknown_field("colour", &fields),
+            unknown_field("colour", &fields).text(),
             "unknown field `colour`; the fields here are `replicas`, `workers`, `queue`"
         );
     }

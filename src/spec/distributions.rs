@@ -20,12 +20,24 @@ pub enum DistSpec {
         /// Largest value.
         max: String,
     },
-    /// Log-normal given its median and 99th percentile (a long right tail).
+    /// Log-normal (a long right tail), given by one of two pairs: its median and 99th
+    /// percentile (`LogNormal(median: "8ms", p99: "60ms")`), as latencies are usually
+    /// measured, or its mean and coefficient of variation (`LogNormal(mean: "10ms", cv:
+    /// 1.5)`), as queueing formulas use them. Exactly one pair is given; the compiler checks
+    /// which.
     LogNormal {
-        /// Median (50th percentile).
-        median: String,
-        /// 99th percentile; must exceed the median.
-        p99: String,
+        /// Median (50th percentile), with `p99`.
+        #[serde(default)]
+        median: Option<String>,
+        /// 99th percentile, with `median`; must exceed the median.
+        #[serde(default)]
+        p99: Option<String>,
+        /// Mean, with `cv`.
+        #[serde(default)]
+        mean: Option<String>,
+        /// Standard deviation / mean, > 0, with `mean`.
+        #[serde(default)]
+        cv: Option<f64>,
     },
     /// Gamma given its mean and coefficient of variation (cv = 1 is exponential).
     Gamma {

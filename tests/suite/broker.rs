@@ -215,7 +215,7 @@ fn topic_errors_name_the_place() {
         let problems = err.problems();
         assert_eq!(problems.len(), 1, "{text}\n{err}");
         assert_eq!(problems[0].path, path, "{err}");
-        assert!(problems[0].message.contains(words), "{err}");
+        assert!(problems[0].text().contains(words), "{err}");
         assert!(problems[0].line.is_some(), "{err}");
     }
 }

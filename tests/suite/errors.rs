@@ -47,18 +47,13 @@ fn assert_problem(p: &Problem, text: &str, path: &str, at: Option<&str>, words: 
         at.map(|needle| line_of(text, needle)),
         "wrong line for {p:?}"
     );
+    // The words may be in the message or in the hint (what to do), shown after it.
+    let text = p.text();
     for w in words {
-        assert!(
-            p.message.contains(w),
-            "message of {path} lacks `{w}`: {}",
-            p.message
-        );
+        assert!(text.contains(w), "message of {path} lacks `{w}`: {text}");
     }
     let shown = p.to_string();
-    assert!(
-        shown.contains(path) && shown.contains(&p.message),
-        "{shown}"
-    );
+    assert!(shown.contains(path) && shown.contains(&*text), "{shown}");
     if let Some(line) = p.line {
         assert!(shown.starts_with(&format!("line {line}: ")), "{shown}");
     }
@@ -189,7 +184,7 @@ fn unknown_field_is_named_at_its_path_with_a_suggestion() {
         &["unknown field `wrkers`; did you mean `workers`?"],
     );
     // The message speaks of the file, not of the Rust types behind it.
-    assert!(!p.message.contains("Spec"), "{}", p.message);
+    assert!(!p.text().contains("Spec"), "{}", p.text());
     // With nothing close, every valid field is listed.
     let text = with_services(r#"        "api": (colour: "red", work: Exp(mean: "1ms")),"#);
     expect_one(
@@ -267,7 +262,7 @@ fn misspelt_fields_are_checked_under_the_name_they_suggest() {
     let ps = problems(text);
     let shown: Vec<String> = ps
         .iter()
-        .map(|p| format!("{}: {}", p.path, p.message))
+        .map(|p| format!("{}: {}", p.path, p.text()))
         .collect();
     assert_eq!(
         shown,
@@ -967,6 +962,109 @@ fn lognormal_bad_durations() {
 }
 
 #[test]
+fn lognormal_by_mean_and_cv_loads() {
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "10ms", cv: 1.5)),"#);
+    let m = microsim::parse(&text, "t.ron").unwrap();
+    let work = &m.services[0].work;
+    assert!((work.mean_ns() / 10e6 - 1.0).abs() < 1e-12, "{work:?}");
+    assert!((work.scv() / 2.25 - 1.0).abs() < 1e-9, "{work:?}");
+}
+
+#[test]
+fn lognormal_fields_of_both_forms() {
+    let text = with_services(
+        r#"        "api": (work: LogNormal(median: "8ms", p99: "60ms",
+                              cv: 1.5)),"#,
+    );
+    expect_one(
+        &text,
+        "services[api].work.cv",
+        Some("cv: 1.5"),
+        &[
+            "`median` and `p99` or by `mean` and `cv`",
+            "not by fields of both",
+            "keep one pair",
+        ],
+    );
+}
+
+#[test]
+fn lognormal_without_parameters() {
+    let text = with_services(r#"        "api": (work: LogNormal()),"#);
+    expect_one(
+        &text,
+        "services[api].work",
+        Some("work: LogNormal"),
+        &[
+            "needs either `median` and `p99`, or `mean` and `cv`",
+            "LogNormal(mean: \"10ms\", cv: 1.5)",
+        ],
+    );
+}
+
+#[test]
+fn lognormal_half_a_pair() {
+    for (fields, given, missing) in [
+        (r#"median: "8ms""#, "median", "p99"),
+        (r#"p99: "60ms""#, "p99", "median"),
+        (r#"mean: "10ms""#, "mean", "cv"),
+        ("cv: 0.5", "cv", "mean"),
+    ] {
+        let text = with_services(&format!(r#"        "api": (work: LogNormal({fields})),"#));
+        expect_one(
+            &text,
+            "services[api].work",
+            Some("work: LogNormal"),
+            &[
+                &format!("given by its `{given}` needs `{missing}` too"),
+                "e.g. LogNormal(",
+            ],
+        );
+    }
+}
+
+#[test]
+fn lognormal_mean_zero() {
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "0s", cv: 1.5)),"#);
+    expect_one(
+        &text,
+        "services[api].work.mean",
+        Some("mean"),
+        &["mean must be above 0", "not 0s", "Const(\"0ms\")"],
+    );
+}
+
+#[test]
+fn lognormal_cv_not_positive_or_not_finite() {
+    for cv in ["NaN", "inf", "0", "-1"] {
+        let text = with_services(&format!(
+            r#"        "api": (work: LogNormal(mean: "10ms", cv: {cv})),"#
+        ));
+        expect_one(
+            &text,
+            "services[api].work.cv",
+            Some("cv"),
+            &[
+                "cv must be a finite number > 0",
+                "standard deviation over the mean",
+            ],
+        );
+    }
+}
+
+#[test]
+fn lognormal_cv_too_extreme() {
+    // cv² overflows: σ² = ln(1 + cv²) would be infinite.
+    let text = with_services(r#"        "api": (work: LogNormal(mean: "10ms", cv: 1e200)),"#);
+    expect_one(
+        &text,
+        "services[api].work.cv",
+        Some("cv"),
+        &["invalid log-normal", "too extreme", "between 0.01 and 100"],
+    );
+}
+
+#[test]
 fn gamma_mean_zero() {
     let text = with_services(r#"        "api": (work: Gamma(mean: "0s", cv: 0.5)),"#);
     expect_one(
@@ -1083,7 +1181,7 @@ fn unknown_service_without_a_close_match_lists_the_known_ones() {
             "known services: api, payment",
         ],
     );
-    assert!(!p.message.contains("did you mean"), "{}", p.message);
+    assert!(!p.text().contains("did you mean"), "{}", p.text());
 }
 
 #[test]
@@ -1742,6 +1840,58 @@ fn backoff_max_below_base() {
     );
 }
 
+/// What to do is a hint of its own, shown after the message: for the compiler's own checks,
+/// for names, and for the checks of the mechanisms (placed at their field in the file).
+#[test]
+fn problems_say_what_to_do_in_a_hint_of_their_own() {
+    let text = with_exponential(
+        r#"                         base: "100ms",
+                         max: "10ms","#,
+    );
+    let p = expect_one(
+        &text,
+        &call_path("retry.backoff.max"),
+        Some(r#"max: "10ms""#),
+        &[],
+    );
+    assert_eq!(p.message, "10ms is shorter than base 100ms");
+    assert_eq!(p.hint.as_deref(), Some("max must be at least base"));
+    let text = with_breaker("                     min_calls: 0,");
+    let p = expect_one(
+        &text,
+        &call_path("breaker.min_calls"),
+        Some("min_calls: 0"),
+        &[],
+    );
+    assert_eq!(p.message, "is 0");
+    assert!(
+        p.hint.as_deref().is_some_and(|h| h.contains("at least 1")),
+        "{p}"
+    );
+    let text = with_call(r#"                 bulkhead: (max_concurrent: 0),"#);
+    let p = expect_one(
+        &text,
+        &call_path("bulkhead.max_concurrent"),
+        Some("max_concurrent"),
+        &[],
+    );
+    assert_eq!(p.hint.as_deref(), Some("remove the bulkhead for no limit"));
+    let text = with_services(
+        r#"        "api": (steps: [Call(to: "paymnt")]),
+        "payment": (),"#,
+    );
+    let p = expect_one(&text, "services[api].steps[0].to", Some("paymnt"), &[]);
+    assert_eq!(p.message, "unknown service `paymnt`");
+    assert_eq!(p.hint.as_deref(), Some("did you mean `payment`?"));
+    // A check that says everything in its message has no hint.
+    let text = with_services(r#"        "api": (replicas: 0),"#);
+    let p = expect_one(&text, "services[api].replicas", Some("replicas: 0"), &[]);
+    assert_eq!(
+        (p.message.as_str(), p.hint),
+        ("replicas must be at least 1", None)
+    );
+}
+
 #[test]
 fn backoff_base_zero() {
     let text = with_exponential(
@@ -2184,9 +2334,9 @@ fn unknown_field(text: &str, path: &str, expected: &[&str]) {
         &[&format!("unknown field `{field}`")],
     );
     for w in expected {
-        assert!(p.message.contains(&format!("`{w}`")), "{}", p.message);
+        assert!(p.text().contains(&format!("`{w}`")), "{}", p.text());
     }
-    assert!(!p.message.contains("Spec"), "{}", p.message);
+    assert!(!p.text().contains("Spec"), "{}", p.text());
 }
 
 #[test]
@@ -2286,9 +2436,7 @@ fn unknown_fields_in_policy_variants_are_named_at_their_path() {
         unknown_field(&text, &path, words);
     }
     let text = with_call("                 retyr: (attempts: 3),");
-    assert!(problems(&text)[0]
-        .message
-        .ends_with("did you mean `retry`?"));
+    assert!(problems(&text)[0].text().ends_with("did you mean `retry`?"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -3157,7 +3305,7 @@ proptest! {
             prop_assert_eq!(p.line, Some(BASE[..a].matches('\n').count() + 1));
             prop_assert!(p.path == format!("{name}x") || p.path.ends_with(&format!(".{name}x")), "{:?}", p);
             prop_assert!(
-                p.message == format!("unknown field `{name}x`; did you mean `{name}`?"),
+                p.text() == format!("unknown field `{name}x`; did you mean `{name}`?"),
                 "{:?}", p
             );
         }
