@@ -25,7 +25,7 @@
 pub mod queueing;
 
 use crate::dist::Dist;
-use crate::model::{BlockId, Destination, EntryTarget, Model, OnFailure, Op, ServiceId};
+use crate::model::{BlockId, Destination, EntryTarget, Model, OnFailure, Op, ServiceId, TopicId};
 use serde::{Deserialize, Serialize};
 
 /// Everything the analytic shadow predicts, plus lints.
@@ -431,7 +431,7 @@ pub fn analyze(model: &Model) -> Analysis {
                     let keyed = model
                         .publishes
                         .iter()
-                        .filter(|p| p.to == Destination::Topic(t as u32))
+                        .filter(|p| p.to == Destination::Topic(TopicId(t as u32)))
                         .map(|p| p.keys.map_or(u64::MAX, |k| k))
                         .max()
                         .unwrap_or(u64::MAX);
@@ -974,7 +974,7 @@ fn block_mean_ns(model: &Model, block: BlockId, response_ns: &[f64]) -> f64 {
         .map(|op| match op {
             Op::Work(d) => d.mean_ns(),
             Op::Publish(p) => {
-                let step = &model.publishes[*p as usize];
+                let step = model.publish(*p);
                 step.probability * step.latency.as_ref().map_or(0.0, Dist::mean_ns)
             }
             Op::Call(c) => {
@@ -1016,7 +1016,7 @@ fn block_publishes(model: &Model, block: BlockId, weight: f64, out: &mut [f64]) 
     for op in model.block(block) {
         match op {
             Op::Publish(p) => {
-                let step = &model.publishes[*p as usize];
+                let step = model.publish(*p);
                 out[model.destination_index(step.to)] += weight * step.probability;
             }
             Op::Work(_) | Op::Call(_) => {}

@@ -2,10 +2,11 @@
 //! refusal; a worker that frees up goes to the next request in line.
 
 use super::event::Micro;
-use super::kernel::Key;
+use super::kernel::{Key, NonMaxU64};
 use super::observer::Unstarted;
-use super::request::{CallProgress, Job, Phase, Strand, NO_BLOCK, NO_CALL};
+use super::request::{Job, Phase, Strand};
 use super::simulation::Simulation;
+use crate::model::ServiceId;
 use crate::outcome::Outcome;
 
 impl Simulation<'_> {
@@ -21,15 +22,15 @@ impl Simulation<'_> {
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
-        let (service, replica) = (job.service as usize, job.replica as usize);
-        let rep = &mut self.services[service].replicas[replica];
+        let (service, replica) = (job.service, job.replica);
+        let rep = &mut self.services[service.0 as usize].replicas[replica as usize];
         if rep.down == 0 && rep.hung > 0 {
             rep.parked.push(key);
             return;
         }
         job.arrived = now;
         self.observer.reached(service, now);
-        if job.cancelled || now >= job.deadline {
+        if job.cancelled || job.deadline.passed(now) {
             // Cancelled on the way, or arrived past its deadline: dropped unstarted.
             let why = if job.cancelled {
                 Unstarted::Cancelled
@@ -40,10 +41,10 @@ impl Simulation<'_> {
             self.finish_at_service(key, Outcome::Timeout, false);
             return;
         }
-        let def = &self.model.services[service];
+        let def = self.model.service(service);
         let limit = def.max_in_flight.unwrap_or(def.workers);
         let capacity = def.queue;
-        let rep = &mut self.services[service].replicas[replica];
+        let rep = &mut self.services[service.0 as usize].replicas[replica as usize];
         if rep.down > 0 {
             // Connection refused: fast, no worker, no time in the system.
             self.observer.refused(service, now, Outcome::Unavailable);
@@ -75,38 +76,28 @@ impl Simulation<'_> {
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
-        if now >= job.deadline {
+        if job.deadline.passed(now) {
             // Its deadline passed while it queued: dropped without work; the worker moves on.
-            let (s, r) = (job.service as usize, job.replica as usize);
+            let (s, r) = (job.service, job.replica);
             self.observer.unstarted(s, job.arrived, Unstarted::Expired);
             self.release_worker(s, r);
             self.finish_at_service(key, Outcome::Timeout, true);
             return;
         }
         job.phase = Phase::Running;
-        job.started = self.clock.now;
-        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        job.started = NonMaxU64::new(now);
+        let rep = &mut self.services[job.service.0 as usize].replicas[job.replica as usize];
         job.slot = rep.running.len() as u32;
         rep.running.push(key);
-        let block = self.model.services[job.service as usize].body.0;
-        let strand = self.strands.insert(Strand {
-            job: key,
-            block,
-            idx: 0,
-            ret: (NO_BLOCK, 0),
-            parent: Key::NONE,
-            pending: 0,
-            failure: None,
-            call: CallProgress::new(NO_CALL, 0),
-            fanout: false,
-        });
+        let body = self.model.service(job.service).body;
+        let strand = self.strands.insert(Strand::new(key, body, None));
         self.run_strand(strand);
     }
 
     /// A worker of a replica is free: it takes the next job in line, or idles.
-    pub(super) fn release_worker(&mut self, service: usize, replica: usize) {
+    pub(super) fn release_worker(&mut self, service: ServiceId, replica: u32) {
         let now = self.clock.now;
-        let rep = &mut self.services[service].replicas[replica];
+        let rep = &mut self.services[service.0 as usize].replicas[replica as usize];
         match rep.queue.pop_front() {
             // Hand the worker straight to the next job in line.
             Some(next) => {
@@ -126,14 +117,14 @@ impl Simulation<'_> {
     /// Takes a queued job out of its queue: its caller gave up and cancelled it.
     pub(super) fn cancel_queued(&mut self, key: Key, job: &Job) {
         let now = self.clock.now;
-        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        let rep = self.replica_mut(job.service, job.replica);
         let Some(pos) = rep.queue.iter().position(|&k| k == key) else {
             return;
         };
         rep.queue.remove(pos);
         self.observer
-            .cancelled_in_queue(job.service as usize, now, job.arrived);
-        self.room_freed(job.service as usize, job.replica as usize);
+            .cancelled_in_queue(job.service, now, job.arrived);
+        self.room_freed(job.service, job.replica);
         self.finish_at_service(key, Outcome::Timeout, true);
     }
 }

@@ -2,10 +2,11 @@
 //! back to whoever waits (a client, a calling strand, a consumer).
 
 use super::event::{Event, Micro};
-use super::kernel::Key;
+use super::kernel::{Key, NonMaxU64};
 use super::observer::Visit;
-use super::request::{Job, Parent, Phase, NOT_ORPHANED, NO_CALL};
+use super::request::{Job, Parent, Phase};
 use super::simulation::Simulation;
+use crate::model::EntryId;
 use crate::outcome::Outcome;
 use crate::time::SimDuration;
 use rand::Rng;
@@ -19,12 +20,12 @@ impl Simulation<'_> {
         if job.killed {
             return;
         }
-        let (service, replica) = (job.service as usize, job.replica as usize);
+        let (service, replica) = (job.service, job.replica);
         self.remove_running(key, &job);
         self.release_holding(key);
-        let error_prob = self.model.services[service].error_prob;
-        let svc = &mut self.services[service];
-        let burst = svc.replicas[replica].burst_errors;
+        let error_prob = self.model.service(service).error_prob;
+        let svc = &mut self.services[service.0 as usize];
+        let burst = svc.replicas[replica as usize].burst_errors;
         let outcome = match failure {
             Some(f) => f,
             None if error_prob > 0.0 && svc.error_rng.random::<f64>() < error_prob => {
@@ -47,22 +48,24 @@ impl Simulation<'_> {
         };
         job.outcome = outcome;
         job.phase = Phase::Done;
-        self.services[job.service as usize].replicas[job.replica as usize].outstanding -= 1;
+        let (service, replica) = (job.service, job.replica);
         let visit = Visit {
             arrived: job.arrived,
-            started: (job.started != u64::MAX).then_some(job.started),
-            orphaned_at: (job.orphaned_at != NOT_ORPHANED).then_some(job.orphaned_at),
+            started: job.started.map(NonMaxU64::get),
+            orphaned_at: job.orphaned_at.map(NonMaxU64::get),
         };
-        self.observer
-            .left(job.service as usize, now, visit, outcome, accepted);
-        let call = job.call;
+        let call = job.parent.call();
+        self.replica_mut(service, replica).outstanding -= 1;
+        self.observer.left(service, now, visit, outcome, accepted);
         let (lost, latency) = match call {
-            NO_CALL => (false, None),
-            c => {
-                let l = self.model.calls[c as usize]
+            None => (false, None),
+            Some(c) => {
+                let l = self
+                    .model
+                    .call(c)
                     .latency
                     .as_ref()
-                    .map(|d| d.sample(&mut self.calls[c as usize].rng));
+                    .map(|d| d.sample(&mut self.calls[c.0 as usize].rng));
                 let (lost, extra) = self.edge_faults(c);
                 (lost, Some(SimDuration(l.unwrap_or_default().0 + extra.0)))
             }
@@ -85,23 +88,25 @@ impl Simulation<'_> {
         let Some(job) = self.jobs.remove(key) else {
             return;
         };
-        self.services[job.service as usize].live -= 1;
+        self.services[job.service.0 as usize].live -= 1;
         self.notify(&job, job.outcome);
     }
 
-    /// Tells the waiting parent of `job` that it ended with `outcome`.
+    /// Tells the parent of `job` that it ended with `outcome`, if the parent still waits.
     pub(super) fn notify(&mut self, job: &Job, outcome: Outcome) {
+        if !job.awaited() {
+            return;
+        }
         match job.parent {
-            Parent::Orphan => {}
-            Parent::Consumer(delivery) => self.consumed(delivery, outcome),
-            Parent::QueueConsumer(delivery) => self.queue_processed(delivery, outcome),
+            Parent::TopicConsumer { delivery } => self.consumed(delivery, outcome),
+            Parent::QueueConsumer { delivery } => self.queue_processed(delivery, outcome),
             Parent::Client { entry } => self.answer_client(entry, outcome, job.sent),
-            Parent::Strand(strand) => self.attempt_done(strand, outcome),
+            Parent::Caller { strand, .. } => self.attempt_done(strand, outcome),
         }
     }
 
     /// The client of entry point `entry` that sent a request at `sent` has its answer now.
-    pub(super) fn answer_client(&mut self, entry: u32, outcome: Outcome, sent: u64) {
+    pub(super) fn answer_client(&mut self, entry: EntryId, outcome: Outcome, sent: u64) {
         self.observer.answered(entry, outcome, sent, self.clock.now);
     }
 }

@@ -3,12 +3,11 @@
 
 use super::event::{Event, Micro};
 use super::kernel::Key;
-use super::observer::NOT_HOLDING;
-use super::request::{Dispatch, Job, Parent, Phase, NOT_ORPHANED, NO_CALL};
+use super::request::{Deadline, Dispatch, Job, Parent, Phase};
 use super::service::ServiceState;
 use super::simulation::Simulation;
 use crate::error::RunError;
-use crate::model::{Entry, EntryTarget};
+use crate::model::{Entry, EntryId, EntryTarget};
 use crate::outcome::Outcome;
 use crate::rng::{stream, SimRng};
 use crate::time::{SimDuration, SimTime};
@@ -32,9 +31,9 @@ impl EntryState {
 
 impl Simulation<'_> {
     /// Schedules the next arrival of entry point `entry` (none past the end of arrivals).
-    pub(super) fn schedule_arrival(&mut self, entry: u32) {
-        let e = &mut self.entries[entry as usize];
-        let process = &self.model.entries[entry as usize].arrivals;
+    pub(super) fn schedule_arrival(&mut self, entry: EntryId) {
+        let e = &mut self.entries[entry.0 as usize];
+        let process = &self.model.entry(entry).arrivals;
         if let Some(t) =
             process.next_after(SimTime(self.clock.now), &mut e.rng, &mut e.segment_hint)
         {
@@ -46,28 +45,24 @@ impl Simulation<'_> {
 
     /// A client of entry point `entry` sends a request (or publishes a message); the next
     /// arrival is scheduled.
-    pub(super) fn on_arrival(&mut self, entry: u32) {
+    pub(super) fn on_arrival(&mut self, entry: EntryId) {
         self.schedule_arrival(entry);
         self.observer.offered(entry, self.clock.now);
-        let e = &self.model.entries[entry as usize];
+        let e = self.model.entry(entry);
         let service = match e.target {
             EntryTarget::Service(s) => s,
             EntryTarget::Broker(to) => return self.client_publish(entry, to),
         };
         let deadline = match e.timeout {
-            Some(t) if self.model.propagate_entry_deadline => SimTime(self.clock.now).after(t).0,
-            _ => u64::MAX,
+            Some(t) if self.model.propagate_entry_deadline => {
+                Deadline::at(SimTime(self.clock.now).after(t))
+            }
+            _ => Deadline::NONE,
         };
         self.send(Dispatch {
-            parent: Parent::Client { entry },
-            service: service.0,
-            call: NO_CALL,
             timeout: e.timeout,
-            latency: None,
-            avoid_replica: u32::MAX,
-            lost: false,
             deadline,
-            pin: u32::MAX,
+            ..Dispatch::new(Parent::Client { entry }, service)
         });
     }
 
@@ -76,37 +71,35 @@ impl Simulation<'_> {
         let Dispatch {
             parent,
             service,
-            call,
             timeout,
             latency,
-            avoid_replica,
+            avoid,
             lost,
             deadline,
             pin,
         } = d;
-        let replica = if pin != u32::MAX {
-            pin
-        } else {
-            self.pick_replica(service, avoid_replica)
+        let replica = match pin {
+            Some(pin) => pin,
+            None => self.pick_replica(service, avoid),
         };
-        let svc = &mut self.services[service as usize];
+        let svc = &mut self.services[service.0 as usize];
         svc.replicas[replica as usize].outstanding += 1;
         svc.live += 1;
+        let now = self.clock.now;
         let job = self.jobs.insert(Job {
             service,
             replica,
-            call,
             parent,
-            sent: self.clock.now,
-            arrived: u64::MAX,
-            started: u64::MAX,
-            orphaned_at: NOT_ORPHANED,
+            sent: now,
+            arrived: now,
+            started: None,
+            orphaned_at: None,
             outcome: Outcome::Ok,
             degraded: false,
             killed: false,
             lost,
-            slot: u32::MAX,
-            holding: NOT_HOLDING,
+            slot: 0,
+            holding: None,
             fanout: 0,
             phase: Phase::Transit,
             deadline,
@@ -120,13 +113,17 @@ impl Simulation<'_> {
             Some(d) if d > SimDuration::ZERO => self.clock.after(d, Event::Deliver { job }),
             // A consumer's message is admitted as it is taken (it checked for room), so that
             // no other request takes that room first; its work starts after this step.
-            _ if matches!(parent, Parent::Consumer(_) | Parent::QueueConsumer(_)) => {
+            _ if matches!(
+                parent,
+                Parent::TopicConsumer { .. } | Parent::QueueConsumer { .. }
+            ) =>
+            {
                 self.arrive(job, true)
             }
             _ => self.clock.soon(Micro::Deliver(job)),
         }
         if let Some(t) = timeout {
-            self.arm_timeout(job, parent, call, t);
+            self.arm_timeout(job, parent, t);
         }
         job
     }

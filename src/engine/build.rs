@@ -9,7 +9,7 @@ use super::event::Event;
 use super::faults::Faults;
 use super::kernel::Slab;
 use super::observer::Observer;
-use super::service::{Replica, ServiceState};
+use super::service::{Replica, ReplicaNumbering, ServiceState};
 use super::simulation::Simulation;
 use super::timeouts::TimeoutQueue;
 use super::zeno::ZenoGuard;
@@ -19,7 +19,7 @@ use crate::call::budget::BudgetState;
 use crate::call::bulkhead::Bulkhead;
 use crate::error::RunError;
 use crate::failure::Renewal;
-use crate::model::{CallEdge, Model, Service};
+use crate::model::{CallEdge, EntryId, FaultId, Model, Service, ServiceId};
 use crate::rng::stream;
 use crate::time::{SimDuration, SimTime};
 
@@ -110,7 +110,7 @@ fn call(model: &Model, i: usize, c: &CallEdge, seed: u64) -> CallState {
         per_replica: (0..caller.replicas)
             .map(|_| EdgeReplica {
                 breaker: c.breaker.clone().map(CircuitBreaker::new),
-                breaker_timer: u64::MAX,
+                breaker_timer: None,
                 budget: c
                     .retry
                     .as_ref()
@@ -119,7 +119,7 @@ fn call(model: &Model, i: usize, c: &CallEdge, seed: u64) -> CallState {
                 bulkhead: c
                     .bulkhead
                     .map(|b| Bulkhead::new(b.max_concurrent, b.max_wait)),
-                bulkhead_timer: u64::MAX,
+                bulkhead_timer: None,
             })
             .collect(),
     }
@@ -150,15 +150,7 @@ impl<'m> Simulation<'m> {
                 .map(|e| EntryState::new(e, seed))
                 .collect(),
             services,
-            replica_base: model
-                .services
-                .iter()
-                .scan(0u32, |next, s| {
-                    let base = *next;
-                    *next += s.replicas;
-                    Some(base)
-                })
-                .collect(),
+            numbering: ReplicaNumbering::new(model),
             jobs: Slab::default(),
             strands: Slab::default(),
             timeouts: (0..model.calls.len() + model.entries.len())
@@ -188,33 +180,33 @@ impl<'m> Simulation<'m> {
     fn schedule_first_events(&mut self) {
         let model = self.model;
         for i in 0..model.entries.len() {
-            self.schedule_arrival(i as u32);
+            self.schedule_arrival(EntryId(i as u32));
         }
         self.start_broker();
         self.start_queues();
         for (i, f) in model.faults.iter().enumerate() {
             if f.start.0 < self.clock.arrivals_end {
-                self.clock
-                    .schedule(f.start, Event::FaultStart { fault: i as u32 });
+                let fault = FaultId(i as u32);
+                self.clock.schedule(f.start, Event::FaultStart { fault });
             }
         }
-        for s in 0..self.services.len() {
-            let n = self.services[s].replicas.len() as u32;
-            for r in 0..n {
-                if self.services[s].replicas[r as usize].down > 0 {
+        for (s, def) in model.services.iter().enumerate() {
+            let s = ServiceId(s as u32);
+            for r in 0..def.replicas {
+                if self.replica(s, r).down > 0 {
                     // A replica whose failure process starts down is down from t = 0, as if
                     // it crashed then: its consumers are down with it (and a topic group
                     // moves their partitions after its session timeout).
                     self.consumers_follow_replica(s, r, true);
                     self.queue_consumers_follow_replica(s, r, true);
                 }
-                if let Some((renewal, _)) = &self.services[s].replicas[r as usize].renewal {
+                if let Some((renewal, _)) = &self.replica(s, r).renewal {
                     let t = renewal.next_change();
                     if t.0 < self.clock.arrivals_end {
                         self.clock.schedule(
                             t,
                             Event::Renewal {
-                                service: s as u32,
+                                service: s,
                                 replica: r,
                             },
                         );

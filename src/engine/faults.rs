@@ -6,37 +6,37 @@ use super::kernel::Key;
 use super::request::Job;
 use super::simulation::Simulation;
 use crate::model::faults::FaultKind;
-use crate::model::ServiceId;
+use crate::model::{CallId, FaultId, ServiceId};
 use crate::outcome::Outcome;
 use crate::time::SimDuration;
 
 /// The faults of the timeline in force.
 #[derive(Default)]
 pub(super) struct Faults {
-    /// Indices of the faults in force, in the order they began.
-    pub(super) active: Vec<u32>,
+    /// The faults in force, in the order they began.
+    pub(super) active: Vec<FaultId>,
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Whether partition faults in force drop messages on call step `cid`, and the extra
     /// one-way latency that latency faults add to it.
-    pub(super) fn edge_faults(&mut self, cid: u32) -> (bool, SimDuration) {
+    pub(super) fn edge_faults(&mut self, cid: CallId) -> (bool, SimDuration) {
         if self.faults.active.is_empty() {
             return (false, SimDuration::ZERO);
         }
         let model = self.model;
-        let call = &model.calls[cid as usize];
+        let call = model.call(cid);
         let mut lost = false;
         let mut extra = 0u64;
         for &f in &self.faults.active {
-            let kind = &model.faults[f as usize].kind;
+            let kind = &model.fault(f).kind;
             if !kind.affects_edge(call.from, call.to) {
                 continue;
             }
             match kind {
                 FaultKind::Partition { .. } => lost = true,
                 FaultKind::Latency { add, .. } => {
-                    extra += add.sample(&mut self.calls[cid as usize].rng).0;
+                    extra += add.sample(&mut self.calls[cid.0 as usize].rng).0;
                 }
                 _ => {}
             }
@@ -45,9 +45,9 @@ impl<'m> Simulation<'m> {
     }
 
     /// Fault `idx` of the timeline starts (`begin`) or ends.
-    pub(super) fn on_fault(&mut self, idx: u32, begin: bool) {
+    pub(super) fn on_fault(&mut self, idx: FaultId, begin: bool) {
         let model = self.model;
-        let fault = &model.faults[idx as usize];
+        let fault = model.fault(idx);
         if begin {
             self.faults.active.push(idx);
             if fault.end.0 < self.clock.end {
@@ -70,15 +70,14 @@ impl<'m> Simulation<'m> {
                 return self.broker_fault(&fault.kind, begin);
             }
         };
-        let s = service.0 as usize;
-        for r in 0..self.services[s].replicas.len() as u32 {
+        for r in 0..model.service(service).replicas {
             if !fault.kind.affects_replica(service, r) {
                 continue;
             }
             match &fault.kind {
-                FaultKind::Crash { .. } => self.set_down(s, r, delta),
+                FaultKind::Crash { .. } => self.set_down(service, r, delta),
                 FaultKind::Hang { .. } => {
-                    let rep = &mut self.services[s].replicas[r as usize];
+                    let rep = self.replica_mut(service, r);
                     rep.hung = rep.hung.saturating_add_signed(delta);
                     if rep.hung == 0 {
                         for job in std::mem::take(&mut rep.parked) {
@@ -86,18 +85,17 @@ impl<'m> Simulation<'m> {
                         }
                     }
                 }
-                _ => self.recompute_degradations(s, r),
+                _ => self.recompute_degradations(service, r),
             }
         }
     }
 
     /// Slowdown factor and burst error probability of a replica from the faults in force.
-    pub(super) fn recompute_degradations(&mut self, s: usize, r: u32) {
+    pub(super) fn recompute_degradations(&mut self, service: ServiceId, r: u32) {
         let model = self.model;
-        let service = ServiceId(s as u32);
         let (mut slowdown, mut ok) = (1.0, 1.0);
         for &f in &self.faults.active {
-            let kind = &model.faults[f as usize].kind;
+            let kind = &model.fault(f).kind;
             if !kind.affects_replica(service, r) {
                 continue;
             }
@@ -107,24 +105,23 @@ impl<'m> Simulation<'m> {
                 _ => {}
             }
         }
-        let rep = &mut self.services[s].replicas[r as usize];
+        let rep = self.replica_mut(service, r);
         rep.slowdown = slowdown;
         rep.burst_errors = 1.0 - ok;
     }
 
     /// A replica's failure process moves to its next state.
-    pub(super) fn on_renewal(&mut self, s: u32, r: u32) {
+    pub(super) fn on_renewal(&mut self, s: ServiceId, r: u32) {
         let model = self.model;
-        let Some(process) = &model.services[s as usize].failures else {
+        let Some(process) = &model.service(s).failures else {
             return;
         };
-        let Some((renewal, rng)) = &mut self.services[s as usize].replicas[r as usize].renewal
-        else {
+        let Some((renewal, rng)) = &mut self.replica_mut(s, r).renewal else {
             return;
         };
         let up = renewal.advance(process, rng);
         let next = renewal.next_change();
-        self.set_down(s as usize, r, if up { -1 } else { 1 });
+        self.set_down(s, r, if up { -1 } else { 1 });
         if next.0 < self.clock.arrivals_end {
             self.clock.schedule(
                 next,
@@ -138,9 +135,9 @@ impl<'m> Simulation<'m> {
 
     /// Adds `delta` causes of being down to a replica; a replica that goes down crashes:
     /// everything inside it is lost and its callers get `unavailable`.
-    pub(super) fn set_down(&mut self, s: usize, r: u32, delta: i32) {
+    pub(super) fn set_down(&mut self, s: ServiceId, r: u32, delta: i32) {
         let now = self.clock.now;
-        let rep = &mut self.services[s].replicas[r as usize];
+        let rep = self.replica_mut(s, r);
         let was_down = rep.down > 0;
         rep.down = rep.down.saturating_add_signed(delta);
         let is_down = rep.down > 0;
@@ -150,7 +147,7 @@ impl<'m> Simulation<'m> {
             for job in std::mem::take(&mut rep.parked) {
                 self.clock.soon(Micro::Deliver(job));
             }
-            let rep = &mut self.services[s].replicas[r as usize];
+            let rep = self.replica_mut(s, r);
             let queued: Vec<Key> = rep.queue.drain(..).collect();
             let running = std::mem::take(&mut rep.running);
             let admitted = std::mem::replace(&mut rep.admitted, 0);
@@ -176,12 +173,12 @@ impl<'m> Simulation<'m> {
         }
         if was_down != is_down {
             if is_down {
-                self.drop_waiters(s, r as usize);
+                self.drop_waiters(s, r);
             }
             self.consumers_follow_replica(s, r, is_down);
             self.queue_consumers_follow_replica(s, r, is_down);
         }
-        let up = self.services[s]
+        let up = self.services[s.0 as usize]
             .replicas
             .iter()
             .filter(|r| r.down == 0)
@@ -191,7 +188,7 @@ impl<'m> Simulation<'m> {
 
     /// Takes a job off its replica's list of running jobs.
     pub(super) fn remove_running(&mut self, key: Key, job: &Job) {
-        let rep = &mut self.services[job.service as usize].replicas[job.replica as usize];
+        let rep = self.replica_mut(job.service, job.replica);
         let slot = job.slot as usize;
         if rep.running.get(slot) != Some(&key) {
             return;

@@ -5,7 +5,7 @@ use super::broker::backpressure::Waiter;
 use super::kernel::Key;
 use super::simulation::Simulation;
 use crate::failure::Renewal;
-use crate::model::Balancer;
+use crate::model::{Balancer, Model, ServiceId};
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 use rand::Rng;
@@ -77,22 +77,73 @@ pub(super) struct ServiceState {
     pub(super) live: u64,
 }
 
+/// A replica numbered across all services (service 0's replicas first, then service 1's…),
+/// so that an event can name one in a single `u32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct GlobalReplica(u32);
+
+/// The numbering of [`GlobalReplica`]s: each service's first number.
+pub(super) struct ReplicaNumbering {
+    base: Vec<u32>,
+}
+
+impl ReplicaNumbering {
+    pub(super) fn new(model: &Model) -> Self {
+        ReplicaNumbering {
+            base: model
+                .services
+                .iter()
+                .scan(0u32, |next, s| {
+                    let base = *next;
+                    *next += s.replicas;
+                    Some(base)
+                })
+                .collect(),
+        }
+    }
+
+    /// The number of replica `replica` of `service`.
+    #[inline]
+    pub(super) fn global(&self, service: ServiceId, replica: u32) -> GlobalReplica {
+        GlobalReplica(self.base[service.0 as usize] + replica)
+    }
+
+    /// The service and replica index of replica number `g`.
+    #[inline]
+    pub(super) fn locate(&self, g: GlobalReplica) -> (ServiceId, u32) {
+        let s = self.base.partition_point(|&b| b <= g.0) - 1;
+        (ServiceId(s as u32), g.0 - self.base[s])
+    }
+}
+
 impl Simulation<'_> {
-    /// Picks a replica with the service's balancer; `avoid` (a replica index, or
-    /// `u32::MAX`) is skipped when there is another one (retries to another replica).
-    pub(super) fn pick_replica(&mut self, service: u32, avoid: u32) -> u32 {
-        let s = &mut self.services[service as usize];
+    /// The state of replica `replica` of `service`.
+    #[inline]
+    pub(super) fn replica(&self, service: ServiceId, replica: u32) -> &Replica {
+        &self.services[service.0 as usize].replicas[replica as usize]
+    }
+
+    /// The state of replica `replica` of `service`, to change.
+    #[inline]
+    pub(super) fn replica_mut(&mut self, service: ServiceId, replica: u32) -> &mut Replica {
+        &mut self.services[service.0 as usize].replicas[replica as usize]
+    }
+
+    /// Picks a replica with the service's balancer; `avoid` is skipped when there is another
+    /// one (retries to another replica).
+    pub(super) fn pick_replica(&mut self, service: ServiceId, avoid: Option<u32>) -> u32 {
+        let s = &mut self.services[service.0 as usize];
         let n = s.replicas.len() as u32;
         if n == 1 {
             return 0;
         }
-        if avoid < n {
+        if let Some(avoid) = avoid.filter(|&a| a < n) {
             // Any replica but `avoid`, uniformly: the balancer's choice would often be the
             // same replica again (least-outstanding) or correlated with it (round-robin).
             let r = s.balance_rng.random_range(0..n - 1);
             return if r >= avoid { r + 1 } else { r };
         }
-        match self.model.services[service as usize].balancer {
+        match self.model.service(service).balancer {
             Balancer::RoundRobin => {
                 let r = s.next_rr;
                 s.next_rr = (r + 1) % n;

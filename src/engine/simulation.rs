@@ -12,7 +12,7 @@ use super::kernel::Slab;
 use super::measurements::Measurements;
 use super::observer::{Observer, RunEnd};
 use super::request::{Job, Strand};
-use super::service::ServiceState;
+use super::service::{ReplicaNumbering, ServiceState};
 use super::timeouts::TimeoutQueue;
 use super::zeno::ZenoGuard;
 use super::TraceRecord;
@@ -36,8 +36,8 @@ pub struct Simulation<'m> {
     pub(super) entries: Vec<EntryState>,
     /// Each service's replicas, random streams and live requests.
     pub(super) services: Vec<ServiceState>,
-    /// Replicas numbered across services: the number of each service's first replica.
-    pub(super) replica_base: Vec<u32>,
+    /// Replicas numbered across services (for events that name one in a `u32`).
+    pub(super) numbering: ReplicaNumbering,
     /// Requests in flight: one job per request at a service.
     pub(super) jobs: Slab<Job>,
     /// The strands running the steps of the jobs that have a worker.
@@ -164,7 +164,7 @@ impl<'m> Simulation<'m> {
             Event::Deliver { job } => self.deliver(job),
             Event::WorkDone { strand } => self.run_strand(strand),
             Event::Respond { job } => self.respond(job),
-            Event::Timeout { queue } => self.on_timeouts_due(queue),
+            Event::Timeout { deadlines } => self.on_timeouts_due(deadlines),
             Event::RetryDue { strand } => self.start_attempt(strand),
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
@@ -175,15 +175,15 @@ impl<'m> Simulation<'m> {
                 Publish::Parked => {}
             },
             Event::PublishTimeout { strand } => self.publish_timeout(strand),
-            Event::ClientPublished { publish } => self.client_published(publish),
-            Event::ClientGaveUp { publish } => self.client_gave_up(publish),
+            Event::ClientPublished { message } => self.client_published(message),
+            Event::ClientGaveUp { message } => self.client_gave_up(message),
             Event::Retention { topic } => self.on_retention(topic),
-            Event::QueueRetention { queue } => self.on_queue_retention(queue),
-            Event::Visibility { queue } => self.on_visibility(queue),
+            Event::QueueRetention { work_queue } => self.on_queue_retention(work_queue),
+            Event::Visibility { work_queue } => self.on_visibility(work_queue),
             Event::Rebalance { topic, group } => self.rebalance(topic, group),
             Event::Reprocess { delivery } => self.process(delivery),
             Event::CommitTick { topic, group } => self.commit_tick(topic, group),
-            Event::CpuDone { strand, replica } => self.on_cpu_done(strand, replica),
+            Event::CpuDone { strand, at } => self.on_cpu_done(strand, at),
             Event::FaultStart { fault } => self.on_fault(fault, true),
             Event::FaultEnd { fault } => self.on_fault(fault, false),
             Event::Renewal { service, replica } => self.on_renewal(service, replica),
@@ -222,9 +222,7 @@ impl<'m> Simulation<'m> {
                         self.release_bulkhead(call, replica);
                     }
                 }
-                Micro::Wake { service, replica } => {
-                    self.wake_consumers(service as usize, replica as usize)
-                }
+                Micro::Wake { service, replica } => self.wake_consumers(service, replica),
             }
         }
     }

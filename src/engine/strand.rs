@@ -4,12 +4,12 @@
 use super::broker::outage::Publish;
 use super::event::Event;
 use super::kernel::Key;
-use super::observer::HOLD_FANOUT;
-use super::request::{CallProgress, Strand, NO_BLOCK, NO_CALL};
+use super::observer::Hold;
+use super::request::{CallProgress, Strand};
 use super::simulation::Simulation;
 use crate::model::{BlockId, Op};
 use crate::outcome::Outcome;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimDuration;
 use rand::Rng;
 
 impl Simulation<'_> {
@@ -20,11 +20,11 @@ impl Simulation<'_> {
             let Some(strand) = self.strands.get_mut(key) else {
                 return;
             };
-            let ops = model.block(BlockId(strand.block));
+            let ops = model.block(strand.block);
             let Some(op) = ops.get(strand.idx as usize) else {
-                if strand.ret.0 != NO_BLOCK {
+                if let Some((block, idx)) = strand.ret.take() {
                     // The end of a branch run inline: back to the steps after its Choice.
-                    (strand.block, strand.idx) = std::mem::replace(&mut strand.ret, (NO_BLOCK, 0));
+                    (strand.block, strand.idx) = (block, idx);
                     continue;
                 }
                 self.finish_strand(key, None);
@@ -33,7 +33,7 @@ impl Simulation<'_> {
             strand.idx += 1;
             let job_key = strand.job;
             let (service, replica) = match self.jobs.get(job_key) {
-                Some(j) if !j.killed => (j.service as usize, j.replica as usize),
+                Some(j) if !j.killed => (j.service, j.replica),
                 _ => {
                     self.abandon(key);
                     return;
@@ -41,22 +41,23 @@ impl Simulation<'_> {
             };
             match op {
                 Op::Publish(p) => {
-                    let step = &model.publishes[*p as usize];
-                    if step.probability < 1.0
-                        && self.services[service].route_rng.random::<f64>() >= step.probability
-                    {
+                    let step = model.publish(*p);
+                    let svc = &mut self.services[service.0 as usize];
+                    if step.probability < 1.0 && svc.route_rng.random::<f64>() >= step.probability {
                         continue;
                     }
-                    let mut d = step.latency.as_ref().map_or(SimDuration::ZERO, |d| {
-                        d.sample(&mut self.services[service].work_rng)
-                    });
+                    let mut d = step
+                        .latency
+                        .as_ref()
+                        .map_or(SimDuration::ZERO, |d| d.sample(&mut svc.work_rng));
                     d = SimDuration(d.0 + self.broker_slowness().0);
                     if d > SimDuration::ZERO {
-                        self.clock.schedule(
-                            SimTime(self.clock.now).after(d),
+                        let publish = *p;
+                        self.clock.after(
+                            d,
                             Event::Published {
                                 strand: key,
-                                publish: *p,
+                                publish,
                             },
                         );
                         return;
@@ -71,9 +72,9 @@ impl Simulation<'_> {
                     }
                 }
                 Op::Work(dist) => {
-                    let svc = &mut self.services[service];
+                    let svc = &mut self.services[service.0 as usize];
                     let mut d = dist.sample(&mut svc.work_rng);
-                    let slowdown = svc.replicas[replica].slowdown;
+                    let slowdown = svc.replicas[replica as usize].slowdown;
                     if slowdown != 1.0 {
                         d = SimDuration((d.0 as f64 * slowdown).round() as u64);
                     }
@@ -83,21 +84,19 @@ impl Simulation<'_> {
                     }
                 }
                 Op::Call(cid) => {
-                    let call = &model.calls[cid.0 as usize];
+                    let cid = *cid;
+                    let call = model.call(cid);
                     if call.probability < 1.0
-                        && self.services[service].route_rng.random::<f64>() >= call.probability
+                        && self.services[service.0 as usize].route_rng.random::<f64>()
+                            >= call.probability
                     {
                         continue;
                     }
-                    strand.call = CallProgress::new(cid.0, self.clock.now);
-                    strand.call.active = true;
-                    strand.call.caller_replica = replica as u32;
-                    self.observer.call_started(cid.0, self.clock.now);
-                    let c = &mut self.calls[cid.0 as usize];
-                    if let Some(j) = self.jobs.get(job_key) {
-                        if let Some(b) = &mut c.per_replica[j.replica as usize].budget {
-                            b.on_request_start();
-                        }
+                    strand.call = Some(CallProgress::new(cid, self.clock.now, replica));
+                    self.observer.call_started(cid, self.clock.now);
+                    let edge = &mut self.calls[cid.0 as usize].per_replica[replica as usize];
+                    if let Some(b) = &mut edge.budget {
+                        b.on_request_start();
                     }
                     self.start_attempt(key);
                     return;
@@ -107,12 +106,13 @@ impl Simulation<'_> {
                     probability,
                 } => {
                     if *probability < 1.0
-                        && self.services[service].route_rng.random::<f64>() >= *probability
+                        && self.services[service.0 as usize].route_rng.random::<f64>()
+                            >= *probability
                     {
                         continue;
                     }
                     if branches.len() > 1 {
-                        self.set_holding(job_key, HOLD_FANOUT);
+                        self.set_holding(job_key, Hold::FANOUT);
                         if let Some(j) = self.jobs.get_mut(job_key) {
                             j.fanout += 1;
                         }
@@ -120,7 +120,7 @@ impl Simulation<'_> {
                             s.fanout = true;
                         }
                     }
-                    if !self.spawn(key, job_key, branches.iter().map(|b| b.0)) {
+                    if !self.spawn(key, job_key, branches.iter().copied()) {
                         return;
                     }
                     self.joined(key);
@@ -133,7 +133,7 @@ impl Simulation<'_> {
                     branches,
                     probability,
                 } => {
-                    let rng = &mut self.services[service].route_rng;
+                    let rng = &mut self.services[service.0 as usize].route_rng;
                     if *probability < 1.0 && rng.random::<f64>() >= *probability {
                         continue;
                     }
@@ -142,12 +142,12 @@ impl Simulation<'_> {
                         .iter()
                         .find(|(cum, _)| u < *cum)
                         .or(branches.last())
-                        .map(|(_, b)| b.0);
+                        .map(|&(_, b)| b);
                     let Some(pick) = pick else { continue };
-                    if let Some(s) = self.strands.get_mut(key).filter(|s| s.ret.0 == NO_BLOCK) {
+                    if let Some(s) = self.strands.get_mut(key).filter(|s| s.ret.is_none()) {
                         // One branch runs after the other on the same strand: no child
                         // strand needed, unless this strand is inside a branch already.
-                        s.ret = (s.block, s.idx);
+                        s.ret = Some((s.block, s.idx));
                         (s.block, s.idx) = (pick, 0);
                         continue;
                     }
@@ -168,7 +168,7 @@ impl Simulation<'_> {
         &mut self,
         parent: Key,
         job: Key,
-        blocks: impl Iterator<Item = u32>,
+        blocks: impl Iterator<Item = BlockId>,
     ) -> bool {
         // One extra pending count while spawning, so that a child ending at once does not
         // resume the parent from inside this loop.
@@ -179,17 +179,7 @@ impl Simulation<'_> {
             if let Some(p) = self.strands.get_mut(parent) {
                 p.pending += 1;
             }
-            let child = self.strands.insert(Strand {
-                job,
-                block,
-                idx: 0,
-                ret: (NO_BLOCK, 0),
-                parent,
-                pending: 0,
-                failure: None,
-                call: CallProgress::new(NO_CALL, 0),
-                fanout: false,
-            });
+            let child = self.strands.insert(Strand::new(job, block, Some(parent)));
             self.run_strand(child);
         }
         match self.strands.get_mut(parent) {
@@ -218,11 +208,11 @@ impl Simulation<'_> {
         let Some(strand) = self.strands.remove(key) else {
             return;
         };
-        if strand.parent == Key::NONE {
+        let Some(parent_key) = strand.parent else {
             self.complete_job(strand.job, failure);
             return;
-        }
-        let Some(parent) = self.strands.get_mut(strand.parent) else {
+        };
+        let Some(parent) = self.strands.get_mut(parent_key) else {
             return;
         };
         if parent.failure.is_none() {
@@ -230,14 +220,13 @@ impl Simulation<'_> {
         }
         parent.pending -= 1;
         if parent.pending == 0 {
-            let parent_key = strand.parent;
             self.joined(parent_key);
             let Some(parent) = self.strands.get(parent_key) else {
                 return;
             };
             match parent.failure {
-                Some(f) => self.finish_strand(strand.parent, Some(f)),
-                None => self.run_strand(strand.parent),
+                Some(f) => self.finish_strand(parent_key, Some(f)),
+                None => self.run_strand(parent_key),
             }
         }
     }

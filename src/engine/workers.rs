@@ -3,55 +3,49 @@
 
 use super::event::Event;
 use super::kernel::Key;
-use super::observer::{HOLD_FANOUT, HOLD_WORKING, NOT_HOLDING};
+use super::observer::Hold;
+use super::service::GlobalReplica;
 use super::simulation::Simulation;
-use crate::time::{SimDuration, SimTime};
+use crate::model::ServiceId;
+use crate::time::SimDuration;
 
 impl Simulation<'_> {
     /// Local work of `d` for `strand`: at a thread-per-request service the request's worker
-    /// does it; at a non-blocking one it needs a free worker, or waits for one.
+    /// does it; at an event-loop one it needs a free worker, or waits for one.
     pub(super) fn begin_work(
         &mut self,
         strand: Key,
         job: Key,
-        service: usize,
-        replica: usize,
+        service: ServiceId,
+        replica: u32,
         d: SimDuration,
     ) {
         let now = self.clock.now;
-        if self.model.services[service].max_in_flight.is_none() {
-            self.set_holding(job, HOLD_WORKING);
-            self.clock
-                .schedule(SimTime(now).after(d), Event::WorkDone { strand });
+        let def = self.model.service(service);
+        if def.max_in_flight.is_none() {
+            self.set_holding(job, Hold::WORKING);
+            self.clock.after(d, Event::WorkDone { strand });
             return;
         }
-        let workers = self.model.services[service].workers;
-        let global = self.replica_base[service] + replica as u32;
-        let rep = &mut self.services[service].replicas[replica];
-        if rep.cpu < workers {
+        let at = self.numbering.global(service, replica);
+        let rep = self.replica_mut(service, replica);
+        if rep.cpu < def.workers {
             rep.cpu += 1;
             self.observer.cpu_taken(service, now);
-            self.clock.schedule(
-                SimTime(now).after(d),
-                Event::CpuDone {
-                    strand,
-                    replica: global,
-                },
-            );
+            self.clock.after(d, Event::CpuDone { strand, at });
         } else {
             rep.ready.push_back((strand, d));
             self.observer.cpu_waits(service, now);
         }
     }
 
-    /// Local work at a non-blocking replica ended: its worker takes the next live waiting
+    /// Local work at an event-loop replica ended: its worker takes the next live waiting
     /// work, or idles; then the strand goes on.
-    pub(super) fn on_cpu_done(&mut self, strand: Key, global: u32) {
+    pub(super) fn on_cpu_done(&mut self, strand: Key, at: GlobalReplica) {
         let now = self.clock.now;
-        let service = self.replica_base.partition_point(|&b| b <= global) - 1;
-        let replica = (global - self.replica_base[service]) as usize;
+        let (service, replica) = self.numbering.locate(at);
         loop {
-            let next = self.services[service].replicas[replica].ready.pop_front();
+            let next = self.replica_mut(service, replica).ready.pop_front();
             match next {
                 Some((st, d)) => {
                     self.observer.cpu_handed_on(service, now);
@@ -61,19 +55,13 @@ impl Simulation<'_> {
                         .and_then(|s| self.jobs.get(s.job))
                         .is_some_and(|j| !j.killed);
                     if alive {
-                        self.clock.schedule(
-                            SimTime(now).after(d),
-                            Event::CpuDone {
-                                strand: st,
-                                replica: global,
-                            },
-                        );
+                        self.clock.after(d, Event::CpuDone { strand: st, at });
                         break;
                     }
                     self.abandon(st);
                 }
                 None => {
-                    self.services[service].replicas[replica].cpu -= 1;
+                    self.replica_mut(service, replica).cpu -= 1;
                     self.observer.cpu_idle(service, now);
                     break;
                 }
@@ -84,23 +72,19 @@ impl Simulation<'_> {
 
     /// Records what the worker of `job` does from now on (ignored during a fan-out, which
     /// holds the worker as a whole).
-    pub(super) fn set_holding(&mut self, job: Key, slot: u16) {
+    pub(super) fn set_holding(&mut self, job: Key, slot: Hold) {
         let now = self.clock.now;
         let Some(j) = self.jobs.get_mut(job) else {
             return;
         };
-        if (j.fanout > 0 && slot != HOLD_FANOUT) || j.holding == slot {
+        if (j.fanout > 0 && slot != Hold::FANOUT) || j.holding == Some(slot) {
             return;
         }
-        if self.model.services[j.service as usize]
-            .max_in_flight
-            .is_some()
-        {
+        if self.model.service(j.service).max_in_flight.is_some() {
             return; // its workers only ever work; `begin_work` counts them
         }
-        self.observer
-            .holding(j.service as usize, now, j.holding, slot);
-        j.holding = slot;
+        self.observer.holding(j.service, now, j.holding, Some(slot));
+        j.holding = Some(slot);
     }
 
     /// The worker of `job` is free: it leaves the occupancy.
@@ -109,10 +93,8 @@ impl Simulation<'_> {
         let Some(j) = self.jobs.get_mut(job) else {
             return;
         };
-        if j.holding != NOT_HOLDING {
-            self.observer
-                .holding(j.service as usize, now, j.holding, NOT_HOLDING);
-            j.holding = NOT_HOLDING;
+        if let Some(slot) = j.holding.take() {
+            self.observer.holding(j.service, now, Some(slot), None);
         }
     }
 }

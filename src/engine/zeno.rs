@@ -17,7 +17,7 @@ use super::event::{Event, Micro};
 use super::kernel::Key;
 use super::simulation::Simulation;
 use crate::error::RunError;
-use crate::model::Destination;
+use crate::model::{Destination, ServiceId, TopicId};
 use crate::time::SimTime;
 
 /// Most events watched after the guard trips, to name what goes round.
@@ -67,7 +67,7 @@ pub(super) struct Diagnosis {
     published: Vec<u64>,
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Counters of every queue, group and publish step now (for the diagnosis's deltas).
     fn zeno_counters(&self) -> (Vec<[u64; 4]>, Vec<[u64; 3]>, Vec<u64>) {
         let (group_failures, queue_failures, published) = self.observer.zeno_counters();
@@ -107,32 +107,27 @@ impl<'m> Simulation<'m> {
     }
 
     /// The service whose request `job` is.
-    fn service_of_job(&self, job: Key) -> Option<u32> {
+    fn service_of_job(&self, job: Key) -> Option<ServiceId> {
         self.jobs.get(job).map(|j| j.service)
     }
 
     /// The service where strand `strand` runs.
-    fn service_of_strand(&self, strand: Key) -> Option<u32> {
+    fn service_of_strand(&self, strand: Key) -> Option<ServiceId> {
         self.strands
             .get(strand)
             .and_then(|s| self.service_of_job(s.job))
     }
 
     /// The service of consumer group `g` of topic `t`.
-    fn service_of_group(&self, t: u32, g: u32) -> u32 {
-        self.model.topics[t as usize].subscribers[g as usize]
-            .service
-            .0
+    fn service_of_group(&self, t: TopicId, g: u32) -> ServiceId {
+        self.model.topic(t).subscribers[g as usize].service
     }
 
     /// An event past the cap: counted for its service; the run stops when enough were seen.
     #[cold]
     pub(super) fn zeno_observe_event(&mut self, event: &Event) {
         let service = match *event {
-            Event::Arrival { entry } => self.model.entries[entry as usize]
-                .target
-                .service()
-                .map(|s| s.0),
+            Event::Arrival { entry } => self.model.entry(entry).target.service(),
             Event::Deliver { job } | Event::Respond { job } | Event::JobTimeout { job } => {
                 self.service_of_job(job)
             }
@@ -142,7 +137,7 @@ impl<'m> Simulation<'m> {
             | Event::PublishTimeout { strand }
             | Event::CpuDone { strand, .. } => self.service_of_strand(strand),
             Event::BreakerTimer { call, .. } | Event::BulkheadExpire { call, .. } => {
-                Some(self.model.calls[call as usize].from.0)
+                Some(self.model.call(call).from)
             }
             Event::Rebalance { topic, group } | Event::CommitTick { topic, group } => {
                 Some(self.service_of_group(topic, group))
@@ -150,8 +145,8 @@ impl<'m> Simulation<'m> {
             Event::Reprocess { delivery } => self
                 .delivery_group(delivery)
                 .map(|(t, g)| self.service_of_group(t, g)),
-            Event::Visibility { queue } | Event::QueueRetention { queue } => {
-                Some(self.model.queues[queue as usize].service.0)
+            Event::Visibility { work_queue } | Event::QueueRetention { work_queue } => {
+                Some(self.model.queue(work_queue).service)
             }
             Event::Renewal { service, .. } => Some(service),
             Event::Timeout { .. }
@@ -179,7 +174,7 @@ impl<'m> Simulation<'m> {
         self.zeno_count(service);
     }
 
-    fn zeno_count(&mut self, service: Option<u32>) {
+    fn zeno_count(&mut self, service: Option<ServiceId>) {
         if self.guard.diagnosis.is_none() {
             self.zeno_begin();
         }
@@ -187,7 +182,7 @@ impl<'m> Simulation<'m> {
             return;
         };
         if let Some(s) = service {
-            d.per_service[s as usize] += 1;
+            d.per_service[s.0 as usize] += 1;
         }
         d.watched += 1;
         if d.watched >= d.budget {
@@ -289,8 +284,8 @@ impl<'m> Simulation<'m> {
         for &(p, n) in ps.iter().take(NAMED) {
             let step = &model.publishes[p];
             let to = match step.to {
-                Destination::Topic(t) => format!("topic `{}`", model.topics[t as usize].name),
-                Destination::Queue(q) => format!("work queue `{}`", model.queues[q as usize].name),
+                Destination::Topic(t) => format!("topic `{}`", model.topic(t).name),
+                Destination::Queue(q) => format!("work queue `{}`", model.queue(q).name),
             };
             going_round.push(format!("step `{}` ({n} messages to {to})", step.path));
         }

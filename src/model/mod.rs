@@ -41,6 +41,26 @@ pub struct CallId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BlockId(pub u32);
 
+/// Index of an entry point in [`Model::entries`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(pub u32);
+
+/// Index of a topic in [`Model::topics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicId(pub u32);
+
+/// Index of a work queue in [`Model::queues`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(pub u32);
+
+/// Index of a publish or send step in [`Model::publishes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublishId(pub u32);
+
+/// Index of a fault of the timeline in [`Model::faults`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultId(pub u32);
+
 /// Run length, warm-up, seed and safety caps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
@@ -174,7 +194,7 @@ pub enum Op {
     /// A sync call (see [`Model::calls`]).
     Call(CallId),
     /// Publish a message (see [`Model::publishes`]).
-    Publish(u32),
+    Publish(PublishId),
     /// Run every branch at once and wait for all.
     Parallel {
         /// The branches.
@@ -247,10 +267,10 @@ impl EntryTarget {
 /// Where a publish step sends its messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Destination {
-    /// A topic: index in [`Model::topics`].
-    Topic(u32),
-    /// A work queue: index in [`Model::queues`].
-    Queue(u32),
+    /// A topic.
+    Topic(TopicId),
+    /// A work queue.
+    Queue(QueueId),
 }
 
 /// A work queue of the simulated broker (competing consumers of one service).
@@ -369,14 +389,52 @@ impl Model {
     /// layout of per-destination arrays in the analysis).
     pub fn destination_index(&self, d: Destination) -> usize {
         match d {
-            Destination::Topic(t) => t as usize,
-            Destination::Queue(q) => self.topics.len() + q as usize,
+            Destination::Topic(t) => t.0 as usize,
+            Destination::Queue(q) => self.topics.len() + q.0 as usize,
         }
     }
 
     /// The ops of block `id`.
     pub fn block(&self, id: BlockId) -> &[Op] {
         &self.blocks[id.0 as usize]
+    }
+
+    /// The call step with id `id`.
+    pub fn call(&self, id: CallId) -> &CallEdge {
+        &self.calls[id.0 as usize]
+    }
+
+    /// The entry point with id `id`.
+    pub fn entry(&self, id: EntryId) -> &Entry {
+        &self.entries[id.0 as usize]
+    }
+
+    /// The topic with id `id`.
+    pub fn topic(&self, id: TopicId) -> &Topic {
+        &self.topics[id.0 as usize]
+    }
+
+    /// The work queue with id `id`.
+    pub fn queue(&self, id: QueueId) -> &WorkQueueDef {
+        &self.queues[id.0 as usize]
+    }
+
+    /// The publish or send step with id `id`.
+    pub fn publish(&self, id: PublishId) -> &PublishStep {
+        &self.publishes[id.0 as usize]
+    }
+
+    /// The fault with id `id`.
+    pub fn fault(&self, id: FaultId) -> &Fault {
+        &self.faults[id.0 as usize]
+    }
+
+    /// The name of a topic or queue.
+    pub fn destination_name(&self, d: Destination) -> &str {
+        match d {
+            Destination::Topic(t) => &self.topic(t).name,
+            Destination::Queue(q) => &self.queue(q).name,
+        }
     }
 
     /// A label for a call edge, `from → to`.

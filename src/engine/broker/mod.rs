@@ -10,7 +10,7 @@ pub(super) mod queues;
 pub(super) mod topics;
 
 use super::kernel::Slab;
-use crate::model::Model;
+use crate::model::{Model, QueueId, TopicId};
 use crate::rng::{stream, SimRng};
 use outage::{ClientPublish, OutageState};
 use queues::{QueueDelivery, QueueState};
@@ -38,6 +38,24 @@ pub(super) struct Broker {
 }
 
 impl Broker {
+    /// The state of topic `t`.
+    #[inline]
+    pub(super) fn topic(&self, t: TopicId) -> &TopicState {
+        &self.topics[t.0 as usize]
+    }
+
+    /// The state of topic `t`, to change.
+    #[inline]
+    pub(super) fn topic_mut(&mut self, t: TopicId) -> &mut TopicState {
+        &mut self.topics[t.0 as usize]
+    }
+
+    /// The state of work queue `q`, to change.
+    #[inline]
+    pub(super) fn queue_mut(&mut self, q: QueueId) -> &mut QueueState {
+        &mut self.queues[q.0 as usize]
+    }
+
     /// The broker of `model`, empty, under `seed`.
     pub(super) fn new(model: &Model, seed: u64) -> Self {
         Broker {

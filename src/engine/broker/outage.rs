@@ -16,7 +16,7 @@ use crate::engine::event::{Event, Micro};
 use crate::engine::kernel::Key;
 use crate::engine::simulation::Simulation;
 use crate::model::faults::FaultKind;
-use crate::model::{Destination, Model, WhenDown};
+use crate::model::{Destination, EntryId, Model, PublishId, QueueId, TopicId, WhenDown};
 use crate::outcome::Outcome;
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -35,16 +35,16 @@ pub(in crate::engine) enum Publish {
 /// waiting (`strand` set).
 #[derive(Clone, Copy, Debug)]
 struct Held {
-    publish: u32,
-    /// The strand waiting for the ack, or `Key::NONE` for a buffered message.
-    strand: Key,
-    /// The partition of a keyed message, `u32::MAX` to pick one when published.
-    partition: u32,
+    publish: PublishId,
+    /// The strand waiting for the ack; `None` for a buffered message.
+    strand: Option<Key>,
+    /// The partition of a keyed message; `None` to pick one when published.
+    partition: Option<u32>,
 }
 
 /// A client's message on its way to a slow broker.
 pub(in crate::engine) struct ClientPublish {
-    entry: u32,
+    entry: EntryId,
     to: Destination,
     /// When the client sent it.
     sent: u64,
@@ -80,7 +80,7 @@ impl OutageState {
     }
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Extra publish latency from the `BrokerSlow` faults in force.
     pub(in crate::engine) fn broker_slowness(&mut self) -> SimDuration {
         if self.faults.active.is_empty() {
@@ -89,7 +89,7 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let mut extra = 0;
         for &f in &self.faults.active {
-            if let FaultKind::BrokerSlow { add } = &model.faults[f as usize].kind {
+            if let FaultKind::BrokerSlow { add } = &model.fault(f).kind {
                 extra += add.sample(&mut self.broker.rng).0;
             }
         }
@@ -101,7 +101,7 @@ impl<'m> Simulation<'m> {
     /// `unavailable` when the broker (every partition of a topic) is down: clients do not
     /// wait or buffer. A client whose timeout is shorter than a slow broker's latency gives
     /// up (`timeout`), and the broker stores the message anyway.
-    pub(in crate::engine) fn client_publish(&mut self, entry: u32, to: Destination) {
+    pub(in crate::engine) fn client_publish(&mut self, entry: EntryId, to: Destination) {
         let now = self.clock.now;
         let slow = self.broker_slowness();
         if slow == SimDuration::ZERO {
@@ -109,25 +109,23 @@ impl<'m> Simulation<'m> {
             self.answer_client(entry, outcome, now);
             return;
         }
-        let timeout = self.model.entries[entry as usize].timeout;
+        let timeout = self.model.entry(entry).timeout;
         let gives_up = timeout.is_some_and(|t| t < slow);
-        let publish = self.broker.client_publishes.insert(ClientPublish {
+        let message = self.broker.client_publishes.insert(ClientPublish {
             entry,
             to,
             sent: now,
             waiting: !gives_up,
         });
         if let Some(t) = timeout.filter(|_| gives_up) {
-            self.clock
-                .schedule(SimTime(now).after(t), Event::ClientGaveUp { publish });
+            self.clock.after(t, Event::ClientGaveUp { message });
         }
-        self.clock
-            .schedule(SimTime(now).after(slow), Event::ClientPublished { publish });
+        self.clock.after(slow, Event::ClientPublished { message });
     }
 
     /// A client's message reaches a slow broker (see [`client_publish`](Self::client_publish)).
-    pub(in crate::engine) fn client_published(&mut self, publish: Key) {
-        let Some(p) = self.broker.client_publishes.remove(publish) else {
+    pub(in crate::engine) fn client_published(&mut self, message: Key) {
+        let Some(p) = self.broker.client_publishes.remove(message) else {
             return;
         };
         let outcome = self.client_store(p.to);
@@ -137,8 +135,8 @@ impl<'m> Simulation<'m> {
     }
 
     /// A client stops waiting for a slow broker.
-    pub(in crate::engine) fn client_gave_up(&mut self, publish: Key) {
-        if let Some(p) = self.broker.client_publishes.get(publish) {
+    pub(in crate::engine) fn client_gave_up(&mut self, message: Key) {
+        if let Some(p) = self.broker.client_publishes.get(message) {
             let (entry, sent) = (p.entry, p.sent);
             self.answer_client(entry, Outcome::Timeout, sent);
         }
@@ -150,7 +148,7 @@ impl<'m> Simulation<'m> {
             return Outcome::Unavailable;
         }
         let partition = match to {
-            Destination::Topic(t) => self.next_partition(t as usize),
+            Destination::Topic(t) => self.next_partition(t),
             Destination::Queue(_) => Some(0),
         };
         match partition {
@@ -163,7 +161,7 @@ impl<'m> Simulation<'m> {
     }
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
-    pub(in crate::engine) fn try_publish(&mut self, p: u32, strand: Key) -> Publish {
+    pub(in crate::engine) fn try_publish(&mut self, p: PublishId, strand: Key) -> Publish {
         let partition = match self.broker_target(p) {
             Ok(partition) => {
                 self.append(p, partition);
@@ -171,8 +169,8 @@ impl<'m> Simulation<'m> {
             }
             Err(wait_for) => wait_for,
         };
-        let step = &self.model.publishes[p as usize];
-        let in_buffer = &mut self.broker.outage.in_buffer[p as usize];
+        let step = self.model.publish(p);
+        let in_buffer = &mut self.broker.outage.in_buffer[p.0 as usize];
         match step.when_down {
             WhenDown::Fail => {
                 self.observer.publish_failed(p);
@@ -187,7 +185,7 @@ impl<'m> Simulation<'m> {
                 self.observer.buffered(p, *in_buffer);
                 self.broker.outage.held.push_back(Held {
                     publish: p,
-                    strand: Key::NONE,
+                    strand: None,
                     partition,
                 });
                 Publish::Done
@@ -196,7 +194,7 @@ impl<'m> Simulation<'m> {
                 self.observer.publish_waits(p);
                 self.broker.outage.held.push_back(Held {
                     publish: p,
-                    strand,
+                    strand: Some(strand),
                     partition,
                 });
                 if let Some(t) = timeout {
@@ -217,7 +215,7 @@ impl<'m> Simulation<'m> {
             .outage
             .held
             .iter()
-            .position(|h| h.strand == strand)
+            .position(|h| h.strand == Some(strand))
         else {
             return; // published meanwhile
         };
@@ -243,14 +241,15 @@ impl<'m> Simulation<'m> {
                 }
             }
             FaultKind::LeaderDown { topic, partition } => {
-                let down = &mut self.broker.outage.leaders_down[topic as usize][partition as usize];
+                let down =
+                    &mut self.broker.outage.leaders_down[topic.0 as usize][partition as usize];
                 if begin {
                     *down += 1;
                 } else {
                     *down -= 1;
                 }
                 let up = *down == 0;
-                self.broker.topics[topic as usize].logs[partition as usize].set_available(up);
+                self.broker.topic_mut(topic).logs[partition as usize].set_available(up);
             }
             _ => return,
         }
@@ -262,7 +261,7 @@ impl<'m> Simulation<'m> {
             for g in 0..self.broker.topics[t].groups.len() {
                 for c in 0..self.model.topics[t].subscribers[g].consumers {
                     self.clock.soon(Micro::Consume {
-                        topic: t as u32,
+                        topic: TopicId(t as u32),
                         group: g as u32,
                         consumer: c,
                     });
@@ -270,7 +269,7 @@ impl<'m> Simulation<'m> {
             }
         }
         for q in 0..self.broker.queues.len() as u32 {
-            self.pull(q);
+            self.pull(QueueId(q));
         }
     }
 
@@ -279,34 +278,33 @@ impl<'m> Simulation<'m> {
     fn release_held(&mut self) {
         let mut kept = VecDeque::new();
         while let Some(h) = self.broker.outage.held.pop_front() {
-            if h.strand != Key::NONE {
+            if let Some(strand) = h.strand {
                 let alive = self
                     .strands
-                    .get(h.strand)
+                    .get(strand)
                     .and_then(|s| self.jobs.get(s.job))
                     .is_some_and(|j| !j.killed);
                 if !alive {
                     // The waiting request is gone (its replica crashed): nothing to publish.
-                    self.abandon(h.strand);
+                    self.abandon(strand);
                     continue;
                 }
             }
-            let ready = match (self.model.publishes[h.publish as usize].to, h.partition) {
-                (_, u32::MAX) => self.broker_target(h.publish).ok(),
-                (Destination::Topic(t), p) => self.broker.topics[t as usize].logs[p as usize]
+            let ready = match (self.model.publish(h.publish).to, h.partition) {
+                (_, None) => self.broker_target(h.publish).ok(),
+                (Destination::Topic(t), Some(p)) => self.broker.topic(t).logs[p as usize]
                     .is_available()
                     .then_some(p),
-                (Destination::Queue(_), _) => Some(0),
+                (Destination::Queue(_), Some(_)) => Some(0),
             };
             let Some(partition) = ready else {
                 kept.push_back(h);
                 continue;
             };
             self.append(h.publish, partition);
-            if h.strand == Key::NONE {
-                self.broker.outage.in_buffer[h.publish as usize] -= 1;
-            } else {
-                self.run_strand(h.strand);
+            match h.strand {
+                None => self.broker.outage.in_buffer[h.publish.0 as usize] -= 1,
+                Some(strand) => self.run_strand(strand),
             }
         }
         self.broker.outage.held = kept;

@@ -20,12 +20,11 @@ use super::backpressure::Waiter;
 use crate::broker::queue::{QueueConfig, Receipt, WorkQueue};
 use crate::engine::event::Event;
 use crate::engine::kernel::Key;
-use crate::engine::request::{Dispatch, Parent, NO_CALL};
+use crate::engine::request::{Dispatch, Parent};
 use crate::engine::simulation::Simulation;
-use crate::model::WorkQueueDef;
+use crate::model::{QueueId, ServiceId, WorkQueueDef};
 use crate::outcome::Outcome;
-use crate::time::NS_PER_S;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime, NS_PER_S};
 use std::collections::VecDeque;
 
 /// Blocks of send times a queue keeps before it coalesces them (see
@@ -44,8 +43,8 @@ pub(in crate::engine) struct QueueState {
     /// Per consumer, why it cannot take messages: [`DOWN`] (its replica is down) and
     /// [`BLOCKED`] (it waits for room at its replica, out of turn until woken); 0 if neither.
     flags: Vec<u8>,
-    /// When the pending visibility timer fires (`u64::MAX`: none pending).
-    timer_at: u64,
+    /// When the pending visibility timer fires, if one is pending.
+    timer_at: Option<u64>,
 }
 
 /// A consumer's flag: its replica is down.
@@ -55,7 +54,7 @@ const BLOCKED: u8 = 2;
 
 /// A message being processed by a consumer's service.
 pub(in crate::engine) struct QueueDelivery {
-    queue: u32,
+    queue: QueueId,
     consumer: u32,
     receipt: Receipt,
     sent: u64,
@@ -74,7 +73,7 @@ impl QueueState {
             turn: (0..def.consumers).collect(),
             in_turn: vec![true; consumers],
             flags: vec![0; consumers],
-            timer_at: u64::MAX,
+            timer_at: None,
         }
     }
 
@@ -97,22 +96,24 @@ impl QueueState {
     }
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Schedules the first retention sweep of every queue that has a retention.
     pub(in crate::engine) fn start_queues(&mut self) {
         for (q, def) in self.model.queues.iter().enumerate() {
             if def.retention.is_some() && RETENTION_SWEEP < self.clock.end {
                 self.clock.schedule(
                     SimTime(RETENTION_SWEEP),
-                    Event::QueueRetention { queue: q as u32 },
+                    Event::QueueRetention {
+                        work_queue: QueueId(q as u32),
+                    },
                 );
             }
         }
     }
 
     /// The broker stores a message in queue `q`; a free consumer takes it.
-    pub(in crate::engine) fn send_to_queue(&mut self, q: u32) {
-        let state = &mut self.broker.queues[q as usize];
+    pub(in crate::engine) fn send_to_queue(&mut self, q: QueueId) {
+        let state = &mut self.broker.queue_mut(q);
         state.queue.send(SimTime(self.clock.now));
         if !state.turn.is_empty() {
             self.pull(q);
@@ -121,11 +122,11 @@ impl<'m> Simulation<'m> {
 
     /// Free consumers take ready messages, in turn, until either runs out. A consumer whose
     /// replica has no room waits for it instead (see `backpressure.rs`).
-    pub(in crate::engine) fn pull(&mut self, q: u32) {
+    pub(in crate::engine) fn pull(&mut self, q: QueueId) {
         let model = self.model;
-        let def = &model.queues[q as usize];
-        let service = def.service.0 as usize;
-        let replicas = model.service(def.service).replicas;
+        let def = &model.queue(q);
+        let service = def.service;
+        let replicas = model.service(service).replicas;
         // With an unbounded service queue there is always room (at a live replica).
         let bounded = model.service(def.service).queue.is_some();
         let now = SimTime(self.clock.now);
@@ -133,7 +134,7 @@ impl<'m> Simulation<'m> {
             return; // pulled again when the broker is back
         }
         loop {
-            let state = &mut self.broker.queues[q as usize];
+            let state = &mut self.broker.queue_mut(q);
             if state.queue.depth() == 0 {
                 return;
             }
@@ -145,19 +146,19 @@ impl<'m> Simulation<'m> {
                 continue;
             }
             let pin = c % replicas;
-            if bounded && self.room(service, pin as usize) == 0 {
-                self.broker.queues[q as usize].flags[c as usize] |= BLOCKED;
+            if bounded && self.room(service, pin) == 0 {
+                self.broker.queue_mut(q).flags[c as usize] |= BLOCKED;
                 self.wait_for_room(
                     service,
-                    pin as usize,
+                    pin,
                     Waiter::Queue {
-                        queue: q,
+                        work_queue: q,
                         consumer: c,
                     },
                 );
                 continue;
             }
-            let state = &mut self.broker.queues[q as usize];
+            let state = &mut self.broker.queue_mut(q);
             let Some(d) = state.queue.receive(c, now, def.visibility_timeout) else {
                 continue;
             };
@@ -170,15 +171,8 @@ impl<'m> Simulation<'m> {
                 sent: d.message.sent.0,
             });
             self.send(Dispatch {
-                parent: Parent::QueueConsumer(delivery),
-                service: def.service.0,
-                call: NO_CALL,
-                timeout: None,
-                latency: None,
-                avoid_replica: u32::MAX,
-                lost: false,
-                deadline: u64::MAX,
-                pin,
+                pin: Some(pin),
+                ..Dispatch::new(Parent::QueueConsumer { delivery }, service)
             });
         }
     }
@@ -188,9 +182,9 @@ impl<'m> Simulation<'m> {
         let Some(d) = self.broker.queue_deliveries.remove(delivery) else {
             return;
         };
-        let def = &self.model.queues[d.queue as usize];
+        let def = &self.model.queue(d.queue);
         let now = self.clock.now;
-        let state = &mut self.broker.queues[d.queue as usize];
+        let state = &mut self.broker.queue_mut(d.queue);
         if outcome.is_failure() {
             self.observer.queue_failed(d.queue);
             if def.retry_delay == SimDuration::ZERO {
@@ -201,10 +195,14 @@ impl<'m> Simulation<'m> {
             {
                 // It returns when the delay expires; make sure a timer is due by then.
                 let at = now + def.retry_delay.as_nanos();
-                if at < state.timer_at && at < self.clock.end {
-                    state.timer_at = at;
-                    self.clock
-                        .schedule(SimTime(at), Event::Visibility { queue: d.queue });
+                if state.timer_at.is_none_or(|t| at < t) && at < self.clock.end {
+                    state.timer_at = Some(at);
+                    self.clock.schedule(
+                        SimTime(at),
+                        Event::Visibility {
+                            work_queue: d.queue,
+                        },
+                    );
                 }
             }
         } else if state.queue.ack(d.receipt) {
@@ -222,25 +220,25 @@ impl<'m> Simulation<'m> {
     /// Deadlines do not arrive in order (a retry delay may be longer or shorter than the
     /// visibility timeout), so an earlier one re-arms the timer; the later event it replaces
     /// is ignored when it fires.
-    fn arm_visibility_timer(&mut self, q: u32, at: u64) {
-        let state = &mut self.broker.queues[q as usize];
-        if at < state.timer_at && at < self.clock.end {
-            state.timer_at = at;
+    fn arm_visibility_timer(&mut self, q: QueueId, at: u64) {
+        let state = &mut self.broker.queue_mut(q);
+        if state.timer_at.is_none_or(|t| at < t) && at < self.clock.end {
+            state.timer_at = Some(at);
             self.clock
-                .schedule(SimTime(at), Event::Visibility { queue: q });
+                .schedule(SimTime(at), Event::Visibility { work_queue: q });
         }
     }
 
     /// The visibility timer of queue `q`: deliveries past their deadline become visible
     /// again (or are dead-lettered), and the timer is set for the next deadline. An event
     /// that is not the armed timer (it was replaced by an earlier one) does nothing.
-    pub(in crate::engine) fn on_visibility(&mut self, q: u32) {
+    pub(in crate::engine) fn on_visibility(&mut self, q: QueueId) {
         let now = SimTime(self.clock.now);
-        let state = &mut self.broker.queues[q as usize];
-        if state.timer_at != now.0 {
+        let state = &mut self.broker.queue_mut(q);
+        if state.timer_at != Some(now.0) {
             return;
         }
-        state.timer_at = u64::MAX;
+        state.timer_at = None;
         let mut returned = false;
         while state.queue.expire_visibility(now).is_some() {
             returned = true;
@@ -261,14 +259,14 @@ impl<'m> Simulation<'m> {
     /// their unacknowledged messages are requeued at once. Or they come back.
     pub(in crate::engine) fn queue_consumers_follow_replica(
         &mut self,
-        s: usize,
+        s: ServiceId,
         r: u32,
         down: bool,
     ) {
         let model = self.model;
-        let replicas = model.services[s].replicas;
+        let replicas = model.service(s).replicas;
         for (q, def) in model.queues.iter().enumerate() {
-            if def.service.0 as usize != s {
+            if def.service != s {
                 continue;
             }
             let state = &mut self.broker.queues[q];
@@ -281,25 +279,26 @@ impl<'m> Simulation<'m> {
                     state.offer(c);
                 }
             }
-            self.pull(q as u32);
+            self.pull(QueueId(q as u32));
         }
     }
 
     /// Deletes ready messages older than the queue's retention.
-    pub(in crate::engine) fn on_queue_retention(&mut self, q: u32) {
+    pub(in crate::engine) fn on_queue_retention(&mut self, q: QueueId) {
         let now = self.clock.now;
-        let Some(retention) = self.model.queues[q as usize].retention else {
+        let Some(retention) = self.model.queue(q).retention else {
             return;
         };
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
-            self.broker.queues[q as usize]
+            self.broker
+                .queue_mut(q)
                 .queue
                 .expire_before(SimTime(cutoff));
         }
         if now + RETENTION_SWEEP < self.clock.end {
             self.clock.schedule(
                 SimTime(now + RETENTION_SWEEP),
-                Event::QueueRetention { queue: q },
+                Event::QueueRetention { work_queue: q },
             );
         }
     }

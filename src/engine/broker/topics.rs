@@ -19,12 +19,11 @@ use crate::broker::group::{ConsumerGroup, OffsetReset};
 use crate::broker::log::PartitionLog;
 use crate::engine::event::{Event, Micro};
 use crate::engine::kernel::Key;
-use crate::engine::request::{Dispatch, Parent, NO_CALL};
+use crate::engine::request::{Dispatch, Parent};
 use crate::engine::simulation::Simulation;
-use crate::model::{Destination, Topic};
+use crate::model::{Destination, PublishId, ServiceId, Topic, TopicId};
 use crate::outcome::Outcome;
-use crate::time::NS_PER_S;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime, NS_PER_S};
 use rand::Rng;
 
 /// Blocks of publish times a partition keeps before it coalesces them (see
@@ -57,7 +56,7 @@ pub(in crate::engine) struct GroupState {
 pub(in crate::engine) struct Delivery {
     /// Processing attempts so far.
     attempts: u32,
-    topic: u32,
+    topic: TopicId,
     group: u32,
     consumer: u32,
     partition: u32,
@@ -87,9 +86,9 @@ impl TopicState {
     }
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// The topic and group of a delivery still being processed.
-    pub(in crate::engine) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
+    pub(in crate::engine) fn delivery_group(&self, delivery: Key) -> Option<(TopicId, u32)> {
         self.broker
             .deliveries
             .get(delivery)
@@ -104,46 +103,48 @@ impl<'m> Simulation<'m> {
             if topic.retention.is_some() && RETENTION_SWEEP < self.clock.end {
                 self.clock.schedule(
                     SimTime(RETENTION_SWEEP),
-                    Event::Retention { topic: t as u32 },
+                    Event::Retention {
+                        topic: TopicId(t as u32),
+                    },
                 );
             }
         }
     }
 
     /// Where a message of publish step `p` goes now: `Ok(partition)` (0 for a work queue) if
-    /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's)
-    /// or `u32::MAX` (any: the broker is down, or every partition is). Keyless messages go to
-    /// the available partitions in turn.
-    pub(in crate::engine) fn broker_target(&mut self, p: u32) -> Result<u32, u32> {
+    /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's),
+    /// or `Err(None)` for any (the broker is down, or every partition is). Keyless messages go
+    /// to the available partitions in turn.
+    pub(in crate::engine) fn broker_target(&mut self, p: PublishId) -> Result<u32, Option<u32>> {
         if self.broker.down > 0 {
-            return Err(u32::MAX);
+            return Err(None);
         }
         let model = self.model;
-        let step = &model.publishes[p as usize];
+        let step = model.publish(p);
         let t = match step.to {
-            Destination::Topic(t) => t as usize,
+            Destination::Topic(t) => t,
             Destination::Queue(_) => return Ok(0),
         };
-        let partitions = self.broker.topics[t].logs.len() as u32;
+        let partitions = self.broker.topic(t).logs.len() as u32;
         match step.keys {
             Some(keys) => {
                 let from = step.from.0 as usize;
                 let key = self.services[from].route_rng.random_range(0..keys);
                 let partition = (key_hash(key) % u64::from(partitions)) as u32;
-                if self.broker.topics[t].logs[partition as usize].is_available() {
+                if self.broker.topic(t).logs[partition as usize].is_available() {
                     Ok(partition)
                 } else {
-                    Err(partition)
+                    Err(Some(partition))
                 }
             }
-            None => self.next_partition(t).ok_or(u32::MAX),
+            None => self.next_partition(t).ok_or(None),
         }
     }
 
     /// The next available partition of topic `t` for a keyless message (partitions take
     /// turns), `None` if none is.
-    pub(in crate::engine) fn next_partition(&mut self, t: usize) -> Option<u32> {
-        let topic = &mut self.broker.topics[t];
+    pub(in crate::engine) fn next_partition(&mut self, t: TopicId) -> Option<u32> {
+        let topic = self.broker.topic_mut(t);
         let partitions = topic.logs.len() as u32;
         for _ in 0..partitions {
             let partition = topic.next_partition;
@@ -157,27 +158,27 @@ impl<'m> Simulation<'m> {
 
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
-    pub(in crate::engine) fn append(&mut self, p: u32, partition: u32) {
+    pub(in crate::engine) fn append(&mut self, p: PublishId, partition: u32) {
         self.observer.published(p);
-        self.store(self.model.publishes[p as usize].to, partition);
+        self.store(self.model.publish(p).to, partition);
     }
 
     /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
     /// consumers wake.
     pub(in crate::engine) fn store(&mut self, to: Destination, partition: u32) {
         let t = match to {
-            Destination::Topic(t) => t as usize,
+            Destination::Topic(t) => t,
             Destination::Queue(q) => return self.send_to_queue(q),
         };
         let now = self.clock.now;
-        let topic = &mut self.broker.topics[t];
+        let topic = self.broker.topic_mut(t);
         topic.logs[partition as usize].append(SimTime(now));
         self.observer.produced(t);
         for (g, group) in topic.groups.iter().enumerate() {
             if let Some(c) = group.group.owner(partition) {
                 if !group.busy[c as usize] {
                     self.clock.soon(Micro::Consume {
-                        topic: t as u32,
+                        topic: t,
                         group: g as u32,
                         consumer: c,
                     });
@@ -189,18 +190,18 @@ impl<'m> Simulation<'m> {
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
     /// service. While its replica has no room it takes nothing and waits for room (see
     /// `backpressure.rs`), counted as busy meanwhile.
-    pub(in crate::engine) fn consume(&mut self, t: u32, g: u32, c: u32) {
+    pub(in crate::engine) fn consume(&mut self, t: TopicId, g: u32, c: u32) {
         if self.broker.down > 0 {
             return; // woken again when the broker is back
         }
-        let topic = &mut self.broker.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         let group = &mut topic.groups[g as usize];
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
-        let sub = &self.model.topics[t as usize].subscribers[g as usize];
-        let service = sub.service.0 as usize;
-        let pin = (c % self.model.services[service].replicas) as usize;
+        let sub = &self.model.topic(t).subscribers[g as usize];
+        let service = sub.service;
+        let pin = c % self.model.service(service).replicas;
         if self.room(service, pin) == 0 {
             self.set_consumer_busy(t, g, c, true);
             self.wait_for_room(
@@ -214,7 +215,7 @@ impl<'m> Simulation<'m> {
             );
             return;
         }
-        let topic = &mut self.broker.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         let group = &mut topic.groups[g as usize];
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
             return;
@@ -257,9 +258,9 @@ impl<'m> Simulation<'m> {
         let Some(d) = self.broker.deliveries.get(delivery) else {
             return;
         };
-        let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
+        let sub = model.topic(d.topic).subscribers[d.group as usize];
         let pin = d.consumer % model.service(sub.service).replicas;
-        let alive = self.broker.topics[d.topic as usize].groups[d.group as usize]
+        let alive = self.broker.topic(d.topic).groups[d.group as usize]
             .group
             .is_alive(d.consumer);
         if !alive {
@@ -267,24 +268,17 @@ impl<'m> Simulation<'m> {
             self.drop_delivery(delivery);
             return;
         }
-        let service = sub.service.0 as usize;
-        if self.room(service, pin as usize) == 0 {
-            self.wait_for_room(service, pin as usize, Waiter::Retry(delivery));
+        let service = sub.service;
+        if self.room(service, pin) == 0 {
+            self.wait_for_room(service, pin, Waiter::Retry { delivery });
             return;
         }
         if let Some(d) = self.broker.deliveries.get_mut(delivery) {
             d.attempts += 1;
         }
         self.send(Dispatch {
-            parent: Parent::Consumer(delivery),
-            service: sub.service.0,
-            call: NO_CALL,
-            timeout: None,
-            latency: None,
-            avoid_replica: u32::MAX,
-            lost: false,
-            deadline: u64::MAX,
-            pin,
+            pin: Some(pin),
+            ..Dispatch::new(Parent::TopicConsumer { delivery }, service)
         });
     }
 
@@ -298,8 +292,8 @@ impl<'m> Simulation<'m> {
 
     /// Marks consumer `c` of group `g` of topic `t` busy (processing a message, or waiting for
     /// room to) or idle.
-    pub(in crate::engine) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
-        self.broker.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
+    pub(in crate::engine) fn set_consumer_busy(&mut self, t: TopicId, g: u32, c: u32, busy: bool) {
+        self.broker.topic_mut(t).groups[g as usize].busy[c as usize] = busy;
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.
@@ -315,8 +309,8 @@ impl<'m> Simulation<'m> {
         else {
             return;
         };
-        let sub = model.topics[topic as usize].subscribers[group as usize];
-        let g = &mut self.broker.topics[topic as usize].groups[group as usize];
+        let sub = model.topic(topic).subscribers[group as usize];
+        let g = &mut self.broker.topic_mut(topic).groups[group as usize];
         if outcome.is_failure() && g.group.is_alive(consumer) {
             let retry = attempts < sub.max_attempts || !sub.dead_letter;
             self.observer.processing_failed(topic, group, retry);
@@ -335,7 +329,7 @@ impl<'m> Simulation<'m> {
             return;
         };
         let now = self.clock.now;
-        let group = &mut self.broker.topics[d.topic as usize].groups[d.group as usize];
+        let group = &mut self.broker.topic_mut(d.topic).groups[d.group as usize];
         group.busy[d.consumer as usize] = false;
         if !group.group.is_alive(d.consumer) {
             // The consumer crashed with its replica: nothing is committed, and the message
@@ -371,9 +365,9 @@ impl<'m> Simulation<'m> {
     /// nothing (a timer firing through silence cost one event per interval: 5·10⁸ events per
     /// simulated second with a 2 ns interval), and where there is traffic the commits happen
     /// at the same instants as with a free-running timer.
-    fn commit_or_defer(&mut self, t: u32, g: u32, c: u32, p: u32, next: u64) {
-        let interval = self.model.topics[t as usize].subscribers[g as usize].commit_interval;
-        let group = &mut self.broker.topics[t as usize].groups[g as usize];
+    fn commit_or_defer(&mut self, t: TopicId, g: u32, c: u32, p: u32, next: u64) {
+        let interval = self.model.topic(t).subscribers[g as usize].commit_interval;
+        let group = &mut self.broker.topic_mut(t).groups[g as usize];
         match interval {
             Some(i) => {
                 group.pending[p as usize] = Some((c, next));
@@ -399,11 +393,11 @@ impl<'m> Simulation<'m> {
     /// A commit tick: every partition's last processed offset is committed (refused for a
     /// consumer that crashed or lost the partition since). The next tick is armed by the
     /// next progress.
-    pub(in crate::engine) fn commit_tick(&mut self, t: u32, g: u32) {
-        self.broker.topics[t as usize].groups[g as usize].tick_armed = false;
-        let partitions = self.broker.topics[t as usize].logs.len() as u32;
+    pub(in crate::engine) fn commit_tick(&mut self, t: TopicId, g: u32) {
+        self.broker.topic_mut(t).groups[g as usize].tick_armed = false;
+        let partitions = self.broker.topic_mut(t).logs.len() as u32;
         for p in 0..partitions {
-            let group = &mut self.broker.topics[t as usize].groups[g as usize];
+            let group = &mut self.broker.topic_mut(t).groups[g as usize];
             if let Some((c, next)) = group.pending[p as usize].take() {
                 group.group.commit(c, p, next);
                 self.trim(t, p);
@@ -414,8 +408,8 @@ impl<'m> Simulation<'m> {
     /// Drops the messages of a partition that every group has committed: they are never read
     /// again, so the log holds only the backlog (and its publish times stay exact while it is
     /// small).
-    fn trim(&mut self, t: u32, p: u32) {
-        let topic = &mut self.broker.topics[t as usize];
+    fn trim(&mut self, t: TopicId, p: u32) {
+        let topic = self.broker.topic_mut(t);
         let done = topic
             .groups
             .iter()
@@ -433,12 +427,12 @@ impl<'m> Simulation<'m> {
     /// the partitions move to the live consumers, which start again from the committed
     /// offsets (redelivering what was processed but not committed). A recovery: they rejoin
     /// and the group rebalances at once.
-    pub(in crate::engine) fn consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+    pub(in crate::engine) fn consumers_follow_replica(&mut self, s: ServiceId, r: u32, down: bool) {
         let model = self.model;
-        let replicas = model.services[s].replicas;
+        let replicas = model.service(s).replicas;
         for (t, topic) in model.topics.iter().enumerate() {
             for (g, sub) in topic.subscribers.iter().enumerate() {
-                if sub.service.0 as usize != s {
+                if sub.service != s {
                     continue;
                 }
                 let group = &mut self.broker.topics[t].groups[g];
@@ -458,7 +452,7 @@ impl<'m> Simulation<'m> {
                     self.clock.schedule(
                         at,
                         Event::Rebalance {
-                            topic: t as u32,
+                            topic: TopicId(t as u32),
                             group: g as u32,
                         },
                     );
@@ -469,8 +463,8 @@ impl<'m> Simulation<'m> {
 
     /// A group reassigns its partitions among its live consumers, who resume from the
     /// committed offsets.
-    pub(in crate::engine) fn rebalance(&mut self, t: u32, g: u32) {
-        let group = &mut self.broker.topics[t as usize].groups[g as usize];
+    pub(in crate::engine) fn rebalance(&mut self, t: TopicId, g: u32) {
+        let group = &mut self.broker.topic_mut(t).groups[g as usize];
         // Live consumers commit what they processed before giving up their partitions (the
         // Kafka client does on revocation); a crashed one cannot, and loses its progress.
         for (p, pending) in group.pending.iter_mut().enumerate() {
@@ -494,12 +488,12 @@ impl<'m> Simulation<'m> {
     }
 
     /// Deletes messages older than the topic's retention, consumed or not.
-    pub(in crate::engine) fn on_retention(&mut self, t: u32) {
+    pub(in crate::engine) fn on_retention(&mut self, t: TopicId) {
         let now = self.clock.now;
-        let Some(retention) = self.model.topics[t as usize].retention else {
+        let Some(retention) = self.model.topic(t).retention else {
             return;
         };
-        let topic = &mut self.broker.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
             for log in &mut topic.logs {
                 log.expire_before(SimTime(cutoff));

@@ -9,7 +9,7 @@ use crate::engine::measurements::{
     GroupReport, PublishReport, QueueReport, QueueSeries, TopicReport, TopicSeries,
 };
 use crate::metrics::LatencyHistogram;
-use crate::model::{Destination, Model, Topic};
+use crate::model::{Destination, Model, PublishId, QueueId, Topic, TopicId};
 use crate::time::SimTime;
 
 /// The measurements of one topic.
@@ -134,24 +134,23 @@ impl QueueObs {
     }
 }
 
-/// Facts about the broker. `t` is a topic's index, `g` a consumer group's index in its
-/// topic, `q` a work queue's index, `p` a publish step's index.
+/// Facts about the broker. `g` is a consumer group's index in its topic `t`.
 impl Observer {
     /// The broker stored a message in topic `t`.
     #[inline]
-    pub(in crate::engine) fn produced(&mut self, t: usize) {
-        self.topics[t].produced += 1;
+    pub(in crate::engine) fn produced(&mut self, t: TopicId) {
+        self.topics[t.0 as usize].produced += 1;
     }
 
     /// An idempotent consumer of group `g` of topic `t` skipped a message it had processed.
-    pub(in crate::engine) fn skipped(&mut self, t: u32, g: u32) {
-        self.topics[t as usize].groups[g as usize].skipped += 1;
+    pub(in crate::engine) fn skipped(&mut self, t: TopicId, g: u32) {
+        self.topics[t.0 as usize].groups[g as usize].skipped += 1;
     }
 
     /// A consumer of group `g` of topic `t` failed to process a message; `retry` if it
     /// will try again.
-    pub(in crate::engine) fn processing_failed(&mut self, t: u32, g: u32, retry: bool) {
-        let obs = &mut self.topics[t as usize].groups[g as usize];
+    pub(in crate::engine) fn processing_failed(&mut self, t: TopicId, g: u32, retry: bool) {
+        let obs = &mut self.topics[t.0 as usize].groups[g as usize];
         obs.failed += 1;
         if retry {
             obs.retries += 1;
@@ -161,59 +160,59 @@ impl Observer {
     /// A consumer of group `g` of topic `t` is done with a message published at
     /// `published` (processed, or dead-lettered after its last attempt).
     #[inline]
-    pub(in crate::engine) fn message_done(&mut self, t: u32, g: u32, published: u64, now: u64) {
+    pub(in crate::engine) fn message_done(&mut self, t: TopicId, g: u32, published: u64, now: u64) {
         if self.counts(published) {
-            self.topics[t as usize].groups[g as usize]
+            self.topics[t.0 as usize].groups[g as usize]
                 .latency
                 .record(now - published);
         }
     }
 
     /// Processing a message of work queue `q` failed.
-    pub(in crate::engine) fn queue_failed(&mut self, q: u32) {
-        self.queues[q as usize].failed += 1;
+    pub(in crate::engine) fn queue_failed(&mut self, q: QueueId) {
+        self.queues[q.0 as usize].failed += 1;
     }
 
     /// A message of work queue `q` sent at `sent` was acknowledged now.
     #[inline]
-    pub(in crate::engine) fn acked(&mut self, q: u32, sent: u64, now: u64) {
+    pub(in crate::engine) fn acked(&mut self, q: QueueId, sent: u64, now: u64) {
         if self.counts(sent) {
-            self.queues[q as usize].latency.record(now - sent);
+            self.queues[q.0 as usize].latency.record(now - sent);
         }
     }
 
     /// A consumer of work queue `q` acknowledged too late: the message was delivered again
     /// and is processed twice.
-    pub(in crate::engine) fn duplicate(&mut self, q: u32) {
-        self.queues[q as usize].duplicates += 1;
+    pub(in crate::engine) fn duplicate(&mut self, q: QueueId) {
+        self.queues[q.0 as usize].duplicates += 1;
     }
 
     /// The broker stored a message of publish step `p`.
     #[inline]
-    pub(in crate::engine) fn published(&mut self, p: u32) {
-        self.publishes[p as usize].published += 1;
+    pub(in crate::engine) fn published(&mut self, p: PublishId) {
+        self.publishes[p.0 as usize].published += 1;
     }
 
     /// A publish of step `p` failed (the broker was down, or the buffer full).
-    pub(in crate::engine) fn publish_failed(&mut self, p: u32) {
-        self.publishes[p as usize].failed += 1;
+    pub(in crate::engine) fn publish_failed(&mut self, p: PublishId) {
+        self.publishes[p.0 as usize].failed += 1;
     }
 
     /// A message of step `p` went to its producer's buffer, which holds `in_buffer` now.
-    pub(in crate::engine) fn buffered(&mut self, p: u32, in_buffer: u64) {
-        let obs = &mut self.publishes[p as usize];
+    pub(in crate::engine) fn buffered(&mut self, p: PublishId, in_buffer: u64) {
+        let obs = &mut self.publishes[p.0 as usize];
         obs.buffered += 1;
         obs.max_buffered = obs.max_buffered.max(in_buffer);
     }
 
     /// A producer of step `p` waits for the broker.
-    pub(in crate::engine) fn publish_waits(&mut self, p: u32) {
-        self.publishes[p as usize].waited += 1;
+    pub(in crate::engine) fn publish_waits(&mut self, p: PublishId) {
+        self.publishes[p.0 as usize].waited += 1;
     }
 
     /// A producer of step `p` gave up waiting for the broker.
-    pub(in crate::engine) fn publish_timed_out(&mut self, p: u32) {
-        self.publishes[p as usize].timed_out += 1;
+    pub(in crate::engine) fn publish_timed_out(&mut self, p: PublishId) {
+        self.publishes[p.0 as usize].timed_out += 1;
     }
 
     /// Counters for the Zeno guard's diagnosis: per consumer group (topics in order, their
@@ -289,7 +288,7 @@ pub(super) fn topic_report(
             partitions: m.partitions,
             produced: o.produced,
             produced_per_partition: topic.logs.iter().map(|l| l.end_offset()).collect(),
-            publishers: publishers_of(model, Destination::Topic(reports.len() as u32)),
+            publishers: publishers_of(model, Destination::Topic(TopicId(reports.len() as u32))),
             groups,
         });
     }
@@ -314,7 +313,7 @@ pub(super) fn queue_report(
         reports.push(QueueReport {
             name: def.name.clone(),
             service: model.service(def.service).name.clone(),
-            publishers: publishers_of(model, Destination::Queue(reports.len() as u32)),
+            publishers: publishers_of(model, Destination::Queue(QueueId(reports.len() as u32))),
             consumers: def.consumers,
             prefetch: def.prefetch,
             sent: q.sent(),
@@ -355,10 +354,7 @@ pub(super) fn publish_report(
         .zip(in_buffer)
         .map(|((step, s), &in_buffer)| PublishReport {
             from: model.service(step.from).name.clone(),
-            to: match step.to {
-                Destination::Topic(t) => model.topics[t as usize].name.clone(),
-                Destination::Queue(q) => model.queues[q as usize].name.clone(),
-            },
+            to: model.destination_name(step.to).to_string(),
             step: step.path.clone(),
             published: s.published,
             failed: s.failed,

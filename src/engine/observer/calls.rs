@@ -5,7 +5,7 @@ use super::Observer;
 use crate::engine::calls::CallState;
 use crate::engine::measurements::{BreakerReport, BreakerTransition, CallReport, CallSeries};
 use crate::metrics::LatencyHistogram;
-use crate::model::{CallEdge, Model};
+use crate::model::{CallEdge, CallId, Model};
 use crate::outcome::{Outcome, Outcomes};
 use crate::time::SimTime;
 
@@ -111,13 +111,13 @@ impl CallObs {
     }
 }
 
-/// Facts about call steps. `c` is the call step's index.
+/// Facts about call steps.
 impl Observer {
     /// A strand starts call step `c` now (before its first attempt).
     #[inline]
-    pub(in crate::engine) fn call_started(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn call_started(&mut self, c: CallId, now: u64) {
         let counts = self.counts(now);
-        let obs = &mut self.calls[c as usize];
+        let obs = &mut self.calls[c.0 as usize];
         if counts {
             obs.calls += 1;
         }
@@ -126,9 +126,9 @@ impl Observer {
 
     /// An attempt of call step `c` goes to the callee now.
     #[inline]
-    pub(in crate::engine) fn attempt_sent(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn attempt_sent(&mut self, c: CallId, now: u64) {
         let counts = self.counts(now);
-        let obs = &mut self.calls[c as usize];
+        let obs = &mut self.calls[c.0 as usize];
         if counts {
             obs.attempts += 1;
         }
@@ -136,30 +136,30 @@ impl Observer {
     }
 
     /// An open circuit breaker refused an attempt of call step `c` now.
-    pub(in crate::engine) fn not_permitted(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn not_permitted(&mut self, c: CallId, now: u64) {
         if self.counts(now) {
-            self.calls[c as usize].not_permitted += 1;
+            self.calls[c.0 as usize].not_permitted += 1;
         }
     }
 
     /// A bulkhead refused an attempt of call step `c` now (full, or waited too long).
-    pub(in crate::engine) fn bulkhead_rejected(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn bulkhead_rejected(&mut self, c: CallId, now: u64) {
         if self.counts(now) {
-            self.calls[c as usize].bulkhead_rejections += 1;
+            self.calls[c.0 as usize].bulkhead_rejections += 1;
         }
     }
 
     /// The retry budget refused a retry of call step `c` now.
-    pub(in crate::engine) fn retry_denied(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn retry_denied(&mut self, c: CallId, now: u64) {
         if self.counts(now) {
-            self.calls[c as usize].retries_denied += 1;
+            self.calls[c.0 as usize].retries_denied += 1;
         }
     }
 
     /// A retry of call step `c` is scheduled now.
-    pub(in crate::engine) fn retried(&mut self, c: u32, now: u64) {
+    pub(in crate::engine) fn retried(&mut self, c: CallId, now: u64) {
         if self.counts(now) {
-            self.calls[c as usize].retries += 1;
+            self.calls[c.0 as usize].retries += 1;
         }
     }
 
@@ -168,13 +168,13 @@ impl Observer {
     #[inline]
     pub(in crate::engine) fn call_ended(
         &mut self,
-        c: u32,
+        c: CallId,
         started: u64,
         now: u64,
         outcome: Outcome,
     ) {
         if self.counts(started) {
-            let obs = &mut self.calls[c as usize];
+            let obs = &mut self.calls[c.0 as usize];
             obs.outcomes[outcome.index()] += 1;
             obs.latency.record(now - started);
         }

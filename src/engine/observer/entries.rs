@@ -4,7 +4,7 @@ use super::Observer;
 use crate::engine::measurements::{EntryReport, EntrySeries, TargetKind};
 use crate::engine::TraceRecord;
 use crate::metrics::LatencyHistogram;
-use crate::model::{Destination, Entry, EntryTarget, Model};
+use crate::model::{Destination, Entry, EntryId, EntryTarget, Model};
 use crate::outcome::{Outcome, Outcomes};
 use crate::time::{SimDuration, SimTime};
 
@@ -66,8 +66,7 @@ impl EntryObs {
             name: m.name.clone(),
             service: match m.target {
                 EntryTarget::Service(s) => model.service(s).name.clone(),
-                EntryTarget::Broker(Destination::Topic(t)) => model.topics[t as usize].name.clone(),
-                EntryTarget::Broker(Destination::Queue(q)) => model.queues[q as usize].name.clone(),
+                EntryTarget::Broker(d) => model.destination_name(d).to_string(),
             },
             target: match m.target {
                 EntryTarget::Service(_) => TargetKind::Service,
@@ -91,22 +90,28 @@ impl EntryObs {
     }
 }
 
-/// Facts about clients. `e` is the entry point's index.
+/// Facts about clients.
 impl Observer {
     /// A client of entry point `e` sends a request now.
     #[inline]
-    pub(in crate::engine) fn offered(&mut self, e: u32, now: u64) {
+    pub(in crate::engine) fn offered(&mut self, e: EntryId, now: u64) {
         if self.counts(now) {
-            self.entries[e as usize].offered += 1;
+            self.entries[e.0 as usize].offered += 1;
         }
     }
 
     /// The client of entry point `e` that sent a request at `sent` has its answer now.
     #[inline]
-    pub(in crate::engine) fn answered(&mut self, e: u32, outcome: Outcome, sent: u64, now: u64) {
+    pub(in crate::engine) fn answered(
+        &mut self,
+        e: EntryId,
+        outcome: Outcome,
+        sent: u64,
+        now: u64,
+    ) {
         let latency = now - sent;
         let counts = self.counts(sent);
-        let obs = &mut self.entries[e as usize];
+        let obs = &mut self.entries[e.0 as usize];
         if counts {
             obs.outcomes[outcome.index()] += 1;
             obs.latency.record(latency);
@@ -116,7 +121,7 @@ impl Observer {
         if let Some(trace) = &mut self.trace {
             trace.push(TraceRecord {
                 time: SimTime(now),
-                entry: e,
+                entry: e.0,
                 outcome,
                 latency: SimDuration(latency),
             });

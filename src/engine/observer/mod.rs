@@ -25,7 +25,7 @@ mod calls;
 mod entries;
 mod services;
 
-pub(super) use services::{Unstarted, Visit, HOLD_BACKOFF, HOLD_FANOUT, HOLD_WORKING, NOT_HOLDING};
+pub(super) use services::{Hold, Unstarted, Visit};
 
 use super::broker::queues::QueueState;
 use super::broker::topics::TopicState;
@@ -59,7 +59,7 @@ pub(super) struct Observer {
     queues: Vec<QueueObs>,
     publishes: Vec<PublishObs>,
     /// Occupancy slot ("waiting on <callee>") of each call step in its caller's service.
-    call_slot: Vec<u16>,
+    call_slot: Vec<Hold>,
     /// Every answered entry-point request, when tracing is on.
     trace: Option<Vec<TraceRecord>>,
 }

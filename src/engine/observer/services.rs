@@ -5,25 +5,34 @@ use super::Observer;
 use crate::engine::measurements::{Occupancy, OccupancySeries, ServiceReport, ServiceSeries};
 use crate::metrics::uptime::UpTime;
 use crate::metrics::{LatencyHistogram, TimeAverage};
-use crate::model::{Model, Service};
+use crate::model::{CallId, Model, Service, ServiceId};
 use crate::outcome::{Outcome, Outcomes};
 use crate::time::SimTime;
 
-/// What a worker holds a request for: occupancy slots every service has, then one slot per
-/// distinct callee ("waiting on <callee>").
-pub(in crate::engine) const HOLD_WORKING: u16 = 0;
-/// Sleeping before a retry, or waiting for a bulkhead permit.
-pub(in crate::engine) const HOLD_BACKOFF: u16 = 1;
-/// Waiting on the branches of a `Parallel`.
-pub(in crate::engine) const HOLD_FANOUT: u16 = 2;
-/// A request without a worker.
-pub(in crate::engine) const NOT_HOLDING: u16 = u16::MAX;
+/// What a busy worker holds its request for: a slot of its service's occupancy. Every
+/// service has the three fixed slots, then one per distinct callee ("waiting on <callee>").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::engine) struct Hold(u16);
+
+impl Hold {
+    /// Doing local work.
+    pub(in crate::engine) const WORKING: Hold = Hold(0);
+    /// Sleeping before a retry, or waiting for a bulkhead permit.
+    pub(in crate::engine) const BACKOFF: Hold = Hold(1);
+    /// Waiting on the branches of a `Parallel`.
+    pub(in crate::engine) const FANOUT: Hold = Hold(2);
+
+    fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
 /// Labels of the fixed occupancy slots.
 const HOLD_LABELS: [&str; 3] = ["working", "backoff", "fan-out"];
 
 /// The occupancy slots of every service (the fixed ones, then "waiting on <callee>" per
 /// distinct callee), and the slot of each call step in its caller's service.
-pub(super) fn occupancy_layout(model: &Model) -> (Vec<Vec<String>>, Vec<u16>) {
+pub(super) fn occupancy_layout(model: &Model) -> (Vec<Vec<String>>, Vec<Hold>) {
     let mut labels: Vec<Vec<String>> = model
         .services
         .iter()
@@ -36,10 +45,10 @@ pub(super) fn occupancy_layout(model: &Model) -> (Vec<Vec<String>>, Vec<u16>) {
             let labels = &mut labels[c.from.0 as usize];
             let label = format!("waiting on {}", model.service(c.to).name);
             match labels.iter().position(|l| *l == label) {
-                Some(i) => i as u16,
+                Some(i) => Hold(i as u16),
                 None => {
                     labels.push(label);
-                    (labels.len() - 1) as u16
+                    Hold((labels.len() - 1) as u16)
                 }
             }
         })
@@ -218,9 +227,9 @@ impl Observer {
     /// A request reached a replica of service `s` (and was not held by a hang): it is at
     /// the service until it [`left`](Self::left).
     #[inline]
-    pub(in crate::engine) fn reached(&mut self, s: usize, now: u64) {
+    pub(in crate::engine) fn reached(&mut self, s: ServiceId, now: u64) {
         let counts = self.counts(now);
-        let svc = &mut self.services[s];
+        let svc = &mut self.services[s.0 as usize];
         if counts {
             svc.arrivals += 1;
         }
@@ -228,9 +237,9 @@ impl Observer {
     }
 
     /// A request that arrived at `arrived` was dropped before a worker took it.
-    pub(in crate::engine) fn unstarted(&mut self, s: usize, arrived: u64, why: Unstarted) {
+    pub(in crate::engine) fn unstarted(&mut self, s: ServiceId, arrived: u64, why: Unstarted) {
         if self.counts(arrived) {
-            let svc = &mut self.services[s];
+            let svc = &mut self.services[s.0 as usize];
             match why {
                 Unstarted::Cancelled => svc.cancelled += 1,
                 Unstarted::Expired => svc.expired += 1,
@@ -240,9 +249,9 @@ impl Observer {
 
     /// A request arriving now was refused at the door: `Rejected` (the queue was full) or
     /// `Unavailable` (the replica was down).
-    pub(in crate::engine) fn refused(&mut self, s: usize, now: u64, outcome: Outcome) {
+    pub(in crate::engine) fn refused(&mut self, s: ServiceId, now: u64, outcome: Outcome) {
         if self.counts(now) {
-            let svc = &mut self.services[s];
+            let svc = &mut self.services[s.0 as usize];
             match outcome {
                 Outcome::Rejected => svc.rejected += 1,
                 _ => svc.unavailable += 1,
@@ -253,8 +262,8 @@ impl Observer {
     /// A request arriving now was admitted at once: a worker (an in-flight slot at an
     /// event-loop service) is its.
     #[inline]
-    pub(in crate::engine) fn admitted(&mut self, s: usize, now: u64) {
-        let svc = &mut self.services[s];
+    pub(in crate::engine) fn admitted(&mut self, s: ServiceId, now: u64) {
+        let svc = &mut self.services[s.0 as usize];
         if svc.blocking {
             svc.busy.add(now, 1);
         }
@@ -262,20 +271,20 @@ impl Observer {
 
     /// A request arriving now waits in its replica's queue.
     #[inline]
-    pub(in crate::engine) fn queued(&mut self, s: usize, now: u64) {
-        self.services[s].queue.add(now, 1);
+    pub(in crate::engine) fn queued(&mut self, s: ServiceId, now: u64) {
+        self.services[s.0 as usize].queue.add(now, 1);
     }
 
     /// A worker that finished was handed straight to the next request in line.
     #[inline]
-    pub(in crate::engine) fn handed_on(&mut self, s: usize, now: u64) {
-        self.services[s].queue.add(now, -1);
+    pub(in crate::engine) fn handed_on(&mut self, s: ServiceId, now: u64) {
+        self.services[s.0 as usize].queue.add(now, -1);
     }
 
     /// A worker that finished found nobody in line and is idle.
     #[inline]
-    pub(in crate::engine) fn worker_idle(&mut self, s: usize, now: u64) {
-        let svc = &mut self.services[s];
+    pub(in crate::engine) fn worker_idle(&mut self, s: ServiceId, now: u64) {
+        let svc = &mut self.services[s.0 as usize];
         if svc.blocking {
             svc.busy.add(now, -1);
         }
@@ -283,55 +292,62 @@ impl Observer {
 
     /// A queued request that arrived at `arrived` was taken out of line: its caller gave up
     /// and cancelled it.
-    pub(in crate::engine) fn cancelled_in_queue(&mut self, s: usize, now: u64, arrived: u64) {
-        self.services[s].queue.add(now, -1);
+    pub(in crate::engine) fn cancelled_in_queue(&mut self, s: ServiceId, now: u64, arrived: u64) {
+        self.services[s.0 as usize].queue.add(now, -1);
         self.unstarted(s, arrived, Unstarted::Cancelled);
     }
 
     /// Event-loop services: local work got a free worker.
     #[inline]
-    pub(in crate::engine) fn cpu_taken(&mut self, s: usize, now: u64) {
-        let svc = &mut self.services[s];
+    pub(in crate::engine) fn cpu_taken(&mut self, s: ServiceId, now: u64) {
+        let svc = &mut self.services[s.0 as usize];
         svc.busy.add(now, 1);
-        svc.occupancy[HOLD_WORKING as usize].add(now, 1);
+        svc.occupancy[Hold::WORKING.index()].add(now, 1);
     }
 
     /// Event-loop services: local work waits for a worker.
     #[inline]
-    pub(in crate::engine) fn cpu_waits(&mut self, s: usize, now: u64) {
-        self.services[s].queue.add(now, 1);
+    pub(in crate::engine) fn cpu_waits(&mut self, s: ServiceId, now: u64) {
+        self.services[s.0 as usize].queue.add(now, 1);
     }
 
     /// Event-loop services: waiting local work got the worker that just finished.
     #[inline]
-    pub(in crate::engine) fn cpu_handed_on(&mut self, s: usize, now: u64) {
-        self.services[s].queue.add(now, -1);
+    pub(in crate::engine) fn cpu_handed_on(&mut self, s: ServiceId, now: u64) {
+        self.services[s.0 as usize].queue.add(now, -1);
     }
 
     /// Event-loop services: a worker finished local work and is idle.
     #[inline]
-    pub(in crate::engine) fn cpu_idle(&mut self, s: usize, now: u64) {
-        let svc = &mut self.services[s];
+    pub(in crate::engine) fn cpu_idle(&mut self, s: ServiceId, now: u64) {
+        let svc = &mut self.services[s.0 as usize];
         svc.busy.add(now, -1);
-        svc.occupancy[HOLD_WORKING as usize].add(now, -1);
+        svc.occupancy[Hold::WORKING.index()].add(now, -1);
     }
 
-    /// The occupancy slot of call step `call` in its caller's service.
+    /// The occupancy slot of call step `call` in its caller's service ("waiting on
+    /// <callee>").
     #[inline]
-    pub(in crate::engine) fn call_slot(&self, call: u32) -> u16 {
-        self.call_slot[call as usize]
+    pub(in crate::engine) fn call_slot(&self, call: CallId) -> Hold {
+        self.call_slot[call.0 as usize]
     }
 
     /// A worker of service `s` moves from holding its request in occupancy slot `from` to
-    /// slot `to` ([`NOT_HOLDING`] for none).
+    /// slot `to` (`None`: not holding one).
     #[inline]
-    pub(in crate::engine) fn holding(&mut self, s: usize, now: u64, from: u16, to: u16) {
-        let occupancy = &mut self.services[s].occupancy;
-        if from != NOT_HOLDING {
-            occupancy[from as usize].add(now, -1);
+    pub(in crate::engine) fn holding(
+        &mut self,
+        s: ServiceId,
+        now: u64,
+        from: Option<Hold>,
+        to: Option<Hold>,
+    ) {
+        let occupancy = &mut self.services[s.0 as usize].occupancy;
+        if let Some(from) = from {
+            occupancy[from.index()].add(now, -1);
         }
-        if to != NOT_HOLDING {
-            occupancy[to as usize].add(now, 1);
+        if let Some(to) = to {
+            occupancy[to.index()].add(now, 1);
         }
     }
 
@@ -340,14 +356,14 @@ impl Observer {
     #[inline]
     pub(in crate::engine) fn left(
         &mut self,
-        s: usize,
+        s: ServiceId,
         now: u64,
         visit: Visit,
         outcome: Outcome,
         accepted: bool,
     ) {
         let counts = self.counts(visit.arrived);
-        let svc = &mut self.services[s];
+        let svc = &mut self.services[s.0 as usize];
         svc.in_system.add(now, -1);
         if counts {
             svc.outcomes[outcome.index()] += 1;
@@ -372,12 +388,12 @@ impl Observer {
     /// [`left`](Self::left)).
     pub(in crate::engine) fn replica_crashed(
         &mut self,
-        s: usize,
+        s: ServiceId,
         now: u64,
         waiting: usize,
         admitted: u32,
     ) {
-        let svc = &mut self.services[s];
+        let svc = &mut self.services[s.0 as usize];
         svc.queue.add(now, -(waiting as i64));
         if svc.blocking {
             svc.busy.add(now, -i64::from(admitted));
@@ -385,14 +401,16 @@ impl Observer {
     }
 
     /// A request that arrived at `arrived` was lost with its replica.
-    pub(in crate::engine) fn lost_in_crash(&mut self, s: usize, arrived: u64) {
+    pub(in crate::engine) fn lost_in_crash(&mut self, s: ServiceId, arrived: u64) {
         if self.counts(arrived) {
-            self.services[s].unavailable += 1;
+            self.services[s.0 as usize].unavailable += 1;
         }
     }
 
     /// `up` replicas of service `s` can answer from now on.
-    pub(in crate::engine) fn up_replicas(&mut self, s: usize, now: u64, up: u32) {
-        self.services[s].uptime.set_up_replicas(SimTime(now), up);
+    pub(in crate::engine) fn up_replicas(&mut self, s: ServiceId, now: u64, up: u32) {
+        self.services[s.0 as usize]
+            .uptime
+            .set_up_replicas(SimTime(now), up);
     }
 }
