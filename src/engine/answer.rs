@@ -25,13 +25,13 @@ impl Simulation<'_> {
         self.release_holding(key);
         let error_prob = self.model.service(service).error_prob;
         let svc = &mut self.services[service.0 as usize];
-        let burst = svc.replicas[replica as usize].burst_errors;
+        let bursts = svc.replicas[replica as usize].bursts;
         let outcome = match failure {
             Some(f) => f,
             None if error_prob > 0.0 && svc.error_rng.random::<f64>() < error_prob => {
                 Outcome::Error
             }
-            None if burst > 0.0 && svc.error_rng.random::<f64>() < burst => Outcome::Error,
+            None if bursts > 0 && self.burst_error(service, replica) => Outcome::Error,
             None if job.degraded => Outcome::Degraded,
             None => Outcome::Ok,
         };
@@ -65,7 +65,7 @@ impl Simulation<'_> {
                     .call(c)
                     .latency
                     .as_ref()
-                    .map(|d| d.sample(&mut self.calls[c.0 as usize].rng));
+                    .map(|d| d.sample(&mut self.calls[c.0 as usize].response_rng));
                 let (lost, extra) = self.edge_faults(c);
                 (lost, Some(SimDuration(l.unwrap_or_default().0 + extra.0)))
             }

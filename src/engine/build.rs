@@ -100,13 +100,17 @@ fn service(s: &Service, seed: u64) -> ServiceState {
     }
 }
 
-/// Call step `i`'s state: its streams, and a breaker, budget and bulkhead per caller
+/// A call step's state: its streams, keyed by the step's path in the file (so that adding a
+/// call elsewhere leaves them as they were), and a breaker, budget and bulkhead per caller
 /// replica as its policies say.
-fn call(model: &Model, i: usize, c: &CallEdge, seed: u64) -> CallState {
+fn call(model: &Model, c: &CallEdge, seed: u64) -> CallState {
     let caller = model.service(c.from);
     CallState {
-        rng: stream(seed, "latency", &caller.name, i as u64),
-        retry_rng: stream(seed, "retry", &caller.name, i as u64),
+        route_rng: stream(seed, "call-route", &c.path, 0),
+        request_rng: stream(seed, "call-request", &c.path, 0),
+        response_rng: stream(seed, "call-response", &c.path, 0),
+        retry_rng: stream(seed, "call-retry", &c.path, 0),
+        fallback_rng: stream(seed, "call-fallback", &c.path, 0),
         per_replica: (0..caller.replicas)
             .map(|_| EdgeReplica {
                 breaker: c.breaker.clone().map(CircuitBreaker::new),
@@ -156,16 +160,9 @@ impl<'m> Simulation<'m> {
             timeouts: (0..model.calls.len() + model.entries.len())
                 .map(|_| TimeoutQueue::new())
                 .collect(),
-            calls: model
-                .calls
-                .iter()
-                .enumerate()
-                .map(|(i, c)| call(model, i, c, seed))
-                .collect(),
+            calls: model.calls.iter().map(|c| call(model, c, seed)).collect(),
             broker: Broker::new(model, seed),
-            faults: Faults {
-                active: Vec::with_capacity(model.faults.len()),
-            },
+            faults: Faults::new(model, seed),
             guard: ZenoGuard::new(instant_limit),
             observer: Observer::new(model, warmup, end, &up),
             abort: None,

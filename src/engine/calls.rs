@@ -27,9 +27,21 @@ pub(super) struct EdgeReplica {
 
 /// The state of one call step: its random streams, and its resilience state per caller
 /// replica.
+///
+/// Each random decision of the step has a stream of its own, keyed by the step's path in
+/// the file (`services[api].steps[1]`): adding a call elsewhere, or changing this
+/// one's retry policy, leaves the other draws as they were.
 pub(super) struct CallState {
-    pub(super) rng: SimRng,
+    /// Whether the call is made (`probability`).
+    pub(super) route_rng: SimRng,
+    /// The network latency of each request.
+    pub(super) request_rng: SimRng,
+    /// The network latency of each response.
+    pub(super) response_rng: SimRng,
+    /// The jitter of retry backoffs.
     pub(super) retry_rng: SimRng,
+    /// The duration of fallbacks.
+    pub(super) fallback_rng: SimRng,
     pub(super) per_replica: Vec<EdgeReplica>,
 }
 
@@ -113,7 +125,10 @@ impl Simulation<'_> {
         };
         self.observer.attempt_sent(cid, now);
         let state = &mut self.calls[cid.0 as usize];
-        let latency = call.latency.as_ref().map(|d| d.sample(&mut state.rng));
+        let latency = call
+            .latency
+            .as_ref()
+            .map(|d| d.sample(&mut state.request_rng));
         let (deadline, timeout) = if call.propagate_deadline {
             let caller = self
                 .strands
@@ -336,7 +351,7 @@ impl Simulation<'_> {
                 else {
                     return;
                 };
-                let delay = d.sample(&mut self.services[service.0 as usize].work_rng);
+                let delay = d.sample(&mut self.calls[cid.0 as usize].fallback_rng);
                 if delay > SimDuration::ZERO {
                     self.begin_work(strand, job, service, r, delay);
                 } else {

@@ -6,15 +6,36 @@ use super::kernel::Key;
 use super::request::Job;
 use super::simulation::Simulation;
 use crate::model::faults::FaultKind;
-use crate::model::{CallId, FaultId, ServiceId};
+use crate::model::{CallId, FaultId, Model, ServiceId};
 use crate::outcome::Outcome;
+use crate::rng::{stream, SimRng};
 use crate::time::SimDuration;
+use rand::Rng;
 
-/// The faults of the timeline in force.
-#[derive(Default)]
+/// The faults of the timeline in force, and the random streams of the faults that draw.
+///
+/// A fault never draws from a stream of the model it disturbs: a latency fault's extra
+/// latency, an error burst's errors and a slow broker's delays come from the fault's own
+/// stream, keyed by its place in the file (`faults[3]`). So the same run with and without
+/// the fault sees the same work times, errors and latencies wherever the fault does not
+/// reach.
 pub(super) struct Faults {
     /// The faults in force, in the order they began.
     pub(super) active: Vec<FaultId>,
+    /// One stream per fault of the timeline, in file order.
+    pub(super) rngs: Vec<SimRng>,
+}
+
+impl Faults {
+    /// The faults of `model`, none in force, under `seed`.
+    pub(super) fn new(model: &Model, seed: u64) -> Self {
+        Faults {
+            active: Vec::with_capacity(model.faults.len()),
+            rngs: (0..model.faults.len())
+                .map(|i| stream(seed, "fault", &format!("faults[{i}]"), 0))
+                .collect(),
+        }
+    }
 }
 
 impl Simulation<'_> {
@@ -28,7 +49,8 @@ impl Simulation<'_> {
         let call = model.call(cid);
         let mut lost = false;
         let mut extra = 0u64;
-        for &f in &self.faults.active {
+        let Faults { active, rngs } = &mut self.faults;
+        for &f in active.iter() {
             let kind = &model.fault(f).kind;
             if !kind.affects_edge(call.from, call.to) {
                 continue;
@@ -36,12 +58,31 @@ impl Simulation<'_> {
             match kind {
                 FaultKind::Partition { .. } => lost = true,
                 FaultKind::Latency { add, .. } => {
-                    extra += add.sample(&mut self.calls[cid.0 as usize].rng).0;
+                    extra += add.sample(&mut rngs[f.0 as usize]).0;
                 }
                 _ => {}
             }
         }
         (lost, SimDuration(extra))
+    }
+
+    /// Whether the error bursts in force on replica `r` of `service` turn a request that
+    /// would succeed into an error: each burst draws once, from its own stream, and any
+    /// one of them suffices (independent causes, 1 − Π(1 − pᵢ)).
+    pub(super) fn burst_error(&mut self, service: ServiceId, r: u32) -> bool {
+        let model = self.model;
+        let mut error = false;
+        let Faults { active, rngs } = &mut self.faults;
+        for &f in active.iter() {
+            let kind = &model.fault(f).kind;
+            if let FaultKind::ErrorBurst { errors, .. } = kind {
+                if kind.affects_replica(service, r) && rngs[f.0 as usize].random::<f64>() < *errors
+                {
+                    error = true;
+                }
+            }
+        }
+        error
     }
 
     /// Fault `idx` of the timeline starts (`begin`) or ends.
@@ -90,10 +131,10 @@ impl Simulation<'_> {
         }
     }
 
-    /// Slowdown factor and burst error probability of a replica from the faults in force.
+    /// Slowdown factor and error bursts of a replica from the faults in force.
     pub(super) fn recompute_degradations(&mut self, service: ServiceId, r: u32) {
         let model = self.model;
-        let (mut slowdown, mut ok) = (1.0, 1.0);
+        let (mut slowdown, mut bursts) = (1.0, 0);
         for &f in &self.faults.active {
             let kind = &model.fault(f).kind;
             if !kind.affects_replica(service, r) {
@@ -101,13 +142,13 @@ impl Simulation<'_> {
             }
             match kind {
                 FaultKind::Slowdown { factor, .. } => slowdown *= factor,
-                FaultKind::ErrorBurst { errors, .. } => ok *= 1.0 - errors,
+                FaultKind::ErrorBurst { .. } => bursts += 1,
                 _ => {}
             }
         }
         let rep = self.replica_mut(service, r);
         rep.slowdown = slowdown;
-        rep.burst_errors = 1.0 - ok;
+        rep.bursts = bursts;
     }
 
     /// A replica's failure process moves to its next state.

@@ -5,9 +5,40 @@
 //! instant in the order they were scheduled ([`kernel::EventQueue`]). Work that happens *at* an
 //! instant as a consequence of an event (a request handed to a free worker, a zero-latency
 //! response) goes through a FIFO of micro-steps drained before the next event, so long chains of
-//! zero-time work never recurse. Every random draw comes from a stream named after its entity
-//! ([`crate::rng`]). A run is therefore a pure function of the model and the seed: the same
-//! inputs give a byte-identical report on any machine and with any number of threads.
+//! zero-time work never recurse. A run is therefore a pure function of the model and the seed:
+//! the same inputs give a byte-identical report on any machine and with any number of threads.
+//!
+//! **Common random numbers.** Every random draw comes from a stream of its own, derived from
+//! the seed and the *stable name* of what draws from it ([`crate::rng::stream`]) — never from
+//! a position in a list:
+//!
+//! | what draws | stream (purpose, name) |
+//! |---|---|
+//! | an entry point's arrivals | `arrivals`, its name |
+//! | a service's work times (its `work` and `Work` steps) | `work`, the service |
+//! | a service's own errors (`errors`) | `errors`, the service |
+//! | a service's `Choice` picks and `Parallel` probabilities | `route`, the service |
+//! | a service's balancer (and retries to another replica) | `balance`, the service |
+//! | a replica's failures and repairs | `failures`, the service, the replica |
+//! | a call step: whether it is made, request latency, response latency, retry jitter, fallback time | `call-route`, `call-request`, `call-response`, `call-retry`, `call-fallback`, its path (`services[api].steps[1]`) |
+//! | a publish or send step: whether it is sent, its latency, its key | `publish-route`, `publish-latency`, `publish-keys`, its path |
+//! | a fault of the timeline (a latency fault's extra latency, an error burst's errors, a slow broker's delay) | `fault`, its place (`faults[2]`) |
+//!
+//! The contract: a change to the model changes the draws of the streams it touches and of
+//! nothing else. Adding a service, an entry point, a call or a publish step, or a fault, or
+//! changing the parameters of one, leaves every other stream drawing the same numbers in the
+//! same order; so the request-level results of the services the change cannot reach — not
+//! downstream of it, not upstream through a call that waits on it, not sharing a queue or a
+//! consumer group with it — are byte-identical, and those it can reach see the same
+//! randomness up to the point where the change reaches them. A fault in particular never
+//! draws from the streams of what it disturbs: once it is over and its effect has drained
+//! (no queue carries it on), requests are answered exactly as without it. This is what makes
+//! an A/B comparison of two topologies (a retry policy, a circuit breaker, one more replica)
+//! compare the policy and not the luck of the draw. Paths are stable names as long as the
+//! file keeps its shape: inserting a step *before* a call renames the call's path, and with
+//! it the call's streams (so does renaming a service). The time-series bucket width widens
+//! with the number of series, so adding entities can change the series, never the
+//! request-level results.
 //!
 //! # Requests, strands and workers
 //! A *job* is one request at one service (an entry point's request, or a sync call). A job

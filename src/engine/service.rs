@@ -32,8 +32,8 @@ pub(super) struct Replica {
     pub(super) parked: Vec<Key>,
     /// Product of the slowdown factors in force.
     pub(super) slowdown: f64,
-    /// Error probability of the error bursts in force.
-    pub(super) burst_errors: f64,
+    /// Error bursts in force (each draws from its own stream, see `faults.rs`).
+    pub(super) bursts: u32,
     /// Its failure process, if the service has one, and that process's random stream.
     pub(super) renewal: Option<(Renewal, SimRng)>,
     /// Consumers living here that wait for room to hand it a message (see `backpressure.rs`).
@@ -55,7 +55,7 @@ impl Default for Replica {
             hung: 0,
             parked: Vec::new(),
             slowdown: 1.0,
-            burst_errors: 0.0,
+            bursts: 0,
             renewal: None,
             waiting: VecDeque::new(),
             wake_due: false,
@@ -66,12 +66,16 @@ impl Default for Replica {
 /// One service: its replicas, its random streams and the balancer's memory.
 pub(super) struct ServiceState {
     pub(super) replicas: Vec<Replica>,
+    /// The next replica of the round-robin balancer.
     pub(super) next_rr: u32,
+    /// Work times: the service's `work` and its `Work` steps.
     pub(super) work_rng: SimRng,
+    /// `Choice` picks and `Parallel` probabilities (calls and publishes have their own).
     pub(super) route_rng: SimRng,
-    /// Draws of the service's own errors, apart from work times so that changing one does
-    /// not reshuffle the other.
+    /// The service's own errors, apart from work times so that changing one does not
+    /// reshuffle the other (error bursts draw from the fault's stream).
     pub(super) error_rng: SimRng,
+    /// The balancer's picks, and the replica of a retry that avoids the last one.
     pub(super) balance_rng: SimRng,
     /// Jobs of this service alive anywhere (transit, queue, service, response).
     pub(super) live: u64,

@@ -42,14 +42,16 @@ impl Simulation<'_> {
             match op {
                 Op::Publish(p) => {
                     let step = model.publish(*p);
-                    let svc = &mut self.services[service.0 as usize];
-                    if step.probability < 1.0 && svc.route_rng.random::<f64>() >= step.probability {
+                    let streams = &mut self.broker.producers[p.0 as usize];
+                    if step.probability < 1.0
+                        && streams.route_rng.random::<f64>() >= step.probability
+                    {
                         continue;
                     }
                     let mut d = step
                         .latency
                         .as_ref()
-                        .map_or(SimDuration::ZERO, |d| d.sample(&mut svc.work_rng));
+                        .map_or(SimDuration::ZERO, |d| d.sample(&mut streams.latency_rng));
                     d = SimDuration(d.0 + self.broker_slowness().0);
                     if d > SimDuration::ZERO {
                         let publish = *p;
@@ -87,8 +89,7 @@ impl Simulation<'_> {
                     let cid = *cid;
                     let call = model.call(cid);
                     if call.probability < 1.0
-                        && self.services[service.0 as usize].route_rng.random::<f64>()
-                            >= call.probability
+                        && self.calls[cid.0 as usize].route_rng.random::<f64>() >= call.probability
                     {
                         continue;
                     }

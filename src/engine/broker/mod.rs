@@ -10,11 +10,33 @@ pub(super) mod queues;
 pub(super) mod topics;
 
 use super::kernel::Slab;
-use crate::model::{Model, QueueId, TopicId};
+use crate::model::{Model, PublishStep, QueueId, TopicId};
 use crate::rng::{stream, SimRng};
 use outage::{ClientPublish, OutageState};
 use queues::{QueueDelivery, QueueState};
 use topics::{Delivery, TopicState};
+
+/// The random streams of one publish or send step, keyed by the step's path in the file
+/// (e.g. `services[orders].steps[2]`): each decision draws from its own, so that a latency
+/// given to one step changes neither which messages are sent nor their keys.
+pub(super) struct ProducerStreams {
+    /// Whether the message is sent (`probability`).
+    pub(super) route_rng: SimRng,
+    /// The round trip to the broker.
+    pub(super) latency_rng: SimRng,
+    /// The key of a keyed message.
+    pub(super) keys_rng: SimRng,
+}
+
+impl ProducerStreams {
+    fn new(step: &PublishStep, seed: u64) -> Self {
+        ProducerStreams {
+            route_rng: stream(seed, "publish-route", &step.path, 0),
+            latency_rng: stream(seed, "publish-latency", &step.path, 0),
+            keys_rng: stream(seed, "publish-keys", &step.path, 0),
+        }
+    }
+}
 
 /// The broker's state: what every topic and queue holds, the messages consumers are
 /// processing, and the outages in force.
@@ -31,8 +53,8 @@ pub(super) struct Broker {
     pub(super) client_publishes: Slab<ClientPublish>,
     /// Broker outages in force (overlapping `BrokerDown` faults).
     pub(super) down: u32,
-    /// Draws of the broker itself (`BrokerSlow` latencies).
-    pub(super) rng: SimRng,
+    /// The random streams of each publish and send step.
+    pub(super) producers: Vec<ProducerStreams>,
     /// Producers' buffers and waiting producers during broker outages.
     pub(super) outage: OutageState,
 }
@@ -65,7 +87,11 @@ impl Broker {
             queue_deliveries: Slab::default(),
             client_publishes: Slab::default(),
             down: 0,
-            rng: stream(seed, "broker", "", 0),
+            producers: model
+                .publishes
+                .iter()
+                .map(|p| ProducerStreams::new(p, seed))
+                .collect(),
             outage: OutageState::new(model),
         }
     }

@@ -13,6 +13,7 @@
 //! consumers wake.
 
 use crate::engine::event::{Event, Micro};
+use crate::engine::faults::Faults;
 use crate::engine::kernel::Key;
 use crate::engine::simulation::Simulation;
 use crate::model::faults::FaultKind;
@@ -88,9 +89,10 @@ impl Simulation<'_> {
         }
         let model = self.model;
         let mut extra = 0;
-        for &f in &self.faults.active {
+        let Faults { active, rngs } = &mut self.faults;
+        for &f in active.iter() {
             if let FaultKind::BrokerSlow { add } = &model.fault(f).kind {
-                extra += add.sample(&mut self.broker.rng).0;
+                extra += add.sample(&mut rngs[f.0 as usize]).0;
             }
         }
         SimDuration(extra)

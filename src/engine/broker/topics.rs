@@ -128,8 +128,9 @@ impl Simulation<'_> {
         let partitions = self.broker.topic(t).logs.len() as u32;
         match step.keys {
             Some(keys) => {
-                let from = step.from.0 as usize;
-                let key = self.services[from].route_rng.random_range(0..keys);
+                let key = self.broker.producers[p.0 as usize]
+                    .keys_rng
+                    .random_range(0..keys);
                 let partition = (key_hash(key) % u64::from(partitions)) as u32;
                 if self.broker.topic(t).logs[partition as usize].is_available() {
                     Ok(partition)
