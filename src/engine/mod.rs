@@ -41,6 +41,8 @@
 //! request-level results.
 //!
 //! # Requests, strands and workers
+//! (Hop by hop, with the function and file of each: [`life`].)
+//!
 //! A *job* is one request at one service (an entry point's request, or a sync call). A job
 //! waits in its replica's queue until a worker is free, then runs the service's steps on a
 //! *strand*; `Parallel` and `Choice` steps run their branches on child strands of the same
@@ -66,6 +68,7 @@ mod clock;
 mod event;
 mod faults;
 pub mod kernel;
+pub mod life;
 pub(crate) mod measurements;
 mod observer;
 mod request;
