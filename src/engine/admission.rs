@@ -84,6 +84,7 @@ impl Simulation<'_> {
             self.finish_at_service(key, Outcome::Timeout, true);
             return;
         }
+        self.observer.started(job.service, job.arrived, now);
         job.phase = Phase::Running;
         job.started = NonMaxU64::new(now);
         let rep = &mut self.services[job.service.0 as usize].replicas[job.replica as usize];

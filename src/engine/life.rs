@@ -96,3 +96,10 @@
 //! (`pull`). Visibility timeouts redeliver to another consumer (`on_visibility`); a crash
 //! requeues a consumer's unacknowledged messages (`queue_consumers_follow_replica`);
 //! retention deletes old ready messages (`on_queue_retention`).
+//!
+//! **A customer** of a network of work queues (an entry point that sends to a queue): its
+//! client's message starts it (`new_customer`, from `client_store`), every message a
+//! processing of one of its messages sends to a work queue joins it (`customer_of` finds it
+//! from the sending strand, `claim_customer` counts the message), and it is done when the
+//! last of its messages leaves the broker (`customer_message_gone`: acknowledged,
+//! dead-lettered or deleted) — its end-to-end latency goes to its entry point.

@@ -243,6 +243,26 @@ impl LatencyHistogram {
         }
     }
 
+    /// Records `n` samples of one duration \[ns\] at once, e.g. the zero waits of requests
+    /// that found a free worker, counted apart on the hot path and added at the end.
+    pub fn record_repeated(&mut self, ns: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.bucket_samples();
+        match &mut self.counts {
+            Counts::Compact(h) if h.len().saturating_add(n) <= COMPACT_LIMIT => {
+                let n = n as u32; // below COMPACT_LIMIT = u32::MAX
+                if h.record_n(ns, n).is_err() {
+                    h.saturating_record_n(ns, n);
+                }
+            }
+            _ => self.record_wide(ns, n),
+        }
+        self.sum_ns += u128::from(ns) * u128::from(n);
+        self.max_ns = self.max_ns.max(ns);
+    }
+
     /// Records `n` samples of one duration \[ns\] (for tests of the widening).
     #[cfg(test)]
     fn record_n(&mut self, ns: u64, n: u32) {
@@ -688,5 +708,23 @@ mod tests {
             (wide.fraction_above(1_000_000) - COMPACT_LIMIT as f64 / wide.count() as f64).abs()
                 < 1e-12
         );
+    }
+
+    #[test]
+    fn repeated_samples_read_as_the_same_samples_one_by_one() {
+        let mut one_by_one = LatencyHistogram::new();
+        let mut repeated = LatencyHistogram::new();
+        for ns in [3_000, 70_000, 1_500_000] {
+            one_by_one.record(ns);
+            repeated.record(ns);
+        }
+        for _ in 0..1_000 {
+            one_by_one.record(0);
+        }
+        repeated.record_repeated(0, 1_000);
+        repeated.record_repeated(42, 0);
+        assert_eq!(one_by_one.summary(), repeated.summary());
+        assert_eq!(repeated.count(), 1_003);
+        assert_eq!(repeated.summary().p50_ms, 0.0);
     }
 }

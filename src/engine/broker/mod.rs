@@ -10,10 +10,10 @@ pub(super) mod queues;
 pub(super) mod topics;
 
 use super::kernel::Slab;
-use crate::model::{Model, PublishStep, QueueId, TopicId};
+use crate::model::{Destination, EntryTarget, Model, PublishStep, QueueId, TopicId};
 use crate::rng::{stream, SimRng};
 use outage::{ClientPublish, OutageState};
-use queues::{QueueDelivery, QueueState};
+use queues::{Customer, QueueDelivery, QueueState};
 use topics::{Delivery, TopicState};
 
 /// The random streams of one publish or send step, keyed by the step's path in the file
@@ -49,6 +49,8 @@ pub(super) struct Broker {
     pub(super) queues: Vec<QueueState>,
     /// Work-queue messages being processed by consumers.
     pub(super) queue_deliveries: Slab<QueueDelivery>,
+    /// Customers of networks of work queues with messages in the broker (see `queues.rs`).
+    pub(super) customers: Slab<Customer>,
     /// Clients' messages on their way to a slow broker.
     pub(super) client_publishes: Slab<ClientPublish>,
     /// Broker outages in force (overlapping `BrokerDown` faults).
@@ -83,8 +85,13 @@ impl Broker {
         Broker {
             topics: model.topics.iter().map(TopicState::new).collect(),
             deliveries: Slab::default(),
-            queues: model.queues.iter().map(QueueState::new).collect(),
+            queues: model
+                .queues
+                .iter()
+                .map(|q| QueueState::new(q, carries_customers(model)))
+                .collect(),
             queue_deliveries: Slab::default(),
+            customers: Slab::default(),
             client_publishes: Slab::default(),
             down: 0,
             producers: model
@@ -95,4 +102,13 @@ impl Broker {
             outage: OutageState::new(model),
         }
     }
+}
+
+/// Whether work-queue messages carry their customers: in a model with an entry point whose
+/// clients send to a work queue (a network of queues).
+fn carries_customers(model: &Model) -> bool {
+    model
+        .entries
+        .iter()
+        .any(|e| matches!(e.target, EntryTarget::Broker(Destination::Queue(_))))
 }

@@ -41,6 +41,8 @@ struct Held {
     strand: Option<Key>,
     /// The partition of a keyed message; `None` to pick one when published.
     partition: Option<u32>,
+    /// The customer of a message to a work queue (0: none).
+    tag: u64,
 }
 
 /// A client's message on its way to a slow broker.
@@ -107,7 +109,7 @@ impl Simulation<'_> {
         let now = self.clock.now;
         let slow = self.broker_slowness();
         if slow == SimDuration::ZERO {
-            let outcome = self.client_store(to);
+            let outcome = self.client_store(entry, to, now);
             self.answer_client(entry, outcome, now);
             return;
         }
@@ -130,7 +132,7 @@ impl Simulation<'_> {
         let Some(p) = self.broker.client_publishes.remove(message) else {
             return;
         };
-        let outcome = self.client_store(p.to);
+        let outcome = self.client_store(p.entry, p.to, p.sent);
         if p.waiting {
             self.answer_client(p.entry, outcome, p.sent);
         }
@@ -144,18 +146,19 @@ impl Simulation<'_> {
         }
     }
 
-    /// Stores a client's message in `to` if the broker can take it now.
-    fn client_store(&mut self, to: Destination) -> Outcome {
+    /// Stores the message a client of `entry` sent to `to` at `sent`, if the broker can take
+    /// it now. A message to a work queue starts a customer (see `queues.rs`).
+    fn client_store(&mut self, entry: EntryId, to: Destination, sent: u64) -> Outcome {
         if self.broker.down > 0 {
             return Outcome::Unavailable;
         }
-        let partition = match to {
-            Destination::Topic(t) => self.next_partition(t),
-            Destination::Queue(_) => Some(0),
+        let (partition, tag) = match to {
+            Destination::Topic(t) => (self.next_partition(t), 0),
+            Destination::Queue(_) => (Some(0), self.new_customer(entry, sent)),
         };
         match partition {
             Some(p) => {
-                self.store(to, p);
+                self.store(to, p, tag);
                 Outcome::Ok
             }
             None => Outcome::Unavailable,
@@ -164,9 +167,13 @@ impl Simulation<'_> {
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
     pub(in crate::engine) fn try_publish(&mut self, p: PublishId, strand: Key) -> Publish {
+        let tag = match self.model.publish(p).to {
+            Destination::Queue(_) => self.claim_customer(self.customer_of(strand)),
+            Destination::Topic(_) => 0,
+        };
         let partition = match self.broker_target(p) {
             Ok(partition) => {
-                self.append(p, partition);
+                self.append(p, partition, tag);
                 return Publish::Done;
             }
             Err(wait_for) => wait_for,
@@ -176,10 +183,12 @@ impl Simulation<'_> {
         match step.when_down {
             WhenDown::Fail => {
                 self.observer.publish_failed(p);
+                self.customer_message_gone(tag);
                 Publish::Failed(Outcome::Unavailable)
             }
             WhenDown::Buffer(limit) if *in_buffer >= limit => {
                 self.observer.publish_failed(p);
+                self.customer_message_gone(tag);
                 Publish::Failed(Outcome::Unavailable)
             }
             WhenDown::Buffer(_) => {
@@ -189,6 +198,7 @@ impl Simulation<'_> {
                     publish: p,
                     strand: None,
                     partition,
+                    tag,
                 });
                 Publish::Done
             }
@@ -198,6 +208,7 @@ impl Simulation<'_> {
                     publish: p,
                     strand: Some(strand),
                     partition,
+                    tag,
                 });
                 if let Some(t) = timeout {
                     let at = SimTime(self.clock.now).after(t);
@@ -228,6 +239,7 @@ impl Simulation<'_> {
             .remove(i)
             .expect("position is in range");
         self.observer.publish_timed_out(held.publish);
+        self.customer_message_gone(held.tag);
         self.finish_strand(strand, Some(Outcome::Timeout));
     }
 
@@ -289,6 +301,7 @@ impl Simulation<'_> {
                 if !alive {
                     // The waiting request is gone (its replica crashed): nothing to publish.
                     self.abandon(strand);
+                    self.customer_message_gone(h.tag);
                     continue;
                 }
             }
@@ -303,7 +316,7 @@ impl Simulation<'_> {
                 kept.push_back(h);
                 continue;
             };
-            self.append(h.publish, partition);
+            self.append(h.publish, partition, h.tag);
             match h.strand {
                 None => self.broker.outage.in_buffer[h.publish.0 as usize] -= 1,
                 Some(strand) => self.run_strand(strand),

@@ -15,14 +15,25 @@
 //!   the message has been processed twice (`duplicates`).
 //! * A consumer crashes with its replica: its channel closes and its unacknowledged messages
 //!   are requeued at once (RabbitMQ); it takes messages again when the replica is back.
+//!
+//! **Customers.** In a model with entry points that send to a work queue (a network of
+//! queues, such as the reference models M2 and M3), every message carries the customer it
+//! belongs to: a client's message starts a customer, and a message sent to a work queue while
+//! one of a customer's messages is being processed (by the consumer's request, or by a sync
+//! call it makes) belongs to the same customer. A customer is done when none of its
+//! messages is left in the broker — each acknowledged, dead-lettered or deleted by
+//! retention — and its end-to-end latency, from the client's send to that moment, goes to
+//! its entry point (`end_to_end` in the report).
 
 use super::backpressure::Waiter;
-use crate::broker::queue::{QueueConfig, Receipt, WorkQueue};
+use super::Broker;
+use crate::broker::queue::{QueueConfig, Receipt, Returned, WorkQueue};
 use crate::engine::event::Event;
-use crate::engine::kernel::Key;
+use crate::engine::kernel::{Key, Slab};
+use crate::engine::observer::Observer;
 use crate::engine::request::{Dispatch, Parent};
 use crate::engine::simulation::Simulation;
-use crate::model::{QueueId, ServiceId, WorkQueueDef};
+use crate::model::{EntryId, QueueId, ServiceId, WorkQueueDef};
 use crate::outcome::Outcome;
 use crate::time::{SimDuration, SimTime, NS_PER_S};
 use std::collections::VecDeque;
@@ -58,18 +69,65 @@ pub(in crate::engine) struct QueueDelivery {
     consumer: u32,
     receipt: Receipt,
     sent: u64,
+    /// The customer its message belongs to (see [`customer_tag`]), 0 for none.
+    tag: u64,
+}
+
+/// A customer of a network of work queues (see the module docs).
+pub(in crate::engine) struct Customer {
+    /// The entry point whose client sent its first message.
+    entry: EntryId,
+    /// When the client sent it \[ns\].
+    origin: u64,
+    /// Its messages in the broker: ready, or delivered and not yet acknowledged.
+    outstanding: u32,
+}
+
+/// The tag a message of customer `key` carries (0 is no customer).
+fn customer_tag(key: Key) -> u64 {
+    key.to_bits().wrapping_add(1)
+}
+
+/// The customer a message tagged `tag` belongs to, if any.
+fn customer_key(tag: u64) -> Option<Key> {
+    (tag != 0).then(|| Key::from_bits(tag - 1))
+}
+
+/// A message of the customer tagged `tag` (0: none) left the broker now (acknowledged,
+/// dead-lettered or deleted): with its last one, the customer is done. A free function over
+/// the two fields it needs, so that it can be called while a queue is borrowed (from the
+/// callbacks of [`WorkQueue`], without collecting the tags first).
+fn message_gone(customers: &mut Slab<Customer>, observer: &mut Observer, tag: u64, now: u64) {
+    let Some(key) = customer_key(tag) else {
+        return;
+    };
+    let Some(c) = customers.get_mut(key) else {
+        return;
+    };
+    c.outstanding -= 1;
+    if c.outstanding == 0 {
+        let (entry, origin) = (c.entry, c.origin);
+        customers.remove(key);
+        observer.customer_done(entry, origin, now);
+    }
 }
 
 impl QueueState {
-    pub(in crate::engine) fn new(def: &WorkQueueDef) -> Self {
+    /// The state of work queue `def`; with `customers`, its messages carry their customers.
+    pub(in crate::engine) fn new(def: &WorkQueueDef, customers: bool) -> Self {
         let consumers = def.consumers as usize;
+        let config = QueueConfig {
+            consumers: def.consumers,
+            prefetch: def.prefetch,
+            max_receives: def.max_receives,
+            log_blocks: LOG_BLOCKS,
+        };
         QueueState {
-            queue: WorkQueue::new(QueueConfig {
-                consumers: def.consumers,
-                prefetch: def.prefetch,
-                max_receives: def.max_receives,
-                log_blocks: LOG_BLOCKS,
-            }),
+            queue: if customers {
+                WorkQueue::tagged(config)
+            } else {
+                WorkQueue::new(config)
+            },
             turn: (0..def.consumers).collect(),
             in_turn: vec![true; consumers],
             flags: vec![0; consumers],
@@ -111,13 +169,70 @@ impl Simulation<'_> {
         }
     }
 
-    /// The broker stores a message in queue `q`; a free consumer takes it.
-    pub(in crate::engine) fn send_to_queue(&mut self, q: QueueId) {
-        let state = &mut self.broker.queue_mut(q);
-        state.queue.send(SimTime(self.clock.now));
+    /// The broker stores a message of the customer tagged `tag` (0: none; the message was
+    /// counted as the customer's when it was produced) in queue `q`; a free consumer takes it.
+    pub(in crate::engine) fn send_to_queue(&mut self, q: QueueId, tag: u64) {
+        let state = self.broker.queue_mut(q);
+        state.queue.send_tagged(SimTime(self.clock.now), tag);
         if !state.turn.is_empty() {
             self.pull(q);
         }
+    }
+
+    /// A client of entry point `entry` sent, at `sent`, the first message of a new customer:
+    /// its tag.
+    pub(in crate::engine) fn new_customer(&mut self, entry: EntryId, sent: u64) -> u64 {
+        customer_tag(self.broker.customers.insert(Customer {
+            entry,
+            origin: sent,
+            outstanding: 1,
+        }))
+    }
+
+    /// A message of the customer tagged `tag` is produced (it counts from now, even while
+    /// its producer buffers it during an outage): the tag it carries, 0 if the customer is
+    /// done already (a duplicate processing that sends late) or there is none.
+    pub(in crate::engine) fn claim_customer(&mut self, tag: u64) -> u64 {
+        match customer_key(tag).and_then(|k| self.broker.customers.get_mut(k)) {
+            Some(c) => {
+                c.outstanding += 1;
+                tag
+            }
+            None => 0,
+        }
+    }
+
+    /// The tag of the customer whose processing runs strand `strand` (0 if none): found
+    /// through the strand's job, up its callers, to a queue consumer's delivery.
+    pub(in crate::engine) fn customer_of(&self, strand: Key) -> u64 {
+        let mut strand = strand;
+        loop {
+            let Some(job) = self.strands.get(strand).and_then(|s| self.jobs.get(s.job)) else {
+                return 0;
+            };
+            match job.parent {
+                Parent::QueueConsumer { delivery } => {
+                    return self
+                        .broker
+                        .queue_deliveries
+                        .get(delivery)
+                        .map_or(0, |d| d.tag)
+                }
+                Parent::Caller { strand: caller, .. } => strand = caller,
+                Parent::Client { .. } | Parent::TopicConsumer { .. } => return 0,
+            }
+        }
+    }
+
+    /// A message of the customer tagged `tag` left the broker (acknowledged, dead-lettered
+    /// or deleted): with its last one, the customer is done.
+    pub(in crate::engine) fn customer_message_gone(&mut self, tag: u64) {
+        message_gone(
+            &mut self.broker.customers,
+            &mut self.observer,
+            tag,
+            self.clock.now,
+        );
     }
 
     /// Free consumers take ready messages, in turn, until either runs out. A consumer whose
@@ -169,6 +284,7 @@ impl Simulation<'_> {
                 consumer: c,
                 receipt: d.receipt,
                 sent: d.message.sent.0,
+                tag: d.message.tag,
             });
             self.send(Dispatch {
                 pin: Some(pin),
@@ -188,7 +304,9 @@ impl Simulation<'_> {
         if outcome.is_failure() {
             self.observer.queue_failed(d.queue);
             if def.retry_delay == SimDuration::ZERO {
-                state.queue.nack(d.receipt, true);
+                if state.queue.nack(d.receipt, true) == Some(Returned::DeadLettered) {
+                    self.customer_message_gone(d.tag);
+                }
             } else if state
                 .queue
                 .change_visibility(d.receipt, SimTime(now), def.retry_delay)
@@ -207,11 +325,13 @@ impl Simulation<'_> {
             }
         } else if state.queue.ack(d.receipt) {
             self.observer.acked(d.queue, d.sent, now);
+            self.customer_message_gone(d.tag);
         } else if state.flags[d.consumer as usize] & DOWN == 0 {
             // Acknowledged too late: the visibility timeout had already given the message
             // to another consumer, which processes it again.
             self.observer.duplicate(d.queue);
         }
+        let state = self.broker.queue_mut(d.queue);
         state.offer(d.consumer);
         self.pull(d.queue);
     }
@@ -234,14 +354,20 @@ impl Simulation<'_> {
     /// that is not the armed timer (it was replaced by an earlier one) does nothing.
     pub(in crate::engine) fn on_visibility(&mut self, q: QueueId) {
         let now = SimTime(self.clock.now);
-        let state = &mut self.broker.queue_mut(q);
+        let Broker {
+            queues, customers, ..
+        } = &mut self.broker;
+        let state = &mut queues[q.0 as usize];
         if state.timer_at != Some(now.0) {
             return;
         }
         state.timer_at = None;
         let mut returned = false;
-        while state.queue.expire_visibility(now).is_some() {
+        while let Some((msg, what)) = state.queue.expire_visibility(now) {
             returned = true;
+            if what == Returned::DeadLettered {
+                message_gone(customers, &mut self.observer, msg.tag, now.0);
+            }
         }
         if returned {
             // The expired deliveries freed prefetch slots of their consumers.
@@ -269,11 +395,17 @@ impl Simulation<'_> {
             if def.service != s {
                 continue;
             }
-            let state = &mut self.broker.queues[q];
+            let now = self.clock.now;
+            let Broker {
+                queues, customers, ..
+            } = &mut self.broker;
+            let state = &mut queues[q];
             for c in (r..def.consumers).step_by(replicas as usize) {
                 if down {
                     state.flags[c as usize] |= DOWN;
-                    state.queue.release_consumer(c);
+                    state.queue.release_consumer_with(c, |tag| {
+                        message_gone(customers, &mut self.observer, tag, now)
+                    });
                 } else {
                     state.flags[c as usize] &= !DOWN;
                     state.offer(c);
@@ -290,10 +422,14 @@ impl Simulation<'_> {
             return;
         };
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
-            self.broker
-                .queue_mut(q)
+            let Broker {
+                queues, customers, ..
+            } = &mut self.broker;
+            queues[q.0 as usize]
                 .queue
-                .expire_before(SimTime(cutoff));
+                .expire_before_with(SimTime(cutoff), |tag| {
+                    message_gone(customers, &mut self.observer, tag, now)
+                });
         }
         if now + RETENTION_SWEEP < self.clock.end {
             self.clock.schedule(

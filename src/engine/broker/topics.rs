@@ -159,17 +159,17 @@ impl Simulation<'_> {
 
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
-    pub(in crate::engine) fn append(&mut self, p: PublishId, partition: u32) {
+    pub(in crate::engine) fn append(&mut self, p: PublishId, partition: u32, tag: u64) {
         self.observer.published(p);
-        self.store(self.model.publish(p).to, partition);
+        self.store(self.model.publish(p).to, partition, tag);
     }
 
     /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
-    /// consumers wake.
-    pub(in crate::engine) fn store(&mut self, to: Destination, partition: u32) {
+    /// consumers wake. `tag` is the customer of a message to a work queue (0: none).
+    pub(in crate::engine) fn store(&mut self, to: Destination, partition: u32, tag: u64) {
         let t = match to {
             Destination::Topic(t) => t,
-            Destination::Queue(q) => return self.send_to_queue(q),
+            Destination::Queue(q) => return self.send_to_queue(q, tag),
         };
         let now = self.clock.now;
         let topic = self.broker.topic_mut(t);

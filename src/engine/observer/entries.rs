@@ -17,6 +17,8 @@ pub(super) struct EntryObs {
     /// Answers in the current bucket, by outcome, and their latency.
     bucket_counts: [u64; Outcome::COUNT],
     bucket_latency: LatencyHistogram,
+    /// Customers' end-to-end latency, for an entry point that sends to a work queue.
+    end_to_end: Option<LatencyHistogram>,
     pub(super) series: EntrySeries,
 }
 
@@ -28,6 +30,8 @@ impl EntryObs {
             latency: LatencyHistogram::new(),
             bucket_counts: [0; Outcome::COUNT],
             bucket_latency: LatencyHistogram::with_precision(2),
+            end_to_end: matches!(e.target, EntryTarget::Broker(Destination::Queue(_)))
+                .then(LatencyHistogram::new),
             series: EntrySeries {
                 name: e.name.clone(),
                 ..Default::default()
@@ -86,6 +90,7 @@ impl EntryObs {
             goodput_per_s: outcomes.ok as f64 / measured_s,
             latency: self.latency.summary(),
             latency_cdf: self.latency.cdf(),
+            end_to_end: self.end_to_end.as_ref().map(LatencyHistogram::summary),
         }
     }
 }
@@ -97,6 +102,16 @@ impl Observer {
     pub(in crate::engine) fn offered(&mut self, e: EntryId, now: u64) {
         if self.counts(now) {
             self.entries[e.0 as usize].offered += 1;
+        }
+    }
+
+    /// A customer of entry point `e` whose client sent it at `origin` is done: its last
+    /// message left the broker now.
+    pub(in crate::engine) fn customer_done(&mut self, e: EntryId, origin: u64, now: u64) {
+        if self.counts(origin) {
+            if let Some(h) = &mut self.entries[e.0 as usize].end_to_end {
+                h.record(now - origin);
+            }
         }
     }
 

@@ -100,6 +100,14 @@ pub(super) struct ServiceObs {
     occupancy_bucket: Vec<u128>,
     outcomes: [u64; Outcome::COUNT],
     latency: LatencyHistogram,
+    /// Accepted requests a worker took at once, and those that queued.
+    admitted_at_once: u64,
+    queued: u64,
+    /// From arrival to a worker, for requests a worker took after waiting; those taken at
+    /// once are counted in `zero_waits` (a counter is cheaper than a histogram on the hot
+    /// path), and join the histogram in the report.
+    wait: LatencyHistogram,
+    zero_waits: u64,
     queue: TimeAverage,
     busy: TimeAverage,
     in_system: TimeAverage,
@@ -130,6 +138,10 @@ impl ServiceObs {
             occupancy_bucket: vec![0; n],
             outcomes: [0; Outcome::COUNT],
             latency: LatencyHistogram::new(),
+            admitted_at_once: 0,
+            queued: 0,
+            wait: LatencyHistogram::new(),
+            zero_waits: 0,
             queue: TimeAverage::default(),
             busy: TimeAverage::default(),
             in_system: TimeAverage::default(),
@@ -216,6 +228,15 @@ impl ServiceObs {
             max_queue: self.queue.max(),
             mean_in_system: mean(&self.in_system, self.warm_area[2]),
             latency: self.latency.summary(),
+            wait: {
+                let mut wait = self.wait.clone();
+                wait.record_repeated(0, self.zero_waits);
+                wait.summary()
+            },
+            wait_probability: match self.admitted_at_once + self.queued {
+                0 => 0.0,
+                accepted => self.queued as f64 / accepted as f64,
+            },
             orphaned: self.orphaned,
             orphaned_work_s: self.orphaned_ns as f64 / 1e9,
         }
@@ -263,16 +284,37 @@ impl Observer {
     /// event-loop service) is its.
     #[inline]
     pub(in crate::engine) fn admitted(&mut self, s: ServiceId, now: u64) {
+        let counts = self.counts(now);
         let svc = &mut self.services[s.0 as usize];
         if svc.blocking {
             svc.busy.add(now, 1);
+        }
+        if counts {
+            svc.admitted_at_once += 1;
         }
     }
 
     /// A request arriving now waits in its replica's queue.
     #[inline]
     pub(in crate::engine) fn queued(&mut self, s: ServiceId, now: u64) {
-        self.services[s.0 as usize].queue.add(now, 1);
+        let counts = self.counts(now);
+        let svc = &mut self.services[s.0 as usize];
+        svc.queue.add(now, 1);
+        if counts {
+            svc.queued += 1;
+        }
+    }
+
+    /// A worker takes a request that arrived at `arrived` (at once, or after it queued).
+    #[inline]
+    pub(in crate::engine) fn started(&mut self, s: ServiceId, arrived: u64, now: u64) {
+        if self.counts(arrived) {
+            let svc = &mut self.services[s.0 as usize];
+            match now - arrived {
+                0 => svc.zero_waits += 1,
+                wait => svc.wait.record(wait),
+            }
+        }
     }
 
     /// A worker that finished was handed straight to the next request in line.
