@@ -100,8 +100,10 @@
 //! 8. **Engine** — [`engine`] the simulation: a domain-free kernel, the event handlers, and
 //!    the observer whose measurements a run hands back.
 //! 9. **Report** — [`report`] measurements and analysis together, as a stable JSON type.
-//! 10. **Renderers** — [`chart`] SVG charts and the topology diagram · [`render`] the
-//!     terminal summary, the `check` output and the HTML report.
+//! 10. **Experiments** — [`experiment`] replications with confidence intervals, paired
+//!     comparisons of variants, sweeps and their knees, recovery, shards and their merge.
+//! 11. **Renderers** — [`chart`] SVG charts and the topology diagram · [`render`] the
+//!     terminal summary, the `check` output, the HTML report, experiment tables.
 //!
 //! The crate root is the facade ([`load`], [`parse`], [`Model::run`]); the `microsim` binary
 //! sits on top.
@@ -113,6 +115,7 @@ pub mod chart;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod failure;
 pub mod metrics;
 pub mod model;

@@ -4,9 +4,14 @@
 //! Exit codes: 0 success; 2 the input was invalid, the run failed or a file could not be
 //! written.
 
+mod cli;
+
 use clap::{Parser, Subcommand};
+use cli::experiment::{compare_arms, merge, run_experiment, single_arms, ExperimentArgs, Kind};
+use cli::RunArgs;
 use microsim::chart::render_all;
-use microsim::render::{render_html, render_summary};
+use microsim::experiment::{Axis, Target};
+use microsim::render::{render_html, render_summary_with, SummaryOptions};
 use microsim::report::SCHEMA_VERSION;
 use microsim::time::parse_duration;
 use microsim::{LoadError, Report, RunOptions};
@@ -43,10 +48,85 @@ enum Command {
         /// Print the report as JSON instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Print the summary's tables one line per row however wide (by default they are
+        /// split to fit 100 columns), with the timeline's rows of zeros.
+        #[arg(long)]
+        wide: bool,
         /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
-        /// DIR/index.html (DIR is created if missing).
+        /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json and
+        /// DIR/results.csv; with --shard: FILE, the shard's partial result.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Run N independent replications (seeds derived from --seed) and print every figure
+        /// with its 95 % confidence interval across them.
+        #[arg(long, value_name = "N")]
+        reps: Option<u32>,
+        /// With --reps: run these variants of the file (comma-separated; `base` is the file).
+        #[arg(long, value_name = "A,B")]
+        variants: Option<String>,
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+    },
+    /// Compare variants of a topology (its `variants:`, or --variants) or several files,
+    /// replication by replication with the same seeds; paired differences with 95 % CIs.
+    Compare {
+        /// One topology file with variants, or two files or more.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The variants to compare, comma-separated (`base` is the file as written;
+        /// default: base and every variant). The first is the baseline.
+        #[arg(long, value_name = "A,B")]
+        variants: Option<String>,
+        /// Replications per arm.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        reps: u32,
+        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+    },
+    /// Sweep one or two parameters (a grid); each point with replications; mark where
+    /// targets break.
+    Sweep {
+        /// The topology file (RON).
+        file: PathBuf,
+        /// A parameter and its values: PATH=100..1000:100 (a range with a step, numbers or
+        /// durations) or PATH=1,2,4,8; once or twice.
+        #[arg(long, required = true, value_name = "PATH=VALUES")]
+        vary: Vec<String>,
+        /// A target each point should meet, e.g. 'availability>=0.999' or 'p99<=200ms'
+        /// (repeatable); the first point where one breaks is its knee.
+        #[arg(long, value_name = "CONDITION")]
+        target: Vec<String>,
+        /// Sweep these variants of the file (comma-separated; `base` is the file).
+        #[arg(long, value_name = "A,B")]
+        variants: Option<String>,
+        /// Replications per point.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        reps: u32,
+        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        experiment: ExperimentArgs,
+    },
+    /// Merge the shard files of a sharded run, compare or sweep into the whole result,
+    /// exactly as one process would have computed it.
+    Merge {
+        /// Every shard file (`--shard I/N --out FILE`), in any order.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Where to write result.json and results.csv.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write the results as CSV to this file.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
     },
     /// Draw the charts and the HTML report (DIR/index.html) of a saved report.json again.
     Chart {
@@ -74,17 +154,149 @@ fn main() -> ExitCode {
             drain,
             json,
             out,
-        } => run(file, seed, duration, warmup, drain, json, out),
+            reps,
+            variants,
+            experiment,
+            ..
+        } if reps.is_some() || experiment.shard.is_some() || variants.is_some() => {
+            if json {
+                return fail("--json is for one run; with --reps, --out DIR writes result.json");
+            }
+            let arms = match single_arms(&file, variants.as_deref()) {
+                Ok(a) => a,
+                Err(c) => return c,
+            };
+            let run_args = RunArgs {
+                seed,
+                duration,
+                warmup,
+                drain,
+            };
+            let kind = if arms.len() > 1 {
+                Kind::Comparison
+            } else {
+                Kind::Replications
+            };
+            run_experiment(
+                kind,
+                arms,
+                Vec::new(),
+                Vec::new(),
+                reps.unwrap_or(10),
+                out.as_deref(),
+                &run_args,
+                &experiment,
+            )
+        }
+        Command::Run {
+            file,
+            seed,
+            duration,
+            warmup,
+            drain,
+            json,
+            wide,
+            out,
+            ..
+        } => run(
+            file,
+            seed,
+            duration,
+            warmup,
+            drain,
+            json,
+            SummaryOptions { wide },
+            out,
+        ),
+        Command::Compare {
+            files,
+            variants,
+            reps,
+            out,
+            run,
+            experiment,
+        } => match compare_arms(&files, variants.as_deref()) {
+            Ok(arms) => run_experiment(
+                Kind::Comparison,
+                arms,
+                Vec::new(),
+                Vec::new(),
+                reps,
+                out.as_deref(),
+                &run,
+                &experiment,
+            ),
+            Err(c) => c,
+        },
+        Command::Sweep {
+            file,
+            vary,
+            target,
+            variants,
+            reps,
+            out,
+            run,
+            experiment,
+        } => sweep(
+            &file,
+            &vary,
+            &target,
+            variants.as_deref(),
+            reps,
+            out.as_deref(),
+            &run,
+            &experiment,
+        ),
+        Command::Merge { shards, out, csv } => merge(&shards, &out, csv.as_deref()),
         Command::Check { file } => check(file),
         Command::Chart { report, out } => chart(&report, &out),
     }
 }
 
+/// `microsim sweep`: parses the axes and targets, then runs the grid.
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    file: &Path,
+    vary: &[String],
+    target: &[String],
+    variants: Option<&str>,
+    reps: u32,
+    out: Option<&Path>,
+    run: &RunArgs,
+    experiment: &ExperimentArgs,
+) -> ExitCode {
+    if vary.len() > 2 {
+        return fail("a sweep varies one or two parameters (--vary at most twice)");
+    }
+    let axes = match vary
+        .iter()
+        .map(|v| Axis::parse(v))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(a) => a,
+        Err(e) => return fail(format!("--vary {e}")),
+    };
+    let targets = match target
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(t) => t,
+        Err(e) => return fail(format!("--target {e}")),
+    };
+    match single_arms(file, variants) {
+        Ok(arms) => run_experiment(Kind::Sweep, arms, axes, targets, reps, out, run, experiment),
+        Err(c) => c,
+    }
+}
+
+/// Prints `msg` as an error; the exit code of invalid input or a failed run.
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
 }
 
+/// Loads a topology file, printing every problem on failure.
 fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
     microsim::load(file).map_err(|e| match e {
         LoadError::Invalid { .. } => {
@@ -95,6 +307,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
     seed: Option<u64>,
@@ -102,6 +315,7 @@ fn run(
     warmup: Option<String>,
     drain: bool,
     json: bool,
+    summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let model = match load(&file) {
@@ -143,19 +357,24 @@ fn run(
     let mut text = if json {
         format!("{}\n", report.to_json())
     } else {
-        format!(
-            "{}\n{} events in {:.3} s wall time ({:.2} M events/s)\n",
-            render_summary(&report),
+        render_summary_with(&report, &summary)
+    };
+    // Standard output is the same for the same seed, byte for byte: the wall time goes to
+    // standard error.
+    if !json {
+        eprintln!(
+            "{} events in {:.3} s wall time ({:.2} M events/s)",
             report.events,
             wall,
             report.events as f64 / wall.max(1e-9) / 1e6
-        )
-    };
+        );
+    }
     if let Some(line) = written {
         // With --json, standard output is the report alone; the note goes to stderr.
         if json {
             eprintln!("{line}");
         } else {
+            text.push('\n');
             text.push_str(&line);
             text.push('\n');
         }

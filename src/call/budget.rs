@@ -1,10 +1,10 @@
 //! Retry budgets: a gate shared by all calls from one client to one callee, in front of each
 //! call's own attempt count (docs/semantics.md, *Retry budgets*).
 //!
-//! The engine keeps one [`BudgetState`] per (caller replica, callee), as an Envoy sidecar or a
-//! gRPC channel does, and asks it before every retry, after the call's own retry count has
-//! allowed the retry (Envoy decrements `retries_remaining` first, so a denied retry still used
-//! up its slot). Two kinds:
+//! The engine keeps one [`BudgetState`] per caller replica and call step (an Envoy sidecar or a
+//! gRPC channel keeps one per client and upstream cluster), and asks it before every retry,
+//! after the call's own retry count has allowed the retry (Envoy decrements
+//! `retries_remaining` first, so a denied retry still used up its slot). Two kinds:
 //!
 //! * **Envoy** `retry_budget` (`source/common/upstream/resource_manager_impl.h`): a retry may
 //!   start while `active_retries < max(⌊percent/100 × active_requests⌋, min_concurrency)`. The

@@ -1,8 +1,8 @@
 //! Resilience mechanisms of a sync call edge, as plain state machines that know nothing of the
 //! engine: retry backoff, retry budgets, circuit breakers and bulkheads. The engine owns one
-//! instance per (caller replica, callee) where the libraries do, and feeds them times and
-//! results; each module is tested on scripted sequences against the behaviour described in
-//! `docs/semantics.md`.
+//! instance per caller replica and call step (a library instance per client process), and
+//! feeds them times and results; each module is tested on scripted sequences against the
+//! behaviour described in `docs/semantics.md`.
 
 pub mod backoff;
 pub mod breaker;

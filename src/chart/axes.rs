@@ -452,8 +452,10 @@ pub(crate) fn fault_windows(report: &Report, end_s: f64) -> Vec<(f64, f64, &str)
         .collect()
 }
 
-/// Shades the fault windows (in seconds) on `chart`, whose x axis is in `unit`, across `y`.
-/// Drawn before the data, so that the data stays on top.
+/// Shades the fault windows (in seconds) on `chart`, whose x axis is in `unit`, across `y`:
+/// the time covered by at least one window, in the one grey of the legend (overlapping
+/// windows are shaded once, not stacked into a darker grey the legend does not show). Drawn
+/// before the data, so that the data stays on top.
 pub(crate) fn shade_faults(
     chart: &mut Plane<'_, '_>,
     windows: &[(f64, f64, &str)],
@@ -461,10 +463,30 @@ pub(crate) fn shade_faults(
     y: &Range<f64>,
 ) -> Drawn {
     let fill = palette::GREY.mix(0.35).filled();
-    chart.draw_series(windows.iter().map(|&(start, end, _)| {
+    chart.draw_series(fault_cover(windows).into_iter().map(|(start, end)| {
         Rectangle::new([(unit.of(start), y.start), (unit.of(end), y.end)], fill)
     }))?;
     Ok(())
+}
+
+/// The time covered by `windows` \[s\] as disjoint intervals in time order: overlapping or
+/// touching windows merged.
+pub(crate) fn fault_cover(windows: &[(f64, f64, &str)]) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = windows.iter().map(|&(a, b, _)| (a, b)).collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut cover: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in spans {
+        match cover.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => cover.push((a, b)),
+        }
+    }
+    cover
+}
+
+/// Rows of fault labels [`label_faults`] writes at the top of a chart (at most three).
+pub(crate) fn fault_label_rows(windows: &[(f64, f64, &str)]) -> usize {
+    windows.len().min(3)
 }
 
 /// Writes each fault window's label at the top of its window, in up to three staggered rows
@@ -615,6 +637,20 @@ mod tests {
         assert_eq!(TimeUnit::Minutes.of(90.0), 1.5);
         assert_eq!(TimeUnit::Minutes.label(), "time [min]");
         assert_eq!(TimeUnit::Seconds.label(), "time [s]");
+    }
+
+    #[test]
+    fn overlapping_fault_windows_are_shaded_once() {
+        let w = [
+            (60.0, 90.0, "a"),
+            (10.0, 20.0, "b"),
+            (60.0, 90.0, "c"),
+            (85.0, 100.0, "d"),
+            (20.0, 30.0, "e"),
+        ];
+        assert_eq!(fault_cover(&w), [(10.0, 30.0), (60.0, 100.0)]);
+        assert_eq!(fault_label_rows(&w), 3);
+        assert!(fault_cover(&[]).is_empty());
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! The topology diagram: entry points, services, sync calls, topics and work queues, laid out
 //! in layers from left to right by call depth and drawn from a [`Report`] alone.
 //!
-//! Services are boxes coloured by their simulated availability (see [`AVAILABILITY_FLOOR`]),
-//! labelled with their name, `replicas × workers`, their utilization ρ (also a small bar) and
-//! availability; entry points are small pills on the left; topics are parallelograms with
+//! Services are boxes coloured by the worse of their simulated availability and their peak
+//! utilization (see [`Node::health`]), labelled with their name, `replicas × workers`, their
+//! utilization ρ (also a small bar, and the peak when notably higher) and availability; a
+//! service that a fault of the timeline names is outlined in vermillion with the fault above
+//! it. Sync call edges are marked with the attempts per call when retries added load and the
+//! share of calls that failed (in vermillion above 1 %); a consumer group's subscribe edge,
+//! or a work queue's, with its largest lag or depth when a message waited over a second.
+//! Entry points are small pills on the left; topics are parallelograms with
 //! their partition count; work queues are horizontal cylinders ("pipes", the open end facing
 //! right, in the topics' colours) with their number of competing consumers. Sync calls are
 //! solid arrows (several call steps between the same pair are one arrow marked `×n`);
@@ -65,6 +70,26 @@ use std::fmt::Write;
 /// colour runs linearly through yellow (halfway) to green. The availabilities worth telling
 /// apart lie between 0.9 and 1: a scale over \[0, 1\] would paint them all green.
 pub const AVAILABILITY_FLOOR: f64 = 0.9;
+
+/// Peak utilization at or below this is drawn green; from here to [`UTILIZATION_CEILING`] the
+/// colour runs through yellow to vermillion. A service is coloured by the worse of its
+/// availability and its peak utilization, so that the slowed leaf at the root of a cascade,
+/// which answers everything but runs out of workers, shows as the problem it is.
+pub const UTILIZATION_CALM: f64 = 0.5;
+
+/// Peak utilization at or above this is drawn in the worst colour.
+pub const UTILIZATION_CEILING: f64 = 0.95;
+
+/// A sync call edge is marked as failing (drawn in vermillion, with the share that failed)
+/// when more than this share of its calls did not succeed.
+const FAILING_SHARE: f64 = 0.01;
+
+/// A consumer group whose oldest message waited longer than this \[s\] had a backlog: its
+/// subscribe edge is drawn in vermillion with the largest lag.
+const BACKLOG_S: f64 = 1.0;
+
+/// Colour of edges that went wrong.
+const BAD_COLOUR: RGBColor = palette::VERMILLION;
 
 /// The file name of the diagram.
 pub const FILE: &str = "topology.svg";
@@ -248,6 +273,18 @@ pub struct Node {
     pub availability: Option<f64>,
     /// Services: the utilization ρ (`None` when not a finite number, and for other kinds).
     pub utilization: Option<f64>,
+    /// Services: the peak utilization, the highest mean busy share over the slices of the
+    /// run's timeline (see [`crate::metrics::slices`]); `None` without a time series.
+    pub peak_utilization: Option<f64>,
+    /// Services: how healthy the service looked, 0 (worst) to 1: the worse of its
+    /// availability (1 at 100 %, 0 at [`AVAILABILITY_FLOOR`]) and its peak utilization (1 at
+    /// [`UTILIZATION_CALM`], 0 at [`UTILIZATION_CEILING`]); it picks the box's colour.
+    /// `None` when neither is known.
+    pub health: Option<f64>,
+    /// Services: the faults of the timeline that name it (crashes, slowdowns, error bursts),
+    /// as a line drawn just above its box, and its box outlined in vermillion: the root
+    /// cause of a cascade answers everything and may not look busy, but the fault names it.
+    pub fault_mark: Option<Label>,
 }
 
 /// An edge of the laid-out diagram.
@@ -270,8 +307,13 @@ pub struct Edge {
     /// same height are joined by straight lines, others by cubic Béziers with horizontal
     /// tangents.
     pub points: Vec<[f64; 2]>,
-    /// The `×n` mark of merged sync call steps, if any.
+    /// The mark on the edge, if any: for sync calls `×n` (merged call steps), the attempts
+    /// per call when retries added load, and the share of calls that failed; for a consumer
+    /// group with a backlog, its largest lag.
     pub label: Option<Label>,
+    /// Whether what the edge carries went wrong (calls failing, a group lagging): drawn in
+    /// vermillion.
+    pub bad: bool,
 }
 
 /// The whole diagram's geometry, from [`layout`].
@@ -389,15 +431,23 @@ struct GNode {
     availability: Option<f64>,
     /// Services: as in [`Node::utilization`].
     utilization: Option<f64>,
+    /// Services: as in [`Node::peak_utilization`].
+    peak_utilization: Option<f64>,
+    /// Services: the labels of the faults that name it.
+    faults: Vec<String>,
 }
 
 /// An edge of the abstract graph.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct GEdge {
     kind: EdgeKind,
     from: usize,
     to: usize,
     count: usize,
+    /// What went wrong on it, beside `×n` (see [`Edge::label`]).
+    note: Option<String>,
+    /// As in [`Edge::bad`].
+    bad: bool,
 }
 
 /// The abstract graph of a report: nodes (entries, services, topics, queues) and edges.
@@ -440,6 +490,13 @@ impl Graph {
                 detail: format!("{} × {}", s.replicas, s.workers),
                 availability: (total > 0).then(|| s.outcomes.available() as f64 / total as f64),
                 utilization: s.utilization.is_finite().then_some(s.utilization),
+                peak_utilization: peak_utilization(report, s),
+                faults: report
+                    .faults
+                    .iter()
+                    .filter(|f| names(&f.label, &s.name))
+                    .map(|f| f.label.clone())
+                    .collect(),
             };
             add(&mut g, &mut index, (NodeKind::Service, &s.name), node);
         }
@@ -487,6 +544,8 @@ impl Graph {
                         from,
                         to,
                         count: 1,
+                        note: None,
+                        bad: false,
                     });
                 }
             }
@@ -512,6 +571,74 @@ impl Graph {
                 edge(&mut g, EdgeKind::Subscribe, topic, service(&gr.service));
             }
         }
+        // What went wrong on the sync edges (all call steps of a pair together) and the
+        // subscribe edges.
+        for e in &mut g.edges {
+            let (a, b) = (&g.nodes[e.from].name, &g.nodes[e.to].name);
+            match e.kind {
+                EdgeKind::Sync => {
+                    let steps = report
+                        .calls
+                        .iter()
+                        .filter(|c| clean(&c.from) == *a && clean(&c.to) == *b);
+                    let (mut calls, mut attempts, mut answered, mut failed) = (0, 0, 0, 0);
+                    for c in steps {
+                        calls += c.calls;
+                        attempts += c.attempts;
+                        answered += c.outcomes.total();
+                        failed += c.outcomes.total() - c.outcomes.available();
+                    }
+                    let mut parts = Vec::new();
+                    if calls > 0 && attempts as f64 > 1.005 * calls as f64 {
+                        parts.push(format!(
+                            "{} tries/call",
+                            num2(attempts as f64 / calls as f64)
+                        ));
+                    }
+                    let share = if answered > 0 {
+                        failed as f64 / answered as f64
+                    } else {
+                        0.0
+                    };
+                    if share > FAILING_SHARE {
+                        parts.push(format!("{} % failed", num2(100.0 * share)));
+                        e.bad = true;
+                    }
+                    e.note = (!parts.is_empty()).then(|| parts.join(" · "));
+                }
+                EdgeKind::Subscribe if g.nodes[e.from].kind == NodeKind::Topic => {
+                    let group = report
+                        .topics
+                        .iter()
+                        .filter(|t| clean(&t.name) == *a)
+                        .flat_map(|t| &t.groups)
+                        .find(|gr| clean(&gr.service) == *b);
+                    if let Some(gr) = group.filter(|gr| gr.max_time_lag_s > BACKLOG_S) {
+                        e.note = Some(format!(
+                            "max lag {} ({} s)",
+                            gr.max_lag,
+                            num2(gr.max_time_lag_s)
+                        ));
+                        e.bad = true;
+                    }
+                }
+                EdgeKind::Subscribe => {
+                    let queue = report
+                        .queues
+                        .iter()
+                        .find(|q| clean(&q.name) == *a && clean(&q.service) == *b);
+                    if let Some(q) = queue.filter(|q| q.max_age_s > BACKLOG_S) {
+                        e.note = Some(format!(
+                            "max depth {} ({} s)",
+                            q.max_depth,
+                            num2(q.max_age_s)
+                        ));
+                        e.bad = true;
+                    }
+                }
+                _ => {}
+            }
+        }
         for q in &report.queues {
             let queue = find(NodeKind::Queue, &q.name);
             for p in &q.publishers {
@@ -532,6 +659,8 @@ impl GNode {
             detail: String::new(),
             availability: None,
             utilization: None,
+            peak_utilization: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -601,7 +730,7 @@ fn layering(g: &Graph) -> Layering {
         .collect();
     soft.sort_by_key(|&i| (dist[g.edges[i].from], i));
     for i in soft {
-        let e = g.edges[i];
+        let e = &g.edges[i];
         if reaches(&adj, e.to, e.from) {
             reversed[i] = true;
         } else {
@@ -1023,12 +1152,97 @@ fn node_widths(g: &Graph) -> BTreeMap<NodeKind, f64> {
     ])
 }
 
-/// The second line of a service's box: `replicas × workers · ρ utilization`.
+/// The second line of a service's box: `replicas × workers · ρ utilization`, and the peak
+/// utilization when it was notably higher.
 fn service_detail(v: &GNode) -> String {
-    match v.utilization {
-        Some(u) => format!("{} · ρ {u:.2}", v.detail),
-        None => format!("{} · ρ –", v.detail),
+    match (v.utilization, v.peak_utilization) {
+        (Some(u), Some(p)) if p >= u + 0.1 => format!("{} · ρ {u:.2} (peak {p:.2})", v.detail),
+        (Some(u), _) => format!("{} · ρ {u:.2}", v.detail),
+        (None, _) => format!("{} · ρ –", v.detail),
     }
+}
+
+/// The mark of an edge: `×n` for merged sync call steps, then what went wrong on it.
+fn edge_text(e: &GEdge) -> Option<String> {
+    let count = (e.kind == EdgeKind::Sync && e.count > 1).then(|| format!("×{}", e.count));
+    match (count, &e.note) {
+        (Some(c), Some(n)) => Some(format!("{c} · {n}")),
+        (Some(c), None) => Some(c),
+        (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    }
+}
+
+/// The peak utilization of service `s`: the highest mean of busy workers over all workers
+/// in a slice of the run's timeline (the slices of [`crate::metrics::slices`]), so that a
+/// few minutes of saturation are not averaged away over the run; `None` without a series.
+fn peak_utilization(report: &Report, s: &crate::report::ServiceReport) -> Option<f64> {
+    let series = report.series.services.iter().find(|x| x.name == s.name)?;
+    let workers = f64::from(s.replicas) * f64::from(s.workers);
+    if series.busy.is_empty() || workers <= 0.0 {
+        return None;
+    }
+    let bucket_s = if report.series.bucket_s > 0.0 {
+        report.series.bucket_s
+    } else {
+        1.0
+    };
+    let bucket_ns = (bucket_s * 1e9).round() as u64;
+    let end_ns =
+        ((report.duration_s * 1e9).round() as u64).min(series.busy.len() as u64 * bucket_ns);
+    let peak = crate::metrics::slices::slice_buckets(series.busy.len(), bucket_ns, end_ns)
+        .into_iter()
+        .map(|r| {
+            let v = &series.busy[r];
+            v.iter().sum::<f64>() / v.len().max(1) as f64 / workers
+        })
+        .fold(f64::NAN, f64::max);
+    peak.is_finite().then_some(peak)
+}
+
+/// Whether fault `label` (e.g. `slowdown reviews ×50`, `crash payment (1 of 2)`,
+/// `latency a → b +100ms`) names service `name`: one of its words, punctuation aside.
+fn names(label: &str, name: &str) -> bool {
+    label
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '→' | '[' | ']'))
+        .any(|w| w == name)
+}
+
+/// The line above a service's box naming the faults that hit it: the first one, and how
+/// many more; cut to the box's width.
+fn fault_mark(faults: &[String], rect: &Rect) -> Option<Label> {
+    let first = faults.first()?;
+    let text = match faults.len() {
+        1 => format!("fault: {first}"),
+        n => format!("fault: {first} (+{} more)", n - 1),
+    };
+    let text = fit(&text, SMALL_SIZE, rect.w);
+    Some(Label {
+        x: rect.x + rect.w / 2.0,
+        y: rect.y - 5.0,
+        text,
+        size: SMALL_SIZE,
+        bold: false,
+    })
+}
+
+/// How healthy a service looked (see [`Node::health`]).
+pub fn health(availability: Option<f64>, peak_utilization: Option<f64>) -> Option<f64> {
+    let a = availability
+        .map(|a| ((a - AVAILABILITY_FLOOR) / (1.0 - AVAILABILITY_FLOOR)).clamp(0.0, 1.0));
+    let u = peak_utilization.map(|u| {
+        ((UTILIZATION_CEILING - u) / (UTILIZATION_CEILING - UTILIZATION_CALM)).clamp(0.0, 1.0)
+    });
+    match (a, u) {
+        (Some(a), Some(u)) => Some(a.min(u)),
+        (a, u) => a.or(u),
+    }
+}
+
+/// `v` with at most two decimals, trailing zeros dropped, for marks on edges.
+fn num2(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Availability as a percentage cut (not rounded) to two decimals, so that 0.99999 does not
@@ -1077,12 +1291,28 @@ fn place(g: &Graph, l: &Layering, p: &Proper, crossings: usize, topology: &str) 
                 .fold(24.0, f64::max)
         })
         .collect();
+    // The gap after each column: wider with the edges crossing it, and wide enough for the
+    // marks of the edges that leave it (up to 240 px; longer marks are cut).
+    let mark_w: Vec<f64> = (0..depth)
+        .map(|i| {
+            g.edges
+                .iter()
+                .filter(|e| e.from < n && p.layer_of[e.from] == i)
+                .filter_map(edge_text)
+                .map(|t| text_width(&t, SMALL_SIZE) + 16.0)
+                .fold(0.0, f64::max)
+                .min(240.0)
+        })
+        .collect();
     let mut col_x = Vec::with_capacity(depth);
+    let mut gap_w = Vec::with_capacity(depth);
     let mut x = MARGIN;
     for (i, w) in col_w.iter().enumerate() {
         col_x.push(x);
         let spans: usize = p.layers[i].iter().map(|&v| p.succ[v].len()).sum();
-        x += w + (70.0 + 3.0 * spans as f64).min(200.0);
+        let gap = (70.0 + 3.0 * spans as f64).min(200.0).max(mark_w[i]);
+        gap_w.push(gap);
+        x += w + gap;
     }
     let content_right = col_x
         .last()
@@ -1125,6 +1355,9 @@ fn place(g: &Graph, l: &Layering, p: &Proper, crossings: usize, topology: &str) 
                 labels: labels(v, &rect),
                 availability: v.availability,
                 utilization: v.utilization,
+                peak_utilization: v.peak_utilization,
+                health: health(v.availability, v.peak_utilization),
+                fault_mark: fault_mark(&v.faults, &rect),
             }
         })
         .collect();
@@ -1173,12 +1406,14 @@ fn place(g: &Graph, l: &Layering, p: &Proper, crossings: usize, topology: &str) 
         points.push([col_x[lb], yb]);
         points.push([rb.x, yb]);
         points.dedup();
-        let ge = g.edges[e];
+        let ge = &g.edges[e];
         if l.reversed[e] {
             points.reverse();
         }
-        let label = (ge.kind == EdgeKind::Sync && ge.count > 1).then(|| {
-            let text = format!("×{}", ge.count);
+        let label = edge_text(ge).map(|text| {
+            // Along the edge where it leaves its column, cut to the gap.
+            let room = gap_w[la] - 8.0;
+            let text = fit(&text, SMALL_SIZE, room);
             let w = text_width(&text, SMALL_SIZE);
             Label {
                 x: col_x[la] + col_w[la] + 4.0 + w / 2.0,
@@ -1196,6 +1431,7 @@ fn place(g: &Graph, l: &Layering, p: &Proper, crossings: usize, topology: &str) 
             reversed: l.reversed[e],
             points,
             label,
+            bad: ge.bad,
         });
     }
 
@@ -1291,6 +1527,12 @@ fn tint(c: RGBColor, t: f64) -> RGBColor {
 /// The colour of an availability: [`palette::scale`] over \[[`AVAILABILITY_FLOOR`], 1\].
 pub fn availability_colour(a: f64) -> RGBColor {
     palette::scale((a - AVAILABILITY_FLOOR) / (1.0 - AVAILABILITY_FLOOR), false)
+}
+
+/// The colour of a service of health `h` (see [`Node::health`]): [`palette::scale`], green
+/// at 1, yellow at ½, vermillion at 0.
+pub fn health_colour(h: f64) -> RGBColor {
+    palette::scale(h, false)
 }
 
 /// Writes `label` as an SVG `<text>` element.
@@ -1397,7 +1639,11 @@ fn legend_line(out: &mut String, x: f64, y: f64, len: f64, kind: EdgeKind) {
 }
 
 /// The texts of the legend's first row, left to right (their widths size the legend).
-const LEGEND_ROW1: [&str; 3] = ["availability", "no requests", "ρ: busy / all workers"];
+const LEGEND_ROW1: [&str; 3] = [
+    "worse of availability, peak ρ",
+    "no requests",
+    "ρ: busy / all workers",
+];
 /// The texts of the legend's second row, left to right, for a diagram without work queues.
 const LEGEND_ROW2: [&str; 4] = [
     "sync call (×n: n call steps)",
@@ -1484,10 +1730,22 @@ fn legend(out: &mut String, r: &Rect, queues: bool) {
         );
     }
     let pct = |a: f64| format!("{} %", num(100.0 * a));
+    let rho = |u: f64| format!("{u:.2}");
     let ticks = [
-        (0.0, format!("≤ {}", pct(AVAILABILITY_FLOOR)), "start"),
-        (75.0, pct((1.0 + AVAILABILITY_FLOOR) / 2.0), "middle"),
-        (150.0, pct(1.0), "end"),
+        (
+            0.0,
+            format!(
+                "≤ {}, ≥ {}",
+                pct(AVAILABILITY_FLOOR),
+                rho(UTILIZATION_CEILING)
+            ),
+            "start",
+        ),
+        (
+            150.0,
+            format!("{}, ≤ {}", pct(1.0), rho(UTILIZATION_CALM)),
+            "end",
+        ),
     ];
     for (dx, label, anchor) in ticks {
         let _ = writeln!(
@@ -1640,13 +1898,17 @@ fn svg(l: &Layout) -> String {
         l.title.y + 18.0,
         DETAIL_SIZE,
         MUTED,
-        "left to right by call depth · colour: simulated availability · ρ: utilization",
+        "left to right by call depth · colour: the worse of availability and peak utilization \
+         · ρ: utilization",
     );
 
     // Edges first, behind the nodes.
     let _ = writeln!(out, r#"<g class="edges" fill="none">"#);
     for e in &l.edges {
-        let (colour, width, dash) = edge_style(e.kind);
+        let (mut colour, width, dash) = edge_style(e.kind);
+        if e.bad {
+            colour = palette::hex(BAD_COLOUR);
+        }
         let _ = writeln!(
             out,
             r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="{}"{}/>"#,
@@ -1691,22 +1953,25 @@ fn svg(l: &Layout) -> String {
                 queue_shape(&mut out, r, QUEUE_CAP);
             }
             NodeKind::Service => {
-                let (fill, stroke) = match v.availability {
-                    Some(a) => {
-                        let c = availability_colour(a);
+                let (fill, stroke) = match v.health {
+                    Some(h) => {
+                        let c = health_colour(h);
                         (palette::hex(tint(c, 0.72)), palette::hex(c))
                     }
                     None => ("#eeeeee".to_string(), palette::hex(palette::GREY)),
                 };
                 let _ = writeln!(
                     out,
-                    "<title>service {}{}{}</title>",
+                    "<title>service {}{}{}{}</title>",
                     esc(&v.name),
                     v.availability
                         .map(|a| format!(", availability {a:.5}"))
                         .unwrap_or_default(),
                     v.utilization
                         .map(|u| format!(", utilization {u:.3}"))
+                        .unwrap_or_default(),
+                    v.peak_utilization
+                        .map(|u| format!(", peak utilization {u:.3}"))
                         .unwrap_or_default()
                 );
                 let _ = writeln!(
@@ -1717,6 +1982,18 @@ fn svg(l: &Layout) -> String {
                     num(r.w),
                     num(r.h)
                 );
+                if let Some(mark) = &v.fault_mark {
+                    let bad = palette::hex(BAD_COLOUR);
+                    let _ = writeln!(
+                        out,
+                        r#"<rect x="{}" y="{}" width="{}" height="{}" rx="8" fill="none" stroke="{bad}" stroke-width="1.5" stroke-dasharray="5 3"/>"#,
+                        num(r.x - 3.0),
+                        num(r.y - 3.0),
+                        num(r.w + 6.0),
+                        num(r.h + 6.0)
+                    );
+                    text(&mut out, mark, &bad);
+                }
                 let bar_w = r.w - 2.0 * PAD;
                 let used = v.utilization.unwrap_or(0.0).clamp(0.0, 1.0) * bar_w;
                 let _ = writeln!(
@@ -1758,6 +2035,8 @@ mod tests {
                     from,
                     to,
                     count: 1,
+                    note: None,
+                    bad: false,
                 })
                 .collect(),
         }

@@ -84,6 +84,69 @@ fn marks(entry: &EntryReport) -> Vec<(&'static str, f64, f64)> {
     .collect()
 }
 
+/// The labelled ticks of a log axis over `x` \[ms\] that is about `width_px` pixels wide:
+/// the densest of the powers of ten, then 1-2-5, then 1-2-3-5, then every multiple 1 to 9 of
+/// them, whose labels (numbers of about three significant digits, about 8 pixels a
+/// character) keep a gap between neighbours; at least the powers of ten. Each value once.
+pub fn log_ticks(x: &Range<f64>, width_px: f64) -> Vec<f64> {
+    const STEPS: [&[f64]; 4] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 2.0, 3.0, 5.0],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ];
+    if !(x.start > 0.0 && x.end > x.start && x.end.is_finite()) {
+        return Vec::new();
+    }
+    let (lo, hi) = (x.start.log10(), x.end.log10());
+    let px = |v: f64| (v.log10() - lo) / (hi - lo) * width_px;
+    let fits = |ticks: &[f64]| {
+        ticks.windows(2).all(|w| {
+            let half = |v: f64| axes::number(v).chars().count() as f64 * CHAR_PX / 2.0;
+            px(w[1]) - px(w[0]) >= half(w[0]) + half(w[1]) + TICK_GAP_PX
+        })
+    };
+    let mut best = Vec::new();
+    for (k, steps) in STEPS.iter().enumerate() {
+        let ticks = multiples(x, steps);
+        if k == 0 || fits(&ticks) {
+            best = ticks;
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+/// Every value m·10^k inside `x` for m in `steps`, in increasing order, each once (rounded
+/// to 12 significant digits, so that 3 × 0.1 is 0.3).
+fn multiples(x: &Range<f64>, steps: &[f64]) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    let first = x.start.log10().floor() as i32;
+    let last = x.end.log10().ceil() as i32;
+    for k in first..=last {
+        for &m in steps {
+            let v: f64 = format!("{:.11e}", m * 10f64.powi(k))
+                .parse()
+                .unwrap_or(f64::NAN);
+            if v >= x.start && v <= x.end && out.last().is_none_or(|&l| v > l) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// Width of a character of a tick label \[px\], generously (the labels are drawn at
+/// [`axes::LABEL_SIZE`] scaled to the chart, about 12 px).
+const CHAR_PX: f64 = 8.0;
+
+/// The least empty space between two neighbouring tick labels \[px\].
+const TICK_GAP_PX: f64 = 10.0;
+
+/// Width of the plotting area of a CDF chart \[px\]: the chart less the y labels and margins.
+const PLOT_PX: f64 = axes::WIDTH as f64 - 65.0 - 40.0;
+
 /// One CDF drawn on a chart.
 struct Curve {
     /// Its legend entry.
@@ -168,6 +231,8 @@ fn draw(title: &str, x: Range<f64>, lines: &[Curve], marks: &[(&str, f64, f64)])
         ));
     }
     let lo = x.start;
+    let ticks = log_ticks(&x, PLOT_PX);
+    let grid = multiples(&x, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
     axes::svg(title, |root| {
         let area = axes::frame(root, title, &legend)?;
         let mut chart = ChartBuilder::on(&area)
@@ -175,14 +240,24 @@ fn draw(title: &str, x: Range<f64>, lines: &[Curve], marks: &[(&str, f64, f64)])
             .margin_right(30)
             .x_label_area_size(45)
             .y_label_area_size(65)
-            .build_cartesian_2d(x.clone().log_scale(), 0.0..1.02)?;
+            .build_cartesian_2d(
+                x.clone()
+                    .log_scale()
+                    .with_key_points(ticks.clone())
+                    .with_light_points(grid.clone()),
+                0.0..1.02,
+            )?;
         let mut mesh = chart.configure_mesh();
         axes::style_mesh(
             &mut mesh,
             "latency [ms] (log scale)",
             "fraction answered within",
         );
-        mesh.x_label_formatter(&|v| axes::number(*v))
+        // Unlabelled grid lines at every multiple of a power of ten, fainter than the
+        // labelled ones.
+        mesh.light_line_style(RGBColor(242, 242, 242))
+            .y_max_light_lines(0)
+            .x_label_formatter(&|v| axes::number(*v))
             .y_label_formatter(&|v| {
                 if *v > 1.0 + 1e-9 {
                     String::new()
@@ -241,6 +316,31 @@ mod tests {
             (r.start - 150.0 / 1e6).abs() < 1e-12 && r.end == 150.0,
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn log_ticks_are_distinct_and_do_not_crowd() {
+        // Three decades: 1-2-3-5 fits; every multiple would not.
+        let t = log_ticks(&(1.0..1000.0), 690.0);
+        assert_eq!(
+            t,
+            [1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0]
+        );
+        // Five decades: 1-2-5 would crowd; the powers of ten.
+        let t = log_ticks(&(0.1..10000.0), 690.0);
+        assert_eq!(t, [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]);
+        // A decade and a half: 1-2-3-5 or denser, and 100 once.
+        let t = log_ticks(&(8.0..450.0), 690.0);
+        assert!(
+            t.contains(&10.0) && t.contains(&100.0) && t.len() >= 6,
+            "{t:?}"
+        );
+        assert!(t.windows(2).all(|w| w[1] > w[0]), "{t:?}");
+        // Six decades: the powers of ten only.
+        let t = log_ticks(&(0.001..1000.0), 690.0);
+        assert_eq!(t, [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(multiples(&(0.25..0.35), &[1.0, 2.0, 3.0]), [0.3]);
+        assert!(log_ticks(&(0.0..1.0), 690.0).is_empty());
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! * `lag-<topic>-<service>.svg`, one per consumer group: the lag in messages (left axis) and
 //!   the time lag, the age of the oldest uncommitted message (right axis), with the drain
 //!   marked. A consumer outage shows as lag, not errors; the question is how long the group
-//!   takes to catch up, which [`drain`] answers.
+//!   takes to catch up, which [`drain`] answers. A group that keeps up (its oldest message
+//!   never waited a second) gets no peak or drain mark, and its axes reach at least a second
+//!   of messages and of time lag, so that a lag of a few messages in flight looks as calm as
+//!   it is.
 
 use super::axes::{self, LegendItem, TimeUnit};
 use super::{palette, slug, Chart};
@@ -107,6 +110,10 @@ fn queue_chart(report: &Report) -> Option<Chart> {
     })
 }
 
+/// The time lag \[s\] below which a consumer group keeps up: its oldest message never waited
+/// this long, so its lag is messages in flight, not a backlog.
+const KEEPING_UP_S: f64 = 1.0;
+
 /// The lag chart of one consumer group; `None` when its series has no bucket.
 fn lag_chart(report: &Report, series: &TopicSeries) -> Option<Chart> {
     let n = series.lag.len().max(series.time_lag_s.len());
@@ -124,7 +131,15 @@ fn lag_chart(report: &Report, series: &TopicSeries) -> Option<Chart> {
         .map(|i| (at(i), series.lag.get(i).copied().unwrap_or(0) as f64))
         .collect();
     let time_lag = axes::runs((0..n).map(|i| (at(i), series.time_lag_s.get(i).copied())));
-    let drain = drain(&series.lag);
+    let max_age = axes::max_finite(series.time_lag_s.iter().copied());
+    // A group whose oldest message never waited a second keeps up: its lag of a few
+    // messages in flight is no backlog, and gets neither a peak nor a drain mark.
+    let keeping_up = max_age.is_nan() || max_age < KEEPING_UP_S;
+    let drain = if keeping_up {
+        Drain::NoBacklog
+    } else {
+        drain(&series.lag)
+    };
     let lag_colour = palette::BLUE;
     let age_colour = palette::ORANGE;
     let mut legend = vec![
@@ -141,8 +156,23 @@ fn lag_chart(report: &Report, series: &TopicSeries) -> Option<Chart> {
         legend.push(axes::fault_legend());
     }
     let x = axes::range(0.0, unit.of(end_s));
-    let y = axes::upto(axes::max_finite(lag.iter().map(|p| p.1)));
-    let y2 = axes::upto(axes::max_finite(series.time_lag_s.iter().copied()));
+    // The axes reach at least a second of messages and a second of time lag, so that a
+    // group that keeps up draws as the low, calm band it is instead of being scaled into
+    // drama; and above the highest point there is room for the fault labels.
+    let per_s = report
+        .topics
+        .iter()
+        .find(|t| t.name == series.topic)
+        .filter(|_| report.duration_s > 0.0)
+        .map_or(0.0, |t| t.produced as f64 / report.duration_s);
+    let headroom = 1.0 + 0.08 * axes::fault_label_rows(&faults) as f64;
+    let y = axes::upto(
+        axes::max_finite(lag.iter().map(|p| p.1))
+            .max(per_s * KEEPING_UP_S)
+            .max(10.0)
+            * headroom,
+    );
+    let y2 = axes::upto(max_age.max(KEEPING_UP_S) * headroom);
     let svg = axes::svg(&title, |root| {
         let area = axes::frame(root, &title, &legend)?;
         let mut chart = ChartBuilder::on(&area)

@@ -164,7 +164,7 @@ impl<'m> Simulation<'m> {
             broker: Broker::new(model, seed),
             faults: Faults::new(model, seed),
             guard: ZenoGuard::new(instant_limit),
-            observer: Observer::new(model, warmup, end, &up),
+            observer: Observer::new(model, warmup, end, arrivals_end, &up),
             abort: None,
         };
         sim.schedule_first_events();

@@ -6,6 +6,7 @@
 //! in the names: `_ms`, `_s`, `_per_s`. Everything is measured after the warm-up unless a
 //! field says otherwise; time series cover the whole run.
 
+use crate::metrics::compact::CompactHistogram;
 use crate::metrics::LatencySummary;
 use crate::outcome::Outcomes;
 use serde::{Deserialize, Serialize};
@@ -254,6 +255,10 @@ pub struct EntryReport {
     /// entry points.
     #[serde(default)]
     pub end_to_end: Option<LatencySummary>,
+    /// The latency histogram itself, compactly, so that replications merge exactly
+    /// (pooled percentiles are those of the histogram of every run's samples).
+    #[serde(default)]
+    pub latency_histogram: CompactHistogram,
 }
 
 /// What an entry point sends its requests to.
@@ -441,6 +446,28 @@ pub struct EntrySeries {
     pub degraded: Vec<u64>,
     /// 99th percentile latency of the answers in the bucket \[ms\]; null when there were none.
     pub p99_ms: Vec<Option<f64>>,
+    /// The answers of each coarse slice of the run (at most a dozen, each a whole number of
+    /// buckets, see [`crate::metrics::slices`]; a drained run has one more for the drain),
+    /// with percentiles of the slice itself: a slice's 99th percentile is not to be found
+    /// among its buckets' 99th percentiles.
+    #[serde(default)]
+    pub slices: Vec<LatencySlice>,
+}
+
+/// The answers of one entry point in one slice of the run (warm-up included).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySlice {
+    /// Start \[s\] (a bucket boundary).
+    pub from_s: f64,
+    /// End \[s\] (a bucket boundary, or the end of the run).
+    pub to_s: f64,
+    /// Answers in the slice (all outcomes).
+    pub answered: u64,
+    /// Their mean latency \[ms\] (exact); null when there were none.
+    pub mean_ms: Option<f64>,
+    /// Their 99th percentile latency \[ms\] (2 significant digits: within 1 %); null when
+    /// there were none.
+    pub p99_ms: Option<f64>,
 }
 
 /// Busy workers doing one thing, time-averaged.

@@ -5,7 +5,9 @@
 //! samples while that is smaller than the histogram would be; levels such as queue length are
 //! integrated over time as they change. Nothing is kept per request beyond those lists.
 
+pub mod compact;
 pub mod drain;
+pub mod slices;
 pub mod uptime;
 
 use hdrhistogram::Histogram;
@@ -398,6 +400,103 @@ impl LatencyHistogram {
             p999_ms: ms(q(0.999)),
             max_ms: ms(self.max_ns),
         }
+    }
+}
+
+impl LatencyHistogram {
+    /// Significant decimal digits of its buckets.
+    pub fn sigfig(&self) -> u8 {
+        self.sigfig
+    }
+
+    /// The exact sum of the samples \[ns\].
+    pub fn sum_ns(&self) -> u128 {
+        self.sum_ns
+    }
+
+    /// The largest sample, exact \[ns\] (0 when empty).
+    pub fn max_ns(&self) -> u64 {
+        self.max_ns
+    }
+
+    /// The non-empty buckets in increasing order, as (lowest value of the bucket \[ns\],
+    /// samples in it). Together with the sum, the maximum and the precision they are the
+    /// whole histogram: [`LatencyHistogram::from_buckets`] rebuilds it, and merging rebuilt
+    /// histograms gives exactly the histogram that saw every sample.
+    pub fn buckets(&self) -> Vec<(u64, u64)> {
+        match &self.counts {
+            Counts::Samples(v) => {
+                let layout = layout(self.sigfig);
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                let mut out: Vec<(u64, u64)> = Vec::new();
+                for ns in sorted {
+                    let low = layout.lowest_equivalent(ns);
+                    match out.last_mut() {
+                        Some((l, n)) if *l == low => *n += 1,
+                        _ => out.push((low, 1)),
+                    }
+                }
+                out
+            }
+            Counts::Compact(h) => h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        h.lowest_equivalent(v.value_iterated_to()),
+                        u64::from(v.count_at_value()),
+                    )
+                })
+                .collect(),
+            Counts::Wide(h) => h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        h.lowest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The histogram of [`LatencyHistogram::buckets`]: `sigfig` digits, `buckets` as
+    /// (lowest value, count), with the exact sum and maximum of the samples. `None` for a
+    /// precision outside 1–5.
+    pub fn from_buckets(
+        sigfig: u8,
+        buckets: &[(u64, u64)],
+        sum_ns: u128,
+        max_ns: u64,
+    ) -> Option<LatencyHistogram> {
+        if !(1..=5).contains(&sigfig) {
+            return None;
+        }
+        let total: u64 = buckets.iter().fold(0u64, |t, &(_, n)| t.saturating_add(n));
+        let counts = if total <= COMPACT_LIMIT {
+            let mut h = hdr::<u32>(sigfig);
+            for &(ns, n) in buckets {
+                // n ≤ total ≤ u32::MAX here.
+                if h.record_n(ns, n as u32).is_err() {
+                    h.saturating_record_n(ns, n as u32);
+                }
+            }
+            Counts::Compact(h)
+        } else {
+            let mut h = hdr::<u64>(sigfig);
+            for &(ns, n) in buckets {
+                if h.record_n(ns, n).is_err() {
+                    h.saturating_record_n(ns, n);
+                }
+            }
+            Counts::Wide(h)
+        };
+        Some(LatencyHistogram {
+            counts,
+            sigfig,
+            sum_ns,
+            max_ns,
+        })
     }
 }
 

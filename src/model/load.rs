@@ -59,8 +59,25 @@ struct Blanked {
     renamed: bool,
 }
 
-/// Parses and validates topology `text` (see the module documentation).
+/// Parses and validates topology `text` (see the module documentation), and every variant
+/// it declares.
 pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
+    let model = parse_unchecked(text, origin)?;
+    if model.variants.is_empty() {
+        return Ok(model);
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let problems = super::variants::problems(&model, text);
+    if problems.is_empty() {
+        Ok(model)
+    } else {
+        Err(invalid(origin, problems))
+    }
+}
+
+/// Parses and validates topology `text`, leaving its variants unchecked (a variant's own
+/// text still declares them all).
+pub(crate) fn parse_unchecked(text: &str, origin: &str) -> Result<Model, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut error = match crate::spec::parse_ron(text) {
         Ok(spec) => return Model::compile(&spec, origin, Some(text)),

@@ -10,6 +10,7 @@ mod compile;
 pub mod distributions;
 pub mod faults;
 mod load;
+mod variants;
 
 pub(crate) use load::{decode, parse};
 
@@ -369,7 +370,14 @@ pub struct Model {
     pub propagate_entry_deadline: bool,
     /// A client that times out cancels its request if it has not started.
     pub cancel_entry_on_timeout: bool,
+    /// The text it was compiled from, for overrides ([`Model::with_overrides`]); `None` for
+    /// a model compiled from a spec alone.
+    pub source: Option<std::sync::Arc<str>>,
+    /// The named variants the file declares, in file order.
+    pub variants: Vec<Variant>,
 }
+
+pub use variants::Variant;
 
 impl Model {
     /// The service called `name`, if any.

@@ -11,8 +11,9 @@
 //! titles) is escaped, so names with `&`, `<`, `>`, `"` or `'` cannot break the markup.
 //!
 //! A small inline script, on `load`, counts the images that decoded (`complete` and a
-//! `naturalWidth` above 0) and writes `data-images-loaded="<loaded>/<total>"` on `<body>`:
-//! a headless browser's dump of the DOM then says whether every chart displayed.
+//! `naturalWidth` above 0) and writes `data-images-loaded="<loaded>/<total>"` on `<body>`,
+//! and the tables wider than the page as `data-tables-overflowing`: a headless browser's
+//! dump of the DOM then says whether every chart displayed and every table fits.
 
 use super::summary::{group, human_s};
 use crate::analysis::{CallAnalysis, EntryAnalysis, LintLevel, ServiceAnalysis};
@@ -45,7 +46,7 @@ th[title] { cursor: help; }
 .n { text-align: right; }
 td.wrap { white-space: normal; min-width: 24em; }
 tbody tr:hover { background: #f7f9fb; }
-.low { color: var(--bad); font-weight: 600; }
+.warn { color: var(--bad); }
 .badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 600; }
 .warning { background: #fdf0d5; color: #7a4a00; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: 12px; }
@@ -55,7 +56,9 @@ figcaption { font-size: 13px; margin-top: 6px; }
 footer { margin-top: 40px; font-size: 12px; }
 "#;
 
-/// Counts the images that decoded and records `loaded/total` on `<body>`, for browser tests.
+/// Counts the images that decoded and records `loaded/total` on `<body>`, and the tables
+/// wider than their box (which then scroll sideways) as `data-tables-overflowing`, for
+/// browser tests.
 const SCRIPT: &str = r#"
 window.addEventListener("load", function () {
   var images = document.images, loaded = 0;
@@ -63,6 +66,11 @@ window.addEventListener("load", function () {
     if (images[i].complete && images[i].naturalWidth > 0) { loaded++; }
   }
   document.body.setAttribute("data-images-loaded", loaded + "/" + images.length);
+  var boxes = document.querySelectorAll(".scroll"), wide = 0;
+  for (var j = 0; j < boxes.length; j++) {
+    if (boxes[j].scrollWidth > boxes[j].clientWidth + 1) { wide++; }
+  }
+  document.body.setAttribute("data-tables-overflowing", String(wide));
 });
 "#;
 
@@ -155,24 +163,23 @@ fn entries(r: &Report, out: &mut String) {
     section(out, "entries", "Entry points");
     let _ = writeln!(
         out,
-        "<p class=\"note\">Availability is (ok + degraded) / answered requests, with its \
-         binomial standard error; <em>analytic</em> is the product over the required sync \
-         calls, which knows nothing of overload: the gap (Δ) is what queues, timeouts and \
-         rejections cost. Δ is marked when it is more than 3 standard errors below.</p>"
+        "<p class=\"note\">Requests sent after the warm-up. Availability is (ok + degraded) / \
+         answered requests; <em>analytic</em> is the product over the required sync calls, \
+         which knows nothing of overload: the gap (Δ, in percentage points) is what queues, \
+         timeouts and rejections cost. {ONE_RUN}</p>"
     );
     let shown = shown_outcomes(r.entries.iter().map(|e| &e.outcomes));
     let mut t = Table::new()
         .col("entry", "entry point", false)
         .col("service", "the service it sends requests to", false)
         .col("offered", "requests that arrived after the warm-up", true)
-        .col("availability", "simulated, request-based", true)
-        .col("± s.e.", "standard error of the availability", true)
+        .col("availability %", "simulated, request-based", true)
         .col(
-            "analytic",
+            "analytic %",
             "availability product over required sync calls",
             true,
         )
-        .col("Δ", "simulated − analytic", true);
+        .col("Δ", "simulated − analytic, in percentage points", true);
     for &o in &shown {
         t = t.col(outcome_label(o), outcome_tip(o), true);
     }
@@ -186,10 +193,9 @@ fn entries(r: &Report, out: &mut String) {
             esc(&e.name),
             esc(&e.service),
             group(e.offered),
-            fixed(e.availability, 5),
-            fixed(e.availability_se, 5),
-            analytic.map_or_else(dash, |a| fixed(a, 5)),
-            analytic.map_or_else(dash, |a| availability_gap(e, a)),
+            fixed(100.0 * e.availability, 3),
+            analytic.map_or_else(dash, |a| fixed(100.0 * a, 3)),
+            analytic.map_or_else(dash, |a| signed(100.0 * (e.availability - a), 3)),
         ];
         row.extend(shown.iter().map(|&o| group(e.outcomes.get(o))));
         row.extend([
@@ -200,6 +206,20 @@ fn entries(r: &Report, out: &mut String) {
         t.row(row);
     }
     t.render(out);
+    for e in &r.entries {
+        if e.offered > 0 && e.in_flight * 100 > e.offered {
+            let _ = writeln!(
+                out,
+                "<p class=\"warn\">{}: {} of {} requests ({:.1} %) were still unanswered when \
+                 the run ended; availability and latency describe only the answered ones. Run \
+                 with <code>--drain</code> or for longer.</p>",
+                esc(&e.name),
+                group(e.in_flight),
+                group(e.offered),
+                100.0 * e.in_flight as f64 / e.offered as f64
+            );
+        }
+    }
 
     out.push_str("<h3>Latency as the clients saw it (all answers)</h3>\n");
     let mut t = Table::new()
@@ -229,20 +249,17 @@ fn entries(r: &Report, out: &mut String) {
     t.render(out);
 }
 
-/// Δ between simulated and analytic availability, marked when clearly below.
-fn availability_gap(e: &EntryReport, analytic: f64) -> String {
-    let gap = e.availability - analytic;
-    let text = signed(gap, 5);
-    if gap < -3.0 * e.availability_se && gap < -1e-5 {
-        format!("<span class=\"low\">{text}</span>")
-    } else {
-        text
-    }
-}
+/// What one run can say about the uncertainty of its availability: nothing honest. The
+/// binomial standard error assumes independent answers, and the answers of one run are
+/// correlated (a slow minute fails many in a row), so it understates the spread several-fold.
+const ONE_RUN: &str =
+    "One run: no interval; run with <code>--reps N</code> for a confidence interval.";
 
-/// The services: load, queues, rejections and latency, with the analytic utilization.
+/// The services: load, queues and latency with the analytic utilization; then what was
+/// refused, lost or orphaned (two tables, so that neither is wider than the page).
 fn services(r: &Report, out: &mut String) {
     section(out, "services", "Services");
+    let _ = writeln!(out, "<p class=\"note\">After the warm-up.</p>");
     let extra = |f: fn(&ServiceReport) -> u64| r.services.iter().any(|s| f(s) > 0);
     let (unavailable, expired, cancelled) = (
         extra(|s| s.unavailable),
@@ -267,7 +284,33 @@ fn services(r: &Report, out: &mut String) {
         .col("peak ρ", "analytic utilization at the peak rate", true)
         .col("mean queue", "time-averaged requests waiting", true)
         .col("max queue", "most requests waiting at once", true)
-        .col("rejected", "refused at the door: queue full", true);
+        .col("mean ms", "mean time at the service", true)
+        .col("p50 ms", "median time at the service", true)
+        .col("p99 ms", "99th percentile time at the service", true);
+    for s in &r.services {
+        let a = service_analysis(r, s);
+        t.row(vec![
+            esc(&s.name),
+            format!("{}×{}", s.replicas, s.workers),
+            group(s.arrivals),
+            fixed(s.utilization, 3),
+            a.map_or_else(dash, |a| fixed(a.utilization, 3)),
+            a.map_or_else(dash, |a| fixed(a.peak_utilization, 3)),
+            fixed(s.mean_queue, 2),
+            group(s.max_queue),
+            fixed(s.latency.mean_ms, 2),
+            fixed(s.latency.p50_ms, 2),
+            fixed(s.latency.p99_ms, 2),
+        ]);
+    }
+    t.render(out);
+
+    out.push_str("<h3>Refused, lost and orphaned</h3>\n");
+    let mut t = Table::new().col("service", "", false).col(
+        "rejected",
+        "refused at the door: queue full",
+        true,
+    );
     if unavailable {
         t = t.col("unavailable", "refused or lost by a crashed replica", true);
     }
@@ -284,34 +327,22 @@ fn services(r: &Report, out: &mut String) {
     if failures {
         t = t
             .col(
-                "time avail.",
+                "up time %",
                 "simulated share of time with a replica up",
                 true,
             )
-            .col("analytic", "1 − (1 − MTTF/(MTTF+MTTR))^replicas", true);
+            .col("analytic %", "1 − (1 − MTTF/(MTTF+MTTR))^replicas", true);
     }
     t = t
         .col("orphaned", "requests whose caller had given up", true)
         .col(
-            "orphan work s",
-            "worker time spent on them after that",
+            "orphan worker-s",
+            "worker-seconds spent on them after that",
             true,
-        )
-        .col("p50 ms", "median time at the service", true)
-        .col("p99 ms", "99th percentile time at the service", true);
+        );
     for s in &r.services {
         let a = service_analysis(r, s);
-        let mut row = vec![
-            esc(&s.name),
-            format!("{}×{}", s.replicas, s.workers),
-            group(s.arrivals),
-            fixed(s.utilization, 3),
-            a.map_or_else(dash, |a| fixed(a.utilization, 3)),
-            a.map_or_else(dash, |a| fixed(a.peak_utilization, 3)),
-            fixed(s.mean_queue, 2),
-            group(s.max_queue),
-            group(s.rejected),
-        ];
+        let mut row = vec![esc(&s.name), group(s.rejected)];
         if unavailable {
             row.push(group(s.unavailable));
         }
@@ -322,15 +353,10 @@ fn services(r: &Report, out: &mut String) {
             row.push(group(s.cancelled));
         }
         if failures {
-            row.push(fixed(s.time_availability, 5));
-            row.push(a.map_or_else(dash, |a| fixed(a.time_availability, 5)));
+            row.push(fixed(100.0 * s.time_availability, 3));
+            row.push(a.map_or_else(dash, |a| fixed(100.0 * a.time_availability, 3)));
         }
-        row.extend([
-            group(s.orphaned),
-            fixed(s.orphaned_work_s, 2),
-            fixed(s.latency.p50_ms, 2),
-            fixed(s.latency.p99_ms, 2),
-        ]);
+        row.extend([group(s.orphaned), fixed(s.orphaned_work_s, 2)]);
         t.row(row);
     }
     t.render(out);
@@ -484,13 +510,6 @@ fn topics(r: &Report, out: &mut String) {
         .col("failed", "processing attempts that failed", true)
         .col("retries", "retries of failed messages", true)
         .col("dead-lettered", "failed every attempt", true)
-        .col("lag", "uncommitted messages at the end", true)
-        .col("max lag", "largest lag at a bucket boundary", true)
-        .col(
-            "max lag s",
-            "largest age of the oldest uncommitted message",
-            true,
-        )
         .col("expired", "deleted by retention unconsumed", true);
     if redelivery {
         t = t
@@ -502,7 +521,21 @@ fn topics(r: &Report, out: &mut String) {
                 true,
             );
     }
-    t = t
+    let mut lag = Table::new()
+        .col("topic → group", "topic and subscribing service", false)
+        .col("lag", "uncommitted messages at the end", true)
+        .col("max lag", "largest lag at a bucket boundary", true)
+        .col(
+            "max lag s",
+            "largest age of the oldest uncommitted message",
+            true,
+        )
+        .col(
+            "drained in s",
+            "from the highest lag back to its level before (–: no message waited 1 s)",
+            true,
+        )
+        .col("mean ms", "mean publish-to-processed latency", true)
         .col("p50 ms", "median publish-to-processed latency", true)
         .col(
             "p99 ms",
@@ -529,16 +562,25 @@ fn topics(r: &Report, out: &mut String) {
                 group(g.failed),
                 group(g.retries),
                 group(g.dead_lettered),
-                group(g.lag),
-                group(g.max_lag),
-                fixed(g.max_time_lag_s, 3),
                 group(g.expired),
             ];
             if redelivery {
                 row.extend([group(g.redelivered), group(g.duplicates), group(g.skipped)]);
             }
-            row.extend([fixed(g.latency.p50_ms, 2), fixed(g.latency.p99_ms, 2)]);
             t.row(row);
+            lag.row(vec![
+                name.clone(),
+                group(g.lag),
+                group(g.max_lag),
+                fixed(g.max_time_lag_s, 3),
+                // A group whose oldest message never waited a second had no backlog.
+                g.drained_in_s
+                    .filter(|_| g.max_time_lag_s >= 1.0)
+                    .map_or_else(dash, |d| fixed(d, 1)),
+                fixed(g.latency.mean_ms, 2),
+                fixed(g.latency.p50_ms, 2),
+                fixed(g.latency.p99_ms, 2),
+            ]);
             let analysed = ta.and_then(|a| {
                 let ga = a.groups.iter().find(|x| x.service == g.service)?;
                 Some((a, ga))
@@ -556,6 +598,8 @@ fn topics(r: &Report, out: &mut String) {
         }
     }
     t.render(out);
+    out.push_str("<h3>Lag and latency</h3>\n");
+    lag.render(out);
     if !capacity.rows.is_empty() {
         out.push_str("<h3>Consumer capacity (analytic)</h3>\n");
         capacity.render(out);
@@ -668,7 +712,9 @@ fn queues(r: &Report, out: &mut String) {
     }
 }
 
-/// Every quantity the analytic shadow predicts next to what the simulation measured.
+/// Every quantity the analytic shadow predicts next to what the simulation measured, one
+/// table per kind of thing (entry points, services, calls, the broker) and one row per
+/// thing, the simulated and analytic values of a quantity side by side.
 fn comparison(r: &Report, out: &mut String) {
     section(out, "analytic", "Analytic vs simulated");
     let _ = writeln!(
@@ -677,123 +723,168 @@ fn comparison(r: &Report, out: &mut String) {
          check</code> prints) beside what the run measured. The availability product and the \
          traffic equations ignore overload, timeouts and correlated failures; where the \
          simulation departs from them, that is the effect the run shows. Queue predictions \
-         (M/M/c) apply exactly only to exponential work without calls.</p>"
+         (M/M/c) apply exactly only to exponential work without calls. {ONE_RUN}</p>"
     );
+    // Entry points.
     let mut t = Table::new()
-        .col("quantity", "", false)
-        .col("of", "", false)
-        .col("simulated", "", true)
-        .col("analytic", "", true)
-        .col("Δ", "simulated − analytic", true);
-    let mut row = |what: &str, of: String, sim: f64, analytic: f64, digits: usize| {
-        t.row(vec![
-            esc(what),
-            of,
-            fixed(sim, digits),
-            fixed(analytic, digits),
-            signed(sim - analytic, digits),
-        ]);
-    };
+        .col("entry", "", false)
+        .col("availability %", "simulated", true)
+        .col("analytic %", "availability product", true)
+        .col("Δ", "simulated − analytic, in percentage points", true);
     for e in &r.entries {
         if let Some(a) = entry_analysis(r, e) {
-            row(
-                "availability",
+            t.row(vec![
                 esc(&e.name),
-                e.availability,
-                a.availability,
-                5,
-            );
+                fixed(100.0 * e.availability, 3),
+                fixed(100.0 * a.availability, 3),
+                signed(100.0 * (e.availability - a.availability), 3),
+            ]);
         }
     }
-    for s in &r.services {
-        let Some(a) = service_analysis(r, s) else {
-            continue;
-        };
-        row(
-            "utilization ρ",
+    if !t.rows.is_empty() {
+        out.push_str("<h3>Entry points</h3>\n");
+        t.render(out);
+    }
+
+    // Services.
+    let analysed: Vec<(&ServiceReport, &ServiceAnalysis)> = r
+        .services
+        .iter()
+        .filter_map(|s| Some((s, service_analysis(r, s)?)))
+        .collect();
+    let down = analysed
+        .iter()
+        .any(|(s, a)| s.time_availability < 1.0 || a.time_availability < 1.0);
+    let queueing = analysed.iter().any(|(_, a)| a.queue_model.is_some());
+    let mut t = Table::new()
+        .col("service", "", false)
+        .col("ρ", "simulated utilization", true)
+        .col("analytic ρ", "from the traffic equations", true)
+        .col("Δ", "simulated − analytic", true);
+    if down {
+        t = t
+            .col(
+                "up time %",
+                "simulated share of time with a replica up",
+                true,
+            )
+            .col("analytic %", "1 − (1 − MTTF/(MTTF+MTTR))^replicas", true);
+    }
+    if queueing {
+        t = t
+            .col("queue model", "where a closed form applies", false)
+            .col("mean ms", "simulated mean time at the service", true)
+            .col("analytic", "predicted mean time at the service", true)
+            .col("L", "simulated mean requests at the service", true)
+            .col("analytic", "predicted mean requests at the service", true)
+            .col("P(reject)", "simulated share of arrivals rejected", true)
+            .col("analytic", "predicted", true);
+    }
+    for (s, a) in &analysed {
+        let mut row = vec![
             esc(&s.name),
-            s.utilization,
-            a.utilization,
-            3,
-        );
-        if s.time_availability < 1.0 || a.time_availability < 1.0 {
-            row(
-                "time availability",
-                esc(&s.name),
-                s.time_availability,
-                a.time_availability,
-                5,
-            );
+            fixed(s.utilization, 3),
+            fixed(a.utilization, 3),
+            signed(s.utilization - a.utilization, 3),
+        ];
+        if down {
+            row.push(fixed(100.0 * s.time_availability, 3));
+            row.push(fixed(100.0 * a.time_availability, 3));
         }
-        if let Some(q) = &a.queue_model {
-            let of = format!("{} ({})", esc(&s.name), esc(&q.model));
-            row(
-                "mean time at the service ms",
-                of.clone(),
-                s.latency.mean_ms,
-                q.mean_sojourn_ms,
-                3,
-            );
-            row(
-                "mean requests at the service",
-                of.clone(),
-                s.mean_in_system,
-                q.mean_in_system,
-                3,
-            );
-            let p_reject = if s.arrivals == 0 {
-                0.0
-            } else {
-                s.rejected as f64 / s.arrivals as f64
-            };
-            row("P(reject)", of, p_reject, q.p_reject, 5);
+        if queueing {
+            match &a.queue_model {
+                Some(q) => {
+                    let p_reject = if s.arrivals == 0 {
+                        0.0
+                    } else {
+                        s.rejected as f64 / s.arrivals as f64
+                    };
+                    row.extend([
+                        esc(&q.model),
+                        fixed(s.latency.mean_ms, 3),
+                        fixed(q.mean_sojourn_ms, 3),
+                        fixed(s.mean_in_system, 3),
+                        fixed(q.mean_in_system, 3),
+                        fixed(p_reject, 5),
+                        fixed(q.p_reject, 5),
+                    ]);
+                }
+                None => row.extend(std::iter::repeat_n(dash(), 7)),
+            }
         }
+        t.row(row);
     }
+    if !t.rows.is_empty() {
+        out.push_str("<h3>Services</h3>\n");
+        t.render(out);
+    }
+
+    // Sync calls.
+    let mut t = Table::new()
+        .col("call", "caller → callee", false)
+        .col(
+            "availability %",
+            "simulated: (ok + degraded) / answered",
+            true,
+        )
+        .col("analytic %", "with retries, attempts independent", true)
+        .col("attempts per call", "simulated amplification", true)
+        .col("analytic", "expected attempts per call", true);
     for (i, c) in r.calls.iter().enumerate() {
         let Some(a) = call_analysis(r, i, c) else {
             continue;
         };
-        let of = format!("{} → {}", esc(&c.from), esc(&c.to));
         let answered = c.outcomes.total();
-        if answered > 0 {
-            let sim = c.outcomes.available() as f64 / answered as f64;
-            row("call availability", of.clone(), sim, a.availability, 5);
-        }
-        if c.calls > 0 {
-            row(
-                "attempts per call",
-                of,
-                c.amplification,
-                a.expected_attempts,
-                3,
-            );
-        }
+        t.row(vec![
+            format!("{} → {}", esc(&c.from), esc(&c.to)),
+            if answered > 0 {
+                fixed(100.0 * c.outcomes.available() as f64 / answered as f64, 3)
+            } else {
+                dash()
+            },
+            fixed(100.0 * a.availability, 3),
+            if c.calls > 0 {
+                fixed(c.amplification, 3)
+            } else {
+                dash()
+            },
+            fixed(a.expected_attempts, 3),
+        ]);
     }
+    if !t.rows.is_empty() {
+        out.push_str("<h3>Sync calls</h3>\n");
+        t.render(out);
+    }
+
+    // The broker.
+    let mut t = Table::new()
+        .col("topic or queue", "", false)
+        .col("messages /s", "simulated, over the whole run", true)
+        .col("analytic", "traffic equations", true);
     if r.duration_s > 0.0 {
         for topic in &r.topics {
             if let Some(a) = r.analysis.topics.iter().find(|a| a.name == topic.name) {
-                row(
-                    "messages published /s",
-                    esc(&topic.name),
-                    topic.produced as f64 / r.duration_s,
-                    a.rate_per_s,
-                    2,
-                );
+                t.row(vec![
+                    format!("topic {}", esc(&topic.name)),
+                    fixed(topic.produced as f64 / r.duration_s, 2),
+                    fixed(a.rate_per_s, 2),
+                ]);
             }
         }
         for q in &r.queues {
             if let Some(a) = r.analysis.queues.iter().find(|a| a.name == q.name) {
-                row(
-                    "messages sent /s",
-                    esc(&q.name),
-                    q.sent as f64 / r.duration_s,
-                    a.rate_per_s,
-                    2,
-                );
+                t.row(vec![
+                    format!("queue {}", esc(&q.name)),
+                    fixed(q.sent as f64 / r.duration_s, 2),
+                    fixed(a.rate_per_s, 2),
+                ]);
             }
         }
     }
-    t.render(out);
+    if !t.rows.is_empty() {
+        out.push_str("<h3>The broker</h3>\n");
+        t.render(out);
+    }
 }
 
 /// The lints of the analytic shadow.

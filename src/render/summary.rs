@@ -1,22 +1,34 @@
-//! The terminal summary: a few aligned tables rendered from a [`Report`].
+//! The terminal summary: aligned tables rendered from a [`Report`], fitting 100 columns
+//! unless asked for everything on one line (`--wide`).
+//!
+//! Every table says which window it measures: entry points, services and calls after the
+//! warm-up; topics and work queues over the whole run (their counts must add up, so the
+//! warm-up is in them); the timeline over the whole run.
 
+use super::text::{chars, pad_left, pad_right, wrap, TextTable, WIDTH};
 use crate::analysis::Analysis;
 use crate::outcome::{Outcome, Outcomes};
-use crate::report::{Report, ServiceReport};
+use crate::report::{EntryReport, Report, ServiceReport};
 use std::fmt::Write;
 
-/// Renders the report as the text tables `microsim run` prints.
+/// How the summary is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SummaryOptions {
+    /// Everything on one line per row, however wide, and the rows of zeros too; by default
+    /// tables are split to fit 100 columns and rows that are zero in every column of the
+    /// timeline are left out (with a count of them).
+    pub wide: bool,
+}
+
+/// Renders the report as the text `microsim run` prints, fitting 100 columns.
 pub fn render_summary(r: &Report) -> String {
+    render_summary_with(r, &SummaryOptions::default())
+}
+
+/// Renders the report as the text `microsim run` prints, laid out as `options` say.
+pub fn render_summary_with(r: &Report, options: &SummaryOptions) -> String {
+    let width = (!options.wide).then_some(WIDTH);
     let mut out = String::new();
-    // Name column: wide enough for the longest entry or service name.
-    let w = r
-        .entries
-        .iter()
-        .map(|e| e.name.chars().count())
-        .chain(r.services.iter().map(|s| s.name.chars().count()))
-        .max()
-        .unwrap_or(0)
-        .max(16);
     let measured = r.duration_s - r.warmup_s;
     let _ = writeln!(
         out,
@@ -27,21 +39,57 @@ pub fn render_summary(r: &Report) -> String {
         human_s(r.warmup_s),
         group(r.events)
     );
-
-    let _ = writeln!(out, "\nEntry points (measured over {})", human_s(measured));
-    let shown = shown_outcomes(r.entries.iter().map(|e| &e.outcomes));
-    let mut head = format!(
-        "  {:<w$} {:>9} {:>9} {:>9} {:>9}",
-        "entry", "offered", "avail", "± s.e.", "analytic"
-    );
-    for o in &shown {
-        head.push_str(&format!(" {:>8}", short_name(*o)));
+    if !r.entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEntry points (requests sent after the warm-up, over {})",
+            human_s(measured)
+        );
+        entries(r, width, &mut out);
     }
-    head.push_str(&format!(
-        " {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "in-flight", "p50 ms", "p99 ms", "p99.9 ms", "max ms"
-    ));
-    let _ = writeln!(out, "{head}");
+    if !r.services.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nServices (after the warm-up, over {})",
+            human_s(measured)
+        );
+        services(r, width, &mut out);
+    }
+    holders(r, &mut out);
+    calls(r, width, &mut out);
+    topics(r, width, &mut out);
+    queues(r, width, &mut out);
+    faults(r, &mut out);
+    timeline(r, options, &mut out);
+    lints_wrapped(&r.analysis, &mut out);
+    out
+}
+
+/// The entry points: outcomes beside the analytic availability, then latency; a note that
+/// one run gives no interval, and a warning for each entry point that ended with many
+/// requests unanswered.
+fn entries(r: &Report, width: Option<usize>, out: &mut String) {
+    let shown = shown_outcomes(r.entries.iter().map(|e| &e.outcomes));
+    let mut t = TextTable::new("entry");
+    t.col("offered")
+        .col("avail %")
+        .col("analytic avail %")
+        .group();
+    for o in &shown {
+        t.col(short_name(*o));
+    }
+    t.col("in-flight").group();
+    // Fitting 100 columns, latency is a table of its own, without the entry points whose
+    // answers all took no time (clients publishing to a broker that acknowledges at once).
+    let mut latency = TextTable::new("entry");
+    let split = width.is_some();
+    let lat = if split { &mut latency } else { &mut t };
+    lat.col("mean ms")
+        .col("p50 ms")
+        .col("p99 ms")
+        .col("p99.9 ms")
+        .col("max ms");
+    let mut instant = 0;
     for e in &r.entries {
         let analytic = r
             .analysis
@@ -49,52 +97,97 @@ pub fn render_summary(r: &Report) -> String {
             .iter()
             .find(|a| a.name == e.name)
             .map_or(f64::NAN, |a| a.availability);
-        let mut row = format!(
-            "  {:<w$} {:>9} {:>9.5} {:>9.5} {:>9.5}",
-            e.name, e.offered, e.availability, e.availability_se, analytic
-        );
-        for o in &shown {
-            row.push_str(&format!(" {:>8}", e.outcomes.get(*o)));
+        let mut cells = vec![
+            e.offered.to_string(),
+            percent(e.availability, e.outcomes.total()),
+            percent(analytic, 1),
+        ];
+        cells.extend(shown.iter().map(|&o| e.outcomes.get(o).to_string()));
+        cells.push(e.in_flight.to_string());
+        let l = &e.latency;
+        let times: Vec<String> = [l.mean_ms, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms]
+            .iter()
+            .map(|&v| ms(v, l.count))
+            .collect();
+        if !split {
+            cells.extend(times);
+        } else if l.count > 0 && l.max_ms == 0.0 {
+            instant += 1;
+        } else {
+            latency.row(e.name.clone(), times);
         }
-        row.push_str(&format!(
-            " {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            e.in_flight, e.latency.p50_ms, e.latency.p99_ms, e.latency.p999_ms, e.latency.max_ms
-        ));
-        let _ = writeln!(out, "{row}");
+        t.row(e.name.clone(), cells);
     }
-
-    let _ = writeln!(out, "\nServices");
-    // Optional columns, shown when some service has a non-zero value.
-    type Column = (&'static str, fn(&ServiceReport) -> String);
-    let optional: [Column; 4] = [
-        ("unavail", |s| s.unavailable.to_string()),
-        ("expired", |s| s.expired.to_string()),
-        ("cancelled", |s| s.cancelled.to_string()),
-        ("time avail", |s| format!("{:.5}", s.time_availability)),
-    ];
-    let shown: Vec<&Column> = optional
-        .iter()
-        .filter(|(name, _)| {
-            r.services.iter().any(|s| match *name {
-                "unavail" => s.unavailable > 0,
-                "expired" => s.expired > 0,
-                "cancelled" => s.cancelled > 0,
-                _ => s.time_availability < 1.0,
-            })
-        })
-        .collect();
-    let mut head = format!(
-        "  {:<w$} {:>9} {:>9} {:>7} {:>9} {:>8} {:>7} {:>8}",
-        "service", "pool", "arrivals", "util", "analytic", "mean q", "max q", "rejected"
+    t.render(out, width);
+    if split && instant < r.entries.len() {
+        out.push('\n');
+        latency.render(out, width);
+    }
+    if instant > 0 {
+        let _ = writeln!(
+            out,
+            "  (latency: {instant} entry point{} whose answers all took 0 ms left out; --wide \
+             shows them)",
+            if instant == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  one run: no interval; run with --reps N for a confidence interval"
     );
-    for (name, _) in &shown {
-        head.push_str(&format!(" {name:>10}"));
+    for e in &r.entries {
+        in_flight_warning(e, out);
     }
-    head.push_str(&format!(
-        " {:>8} {:>9} {:>9} {:>9}",
-        "orphaned", "orphan s", "p50 ms", "p99 ms"
-    ));
-    let _ = writeln!(out, "{head}");
+}
+
+/// A warning when more than 1 % of an entry point's requests were still unanswered at the
+/// end: its availability and latency then describe only the answered part, which may be
+/// the easy part.
+fn in_flight_warning(e: &EntryReport, out: &mut String) {
+    if e.offered == 0 || e.in_flight * 100 <= e.offered {
+        return;
+    }
+    let text = format!(
+        "{}: {} of {} requests ({:.1} %) were still unanswered when the run ended; avail % and \
+         latency describe only the answered ones. Run with --drain (stop the arrivals, then \
+         run until every request has ended) or for longer.",
+        e.name,
+        group(e.in_flight),
+        group(e.offered),
+        100.0 * e.in_flight as f64 / e.offered as f64
+    );
+    wrap(out, "  warning: ", "    ", &text, WIDTH);
+}
+
+/// The services: load, queues, refusals, orphaned work and latency at the service.
+fn services(r: &Report, width: Option<usize>, out: &mut String) {
+    // Optional columns, shown when some service has a non-zero value.
+    let unavailable = r.services.iter().any(|s| s.unavailable > 0);
+    let expired = r.services.iter().any(|s| s.expired > 0);
+    let cancelled = r.services.iter().any(|s| s.cancelled > 0);
+    let down = r.services.iter().any(|s| s.time_availability < 1.0);
+    let mut t = TextTable::new("service");
+    t.col("pool")
+        .col("arrivals")
+        .col("util ρ")
+        .col("analytic ρ")
+        .group();
+    t.col("mean queue").col("max queue").col("rejected");
+    if unavailable {
+        t.col("unavail");
+    }
+    if expired {
+        t.col("expired");
+    }
+    if cancelled {
+        t.col("cancelled");
+    }
+    if down {
+        t.col("up time %");
+    }
+    t.group();
+    t.col("orphaned").col("orphan worker-s").group();
+    t.col("mean ms").col("p50 ms").col("p99 ms");
     for s in &r.services {
         let analytic = r
             .analysis
@@ -102,28 +195,49 @@ pub fn render_summary(r: &Report) -> String {
             .iter()
             .find(|a| a.name == s.name)
             .map_or(f64::NAN, |a| a.utilization);
-        let mut row = format!(
-            "  {:<w$} {:>9} {:>9} {:>7.3} {:>9.3} {:>8.2} {:>7} {:>8}",
-            s.name,
+        let mut cells = vec![
             format!("{}×{}", s.replicas, s.workers),
-            s.arrivals,
-            s.utilization,
-            analytic,
-            s.mean_queue,
-            s.max_queue,
-            s.rejected
-        );
-        for (_, value) in &shown {
-            row.push_str(&format!(" {:>10}", value(s)));
+            s.arrivals.to_string(),
+            fixed(s.utilization, 3),
+            fixed(analytic, 3),
+            fixed(s.mean_queue, 2),
+            s.max_queue.to_string(),
+            s.rejected.to_string(),
+        ];
+        if unavailable {
+            cells.push(s.unavailable.to_string());
         }
-        row.push_str(&format!(
-            " {:>8} {:>9.2} {:>9.2} {:>9.2}",
-            s.orphaned, s.orphaned_work_s, s.latency.p50_ms, s.latency.p99_ms
-        ));
-        let _ = writeln!(out, "{row}");
+        if expired {
+            cells.push(s.expired.to_string());
+        }
+        if cancelled {
+            cells.push(s.cancelled.to_string());
+        }
+        if down {
+            cells.push(percent(s.time_availability, 1));
+        }
+        let l = &s.latency;
+        cells.extend([
+            s.orphaned.to_string(),
+            fixed(s.orphaned_work_s, 2),
+            ms(l.mean_ms, l.count),
+            ms(l.p50_ms, l.count),
+            ms(l.p99_ms, l.count),
+        ]);
+        t.row(s.name.clone(), cells);
     }
+    t.render(out, width);
+    if r.services.iter().any(|s| s.orphaned > 0) {
+        let _ = writeln!(
+            out,
+            "  orphan worker-s: worker time spent on requests whose caller had already given up."
+        );
+    }
+}
 
-    let holders: Vec<String> = r
+/// Who holds the workers, for services whose workers do more than work.
+fn holders(r: &Report, out: &mut String) {
+    let busy: Vec<&ServiceReport> = r
         .services
         .iter()
         .filter(|s| {
@@ -131,152 +245,665 @@ pub fn render_summary(r: &Report) -> String {
                 .iter()
                 .any(|o| o.state != "working" && o.workers > 0.005)
         })
-        .map(|s| {
-            let parts: Vec<String> = s
-                .occupancy
-                .iter()
-                .filter(|o| o.workers > 0.005)
-                .map(|o| format!("{:.1} {}", o.workers, o.state))
-                .collect();
-            format!(
-                "  {:<w$} {} (mean busy {:.1} of {})",
-                s.name,
-                parts.join(", "),
-                s.mean_busy_workers,
-                u64::from(s.replicas) * u64::from(s.workers)
-            )
+        .collect();
+    if busy.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nWho holds the workers (mean workers by what they do, after the warm-up)"
+    );
+    let w = busy.iter().map(|s| chars(&s.name)).max().unwrap_or(0);
+    for s in busy {
+        let parts: Vec<String> = s
+            .occupancy
+            .iter()
+            .filter(|o| o.workers > 0.005)
+            .map(|o| format!("{:.1} {}", o.workers, o.state))
+            .collect();
+        let text = format!(
+            "{} (mean busy {:.1} of {})",
+            parts.join(", "),
+            s.mean_busy_workers,
+            u64::from(s.replicas) * u64::from(s.workers)
+        );
+        let first = format!("  {}  ", pad_right(&s.name, w));
+        let rest = " ".repeat(chars(&first));
+        wrap(out, &first, &rest, &text, WIDTH);
+    }
+}
+
+/// The sync calls as their callers saw them: calls = ok + failures + in-flight.
+fn calls(r: &Report, width: Option<usize>, out: &mut String) {
+    if r.calls.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nSync calls (started after the warm-up; as the caller saw them, after retries)"
+    );
+    let shown = shown_outcomes(r.calls.iter().map(|c| &c.outcomes));
+    let retries = r
+        .calls
+        .iter()
+        .any(|c| c.retries > 0 || c.retries_denied > 0);
+    let mut t = TextTable::new("call");
+    t.col("calls");
+    if retries {
+        t.col("attempts").col("ampl ×").col("denied");
+    }
+    t.group();
+    t.col("ok");
+    for o in &shown {
+        t.col(short_name(*o));
+    }
+    t.col("in-flight").group();
+    t.col("mean ms").col("p99 ms");
+    for c in &r.calls {
+        let mut cells = vec![c.calls.to_string()];
+        if retries {
+            cells.extend([
+                c.attempts.to_string(),
+                fixed(c.amplification, 2),
+                c.retries_denied.to_string(),
+            ]);
+        }
+        cells.push(c.outcomes.ok.to_string());
+        cells.extend(shown.iter().map(|&o| c.outcomes.get(o).to_string()));
+        cells.push(c.in_flight.to_string());
+        cells.push(ms(c.latency.mean_ms, c.latency.count));
+        cells.push(ms(c.latency.p99_ms, c.latency.count));
+        t.row(format!("{} → {}", c.from, c.to), cells);
+    }
+    t.render(out, width);
+    let legend = format!(
+        "calls = ok + {} + in-flight{}",
+        shown
+            .iter()
+            .map(|&o| short_name(o))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        if retries {
+            "; ampl ×: attempts per call; denied: retries the budget refused"
+        } else {
+            ""
+        }
+    );
+    wrap(out, "  ", "  ", &legend, WIDTH);
+    for c in &r.calls {
+        if let Some(b) = &c.breaker {
+            let text = format!(
+                "{} → {}: {} transitions, open {:.1} s, half-open {:.1} s (summed over \
+                 replicas, whole run), {} calls not permitted",
+                c.from, c.to, b.transitions, b.open_s, b.half_open_s, b.not_permitted
+            );
+            wrap(out, "  breaker ", "    ", &text, WIDTH);
+        }
+    }
+}
+
+/// The consumer groups of the broker's topics: what was produced and consumed, the lag and
+/// how fast its biggest backlog drained.
+fn topics(r: &Report, width: Option<usize>, out: &mut String) {
+    if r.topics.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nTopics (counts: whole run, warm-up included; latency: publish to processed, after \
+         the warm-up)"
+    );
+    let groups = || {
+        r.topics
+            .iter()
+            .flat_map(|t| t.groups.iter().map(move |g| (t, g)))
+    };
+    let failed = groups().any(|(_, g)| g.failed > 0 || g.dead_lettered > 0 || g.retries > 0);
+    let redelivery = groups().any(|(_, g)| g.redelivered > 0 || g.duplicates > 0);
+    let expired = groups().any(|(_, g)| g.expired > 0);
+    let mut t = TextTable::new("topic → group");
+    t.col("produced").col("consumed");
+    if failed {
+        t.col("failed").col("retries").col("dead-lettered");
+    }
+    if expired {
+        t.col("expired");
+    }
+    if redelivery {
+        t.col("redelivered").col("duplicates");
+    }
+    t.group();
+    t.col("lag at end")
+        .col("max lag")
+        .col("max lag s")
+        .col("drained in")
+        .group();
+    t.col("mean ms").col("p99 ms");
+    for (topic, g) in groups() {
+        let mut cells = vec![topic.produced.to_string(), g.consumed.to_string()];
+        if failed {
+            cells.extend([
+                g.failed.to_string(),
+                g.retries.to_string(),
+                g.dead_lettered.to_string(),
+            ]);
+        }
+        if expired {
+            cells.push(g.expired.to_string());
+        }
+        if redelivery {
+            cells.extend([g.redelivered.to_string(), g.duplicates.to_string()]);
+        }
+        cells.extend([
+            g.lag.to_string(),
+            g.max_lag.to_string(),
+            fixed(g.max_time_lag_s, 3),
+            drained(g.drained_in_s, g.max_time_lag_s),
+            ms(g.latency.mean_ms, g.latency.count),
+            ms(g.latency.p99_ms, g.latency.count),
+        ]);
+        t.row(format!("{} → {}", topic.name, g.service), cells);
+    }
+    t.render(out, width);
+    wrap(
+        out,
+        "  ",
+        "  ",
+        "drained in: from the highest lag back to the level before it; max lag s: the largest \
+         age of the oldest unprocessed message",
+        WIDTH,
+    );
+}
+
+/// The broker's work queues and their competing consumers.
+fn queues(r: &Report, width: Option<usize>, out: &mut String) {
+    if r.queues.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nWork queues (counts: whole run, warm-up included; latency: send to acknowledged, \
+         after the warm-up)"
+    );
+    let failed = r.queues.iter().any(|q| q.failed > 0 || q.dead_lettered > 0);
+    let expired = r.queues.iter().any(|q| q.expired > 0);
+    let mut t = TextTable::new("queue → service");
+    t.col("sent").col("acked");
+    if failed {
+        t.col("failed").col("dead-lettered");
+    }
+    if expired {
+        t.col("expired");
+    }
+    t.col("depth").col("in-flight").group();
+    t.col("max depth")
+        .col("max age s")
+        .col("drained in")
+        .group();
+    t.col("mean ms").col("p99 ms");
+    for q in &r.queues {
+        let mut cells = vec![q.sent.to_string(), q.acked.to_string()];
+        if failed {
+            cells.extend([q.failed.to_string(), q.dead_lettered.to_string()]);
+        }
+        if expired {
+            cells.push(q.expired.to_string());
+        }
+        cells.extend([
+            q.depth.to_string(),
+            q.in_flight.to_string(),
+            q.max_depth.to_string(),
+            fixed(q.max_age_s, 3),
+            drained(q.drained_in_s, q.max_age_s),
+            ms(q.latency.mean_ms, q.latency.count),
+            ms(q.latency.p99_ms, q.latency.count),
+        ]);
+        t.row(format!("{} → {}", q.name, q.service), cells);
+    }
+    t.render(out, width);
+}
+
+/// The oldest message's wait \[s\] below which a consumer group or work queue keeps up: its
+/// lag or depth is messages in flight, not a backlog, and "drained in" would time noise.
+const KEEPING_UP_S: f64 = 1.0;
+
+/// How long a backlog took to drain: seconds; `-` when there was none (no message ever
+/// waited [`KEEPING_UP_S`]); `not yet` when it had not drained by the end.
+fn drained(drained_in_s: Option<f64>, max_age_s: f64) -> String {
+    if max_age_s.is_nan() || max_age_s < KEEPING_UP_S {
+        return "-".to_string();
+    }
+    match drained_in_s {
+        Some(s) => format!("{} s", trim(s, 3)),
+        None => "not yet".to_string(),
+    }
+}
+
+/// The fault timeline, each fault with the letter that marks it in the timeline.
+fn faults(r: &Report, out: &mut String) {
+    if r.faults.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nFaults (letters mark them in the timeline)");
+    let when: Vec<String> = r
+        .faults
+        .iter()
+        .map(|f| {
+            if !f.end_s.is_finite() {
+                format!("{} → after the run", human_s(f.start_s))
+            } else if f.end_s > r.duration_s {
+                format!(
+                    "{} → {} (after the run)",
+                    human_s(f.start_s),
+                    human_s(f.end_s)
+                )
+            } else {
+                format!(
+                    "{} → {} ({})",
+                    human_s(f.start_s),
+                    human_s(f.end_s),
+                    human_s(f.end_s - f.start_s)
+                )
+            }
         })
         .collect();
-    if !holders.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nWho holds the workers (mean workers by what they do)"
-        );
-        for h in holders {
-            let _ = writeln!(out, "{h}");
-        }
+    let w = when.iter().map(|s| chars(s)).max().unwrap_or(0);
+    for (i, (f, when)) in r.faults.iter().zip(&when).enumerate() {
+        let first = format!("  {}  {}  ", fault_letter(i), pad_right(when, w));
+        let rest = " ".repeat(chars(&first));
+        wrap(out, &first, &rest, &f.label, WIDTH);
     }
+}
 
-    if !r.calls.is_empty() {
-        let _ = writeln!(out, "\nSync calls (as the caller saw them, after retries)");
-        let shown = shown_outcomes(r.calls.iter().map(|c| &c.outcomes));
-        let retries = r
-            .calls
+/// The letter of fault `i`: A to Z, then a to z, then `*`.
+fn fault_letter(i: usize) -> char {
+    match i {
+        0..=25 => (b'A' + i as u8) as char,
+        26..=51 => (b'a' + (i - 26) as u8) as char,
+        _ => '*',
+    }
+}
+
+/// Width of a timeline cell: a space and five characters.
+const CELL: usize = 6;
+
+/// One row of the timeline: what it shows, of whom, and a value per slice (`None`: nothing
+/// to show there).
+struct TimelineRow {
+    name: String,
+    what: &'static str,
+    values: Vec<Option<f64>>,
+    /// How to print the values.
+    format: fn(f64) -> String,
+}
+
+/// Appends a coarse timeline: per entry point the share of available answers and the mean
+/// and 99th percentile latency of each slice (the slice's own, from the report's
+/// `slices`); the fault windows; per service the mean queue; per consumer group and work
+/// queue the largest lag and depth. Rows of zeros are left out unless `--wide`.
+fn timeline(r: &Report, options: &SummaryOptions, out: &mut String) {
+    let buckets = r
+        .series
+        .entries
+        .iter()
+        .map(|e| e.ok.len())
+        .chain(r.series.services.iter().map(|s| s.queue.len()))
+        .max()
+        .unwrap_or(0);
+    if buckets < 2 {
+        return;
+    }
+    let bucket_s = if r.series.bucket_s.is_finite() && r.series.bucket_s > 0.0 {
+        r.series.bucket_s
+    } else {
+        1.0
+    };
+    let bounds = slice_bounds(r, buckets, bucket_s);
+    let own_slices = r
+        .series
+        .entries
+        .first()
+        .is_some_and(|e| e.slices.len() == bounds.len());
+    let starts: Vec<f64> = bounds.iter().map(|&(a, _)| a as f64 * bucket_s).collect();
+    let drain = own_slices && ends_with_drain(r);
+    let (unit, scale) = time_unit(
+        &starts,
+        bounds.first().map_or(0, |b| b.1 - b.0) as f64 * bucket_s,
+    );
+    let width_s = bounds.first().map_or(0, |b| b.1 - b.0) as f64 * bucket_s;
+
+    let mut rows: Vec<TimelineRow> = Vec::new();
+    for e in &r.series.entries {
+        let avail: Vec<Option<f64>> = bounds
             .iter()
-            .any(|c| c.retries > 0 || c.retries_denied > 0);
-        let mut head = format!("  {:<30} {:>9}", "call", "calls");
-        if retries {
-            head.push_str(&format!(" {:>9} {:>6} {:>7}", "attempts", "ampl", "denied"));
-        }
-        head.push_str(&format!(" {:>9}", "ok"));
-        for o in &shown {
-            head.push_str(&format!(" {:>8}", short_name(*o)));
-        }
-        head.push_str(&format!(" {:>9}", "p99 ms"));
-        let _ = writeln!(out, "{head}");
-        for c in &r.calls {
-            let mut row = format!("  {:<30} {:>9}", format!("{} → {}", c.from, c.to), c.calls);
-            if retries {
-                row.push_str(&format!(
-                    " {:>9} {:>6.2} {:>7}",
-                    c.attempts, c.amplification, c.retries_denied
-                ));
-            }
-            row.push_str(&format!(" {:>9}", c.outcomes.ok));
-            for o in &shown {
-                row.push_str(&format!(" {:>8}", c.outcomes.get(*o)));
-            }
-            row.push_str(&format!(" {:>9.2}", c.latency.p99_ms));
-            let _ = writeln!(out, "{row}");
-        }
-        for c in &r.calls {
-            if let Some(b) = &c.breaker {
-                let _ = writeln!(
-                    out,
-                    "  breaker {} → {}: {} transitions, open {:.1} s, half-open {:.1} s (summed over replicas), {} calls not permitted",
-                    c.from, c.to, b.transitions, b.open_s, b.half_open_s, b.not_permitted
-                );
-            }
-        }
-    }
-    if !r.topics.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nTopics (whole run; latency from publish to processed)"
-        );
-        let _ = writeln!(
-            out,
-            "  {:<30} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9}",
-            "topic → group",
-            "produced",
-            "consumed",
-            "failed",
-            "lag",
-            "max lag",
-            "max lag s",
-            "expired",
-            "p50 ms",
-            "p99 ms"
-        );
-        for t in &r.topics {
-            for g in &t.groups {
-                let _ = writeln!(
-                    out,
-                    "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>8} {:>8} {:>9.3} {:>8} {:>9.2} {:>9.2}",
-                    format!("{} → {}", t.name, g.service),
-                    t.produced,
-                    g.consumed,
-                    g.retries,
-                    g.dead_lettered,
-                    g.lag,
-                    g.max_lag,
-                    g.max_time_lag_s,
-                    g.expired,
-                    g.latency.p50_ms,
-                    g.latency.p99_ms
-                );
-            }
+            .map(|&(a, b)| {
+                let sum = |v: &Vec<u64>| {
+                    v.get(a..b.min(v.len()))
+                        .map_or(0, |s| s.iter().sum::<u64>())
+                };
+                let ok = sum(&e.ok) + sum(&e.degraded);
+                let all = ok
+                    + [
+                        &e.error,
+                        &e.timeout,
+                        &e.rejected,
+                        &e.circuit_open,
+                        &e.unavailable,
+                    ]
+                    .iter()
+                    .map(|v| sum(v))
+                    .sum::<u64>();
+                (all > 0).then(|| 100.0 * ok as f64 / all as f64)
+            })
+            .collect();
+        rows.push(TimelineRow {
+            name: e.name.clone(),
+            what: "avail %",
+            values: avail,
+            format: cell_percent,
+        });
+        if own_slices {
+            rows.push(TimelineRow {
+                name: e.name.clone(),
+                what: "mean ms",
+                values: e.slices.iter().map(|s| s.mean_ms).collect(),
+                format: cell_number,
+            });
+            rows.push(TimelineRow {
+                name: e.name.clone(),
+                what: "p99 ms",
+                values: e.slices.iter().map(|s| s.p99_ms).collect(),
+                format: cell_number,
+            });
+        } else {
+            // A report without slices (written by an older microsim): the worst bucket's
+            // p99 in each slice, labelled as such.
+            rows.push(TimelineRow {
+                name: e.name.clone(),
+                what: "worst 1-bucket p99 ms",
+                values: bounds
+                    .iter()
+                    .map(|&(a, b)| {
+                        e.p99_ms
+                            .get(a..b.min(e.p99_ms.len()))
+                            .and_then(|s| s.iter().flatten().copied().reduce(f64::max))
+                    })
+                    .collect(),
+                format: cell_number,
+            });
         }
     }
-    if !r.queues.is_empty() {
+    for s in &r.series.services {
+        rows.push(TimelineRow {
+            name: s.name.clone(),
+            what: "queue (mean)",
+            values: bounds
+                .iter()
+                .map(|&(a, b)| {
+                    let v = s.queue.get(a..b.min(s.queue.len()))?;
+                    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                })
+                .collect(),
+            format: cell_number,
+        });
+    }
+    for g in &r.series.topics {
+        rows.push(TimelineRow {
+            name: format!("{} → {}", g.topic, g.service),
+            what: "lag (max)",
+            values: max_per_slice(&g.lag, &bounds),
+            format: cell_count,
+        });
+    }
+    for q in &r.series.queues {
+        rows.push(TimelineRow {
+            name: q.name.clone(),
+            what: "depth (max)",
+            values: max_per_slice(&q.depth, &bounds),
+            format: cell_count,
+        });
+    }
+    // Rows that print as zeros in every slice say nothing.
+    let total = rows.len();
+    if !options.wide {
+        rows.retain(|row| {
+            row.values.iter().flatten().any(|&v| {
+                (row.format)(v)
+                    .chars()
+                    .any(|c| c.is_ascii_digit() && c != '0')
+            })
+        });
+    }
+    let left_out = total - rows.len();
+
+    let _ = writeln!(
+        out,
+        "\nTimeline (whole run, warm-up included; slices of {}{})",
+        human_s(width_s),
+        if drain { ", then the drain" } else { "" }
+    );
+    // The label column: "name what" when it fits beside the slices, else the name on a line
+    // of its own and the rows below it indented.
+    let room = WIDTH.saturating_sub(2 + CELL * bounds.len());
+    let label_w = rows
+        .iter()
+        .map(|row| chars(&row.name) + 1 + chars(row.what))
+        .filter(|&w| w <= room)
+        .max()
+        .unwrap_or(0)
+        .max(
+            rows.iter()
+                .map(|row| 2 + chars(row.what))
+                .max()
+                .unwrap_or(0),
+        )
+        .max(8);
+    let mut head = format!("  {}", pad_right(&format!("from, {unit}"), label_w));
+    for (i, &s) in starts.iter().enumerate() {
+        let text = if drain && i + 1 == starts.len() {
+            "drain".to_string()
+        } else {
+            trim(s / scale, 2)
+        };
+        head.push_str(&pad_left(&text, CELL));
+    }
+    let _ = writeln!(out, "{}", head.trim_end());
+    if !r.faults.is_empty() {
+        let mut line = format!("  {}", pad_right("faults", label_w));
+        for &(a, b) in &bounds {
+            let (from, to) = (a as f64 * bucket_s, b as f64 * bucket_s);
+            let mut marks: String = r
+                .faults
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.start_s < to && f.end_s > from)
+                .map(|(i, _)| fault_letter(i))
+                .collect();
+            if chars(&marks) > CELL - 1 {
+                marks = format!("{}+", marks.chars().take(CELL - 2).collect::<String>());
+            }
+            line.push_str(&pad_left(if marks.is_empty() { "·" } else { &marks }, CELL));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let mut last_name: Option<&str> = None;
+    for row in &rows {
+        let joined = format!("{} {}", row.name, row.what);
+        let label = if chars(&joined) <= label_w {
+            last_name = None;
+            joined
+        } else {
+            if last_name != Some(row.name.as_str()) {
+                let _ = writeln!(out, "  {}", row.name);
+                last_name = Some(row.name.as_str());
+            }
+            format!("  {}", row.what)
+        };
+        let mut line = format!("  {}", pad_right(&label, label_w));
+        for v in &row.values {
+            let text = v
+                .filter(|v| v.is_finite())
+                .map_or("-".to_string(), row.format);
+            line.push_str(&pad_left(&text, CELL));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if left_out > 0 {
         let _ = writeln!(
             out,
-            "\nWork queues (whole run; latency from send to acknowledged)"
+            "  ({left_out} row{} of zeros left out; --wide shows them)",
+            if left_out == 1 { "" } else { "s" }
         );
-        let _ = writeln!(
-            out,
-            "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>7} {:>8} {:>9} {:>9} {:>9}",
-            "queue → service",
-            "sent",
-            "acked",
-            "failed",
-            "dlq",
-            "depth",
-            "max dep",
-            "max age s",
-            "mean ms",
-            "p99 ms"
-        );
-        for q in &r.queues {
-            let _ = writeln!(
-                out,
-                "  {:<30} {:>9} {:>9} {:>7} {:>7} {:>7} {:>8} {:>9.3} {:>9.3} {:>9.2}",
-                format!("{} → {}", q.name, q.service),
-                q.sent,
-                q.acked,
-                q.failed,
-                q.dead_lettered,
-                q.depth,
-                q.max_depth,
-                q.max_age_s,
-                q.latency.mean_ms,
-                q.latency.p99_ms
-            );
+    }
+}
+
+/// The slices of the timeline as bucket ranges: the report's own slices when it has them
+/// (so that the latency rows are those slices'), else cut by the same rule.
+fn slice_bounds(r: &Report, buckets: usize, bucket_s: f64) -> Vec<(usize, usize)> {
+    if let Some(e) = r.series.entries.first().filter(|e| !e.slices.is_empty()) {
+        // Slices start on a bucket boundary; the last one may end inside a bucket (a
+        // partial last bucket).
+        let start = |s: f64| ((s / bucket_s).round() as usize).min(buckets);
+        let end = |s: f64| ((s / bucket_s - 1e-6).ceil() as usize).min(buckets);
+        let bounds: Vec<(usize, usize)> = e
+            .slices
+            .iter()
+            .map(|s| {
+                (
+                    start(s.from_s),
+                    end(s.to_s).max(start(s.from_s) + 1).min(buckets),
+                )
+            })
+            .collect();
+        if bounds.last().is_some_and(|b| b.1 == buckets) {
+            return bounds;
         }
     }
-    render_timeline(r, &mut out);
-    render_lints(&r.analysis, &mut out);
-    out
+    let bucket_ns = (bucket_s * 1e9).round() as u64;
+    let end_ns = ((r.duration_s * 1e9).round() as u64).min(buckets as u64 * bucket_ns);
+    crate::metrics::slices::slice_buckets(buckets, bucket_ns, end_ns)
+        .into_iter()
+        .map(|s| (s.start, s.end))
+        .collect()
+}
+
+/// Whether the report's last slice is the drain of a drained run. The planned slices are
+/// all as wide as the first but the last planned one, which may be shorter, and they start
+/// on the grid of that width; a last slice that is wider, starts off that grid, or is one
+/// more than the most planned slices is the drain. (A drain as short as a slice that starts
+/// on the grid is not told apart: it is then shown by its start time, which is as true.)
+fn ends_with_drain(r: &Report) -> bool {
+    let Some(e) = r.series.entries.first() else {
+        return false;
+    };
+    let (Some(first), Some(last)) = (e.slices.first(), e.slices.last()) else {
+        return false;
+    };
+    let width = first.to_s - first.from_s;
+    if e.slices.len() < 2 || width.is_nan() || width <= 0.0 {
+        return false;
+    }
+    let k = last.from_s / width;
+    let off_grid = (k - k.round()).abs() > 1e-6;
+    e.slices.len() as u64 > crate::metrics::slices::MAX_SLICES
+        || last.to_s - last.from_s > width * (1.0 + 1e-9)
+        || off_grid
+}
+
+/// The largest value of `v` in each slice.
+fn max_per_slice(v: &[u64], bounds: &[(usize, usize)]) -> Vec<Option<f64>> {
+    bounds
+        .iter()
+        .map(|&(a, b)| v.get(a..b.min(v.len()))?.iter().max().map(|&m| m as f64))
+        .collect()
+}
+
+/// The unit of the timeline's slice starts and its size \[s\]: hours or minutes when the
+/// slices are whole hours or minutes, else seconds (minutes when seconds would not fit).
+fn time_unit(starts: &[f64], width_s: f64) -> (&'static str, f64) {
+    let whole =
+        |unit: f64| width_s >= unit && (width_s / unit - (width_s / unit).round()).abs() < 1e-9;
+    if whole(3600.0) {
+        ("h", 3600.0)
+    } else if whole(60.0) || starts.last().is_some_and(|&s| s >= 9999.5) {
+        ("min", 60.0)
+    } else {
+        ("s", 1.0)
+    }
+}
+
+/// A percentage in a timeline cell: one decimal, and never 100.0 unless every answer was
+/// available (99.96 % is shown as 99.9, 100 % as 100).
+fn cell_percent(v: f64) -> String {
+    if v >= 100.0 {
+        "100".to_string()
+    } else {
+        format!("{:.1}", (v * 10.0).floor() / 10.0)
+    }
+}
+
+/// A number in a timeline cell, at most five characters: one decimal below 100, whole
+/// numbers below 100,000, then thousands (`k`) and millions (`M`).
+fn cell_number(v: f64) -> String {
+    let a = v.abs();
+    if a < 99.95 {
+        format!("{v:.1}")
+    } else if a < 99_999.5 {
+        format!("{v:.0}")
+    } else if a < 9_999_500.0 {
+        format!("{:.0}k", v / 1e3)
+    } else {
+        format!("{:.0}M", v / 1e6)
+    }
+}
+
+/// A count in a timeline cell, at most five characters (thousands as `k` from 100,000).
+fn cell_count(v: f64) -> String {
+    if v.abs() < 99_999.5 {
+        format!("{v:.0}")
+    } else {
+        cell_number(v)
+    }
+}
+
+/// `v` (a fraction) as a percentage with three decimals, `-` when it is not a number or
+/// there were no answers; never 100.000 unless it is exactly 1.
+fn percent(v: f64, answered: u64) -> String {
+    if !v.is_finite() || answered == 0 {
+        return "-".to_string();
+    }
+    if v >= 1.0 {
+        return "100.000".to_string();
+    }
+    format!("{:.3}", (v * 100_000.0).floor() / 1000.0)
+}
+
+/// Milliseconds with two decimals, `-` when there were no samples.
+fn ms(v: f64, count: u64) -> String {
+    if count == 0 {
+        "-".to_string()
+    } else {
+        fixed(v, 2)
+    }
+}
+
+/// `v` with `digits` decimals, `-` when it is not a number.
+fn fixed(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "-".to_string()
+    }
+}
+
+/// `v` with at most `digits` decimals, trailing zeros removed.
+fn trim(v: f64, digits: usize) -> String {
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// The failure outcomes worth a column: error, timeout and rejected always, the others
@@ -301,70 +928,19 @@ fn short_name(o: Outcome) -> &'static str {
     }
 }
 
-/// Columns of the terminal timeline.
-const TIMELINE_SLICES: usize = 12;
-
-/// Appends a coarse timeline per entry point: share of ok answers and worst bucket p99 in each
-/// of a dozen slices of the run, and per service the mean queue — enough to see a spike, a
-/// cascade and a recovery without opening a chart.
-fn render_timeline(r: &Report, out: &mut String) {
-    let buckets = r.series.entries.first().map_or(0, |e| e.ok.len());
-    if buckets < 2 {
+/// Appends the lints, if any, each wrapped to 100 columns.
+fn lints_wrapped(a: &Analysis, out: &mut String) {
+    if a.lints.is_empty() {
         return;
     }
-    let slices = TIMELINE_SLICES.min(buckets);
-    let bounds: Vec<(usize, usize)> = (0..slices)
-        .map(|i| (i * buckets / slices, (i + 1) * buckets / slices))
-        .collect();
-    let _ = writeln!(out, "\nTimeline (whole run, {} slices)", slices);
-    let mut header = format!("  {:<24}", "from");
-    for &(a, _) in &bounds {
-        header.push_str(&format!(" {:>7}", human_s(a as f64 * r.series.bucket_s)));
-    }
-    let _ = writeln!(out, "{header}");
-    for e in &r.series.entries {
-        let mut ok_row = format!("  {:<24}", format!("{} avail %", e.name));
-        let mut p99_row = format!("  {:<24}", format!("{} p99 ms", e.name));
-        for &(a, b) in &bounds {
-            let ok: u64 = e.ok[a..b].iter().chain(&e.degraded[a..b]).sum();
-            let all: u64 = ok
-                + [
-                    &e.error,
-                    &e.timeout,
-                    &e.rejected,
-                    &e.circuit_open,
-                    &e.unavailable,
-                ]
-                .iter()
-                .map(|v| v[a..b].iter().sum::<u64>())
-                .sum::<u64>();
-            ok_row.push_str(&match all {
-                0 => format!(" {:>7}", "-"),
-                n => format!(" {:>7.1}", 100.0 * ok as f64 / n as f64),
-            });
-            let worst = e.p99_ms[a..b]
-                .iter()
-                .flatten()
-                .fold(f64::NAN, |m, &x| m.max(x));
-            p99_row.push_str(&if worst.is_nan() {
-                format!(" {:>7}", "-")
-            } else {
-                format!(" {:>7.1}", worst)
-            });
-        }
-        let _ = writeln!(out, "{ok_row}\n{p99_row}");
-    }
-    for s in &r.series.services {
-        let mut row = format!("  {:<24}", format!("{} queue", s.name));
-        for &(a, b) in &bounds {
-            let mean = s.queue[a..b].iter().sum::<f64>() / (b - a) as f64;
-            row.push_str(&format!(" {:>7.1}", mean));
-        }
-        let _ = writeln!(out, "{row}");
+    let _ = writeln!(out, "\nLints");
+    for l in &a.lints {
+        let text = format!("[{}] {}: {}", l.code, l.path, l.message);
+        wrap(out, "  warning ", "    ", &text, WIDTH);
     }
 }
 
-/// Appends the lints, if any, as a list.
+/// Appends the lints, if any, as a list, one line each (what `check` prints).
 pub(crate) fn render_lints(a: &Analysis, out: &mut String) {
     if a.lints.is_empty() {
         return;
@@ -393,16 +969,25 @@ pub(crate) fn human_s(s: f64) -> String {
     crate::time::SimDuration((s * 1e9).round() as u64).to_string()
 }
 
+/// `n` and `word`, with an `s` unless `n` is 1: `1 entry point`, `2 entry points`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Renders what `microsim check` prints: the model's shape, the analytic shadow and lints.
 pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: valid · {} services · {} sync calls · {} entry points",
+        "{}: valid · {} · {} · {}",
         model.origin,
-        model.services.len(),
-        model.calls.len(),
-        model.entries.len()
+        plural(model.services.len(), "service"),
+        plural(model.calls.len(), "sync call"),
+        plural(model.entries.len(), "entry point")
     );
     let _ = writeln!(
         out,
@@ -415,7 +1000,7 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
             e.name,
             e.availability,
             e.rate_per_s,
-            e.required.join(" → ")
+            e.required.join(", ")
         );
     }
     let _ = writeln!(out, "\nOffered load (traffic equations)");

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::measurements::{
     BreakerReport, BreakerTransition, CallReport, CallSeries, EntryReport, EntrySeries,
-    FaultWindow, GroupReport, Measurements, Occupancy, OccupancySeries, PublishReport, QueueReport,
-    QueueSeries, Series, ServiceReport, ServiceSeries, TargetKind, TopicReport, TopicSeries,
+    FaultWindow, GroupReport, LatencySlice, Measurements, Occupancy, OccupancySeries,
+    PublishReport, QueueReport, QueueSeries, Series, ServiceReport, ServiceSeries, TargetKind,
+    TopicReport, TopicSeries,
 };
 pub use crate::metrics::LatencySummary;
 

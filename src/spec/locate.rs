@@ -218,6 +218,206 @@ pub(crate) fn blank_element(text: &mut String, at: usize) -> Option<String> {
     Some(original)
 }
 
+/// Why [`splice`] could not set a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SpliceError {
+    /// The part of the path that was found (empty when not even the first segment was).
+    pub found: String,
+    /// What is wrong with the next segment, and what to do.
+    pub message: String,
+}
+
+/// `text` with the value at `path` replaced by `value` (RON text). A field or map key that
+/// is not written yet is added (`name: value` into its struct, `"key": value` into its map),
+/// and so are the structs on the way to it (`retry.attempts=3` adds `retry: (attempts: 3)`);
+/// a list index one past the end appends. Everything else that cannot be found is an error
+/// naming what was found and the closest name there.
+///
+/// Only the text changes: whether the result is a valid topology is for the loader to say,
+/// with the same messages as for a file.
+pub(crate) fn splice(text: &str, path: &str, value: &str) -> Result<String, SpliceError> {
+    let b = text.as_bytes();
+    let segs = parse_path(path);
+    if segs.is_empty() {
+        return Err(SpliceError {
+            found: String::new(),
+            message: "the path is empty; write one such as services[api].workers".into(),
+        });
+    }
+    let mut at_value = (0, b.len());
+    let mut found = String::new();
+    for (k, seg) in segs.iter().enumerate() {
+        let last = k + 1 == segs.len();
+        let next = match seg {
+            Seg::Field(name) => find_field(b, at_value, name),
+            Seg::Key(name) => find_key(b, at_value, name, 0),
+        };
+        if let Some((_, v)) = next {
+            at_value = trim_end(b, v);
+            match seg {
+                Seg::Field(name) => push_field(&mut found, name),
+                Seg::Key(name) => found.push_str(&format!("[{name}]")),
+            }
+            continue;
+        }
+        // Not written: add it, when what is missing is a field (and what follows are fields
+        // too) or the last key of a map or list.
+        let open = container(b, at_value);
+        let here = |message: String| SpliceError {
+            found: found.clone(),
+            message,
+        };
+        return match (seg, open.map(|o| b[o])) {
+            (Seg::Field(name), Some(b'(')) => {
+                let rest = &segs[k + 1..];
+                if let Some(Seg::Key(key)) = rest.iter().find(|s| matches!(s, Seg::Key(_))) {
+                    let known = field_names(b, at_value);
+                    let hint = match crate::error::did_you_mean(name, &known) {
+                        Some(n) => format!("; did you mean `{n}`?"),
+                        None => format!("; set the whole `{name}` instead of `[{key}]` inside it"),
+                    };
+                    return Err(here(format!("no `{name}` is written here{hint}")));
+                }
+                let mut element = value.to_string();
+                for seg in rest.iter().rev() {
+                    if let Seg::Field(f) = seg {
+                        element = format!("({f}: {element})");
+                    }
+                }
+                Ok(insert_element(text, open.unwrap_or(0), &format!("{name}: {element}")))
+            }
+            (Seg::Key(key), Some(b'{')) if last => Ok(insert_element(
+                text,
+                open.unwrap_or(0),
+                &format!("{}: {value}", quote(key)),
+            )),
+            (Seg::Key(key), Some(b'[')) if last && key.parse::<usize>().ok() == Some(
+                members(b, at_value, true).map_or(0, |m| m.len()),
+            ) =>
+            {
+                Ok(insert_element(text, open.unwrap_or(0), value))
+            }
+            (Seg::Key(key), Some(c)) => {
+                let els = members(b, at_value, true).unwrap_or_default();
+                let names = key_names(b, &els);
+                let known: Vec<&str> = names.iter().map(String::as_str).collect();
+                let message = if let Ok(i) = key.parse::<usize>() {
+                    format!(
+                        "there is no element [{i}]: {} has {} (indices 0 to {}){}",
+                        if found.is_empty() { "the topology" } else { "it" },
+                        els.len(),
+                        els.len().saturating_sub(1),
+                        if c == b'[' { "; one past the end appends" } else { "" }
+                    )
+                } else {
+                    match crate::error::did_you_mean(key, &known) {
+                        Some(n) => format!("no `{key}` here; did you mean `{n}`?"),
+                        None if known.is_empty() => format!("no `{key}` here (it is empty)"),
+                        None => format!("no `{key}` here; there are: {}", known.join(", ")),
+                    }
+                };
+                Err(here(message))
+            }
+            (Seg::Field(name), _) => Err(here(format!(
+                "`{name}` cannot be set inside a value that is not a struct; set the whole value instead"
+            ))),
+            (Seg::Key(key), None) => Err(here(format!(
+                "`[{key}]` needs a map or a list here; set the whole value instead"
+            ))),
+        };
+    }
+    let (s, e) = at_value;
+    let mut out = String::with_capacity(text.len() + value.len());
+    out.push_str(&text[..s]);
+    out.push_str(value);
+    out.push_str(&text[e..]);
+    Ok(out)
+}
+
+/// `value` without trailing whitespace.
+fn trim_end(b: &[u8], (s, mut e): Range) -> Range {
+    while e > s && b[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    (s, e)
+}
+
+/// `key` as a RON string.
+fn quote(key: &str) -> String {
+    format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Inserts `element` as the last element of the container opened at `open`.
+fn insert_element(text: &str, open: usize, element: &str) -> String {
+    let b = text.as_bytes();
+    let close = close_of(b, open).unwrap_or(b.len());
+    // The last thing before the closing bracket that is not whitespace or a comment.
+    let mut last = open;
+    let mut i = open + 1;
+    while i < close {
+        let j = skip_trivia(b, i);
+        if j >= close {
+            break;
+        }
+        // A string (or character) ends at its closing quote.
+        match skip_atom(b, j) {
+            Some(end) => {
+                last = end - 1;
+                i = end;
+            }
+            None => {
+                last = j;
+                i = j + 1;
+            }
+        }
+    }
+    let sep = if last == open || b[last] == b',' {
+        " "
+    } else {
+        ", "
+    };
+    let at = if last == open { open + 1 } else { last + 1 };
+    let mut out = String::with_capacity(text.len() + element.len() + 3);
+    out.push_str(&text[..at]);
+    out.push_str(sep);
+    out.push_str(element);
+    if last == open {
+        out.push(' ');
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The field names written in the struct `value`.
+fn field_names(b: &[u8], value: Range) -> Vec<&str> {
+    members(b, value, true)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|el| entry(b, el))
+        .filter_map(|(k, at, _)| {
+            (b[at] != b'"')
+                .then(|| std::str::from_utf8(k).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// The keys of a map's elements, or the `name`s of a list's.
+fn key_names(b: &[u8], els: &[Range]) -> Vec<String> {
+    els.iter()
+        .filter_map(|&el| match entry(b, el) {
+            Some((k, at, _)) if b[at] == b'"' => Some(String::from_utf8_lossy(k).into_owned()),
+            _ => members(b, el, false).and_then(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|&f| entry(b, f))
+                    .find_map(|(k, _, v)| (k == b"name").then(|| string_value(b, v)).flatten())
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+            }),
+        })
+        .collect()
+}
+
 fn parse_path(path: &str) -> Vec<Seg<'_>> {
     let mut out = Vec::new();
     let mut rest = path;

@@ -12,6 +12,7 @@ mod distributions;
 mod faults;
 pub(crate) mod locate;
 mod ordered_map;
+pub mod overrides;
 mod policies;
 mod run;
 mod services;
@@ -60,6 +61,11 @@ pub struct TopologySpec {
     /// Work queues of the simulated broker, by name (default none).
     #[serde(default)]
     pub queues: OrderedMap<QueueSpec>,
+    /// Named variants of this topology, each a map from a path to its new value (see
+    /// [`overrides`]): `{ "breaker": { "services[api].steps[0].breaker": (failure_rate: 0.5) } }`.
+    /// The values are kept as written and applied to the text.
+    #[serde(default)]
+    pub variants: OrderedMap<OrderedMap<Box<ron::value::RawValue>>>,
 }
 
 /// Parses RON text into a [`TopologySpec`], with `Option` fields written without `Some(...)`.

@@ -351,6 +351,162 @@ fn the_latency_curve_is_the_reports_cdf() {
     assert!(texts.iter().any(|t| t.starts_with("p99.9 ")), "{texts:?}");
 }
 
+/// The x-axis tick labels of a chart: `(x, text)` of the texts centred under the plot on
+/// the row where most of them are, sorted by x.
+fn x_tick_labels(svg: &str) -> Vec<(f64, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is XML");
+    let ticks: Vec<(f64, f64, String)> = elements(&doc, "text")
+        .iter()
+        .filter(|n| n.attribute("text-anchor") == Some("middle"))
+        .filter(|n| n.attribute("dy") == Some("0.76em") && n.attribute("transform").is_none())
+        .filter_map(|n| {
+            let x: f64 = n.attribute("x")?.parse().ok()?;
+            let y: f64 = n.attribute("y")?.parse().ok()?;
+            Some((x, y, n.text().unwrap_or("").trim().to_string()))
+        })
+        .filter(|(_, y, _)| *y > 100.0)
+        .collect();
+    let row = ticks
+        .iter()
+        .map(|t| t.1 as i64)
+        .max_by_key(|y| ticks.iter().filter(|t| t.1 as i64 == *y).count())
+        .unwrap_or_default();
+    let mut labels: Vec<(f64, String)> = ticks
+        .into_iter()
+        .filter(|t| t.1 as i64 == row)
+        .map(|t| (t.0, t.2))
+        .collect();
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    labels
+}
+
+#[test]
+fn latency_tick_labels_neither_repeat_nor_overlap() {
+    // Before: "90" and "100" ran together at x = 509 on order-hybrid's checkout CDF, and
+    // async's CDF in comparison.ron drew "10" twice.
+    let mut charts = latency::render(comparison());
+    for &(name, _) in RUNS.iter() {
+        charts.extend(latency::render(report(name)));
+    }
+    assert!(charts.len() >= 10);
+    for c in &charts {
+        let labels = x_tick_labels(&c.svg);
+        assert!(labels.len() >= 2, "{}: {labels:?}", c.file);
+        let texts: BTreeSet<&str> = labels.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(
+            texts.len(),
+            labels.len(),
+            "{}: a label twice: {labels:?}",
+            c.file
+        );
+        // The labels are about 12 px high: 7 px a character is a generous width.
+        for w in labels.windows(2) {
+            let half = |t: &str| t.chars().count() as f64 * 7.0 / 2.0;
+            assert!(
+                w[1].0 - w[0].0 >= half(&w[0].1) + half(&w[1].1) + 4.0,
+                "{}: {:?} and {:?} overlap",
+                c.file,
+                w[0],
+                w[1]
+            );
+        }
+    }
+}
+
+/// comparison.ron shortened to 2 minutes (its three overlapping e-mail outages at 60–90 s
+/// inside), computed once.
+fn comparison() -> &'static Report {
+    static REPORT: OnceLock<Report> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        microsim::load(root().join("topologies/comparison.ron"))
+            .unwrap()
+            .run(&opts(120.0, 10.0))
+            .unwrap()
+    })
+}
+
+/// `(x, y, text)` of every text of an SVG document that starts with `start`.
+fn texts_at(svg: &str, start: &str) -> Vec<(f64, f64, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is XML");
+    elements(&doc, "text")
+        .iter()
+        .filter_map(|n| {
+            let text = n.text().unwrap_or("").trim().to_string();
+            let x: f64 = n.attribute("x")?.parse().ok()?;
+            let y: f64 = n.attribute("y")?.parse().ok()?;
+            text.starts_with(start).then_some((x, y, text))
+        })
+        .collect()
+}
+
+#[test]
+fn overlapping_fault_windows_are_shaded_in_the_one_grey_of_the_legend() {
+    // Three e-mail services crash at the same time: one shaded window, not three stacked.
+    let report = comparison();
+    assert_eq!(report.faults.len(), 3);
+    let charts = timeline::render(report);
+    let svg = &chart(&charts, "timeline-sync.svg").svg;
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let shades: Vec<_> = elements(&doc, "rect")
+        .into_iter()
+        .filter(|n| n.attribute("fill") == Some("#999999"))
+        .filter(|n| {
+            n.attribute("height")
+                .and_then(|h| h.parse::<f64>().ok())
+                .is_some_and(|h| h > 50.0)
+        })
+        .collect();
+    assert_eq!(shades.len(), 1, "one shaded window for the three faults");
+    // All three are still labelled.
+    for label in ["crash s-email", "crash a-email", "crash h-email"] {
+        assert!(texts(svg).iter().any(|t| t == label), "no {label:?}");
+    }
+}
+
+#[test]
+fn a_group_that_keeps_up_draws_calm_and_a_backlog_clears_the_fault_labels() {
+    let report = comparison();
+    let charts = queues::render(report);
+    // a-payment keeps up (lag 0–7, its oldest message never waits a second): no peak or
+    // drain marks, and the lag axis reaches a second of messages (about 100).
+    let calm = &chart(&charts, "lag-orders-a-a-payment.svg").svg;
+    let group = report
+        .topics
+        .iter()
+        .flat_map(|t| &t.groups)
+        .find(|g| g.service == "a-payment")
+        .unwrap();
+    assert!(
+        group.max_lag < 20 && group.max_time_lag_s < 1.0,
+        "{group:?}"
+    );
+    let all = texts(calm);
+    assert!(
+        !all.iter()
+            .any(|t| t.starts_with("peak") || t.starts_with("drained")),
+        "{all:?}"
+    );
+    let top = all
+        .iter()
+        .filter_map(|t| t.parse::<f64>().ok())
+        .fold(0.0_f64, f64::max);
+    assert!(top >= 100.0, "lag axis tops at {top}: {all:?}");
+    // a-email builds a backlog of ~3,000 during the outage: its peak label sits below the
+    // three fault labels at the top, not on them.
+    let busy = &chart(&charts, "lag-orders-a-a-email.svg").svg;
+    let peak = texts_at(busy, "peak ");
+    assert_eq!(peak.len(), 1, "{:?}", texts(busy));
+    let lowest_fault = texts_at(busy, "crash ")
+        .iter()
+        .map(|t| t.1)
+        .fold(0.0_f64, f64::max);
+    assert!(
+        peak[0].1 >= lowest_fault + 16.0,
+        "peak label at y = {} under fault labels down to y = {lowest_fault}",
+        peak[0].1
+    );
+}
+
 #[test]
 fn cdf_comparison_overlays_several_runs() {
     let runs = [

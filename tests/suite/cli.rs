@@ -69,8 +69,57 @@ fn run_prints_the_summary() {
     assert!(out.contains("clients"), "no entry name in:\n{out}");
     assert!(out.contains("server"), "no service name in:\n{out}");
     assert!(out.contains("avail"), "no availability in:\n{out}");
-    assert!(out.contains("events in"), "no wall-time line in:\n{out}");
-    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // The wall time changes from run to run: it goes to standard error, alone.
+    assert!(!out.contains("wall time"), "wall time on stdout:\n{out}");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("events in") && err.contains("wall time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_runs_with_the_same_seed_print_the_same_bytes() {
+    let args = ["run", "topologies/checkout.ron", "--duration", "30s"];
+    let (a, b) = (microsim(&args), microsim(&args));
+    assert_exit(&a, 0);
+    assert_exit(&b, 0);
+    assert!(!a.stdout.is_empty());
+    assert_eq!(
+        a.stdout, b.stdout,
+        "stdout differs between two identical runs"
+    );
+}
+
+#[test]
+fn wide_prints_one_line_per_row_and_the_rows_of_zeros() {
+    let args = ["run", "topologies/comparison.ron", "--duration", "30s"];
+    let narrow = stdout(&microsim(&args));
+    let o = microsim(&[&args[..], &["--wide"]].concat());
+    assert_exit(&o, 0);
+    let wide = stdout(&o);
+    // By default every line fits 100 columns and the queue rows of zeros are counted, not
+    // shown; --wide has the entry table on one line per entry and every queue row.
+    assert!(narrow.lines().all(|l| l.chars().count() <= 100), "{narrow}");
+    assert!(narrow.contains("rows of zeros left out"), "{narrow}");
+    assert!(!narrow.contains("s-checkout queue"), "{narrow}");
+    assert!(wide.contains("s-checkout queue (mean)"), "{wide}");
+    assert!(!wide.contains("left out"), "{wide}");
+    let sync = wide
+        .lines()
+        .find(|l| l.trim_start().starts_with("sync "))
+        .expect("a row for the sync entry point");
+    assert!(sync.contains("100.000") && sync.ends_with(|c: char| c.is_ascii_digit()));
+    assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
+    let header = wide
+        .lines()
+        .find(|l| l.trim_start().starts_with("entry "))
+        .unwrap();
+    assert!(
+        header.contains("p99 ms") && header.contains("in-flight"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -477,7 +526,12 @@ fn run_out_writes_the_report_the_html_page_and_every_chart() {
             dir.display()
         )
     );
-    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // Standard error has the wall time alone.
+    let err = stderr(&o);
+    assert!(
+        err.lines().count() == 1 && err.contains("wall time"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -306,14 +306,23 @@ fn check_svg(report: &Report, what: &str) -> String {
     let l = diagram::layout(report);
     for v in l.nodes.iter().filter(|v| v.kind == NodeKind::Service) {
         let Some(a) = v.availability else { continue };
-        let c = diagram::availability_colour(a);
+        // The colour is the worse of availability and peak utilization: never greener than
+        // the availability alone.
+        let h = v.health.expect("a service with answers has a health");
+        assert!(
+            h <= diagram::health(Some(a), None).unwrap() + 1e-12,
+            "{what}: {} health {h} above its availability's",
+            v.name
+        );
+        assert_eq!(Some(h), diagram::health(Some(a), v.peak_utilization));
+        let c = diagram::health_colour(h);
         let px = pixmap
             .pixel(v.rect.x as u32, (v.rect.y + v.rect.h / 2.0) as u32)
             .unwrap_or_else(|| panic!("{what}: {} outside the pixmap", v.name));
         let close = |x: u8, y: u8| x.abs_diff(y) <= 2;
         assert!(
             close(px.red(), c.0) && close(px.green(), c.1) && close(px.blue(), c.2),
-            "{what}: {} drawn in {px:?}, its availability {a} is {c:?}",
+            "{what}: {} drawn in {px:?}, its health {h} is {c:?}",
             v.name
         );
     }
@@ -683,7 +692,32 @@ fn diagram_of_a_generated_40_service_topology_is_sound() {
         .iter()
         .find(|e| e.count == 2)
         .expect("svc-00 calls svc-03 twice");
-    assert_eq!(doubled.label.as_ref().unwrap().text, "×2");
+    // `×2`, then what went wrong on those calls, if anything.
+    let text = &doubled.label.as_ref().unwrap().text;
+    let (from, to) = (&l.nodes[doubled.from].name, &l.nodes[doubled.to].name);
+    let steps: Vec<_> = report
+        .calls
+        .iter()
+        .filter(|c| &c.from == from && &c.to == to)
+        .collect();
+    assert_eq!(steps.len(), 2);
+    let answered: u64 = steps.iter().map(|c| c.outcomes.total()).sum();
+    let failed: u64 = steps
+        .iter()
+        .map(|c| c.outcomes.total() - c.outcomes.available())
+        .sum();
+    let share = failed as f64 / answered as f64;
+    if share > 0.01 {
+        let expected = format!("×2 · {} % failed", {
+            let s = format!("{:.2}", 100.0 * share);
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        });
+        assert_eq!(text, &expected);
+        assert!(doubled.bad);
+    } else {
+        assert_eq!(text, "×2");
+        assert!(!doubled.bad);
+    }
     check_svg(&report, "generated-40");
 }
 
@@ -852,4 +886,100 @@ fn diagram_survives_odd_hand_edited_reports() {
     headless.topics.clear();
     let l = check_layout(&headless, "no entry points");
     assert!(l.nodes.iter().any(|v| v.layer == 0));
+}
+
+/// Bundled topology `name` run as its file says.
+fn bundled_run(name: &str) -> Report {
+    let path = crate::common::root()
+        .join("topologies")
+        .join(format!("{name}.ron"));
+    microsim::load(&path)
+        .unwrap()
+        .run(&microsim::RunOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn diagram_shows_the_root_cause_of_a_cascade_and_a_busy_service() {
+    // cascade.ron: reviews answers everything (and never runs out of workers: api's pool
+    // caps what reaches it), but the fault timeline names it; its box is outlined and
+    // marked.
+    let report = bundled_run("cascade");
+    let l = check_layout(&report, "cascade");
+    let node = |name: &str| l.nodes.iter().find(|v| v.name == name).unwrap();
+    let mark = node("reviews")
+        .fault_mark
+        .as_ref()
+        .expect("reviews is marked");
+    assert_eq!(mark.text, "fault: slowdown reviews ×50");
+    assert!(node("api").fault_mark.is_none() && node("web").fault_mark.is_none());
+    let svg = &diagram::render(&report)[0].svg;
+    assert!(svg.contains(">fault: slowdown reviews ×50</text>"), "{svg}");
+    assert_eq!(svg.matches("stroke-dasharray=\"5 3\"").count(), 1);
+    // api answered every request (availability 100 %) but its pool was full during the
+    // slowdown: its peak utilization colours it, where availability alone painted it green.
+    let api = node("api");
+    assert_eq!(api.availability, Some(1.0));
+    let peak = api.peak_utilization.unwrap();
+    assert!(peak > 0.9, "{peak}");
+    assert!(api.health.unwrap() < 0.2, "{:?}", api.health);
+    // mm1: a server at ρ = 0.8 is busy, not healthy-green, at 100 % availability.
+    let report = bundled_run("mm1");
+    let l = diagram::layout(&report);
+    let server = l.nodes.iter().find(|v| v.name == "server").unwrap();
+    let h = server.health.unwrap();
+    let expected = (0.95 - server.peak_utilization.unwrap()) / 0.45;
+    assert!((h - expected).abs() < 1e-12 && h < 0.5, "{h} vs {expected}");
+}
+
+#[test]
+fn diagram_labels_retries_failures_and_lag_on_the_edges() {
+    // The retry storm: every layer retries, and most calls fail.
+    let report = bundled_run("retry-storm");
+    let l = diagram::layout(&report);
+    for c in &report.calls {
+        let e = l
+            .edges
+            .iter()
+            .find(|e| l.nodes[e.from].name == c.from && l.nodes[e.to].name == c.to)
+            .unwrap();
+        let text = &e.label.as_ref().expect("a mark").text;
+        let tries = format!("{:.2}", c.amplification);
+        let tries = tries.trim_end_matches('0').trim_end_matches('.');
+        assert!(
+            text.starts_with(&format!("{tries} tries/call · ")),
+            "{text}"
+        );
+        assert!(text.ends_with("% failed"), "{text}");
+        assert!(e.bad);
+    }
+    let svg = &diagram::render(&report)[0].svg;
+    assert!(
+        svg.contains("stroke=\"#d55e00\""),
+        "failing edges in vermillion"
+    );
+    // lag.ron: the consumer group's backlog on its subscribe edge; comparison's groups that
+    // keep up carry no mark.
+    let report = bundled_run("lag");
+    let l = diagram::layout(&report);
+    let g = &report.topics[0].groups[0];
+    let sub = l
+        .edges
+        .iter()
+        .find(|e| e.kind == EdgeKind::Subscribe)
+        .unwrap();
+    let text = &sub.label.as_ref().expect("the lag").text;
+    assert!(
+        text.starts_with(&format!("max lag {} (", g.max_lag)),
+        "{text}"
+    );
+    assert!(sub.bad);
+    let report = bundled_run("comparison");
+    let l = diagram::layout(&report);
+    for e in l.edges.iter().filter(|e| e.kind == EdgeKind::Subscribe) {
+        let group = &l.nodes[e.to].name;
+        let lagging = group.ends_with("email");
+        assert_eq!(e.label.is_some(), lagging, "{group}: {:?}", e.label);
+        assert_eq!(e.bad, lagging, "{group}");
+    }
 }

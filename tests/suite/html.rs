@@ -4,8 +4,8 @@
 //! chart image, draw something and log nothing to the console.
 //!
 //! Chromium is found at `$CHROMIUM`, `/usr/bin/chromium` or on the `PATH`. Without it the browser tests
-//! print a note and pass, except under CI (`$CI` set), where they fail: `.ci/run` installs
-//! it. Every Chromium process gets a fresh profile, flags that keep it off the network (the
+//! write a `SKIPPED` line to the terminal (past the harness's capture) and pass, except under
+//! CI (`$CI` set), where they fail: `.ci/run` installs it. Every Chromium process gets a fresh profile, flags that keep it off the network (the
 //! page needs none), and [`CHROMIUM_TIME_LIMIT`] before it is killed. The last report and
 //! its screenshot stay in `target/html-report/` for a look (CI keeps them as artefacts).
 
@@ -133,13 +133,14 @@ fn page_has_every_section_table_and_chart() {
             "entry {}",
             e.name
         );
-        // Simulated and analytic availability side by side.
+        // Simulated and analytic availability side by side, in %, with their gap in
+        // percentage points.
         let analytic = report.analysis.entries.iter().find(|a| a.name == e.name);
+        let a = analytic.expect("analysis of every entry").availability;
         let cells = format!(
-            "<td class=\"n\">{:.5}</td><td class=\"n\">{:.5}</td><td class=\"n\">{:.5}</td>",
-            e.availability,
-            e.availability_se,
-            analytic.expect("analysis of every entry").availability
+            "<td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td>",
+            100.0 * e.availability,
+            100.0 * a,
         );
         assert!(html.contains(&cells), "availability cells {cells}");
     }
@@ -259,18 +260,85 @@ fn page_without_charts_or_runs_still_renders() {
     );
 }
 
+/// The `<table>`s of a page section: from `<h2 id="{id}">` to the next `<h2`.
+fn section_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<h2 id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let rest = &html[start + 4..];
+    &html[start..start + 4 + rest.find("<h2").unwrap_or(rest.len())]
+}
+
+#[test]
+fn availability_claims_no_significance_from_one_run() {
+    // sync in comparison.ron loses 18 points to the e-mail outage: the gap is shown, but
+    // not coloured as significant by a binomial standard error that ignores correlation.
+    let report = bundled_report("comparison.ron", 120);
+    let html = render_html(&report, &[]);
+    let entries = section_of(&html, "entries");
+    assert!(!entries.contains("s.e."), "{entries}");
+    assert!(!entries.contains("class=\"low\""), "{entries}");
+    assert!(!entries.contains("standard error"), "{entries}");
+    assert!(
+        entries.contains(
+            "One run: no interval; run with <code>--reps N</code> for a confidence interval."
+        ),
+        "{entries}"
+    );
+    let sync = report.entry("sync").unwrap();
+    let gap = 100.0 * (sync.availability - 1.0);
+    assert!(gap < -5.0, "{gap}");
+    assert!(
+        entries.contains(&format!("<td class=\"n\">−{:.3}</td>", -gap)),
+        "the gap {gap:.3} as a plain cell in {entries}"
+    );
+    assert!(section_of(&html, "analytic").contains("One run: no interval"));
+}
+
+#[test]
+fn wide_tables_are_split_and_the_comparison_is_grouped() {
+    let report = bundled_report("comparison.ron", 120);
+    let html = render_html(&report, &[]);
+    // No table of the page has more than 13 columns (the services table had 17, which
+    // scrolled sideways at 1400 px).
+    for table in html.split("<table>").skip(1) {
+        let head = &table[..table.find("</tr>").unwrap()];
+        let cols = head.matches("<th>").count() + head.matches("<th ").count();
+        assert!(cols <= 13, "{cols} columns: {head}");
+    }
+    // Analytic vs simulated: a table per kind of thing with a row per thing (15 services,
+    // 3 entry points, 6 calls, 2 topics), not a row per quantity.
+    let analytic = section_of(&html, "analytic");
+    for h3 in ["Entry points", "Services", "Sync calls", "The broker"] {
+        assert!(analytic.contains(&format!("<h3>{h3}</h3>")), "no {h3}");
+    }
+    let rows = analytic.matches("<tr>").count() - analytic.matches("<thead>").count();
+    let things = report.entries.len()
+        + report.services.len()
+        + report.calls.len()
+        + report.topics.len()
+        + report.queues.len();
+    assert_eq!(rows, things, "{analytic}");
+}
+
 // ---------------------------------------------------------------------------------------
 // In headless Chromium.
 
-/// The Chromium binary: `$CHROMIUM`, else `/usr/bin/chromium`, else `chromium` on the
-/// `PATH`. Without one, `None` after a
-/// note, or a failure under CI, where `.ci/run` must have installed it.
+/// The Chromium binary: `$CHROMIUM` (when that file exists), else `/usr/bin/chromium`, else
+/// `chromium` on the `PATH`. Without one: a failure under CI (`$CI` set), where `.ci/run`
+/// must have installed it; elsewhere `None`, after a `SKIPPED` line written straight to the
+/// terminal's standard error (past the test harness's capture, which would hide it behind an
+/// `ok`), so that a run without Chromium says which checks it did not do.
 fn chromium(test: &str) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
+    let set = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty());
+    if let Some(path) = &set {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            return Some(path);
+        }
     }
     let default = Path::new("/usr/bin/chromium");
-    if default.exists() {
+    if set.is_none() && default.exists() {
         return Some(default.to_path_buf());
     }
     // Elsewhere on the PATH, as `.ci/run`'s `command -v chromium` finds it.
@@ -279,16 +347,22 @@ fn chromium(test: &str) -> Option<PathBuf> {
             .map(|dir| dir.join("chromium"))
             .find(|p| p.is_file())
     });
-    if on_path.is_some() {
+    if set.is_none() && on_path.is_some() {
         return on_path;
     }
+    let where_ = match &set {
+        Some(p) => format!("$CHROMIUM ({}) is not a file", Path::new(p).display()),
+        None => "not at /usr/bin/chromium nor on the PATH, and $CHROMIUM is not set".to_string(),
+    };
     assert!(
         std::env::var_os("CI").is_none(),
-        "{test}: headless Chromium not found at /usr/bin/chromium (and $CHROMIUM is not set); \
-         under CI it is required: .ci/run must install it (apt-get install chromium)"
+        "{test}: headless Chromium not found: {where_}; under CI it is required: .ci/run must \
+         install it (apt-get install chromium)"
     );
-    eprintln!(
-        "note: {test} skipped: Chromium not found at /usr/bin/chromium; install it or set \
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: headless Chromium not found ({where_}); install it or set \
          CHROMIUM=/path/to/chromium to run the browser checks"
     );
     None
@@ -410,9 +484,15 @@ fn console_lines(stderr: &str) -> Vec<&str> {
 
 /// The value of `data-images-loaded` on `<body>` in a dumped DOM.
 fn images_loaded(dom: &str) -> Option<&str> {
+    body_attribute(dom, "data-images-loaded")
+}
+
+/// The value of attribute `name` of `<body>` in a DOM dump.
+fn body_attribute<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
     let body = &dom[dom.find("<body")?..];
     let body = &body[..body.find('>')?];
-    let at = body.find("data-images-loaded=\"")? + "data-images-loaded=\"".len();
+    let key = format!("{name}=\"");
+    let at = body.find(&key)? + key.len();
     Some(&body[at..at + body[at..].find('"')?])
 }
 
@@ -445,6 +525,70 @@ fn assert_screenshot_drawn(png: &Path, width: u32, height: u32) {
         "{}: only {} colours",
         png.display(),
         colours.len()
+    );
+}
+
+#[test]
+fn chromium_fits_every_table_of_a_large_report_in_1400_pixels() {
+    let Some(exe) = chromium("chromium_fits_every_table_of_a_large_report_in_1400_pixels") else {
+        return;
+    };
+    let work = scratch("wide-tables");
+    let report = bundled_report("comparison.ron", 60);
+    let page = work.join("index.html");
+    std::fs::write(&page, render_html(&report, &[])).unwrap();
+    let printed = run_chromium(
+        &exe,
+        &work,
+        &[
+            "--window-size=1400,1000".into(),
+            "--dump-dom".into(),
+            file_url(&page),
+        ],
+    );
+    assert_eq!(
+        body_attribute(&printed.stdout, "data-tables-overflowing"),
+        Some("0"),
+        "tables wider than the page at 1400 px; DOM:\n{}",
+        printed.stdout
+    );
+}
+
+#[test]
+fn without_chromium_the_browser_checks_say_skipped_and_fail_under_ci() {
+    // The suite itself, running one browser test with Chromium pointed at nothing.
+    let exe = std::env::current_exe().expect("the test binary");
+    let run = |ci: bool| {
+        let mut cmd = Command::new(&exe);
+        cmd.args([
+            "--exact",
+            "html::chromium_console_messages_are_detected",
+            "--test-threads=1",
+        ])
+        .env("CHROMIUM", "/nonexistent/chromium")
+        .env_remove("CI");
+        if ci {
+            cmd.env("CI", "true");
+        }
+        cmd.output().expect("the suite runs")
+    };
+    let local = run(false);
+    let (out, err) = (
+        String::from_utf8_lossy(&local.stdout),
+        String::from_utf8_lossy(&local.stderr),
+    );
+    assert!(local.status.success(), "{out}\n{err}");
+    assert!(out.contains("1 passed"), "{out}");
+    assert!(
+        err.contains("SKIPPED html::chromium_console_messages_are_detected")
+            || err.contains("SKIPPED chromium_console_messages_are_detected"),
+        "no SKIPPED line on stderr:\n{err}"
+    );
+    let ci = run(true);
+    assert!(
+        !ci.status.success(),
+        "under CI a missing Chromium must fail:\n{}",
+        String::from_utf8_lossy(&ci.stdout)
     );
 }
 

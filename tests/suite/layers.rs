@@ -52,7 +52,8 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The top-level module a source file belongs to (`src/engine/kernel/slab.rs` → `engine`);
-/// `None` for the crate root and the binary.
+/// `None` for the crate root and the binary (`main.rs` and its `cli/` modules, which sit
+/// above every layer).
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let rel = file.strip_prefix(src).unwrap();
     let first = rel
@@ -62,7 +63,7 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
         .to_string_lossy()
         .into_owned();
     let name = first.trim_end_matches(".rs").to_string();
-    (name != "lib" && name != "main").then_some(name)
+    (name != "lib" && name != "main" && name != "cli").then_some(name)
 }
 
 /// The top-level modules named by `crate::…` paths in one line of code, comments left out.

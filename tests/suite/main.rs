@@ -19,6 +19,12 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
+/// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
+/// runs them.
+mod experiment_cli;
+/// Experiments: interval coverage, exact merges of shards and threads, common random
+/// numbers, knees and recovery.
+mod experiments;
 /// Faults and failure processes end to end.
 mod faults;
 /// The format reference (docs/format.md) against the parser.
@@ -34,6 +40,8 @@ mod invariants;
 mod layers;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
+/// Overrides (`PATH=VALUE`) and a file's named variants: every path form, every mistake.
+mod overrides;
 /// Resilience policies end to end: retries, budgets, breakers, bulkheads, fallbacks.
 mod policies;
 /// Queueing theory: M/M/1, M/M/c (Erlang C), M/M/c/K, Erlang B, M/D/1 against closed forms.
@@ -48,6 +56,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The terminal summary: true, labelled, within 100 columns.
+mod summary;
 /// Every bundled topology passes `check` and runs.
 mod topologies;
 /// Exact event traces on tiny deterministic models (Const distributions).

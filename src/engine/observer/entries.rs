@@ -1,8 +1,9 @@
 //! Facts about the clients of entry points: requests offered, and answers received.
 
 use super::Observer;
-use crate::engine::measurements::{EntryReport, EntrySeries, TargetKind};
+use crate::engine::measurements::{EntryReport, EntrySeries, LatencySlice, TargetKind};
 use crate::engine::TraceRecord;
+use crate::metrics::compact::CompactHistogram;
 use crate::metrics::LatencyHistogram;
 use crate::model::{Destination, Entry, EntryId, EntryTarget, Model};
 use crate::outcome::{Outcome, Outcomes};
@@ -17,6 +18,8 @@ pub(super) struct EntryObs {
     /// Answers in the current bucket, by outcome, and their latency.
     bucket_counts: [u64; Outcome::COUNT],
     bucket_latency: LatencyHistogram,
+    /// The latency of the current timeline slice: the merged histograms of its buckets.
+    slice_latency: LatencyHistogram,
     /// Customers' end-to-end latency, for an entry point that sends to a work queue.
     end_to_end: Option<LatencyHistogram>,
     pub(super) series: EntrySeries,
@@ -30,6 +33,7 @@ impl EntryObs {
             latency: LatencyHistogram::new(),
             bucket_counts: [0; Outcome::COUNT],
             bucket_latency: LatencyHistogram::with_precision(2),
+            slice_latency: LatencyHistogram::with_precision(2),
             end_to_end: matches!(e.target, EntryTarget::Broker(Destination::Queue(_)))
                 .then(LatencyHistogram::new),
             series: EntrySeries {
@@ -54,7 +58,23 @@ impl EntryObs {
                 .then(|| self.bucket_latency.quantile_ns(0.99) as f64 / 1e6),
         );
         self.bucket_counts = [0; Outcome::COUNT];
+        self.slice_latency.merge(&self.bucket_latency);
         self.bucket_latency.clear();
+    }
+
+    /// Closes the timeline slice from `from` to `to` \[ns\]: the answers in it, their mean
+    /// and 99th percentile (from the merged bucket histograms).
+    fn close_slice(&mut self, from: u64, to: u64) {
+        let h = &self.slice_latency;
+        let answered = h.count();
+        self.series.slices.push(LatencySlice {
+            from_s: from as f64 / 1e9,
+            to_s: to as f64 / 1e9,
+            answered,
+            mean_ms: (answered > 0).then(|| h.mean_ns() / 1e6),
+            p99_ms: (answered > 0).then(|| h.quantile_ns(0.99) as f64 / 1e6),
+        });
+        self.slice_latency.clear();
     }
 
     pub(super) fn report(&self, model: &Model, m: &Entry, measured_ns: f64) -> EntryReport {
@@ -91,12 +111,27 @@ impl EntryObs {
             latency: self.latency.summary(),
             latency_cdf: self.latency.cdf(),
             end_to_end: self.end_to_end.as_ref().map(LatencyHistogram::summary),
+            latency_histogram: CompactHistogram::of(&self.latency),
         }
     }
 }
 
 /// Facts about clients.
 impl Observer {
+    /// Closes the timeline slice that ends with the bucket ending at `b` (see
+    /// [`crate::metrics::slices`]), and sets where the next one ends.
+    pub(super) fn close_slice(&mut self, b: u64) {
+        for e in &mut self.entries {
+            e.close_slice(self.slice_start, b);
+        }
+        self.slice_start = b;
+        self.slice_end = if b >= self.arrivals_end {
+            u64::MAX
+        } else {
+            ((b / self.slice_width + 1) * self.slice_width).min(self.arrivals_end)
+        };
+    }
+
     /// A client of entry point `e` sends a request now.
     #[inline]
     pub(in crate::engine) fn offered(&mut self, e: EntryId, now: u64) {

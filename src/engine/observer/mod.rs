@@ -52,6 +52,13 @@ pub(super) struct Observer {
     next_mark: u64,
     /// Where the last bucket ends: the end of the run \[ns\].
     end: u64,
+    /// Where the arrivals end (the planned duration; a drained run goes on after it) \[ns\].
+    arrivals_end: u64,
+    /// The timeline slices (see [`crate::metrics::slices`]): their width, and the start and
+    /// end of the current one (`u64::MAX`: the drain slice, which ends with the run) \[ns\].
+    slice_width: u64,
+    slice_start: u64,
+    slice_end: u64,
     services: Vec<ServiceObs>,
     entries: Vec<EntryObs>,
     calls: Vec<CallObs>,
@@ -65,11 +72,13 @@ pub(super) struct Observer {
 }
 
 impl Observer {
-    /// An observer of a run of `model` that measures from `warmup` and ends at `end` \[ns\];
-    /// `up[s]` replicas of service `s` are up at time 0.
-    pub(super) fn new(model: &Model, warmup: u64, end: u64, up: &[u32]) -> Self {
+    /// An observer of a run of `model` that measures from `warmup`, whose arrivals end at
+    /// `arrivals_end` and which ends at `end` at the latest \[ns\]; `up[s]` replicas of
+    /// service `s` are up at time 0.
+    pub(super) fn new(model: &Model, warmup: u64, end: u64, arrivals_end: u64, up: &[u32]) -> Self {
         let (labels, call_slot) = services::occupancy_layout(model);
         let bucket = bucket_width(model, &labels, end);
+        let slice_width = crate::metrics::slices::slice_width(arrivals_end, bucket);
         let services = model
             .services
             .iter()
@@ -84,6 +93,10 @@ impl Observer {
             next_bucket: bucket,
             next_mark: 0,
             end,
+            arrivals_end,
+            slice_width,
+            slice_start: 0,
+            slice_end: slice_width.min(arrivals_end),
             services,
             entries: model.entries.iter().map(EntryObs::new).collect(),
             calls: model.calls.iter().map(|c| CallObs::new(model, c)).collect(),
@@ -166,6 +179,9 @@ impl Observer {
         let width = (b - start) as f64;
         for e in &mut self.entries {
             e.close_bucket();
+        }
+        if b >= self.slice_end || b >= self.end {
+            self.close_slice(b);
         }
         for s in &mut self.services {
             s.close_bucket(b, width);

@@ -186,6 +186,8 @@ impl Model {
             publishes: c.publishes,
             propagate_entry_deadline: spec.deadlines.and_then(|d| d.propagate).unwrap_or(false),
             cancel_entry_on_timeout: spec.deadlines.and_then(|d| d.cancel).unwrap_or(false),
+            source: text.map(std::sync::Arc::from),
+            variants: super::variants::of_spec(spec),
         })
     }
 }
