@@ -271,3 +271,86 @@ fn faults_and_publish_latencies_do_not_consume_baseline_draws() {
         "a publish latency drew from its service's work stream"
     );
 }
+
+/// Two independent parts in one file: `web → api → db`, where api's call to db has a
+/// `timeout` (the one field the variants change) and retries, and `batch → worker → cache`.
+fn timeout_variant(api_timeout: &str) -> Model {
+    model(&format!(
+        r#"Topology(
+            run: (duration: "20s", warmup: "2s", seed: 21),
+            workload: [
+                (name: "web", entry: "api", arrivals: Poisson(per_second: 300)),
+                (name: "batch", entry: "worker", arrivals: Poisson(per_second: 150)),
+            ],
+            services: {{
+                "api": (workers: 1000, work: Exp(mean: "1ms"),
+                        steps: [Call(to: "db", timeout: "{api_timeout}", latency: Exp(mean: "1ms"),
+                                     retry: (attempts: 3, backoff: Exponential(base: "5ms", max: "40ms"),
+                                             jitter: Full))]),
+                "db": (workers: 2, work: Exp(mean: "5ms"), errors: 0.02),
+                "worker": (workers: 2, work: Exp(mean: "3ms"), errors: 0.05,
+                           steps: [Call(to: "cache", latency: Exp(mean: "1ms"), probability: 0.6)]),
+                "cache": (workers: 1, work: Exp(mean: "2ms")),
+            }},
+        )"#
+    ))
+}
+
+/// The send times \[ns\] of the requests of entry point `entry` sent before `before_s`, in
+/// send order.
+fn sent_times(trace: &[microsim::engine::TraceRecord], entry: u32, before_s: f64) -> Vec<u64> {
+    let mut sent: Vec<u64> = trace
+        .iter()
+        .filter(|t| t.entry == entry)
+        .map(|t| t.time.0 - t.latency.0)
+        .filter(|&s| (s as f64) < before_s * 1e9)
+        .collect();
+    sent.sort_unstable();
+    sent
+}
+
+/// Common random numbers, for an A/B comparison of one call timeout: two variants that
+/// differ only in `services[api].steps[0].timeout` (15 ms, which times out and retries a
+/// good part of db's slow answers, against 200 ms, which almost never does) draw identical
+/// arrivals — for every entry point, the timeout's own included: the same number of requests
+/// offered, sent at the same nanoseconds — and identical service times at the services the
+/// timeout cannot reach (`worker` and `cache`: their reports and their client's answers are
+/// identical, to the last bit). Only `api → db` and its client see the change.
+#[test]
+fn a_call_timeout_variant_keeps_arrivals_and_the_unaffected_services() {
+    let run = |timeout: &str| {
+        microsim::run_traced(&timeout_variant(timeout), &Default::default()).unwrap()
+    };
+    let (short, short_trace) = run("15ms");
+    let (long, long_trace) = run("200ms");
+    // The variants do differ where the timeout reaches: more timeouts, more retries, more
+    // requests at db.
+    let db_calls = |r: &Report| r.calls.iter().find(|c| c.from == "api").unwrap().clone();
+    assert!(db_calls(&short).outcomes.timeout > 10 * db_calls(&long).outcomes.timeout.max(1));
+    assert!(short.service("db").unwrap().arrivals > long.service("db").unwrap().arrivals);
+    assert_ne!(short.entry("web"), long.entry("web"));
+    // Arrivals: per entry point, the same count offered ...
+    for (a, b) in short.entries.iter().zip(&long.entries) {
+        assert_eq!(a.offered, b.offered, "{}", a.name);
+    }
+    // ... and the same send times. Every request sent before 19 s is answered by the end of
+    // the run (20 s) in both (api never queues, and a call ends within its three attempts:
+    // at most 3 × 200 ms plus 2 × 40 ms of backoff), so these lists are complete.
+    for (entry, name) in [(0, "web"), (1, "batch")] {
+        let (a, b) = (
+            sent_times(&short_trace, entry, 19.0),
+            sent_times(&long_trace, entry, 19.0),
+        );
+        assert!(a.len() > 2000, "{name}: {} requests", a.len());
+        assert!(a == b, "{name}: the variants sent different requests");
+    }
+    // The services the timeout cannot reach: identical reports (arrivals, latency, waits,
+    // utilization, ...), so identical service times, and identical answers to their client.
+    assert_eq!(short.service("worker"), long.service("worker"));
+    assert_eq!(short.service("cache"), long.service("cache"));
+    assert_eq!(short.entry("batch"), long.entry("batch"));
+    let batch = |t: &[microsim::engine::TraceRecord]| -> Vec<_> {
+        t.iter().filter(|r| r.entry == 1).copied().collect()
+    };
+    assert!(batch(&short_trace) == batch(&long_trace));
+}
