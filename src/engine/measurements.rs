@@ -252,7 +252,8 @@ pub struct EntryReport {
     /// (acknowledged, dead-lettered or deleted), for customers sent after the warm-up whose
     /// messages had all left by the end. A customer's messages are the client's message and
     /// every message sent to a work queue while one of them was processed. `None` for other
-    /// entry points.
+    /// entry points. The mean and the maximum are exact, the percentiles to 2 significant
+    /// digits (the top of a bucket 1 % wide).
     #[serde(default)]
     pub end_to_end: Option<LatencySummary>,
     /// The latency histogram itself, compactly, so that replications merge exactly
@@ -320,11 +321,12 @@ pub struct ServiceReport {
     pub latency: LatencySummary,
     /// Time from arrival at a replica until a worker took the request (0 for one admitted
     /// at once), for requests a worker took (at an event-loop service: the wait for an
-    /// in-flight slot): W_q of queueing theory.
+    /// in-flight slot): W_q of queueing theory. The mean and the maximum are exact, the
+    /// percentiles to 2 significant digits (the top of a bucket 1 % wide).
     #[serde(default)]
     pub wait: LatencySummary,
-    /// The share of accepted requests (a worker took them at once, or they queued) that had
-    /// to queue: the probability of waiting (Erlang C's for an M/M/c service).
+    /// The share of the requests of `wait` that waited longer than 0: the probability of
+    /// waiting, P(W_q > 0) (Erlang C's C(c, a) for an M/M/c service).
     #[serde(default)]
     pub wait_probability: f64,
     /// Requests still here when their caller had given up.

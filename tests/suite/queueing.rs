@@ -23,6 +23,9 @@ use rayon::prelude::*;
 const MEAN_BIAS: f64 = 1e-3;
 /// Relative bias allowance for percentiles read from the HDR histogram.
 const PCT_BIAS: f64 = 2e-3;
+/// The same for the percentiles of the wait before a worker, whose histogram keeps 2
+/// significant digits: the bucket's upper edge is at most 1 % high.
+const WAIT_PCT_BIAS: f64 = 1e-2;
 /// Warm-up of every run [s].
 const WARMUP_S: f64 = 1.0;
 
@@ -288,7 +291,7 @@ fn mm1_wait_before_a_worker_and_probability_of_waiting() {
             &format!("M/M/1 Wq p{q} [ms]"),
             &v,
             t_q,
-            PCT_BIAS * t_q,
+            WAIT_PCT_BIAS * t_q,
             max_rel,
         );
     }
@@ -310,7 +313,7 @@ fn mm1_wait_before_a_worker_and_probability_of_waiting() {
 /// The waiting time before a worker (W_q) and the probability of waiting, measured per
 /// request, against Erlang C for an M/M/4 service at ρ = 0.7 (λ = 2.8, μ = 1): P(wait) =
 /// C(4, 2.8), W_q = C/(cμ − λ), and the wait's tail P(W_q > t) = C·e^{−(cμ−λ)t}, whose 99th
-/// percentile is ln(100·C)/(cμ − λ). Ten replications of 40 s (110,000 requests each).
+/// percentile is ln(100·C)/(cμ − λ). Ten replications of 80 s (220,000 requests each).
 #[test]
 fn mmc_wait_before_a_worker_and_probability_of_waiting() {
     let (c, lambda) = (4, 2.8);
@@ -319,7 +322,7 @@ fn mmc_wait_before_a_worker_and_probability_of_waiting() {
         lambda * 1000.0,
         &format!(r#"workers: {c}, work: Exp(mean: "1ms")"#),
     );
-    let reports = replicate(&model, &opts(41.0, WARMUP_S));
+    let reports = replicate(&model, &opts(81.0, WARMUP_S));
     let p = each(&reports, |r| r.services[0].wait_probability);
     assert_matches("M/M/4 P(wait)", &p, m.p_wait, 0.0, 0.03);
     let wq = each(&reports, |r| r.services[0].wait.mean_ms);
@@ -327,7 +330,7 @@ fn mmc_wait_before_a_worker_and_probability_of_waiting() {
     let rate = f64::from(c) - lambda; // cμ − λ, per ms
     let q99 = (100.0 * m.p_wait).ln() / rate;
     let p99 = each(&reports, |r| r.services[0].wait.p99_ms);
-    assert_matches("M/M/4 Wq p99 [ms]", &p99, q99, PCT_BIAS * q99, 0.08);
+    assert_matches("M/M/4 Wq p99 [ms]", &p99, q99, WAIT_PCT_BIAS * q99, 0.08);
     for r in &reports {
         let s = &r.services[0];
         // Every request a worker took has a wait: all arrivals but those still queued at
