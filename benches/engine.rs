@@ -387,7 +387,7 @@ fn topologies(c: &mut Criterion) {
     // orphaned work) over its whole 10 min: 70/s × 600 s = 42k requests, ~25 db attempts each
     // once the storm runs.
     let storm = load("retry-storm.ron");
-    let storm_duration = storm.run.duration;
+    let storm_duration = storm.run_config().duration;
     bench_run(&mut g, "retry_storm_42k", &storm, storm_duration);
 
     // Work-queue networks (the reference models M2 and M3 of docs/semantics.md): 1000/s × 200 s

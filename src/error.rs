@@ -141,6 +141,14 @@ impl Problems {
     }
 }
 
+impl Extend<Problem> for Problems {
+    /// Adds problems as they are (their paths from the top), e.g. the `None` or `Some` of a
+    /// rule that finds at most one.
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, problems: I) {
+        self.0.extend(problems);
+    }
+}
+
 impl IntoIterator for Problems {
     type Item = Problem;
     type IntoIter = std::vec::IntoIter<Problem>;

@@ -7,7 +7,10 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::experiment::{compare_arms, merge, run_experiment, single_arms, ExperimentArgs, Kind};
+use cli::experiment::{
+    apply_set, compare_arms, merge, refuse_experiment_flags, run_experiment, single_arms,
+    ExperimentArgs, Kind,
+};
 use cli::RunArgs;
 use microsim::chart::render_all;
 use microsim::experiment::{Axis, Target};
@@ -53,8 +56,9 @@ enum Command {
         #[arg(long)]
         wide: bool,
         /// Also write DIR/report.json, every chart (DIR/*.svg) and the HTML report
-        /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json and
-        /// DIR/results.csv; with --shard: FILE, the shard's partial result.
+        /// DIR/index.html (DIR is created if missing). With --reps: DIR/result.json,
+        /// DIR/results.csv, the experiment's charts and page (docs/experiments.md); with
+        /// --shard: FILE, the shard's partial result.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Run N independent replications (seeds derived from --seed) and print every figure
@@ -80,7 +84,8 @@ enum Command {
         /// Replications per arm.
         #[arg(long, default_value_t = 10, value_name = "N")]
         reps: u32,
-        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        /// Write DIR/result.json, DIR/results.csv, every chart (DIR/*.svg) and the page
+        /// DIR/index.html (with --shard: FILE, the partial result).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -107,7 +112,8 @@ enum Command {
         /// Replications per point.
         #[arg(long, default_value_t = 10, value_name = "N")]
         reps: u32,
-        /// Write DIR/result.json and DIR/results.csv (with --shard: FILE, the partial result).
+        /// Write DIR/result.json, DIR/results.csv, every chart (DIR/*.svg) and the page
+        /// DIR/index.html (with --shard: FILE, the partial result).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -121,7 +127,8 @@ enum Command {
         /// Every shard file (`--shard I/N --out FILE`), in any order.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
-        /// Where to write result.json and results.csv.
+        /// Where to write result.json, results.csv, the charts and index.html: the same
+        /// files as the unsharded run.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Also write the results as CSV to this file.
@@ -197,9 +204,11 @@ fn main() -> ExitCode {
             json,
             wide,
             out,
+            experiment,
             ..
         } => run(
             file,
+            &experiment,
             seed,
             duration,
             warmup,
@@ -310,6 +319,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
 #[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
+    experiment: &ExperimentArgs,
     seed: Option<u64>,
     duration: Option<String>,
     warmup: Option<String>,
@@ -318,7 +328,10 @@ fn run(
     summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
-    let model = match load(&file) {
+    if let Err(code) = refuse_experiment_flags(experiment) {
+        return code;
+    }
+    let model = match load(&file).and_then(|m| apply_set(m, &experiment.set)) {
         Ok(m) => m,
         Err(code) => return code,
     };

@@ -114,6 +114,28 @@ impl fmt::Display for SimTime {
     }
 }
 
+impl std::str::FromStr for SimDuration {
+    type Err = DurationError;
+
+    /// Reads a duration as topology files write it: `"150ms".parse::<SimDuration>()` (see
+    /// [`parse_duration`]).
+    fn from_str(s: &str) -> Result<SimDuration, DurationError> {
+        parse_duration(s)
+    }
+}
+
+impl std::str::FromStr for SimTime {
+    type Err = DurationError;
+
+    /// Reads a time since the start of the run as a duration (`"90s"`), or as it is shown
+    /// (`"t=90s"`).
+    fn from_str(s: &str) -> Result<SimTime, DurationError> {
+        let t = s.trim();
+        let t = t.strip_prefix("t=").unwrap_or(t);
+        parse_duration(t).map(|d| SimTime(d.as_nanos()))
+    }
+}
+
 fn trim_float(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -250,6 +272,29 @@ mod tests {
                 parse_duration(text),
                 Err(DurationError::TooLong(text.into())),
             );
+        }
+    }
+
+    #[test]
+    fn durations_and_times_parse_from_strings() {
+        assert_eq!(
+            "150ms".parse::<SimDuration>(),
+            Ok(SimDuration::from_millis(150))
+        );
+        assert_eq!(
+            "150".parse::<SimDuration>(),
+            Err(DurationError::MissingUnit("150".into()))
+        );
+        assert_eq!("90s".parse::<SimTime>(), Ok(SimTime(90 * NS_PER_S)));
+        let t = SimTime(2_500_000_000);
+        assert_eq!(t.to_string().parse::<SimTime>(), Ok(t));
+        assert!("t=".parse::<SimTime>().is_err());
+        for d in [
+            SimDuration(1),
+            SimDuration::from_millis(150),
+            SimDuration::from_secs(600),
+        ] {
+            assert_eq!(d.to_string().parse::<SimDuration>(), Ok(d));
         }
     }
 

@@ -259,6 +259,165 @@ pub fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> QueueMeasures {
     }
 }
 
+/// The interarrival times of a renewal arrival process, known by their Laplace–Stieltjes
+/// transform Â(s) = E\[e^{−sA}\] (rates per second, times in seconds).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Interarrivals {
+    /// Exponential gaps at `rate` (a Poisson process): Â(s) = λ/(λ + s).
+    Poisson {
+        /// Arrivals per second.
+        rate: f64,
+    },
+    /// Erlang-k gaps: every k-th arrival of a Poisson process of rate `rate`, what each of k
+    /// replicas receives when a balancer deals a Poisson stream out in turn:
+    /// Â(s) = (λ/(λ + s))^k.
+    Erlang {
+        /// Phases per gap (the number of replicas dealt to in turn).
+        k: u32,
+        /// Rate of the Poisson process dealt out \[1/s\].
+        rate: f64,
+    },
+    /// Equal gaps of `gap` seconds: Â(s) = e^{−s·gap}.
+    Deterministic {
+        /// The gap \[s\].
+        gap: f64,
+    },
+    /// Evenly spaced arrivals `gap` apart, each kept independently with probability `keep`
+    /// (what one of n replicas receives when a balancer picks a replica at random for each
+    /// arrival, keep = 1/n): a geometric number of gaps, Â(s) = p·e^{−s·gap} / (1 − (1 −
+    /// p)·e^{−s·gap}).
+    ThinnedDeterministic {
+        /// The gap of the whole stream \[s\].
+        gap: f64,
+        /// Probability that an arrival is kept.
+        keep: f64,
+    },
+}
+
+impl Interarrivals {
+    /// The Laplace–Stieltjes transform Â(s) of the gap distribution.
+    pub fn lst(&self, s: f64) -> f64 {
+        match *self {
+            Interarrivals::Poisson { rate } => rate / (rate + s),
+            Interarrivals::Erlang { k, rate } => (rate / (rate + s)).powi(k as i32),
+            Interarrivals::Deterministic { gap } => (-s * gap).exp(),
+            Interarrivals::ThinnedDeterministic { gap, keep } => {
+                let e = (-s * gap).exp();
+                keep * e / (1.0 - (1.0 - keep) * e)
+            }
+        }
+    }
+
+    /// Arrivals per second: 1 / mean gap.
+    pub fn rate(&self) -> f64 {
+        match *self {
+            Interarrivals::Poisson { rate } => rate,
+            Interarrivals::Erlang { k, rate } => rate / f64::from(k),
+            Interarrivals::Deterministic { gap } => 1.0 / gap,
+            Interarrivals::ThinnedDeterministic { gap, keep } => keep / gap,
+        }
+    }
+
+    /// The usual Kendall letter of the arrival process: `M`, `E2`, `D` or `GI`.
+    pub fn kendall(&self) -> String {
+        match *self {
+            Interarrivals::Poisson { .. } => "M".into(),
+            Interarrivals::Erlang { k, .. } => format!("E{k}"),
+            Interarrivals::Deterministic { .. } => "D".into(),
+            Interarrivals::ThinnedDeterministic { .. } => "GI".into(),
+        }
+    }
+}
+
+/// The root σ in (0, 1) of σ = Â(cμ(1 − σ)), by bisection (`None` when ρ = λ/(cμ) ≥ 1).
+///
+/// f(σ) = Â(cμ(1 − σ)) − σ is positive at 0, zero at 1, and negative just below 1 when
+/// ρ < 1 (its slope at 1 is 1/ρ − 1 > 0); σ is its only root in (0, 1).
+pub fn gim_sigma(c: u32, arrivals: &Interarrivals, mu: f64) -> Option<f64> {
+    let rho = arrivals.rate() / (f64::from(c) * mu);
+    if !(rho > 0.0 && rho < 1.0) {
+        return None;
+    }
+    let f = |x: f64| arrivals.lst(f64::from(c) * mu * (1.0 - x)) - x;
+    // A point below 1 where f < 0: halve the distance to 1 until there is one.
+    let mut d = 0.5;
+    let mut hi = loop {
+        if f(1.0 - d) < 0.0 {
+            break 1.0 - d;
+        }
+        d /= 2.0;
+        if d < 1e-15 {
+            return None;
+        }
+    };
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= f64::EPSILON * hi {
+            break;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// GI/M/c: renewal arrivals, c exponential servers, unbounded FCFS queue. `None` when
+/// unstable (ρ ≥ 1) or when the sums lose their precision (very many servers).
+///
+/// Formula (Takács; Kleinrock vol. 1, ch. 6, the queue G/M/m; Gross et al., G/M/c): σ is the root in
+/// (0, 1) of σ = Â(cμ(1 − σ)) ([`gim_sigma`]); with aⱼ = Â(jμ) and Cⱼ = Πᵢ₌₁ʲ aᵢ/(1 − aᵢ),
+/// J = \[1/(1 − σ) + Σⱼ₌₁ᶜ (c choose j)/(Cⱼ(1 − aⱼ)) · (c(1 − aⱼ) − j)/(c(1 − σ) − j)\]⁻¹;
+/// then P(wait) = J/(1 − σ) and Wq = J/(cμ(1 − σ)²). Where c(1 − σ) = j the j-th quotient
+/// is 0/0 and takes its limit, 1 + cμ·Â′(jμ).
+///
+/// Assumptions: i.i.d. interarrival times (a renewal process), exponential service.
+/// Example: E2/M/1 at ρ = 0.8 (a Poisson stream of 1.6/ms dealt to two one-worker replicas
+/// in turn, μ = 1/ms): σ = 0.739853, W = 1/(μ(1 − σ)) = 3.843980 ms; D/M/1 at ρ = 0.8:
+/// σ = 0.628630, W = 2.692731 ms. With Poisson arrivals it is M/M/c: P(wait) is Erlang C.
+pub fn gimc(c: u32, arrivals: &Interarrivals, mu: f64) -> Option<QueueMeasures> {
+    let sigma = gim_sigma(c, arrivals, mu)?;
+    let lambda = arrivals.rate();
+    let cf = f64::from(c);
+    let u_root = cf * mu * (1.0 - sigma);
+    let mut total = 1.0 / (1.0 - sigma);
+    // (c choose j) / Cⱼ, built step by step.
+    let mut ratio = 1.0;
+    for j in 1..=c {
+        let jf = f64::from(j);
+        let a = arrivals.lst(jf * mu);
+        ratio *= (cf - jf + 1.0) / jf * (1.0 - a) / a;
+        let den = cf * (1.0 - sigma) - jf;
+        let quotient = if den.abs() < 1e-6 {
+            let u = 0.5 * (jf * mu + u_root);
+            let h = 1e-6 * u;
+            let slope = (arrivals.lst(u + h) - arrivals.lst(u - h)) / (2.0 * h);
+            1.0 + cf * mu * slope
+        } else {
+            (cf * (1.0 - a) - jf) / den
+        };
+        total += ratio / (1.0 - a) * quotient;
+    }
+    let j = 1.0 / total;
+    let p_wait = j / (1.0 - sigma);
+    let wq = j / (cf * mu * (1.0 - sigma).powi(2));
+    if !(p_wait.is_finite() && (0.0..=1.0).contains(&p_wait) && wq.is_finite() && wq >= 0.0) {
+        return None;
+    }
+    let w = wq + 1.0 / mu;
+    Some(QueueMeasures {
+        wq,
+        w,
+        lq: lambda * wq,
+        l: lambda * w,
+        p_block: 0.0,
+        p_wait,
+    })
+}
+
 /// M/G/1 mean wait (Pollaczek–Khinchine): Wq = ρ(1 + C_s²)/(2(1 − ρ))·E\[S\].
 /// `scv` is C_s² = Var(S)/E\[S\]² (0 for M/D/1, 1 for M/M/1). `None` when ρ ≥ 1.
 ///
@@ -475,6 +634,52 @@ mod tests {
         close_rel(m.lq, p_k * tail * (tail + 1.0) / 2.0, 1e-6);
         // Waiting: every state from c to K − 1, i.e. (K − c)·P_K of arrivals, given admission.
         close_rel(m.p_wait, tail * p_k / (1.0 - p_k), 1e-6);
+    }
+
+    #[test]
+    fn gimc_with_poisson_arrivals_is_erlang_c() {
+        // Including the loads where c(1 − σ) is a whole number (the 0/0 quotient).
+        for c in [1, 2, 3, 5, 10, 20, 40, 64, 100, 300] {
+            for rho in [0.05, 0.3, 0.5, 0.7, 0.9, 0.99] {
+                let lambda = rho * f64::from(c);
+                let g = gimc(c, &Interarrivals::Poisson { rate: lambda }, 1.0).unwrap();
+                let m = mmc(c, lambda, 1.0).unwrap();
+                close_rel(g.p_wait, m.p_wait, 1e-7);
+                close_rel(g.wq, m.wq, 1e-7);
+            }
+        }
+        assert!(gimc(2, &Interarrivals::Poisson { rate: 2.0 }, 1.0).is_none());
+    }
+
+    #[test]
+    fn gim1_vectors() {
+        // E2/M/1 and D/M/1 at ρ = 0.8, μ = 1: σ solves σ(2.6 − σ)² = 2.56 and
+        // σ = e^{−(1 − σ)/0.8}; W = 1/(1 − σ).
+        let e2 = Interarrivals::Erlang { k: 2, rate: 1.6 };
+        assert!((e2.rate() - 0.8).abs() < 1e-15);
+        let s = gim_sigma(1, &e2, 1.0).unwrap();
+        close(s * (2.6 - s).powi(2), 2.56);
+        let m = gimc(1, &e2, 1.0).unwrap();
+        close(m.w, 3.843980);
+        close(m.p_wait, s);
+        let d = Interarrivals::Deterministic { gap: 1.25 };
+        let s = gim_sigma(1, &d, 1.0).unwrap();
+        close(s, (-(1.0 - s) / 0.8).exp());
+        close(gimc(1, &d, 1.0).unwrap().w, 2.692731);
+        // Thinning evenly spaced arrivals by a coin with p = 1 changes nothing.
+        let t = Interarrivals::ThinnedDeterministic {
+            gap: 1.25,
+            keep: 1.0,
+        };
+        close(gimc(1, &t, 1.0).unwrap().w, 2.692731);
+        // With p = 1/2 the gaps are geometric multiples of 0.625: mean 1.25, more variable
+        // than D but less than M.
+        let t = Interarrivals::ThinnedDeterministic {
+            gap: 0.625,
+            keep: 0.5,
+        };
+        let w = gimc(1, &t, 1.0).unwrap().w;
+        assert!(w > 2.692731 && w < 5.0, "{w}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod availability;
 mod axes;
 pub mod breakers;
 pub mod diagram;
+pub mod experiment;
 pub mod latency;
 pub mod palette;
 pub mod queues;

@@ -4,6 +4,7 @@
 use super::progress::Progress;
 use super::{emit, fail, load, run_options, RunArgs};
 use clap::Args;
+use microsim::chart::experiment::render_experiment_charts;
 use microsim::experiment::{
     from_json, run_shard, to_json, Arm, Axis, ExperimentError, ExperimentResult, Partial, Plan,
     RecoverySpec, Shard, Target, Watch,
@@ -11,6 +12,7 @@ use microsim::experiment::{
 use microsim::render::experiment::{
     render_comparison, render_csv, render_replications, render_sweep,
 };
+use microsim::render::render_experiment_html;
 use microsim::spec::overrides::Override;
 use microsim::time::parse_duration;
 use microsim::Model;
@@ -80,6 +82,31 @@ fn with_set(model: Model, set: &[Override]) -> Result<Model, ExitCode> {
     })
 }
 
+/// `model` with the `--set` edits of a single run (no `--reps`): the same paths and checks as
+/// an experiment's.
+pub fn apply_set(model: Model, set: &[String]) -> Result<Model, ExitCode> {
+    with_set(model, &overrides(set)?)
+}
+
+/// Refuses the experiment flags a single run has no use for, so that none is silently
+/// ignored: `--threads`, `--csv`, `--recovery-threshold` and `--recovery-from` need
+/// replications.
+pub fn refuse_experiment_flags(args: &ExperimentArgs) -> Result<(), ExitCode> {
+    let given = [
+        ("--threads", args.threads.is_some()),
+        ("--csv", args.csv.is_some()),
+        ("--recovery-threshold", args.recovery_threshold.is_some()),
+        ("--recovery-from", args.recovery_from.is_some()),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(fail(format!(
+            "{flag} applies to experiments: add --reps N (one run has no replications to \
+             spread over threads, tabulate or measure recovery across)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The arms of `compare`: two or more files, or one file's variants (`base` first unless
 /// `--variants` names them).
 pub fn compare_arms(files: &[PathBuf], variants: Option<&str>) -> Result<Vec<Arm>, ExitCode> {
@@ -123,13 +150,13 @@ fn arms_of_variants(
             .filter(|s| !s.is_empty())
             .collect(),
         None => std::iter::once("base".to_string())
-            .chain(base.variants.iter().map(|v| v.name.clone()))
+            .chain(base.variants().iter().map(|v| v.name.clone()))
             .collect(),
     };
     if need_two && names.len() < 2 {
         return Err(fail(format!(
             "{} declares no variants to compare; add `variants:` to it, list them with --variants base,NAME, or give two files",
-            base.origin
+            base.origin()
         )));
     }
     names
@@ -210,7 +237,7 @@ pub fn run_experiment(
             Err(e) => return fail(format!("--recovery-from: {e}")),
         }
     }
-    let master_seed = run.seed.unwrap_or_else(|| with[0].model.run.seed);
+    let master_seed = run.seed.unwrap_or_else(|| with[0].model.run_config().seed);
     let plan = Plan {
         arms: with,
         axes,
@@ -314,7 +341,10 @@ fn finish(
     emit(&lines)
 }
 
-/// Writes DIR/result.json and DIR/results.csv.
+/// Writes DIR/result.json, DIR/results.csv, every experiment chart (DIR/*.svg) and the
+/// experiment page DIR/index.html, all drawn from `result` alone, so that `merge` writes the
+/// same files as the unsharded run. Returns the line to print, or an error naming the path
+/// that could not be written.
 pub fn write_dir(dir: &Path, result: &ExperimentResult) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let write = |name: &str, contents: &str| {
@@ -323,9 +353,17 @@ pub fn write_dir(dir: &Path, result: &ExperimentResult) -> Result<String, String
     };
     write("result.json", &result.to_json())?;
     write("results.csv", &render_csv(result))?;
+    let charts = render_experiment_charts(result);
+    for c in &charts {
+        write(&c.file, &c.svg)?;
+    }
+    write("index.html", &render_experiment_html(result, &charts))?;
+    // The directory on a line of its own: the list of files stays within 100 columns.
     Ok(format!(
-        "wrote result.json and results.csv to {}\n",
-        dir.display()
+        "wrote to {}:\n  index.html (the page), result.json, results.csv and {} chart{} (*.svg)\n",
+        dir.display(),
+        charts.len(),
+        if charts.len() == 1 { "" } else { "s" },
     ))
 }
 

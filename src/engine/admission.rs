@@ -41,7 +41,7 @@ impl Simulation<'_> {
             self.finish_at_service(key, Outcome::Timeout, false);
             return;
         }
-        let def = self.model.service(service);
+        let def = self.model.service_at(service);
         let limit = def.max_in_flight.unwrap_or(def.workers);
         let capacity = def.queue;
         let rep = &mut self.services[service.0 as usize].replicas[replica as usize];
@@ -90,7 +90,7 @@ impl Simulation<'_> {
         let rep = &mut self.services[job.service.0 as usize].replicas[job.replica as usize];
         job.slot = rep.running.len() as u32;
         rep.running.push(key);
-        let body = self.model.service(job.service).body;
+        let body = self.model.service_at(job.service).body;
         let strand = self.strands.insert(Strand::new(key, body, None));
         self.run_strand(strand);
     }

@@ -23,7 +23,7 @@ impl Simulation<'_> {
         let (service, replica) = (job.service, job.replica);
         self.remove_running(key, &job);
         self.release_holding(key);
-        let error_prob = self.model.service(service).error_prob;
+        let error_prob = self.model.service_at(service).error_prob;
         let svc = &mut self.services[service.0 as usize];
         let bursts = svc.replicas[replica as usize].bursts;
         let outcome = match failure {
@@ -62,7 +62,7 @@ impl Simulation<'_> {
             Some(c) => {
                 let l = self
                     .model
-                    .call(c)
+                    .call_edge(c)
                     .latency
                     .as_ref()
                     .map(|d| d.sample(&mut self.calls[c.0 as usize].response_rng));

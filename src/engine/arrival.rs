@@ -33,7 +33,7 @@ impl Simulation<'_> {
     /// Schedules the next arrival of entry point `entry` (none past the end of arrivals).
     pub(super) fn schedule_arrival(&mut self, entry: EntryId) {
         let e = &mut self.entries[entry.0 as usize];
-        let process = &self.model.entry(entry).arrivals;
+        let process = &self.model.entry_at(entry).arrivals;
         if let Some(t) =
             process.next_after(SimTime(self.clock.now), &mut e.rng, &mut e.segment_hint)
         {
@@ -48,7 +48,7 @@ impl Simulation<'_> {
     pub(super) fn on_arrival(&mut self, entry: EntryId) {
         self.schedule_arrival(entry);
         self.observer.offered(entry, self.clock.now);
-        let e = self.model.entry(entry);
+        let e = self.model.entry_at(entry);
         let service = match e.target {
             EntryTarget::Service(s) => s,
             EntryTarget::Broker(to) => return self.client_publish(entry, to),

@@ -21,7 +21,7 @@ use crate::error::RunError;
 use crate::failure::Renewal;
 use crate::model::{CallEdge, EntryId, FaultId, Model, Service, ServiceId};
 use crate::rng::stream;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 /// The run's settings after the options override the file's.
 struct Settings {
@@ -36,29 +36,12 @@ struct Settings {
     instant_limit: u64,
 }
 
-/// The run's settings, or what is wrong with the options.
+/// The run's settings, or what is wrong with the options (checked by the file's rules,
+/// [`RunOptions::resolve`]).
 fn settings(model: &Model, options: &RunOptions) -> Result<Settings, RunError> {
-    let seed = options.seed.unwrap_or(model.run.seed);
-    let duration = options.duration.unwrap_or(model.run.duration);
-    let warmup = options.warmup.unwrap_or(model.run.warmup);
-    if duration == SimDuration::ZERO {
-        return Err(RunError::BadOption(
-            "the duration must be longer than 0".into(),
-        ));
-    }
-    if warmup >= duration {
-        return Err(RunError::BadOption(format!(
-            "the warm-up ({warmup}) must be shorter than the run ({duration})"
-        )));
-    }
-    let instant_limit = options
-        .max_events_per_instant
-        .unwrap_or(model.run.max_events_per_instant);
-    if instant_limit == 0 {
-        return Err(RunError::BadOption(
-            "max_events_per_instant must be at least 1 (every event counts)".into(),
-        ));
-    }
+    let run = options.resolve(model)?;
+    let (seed, duration, warmup) = (run.seed, run.duration, run.warmup);
+    let instant_limit = run.max_events_per_instant;
     let arrivals_end = duration.as_nanos();
     let end = if options.drain {
         arrivals_end.saturating_add(arrivals_end.saturating_mul(MAX_DRAIN_FACTOR))
@@ -104,7 +87,7 @@ fn service(s: &Service, seed: u64) -> ServiceState {
 /// call elsewhere leaves them as they were), and a breaker, budget and bulkhead per caller
 /// replica as its policies say.
 fn call(model: &Model, c: &CallEdge, seed: u64) -> CallState {
-    let caller = model.service(c.from);
+    let caller = model.service_at(c.from);
     CallState {
         route_rng: stream(seed, "call-route", &c.path, 0),
         request_rng: stream(seed, "call-request", &c.path, 0),

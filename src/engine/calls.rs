@@ -116,7 +116,7 @@ impl Simulation<'_> {
             return;
         };
         let cid = c.call;
-        let call = model.call(cid);
+        let call = model.call_edge(cid);
         c.attempt_sent = now;
         c.in_bulkhead = call.bulkhead.is_some();
         let avoid = match &call.retry {
@@ -275,7 +275,7 @@ impl Simulation<'_> {
             self.abandon(strand);
             return;
         };
-        let Some(policy) = &model.call(cid).retry else {
+        let Some(policy) = &model.call_edge(cid).retry else {
             self.call_finished(strand, outcome);
             return;
         };
@@ -339,7 +339,7 @@ impl Simulation<'_> {
             self.run_strand(strand);
             return;
         }
-        match &model.call(cid).on_failure {
+        match &model.call_edge(cid).on_failure {
             OnFailure::Fail => self.finish_strand(strand, Some(outcome)),
             OnFailure::Ignore => self.run_strand(strand),
             OnFailure::Fallback(d) => {

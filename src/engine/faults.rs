@@ -46,12 +46,12 @@ impl Simulation<'_> {
             return (false, SimDuration::ZERO);
         }
         let model = self.model;
-        let call = model.call(cid);
+        let call = model.call_edge(cid);
         let mut lost = false;
         let mut extra = 0u64;
         let Faults { active, rngs } = &mut self.faults;
         for &f in active.iter() {
-            let kind = &model.fault(f).kind;
+            let kind = &model.fault_at(f).kind;
             if !kind.affects_edge(call.from, call.to) {
                 continue;
             }
@@ -74,7 +74,7 @@ impl Simulation<'_> {
         let mut error = false;
         let Faults { active, rngs } = &mut self.faults;
         for &f in active.iter() {
-            let kind = &model.fault(f).kind;
+            let kind = &model.fault_at(f).kind;
             if let FaultKind::ErrorBurst { errors, .. } = kind {
                 if kind.affects_replica(service, r) && rngs[f.0 as usize].random::<f64>() < *errors
                 {
@@ -88,7 +88,7 @@ impl Simulation<'_> {
     /// Fault `idx` of the timeline starts (`begin`) or ends.
     pub(super) fn on_fault(&mut self, idx: FaultId, begin: bool) {
         let model = self.model;
-        let fault = model.fault(idx);
+        let fault = model.fault_at(idx);
         if begin {
             self.faults.active.push(idx);
             if fault.end.0 < self.clock.end {
@@ -111,7 +111,7 @@ impl Simulation<'_> {
                 return self.broker_fault(&fault.kind, begin);
             }
         };
-        for r in 0..model.service(service).replicas {
+        for r in 0..model.service_at(service).replicas {
             if !fault.kind.affects_replica(service, r) {
                 continue;
             }
@@ -136,7 +136,7 @@ impl Simulation<'_> {
         let model = self.model;
         let (mut slowdown, mut bursts) = (1.0, 0);
         for &f in &self.faults.active {
-            let kind = &model.fault(f).kind;
+            let kind = &model.fault_at(f).kind;
             if !kind.affects_replica(service, r) {
                 continue;
             }
@@ -154,7 +154,7 @@ impl Simulation<'_> {
     /// A replica's failure process moves to its next state.
     pub(super) fn on_renewal(&mut self, s: ServiceId, r: u32) {
         let model = self.model;
-        let Some(process) = &model.service(s).failures else {
+        let Some(process) = &model.service_at(s).failures else {
             return;
         };
         let Some((renewal, rng)) = &mut self.replica_mut(s, r).renewal else {

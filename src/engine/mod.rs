@@ -74,6 +74,10 @@ mod calls;
 mod clock;
 mod event;
 mod faults;
+/// Internals: the event queue and the slab the engine runs on, public only so that the
+/// benchmarks can measure them. Not part of the library's API (it may change in any
+/// release); a user of the library never needs it.
+#[doc(hidden)]
 pub mod kernel;
 pub mod life;
 pub(crate) mod measurements;
@@ -88,13 +92,14 @@ mod zeno;
 
 pub use simulation::Simulation;
 
-use crate::error::RunError;
-use crate::model::Model;
+use crate::error::{Problem, RunError};
+use crate::model::{Model, RunConfig};
 use crate::outcome::Outcome;
 use crate::time::{SimDuration, SimTime};
 use measurements::Measurements;
 
-/// Overrides for one run; `None` keeps the topology file's value.
+/// Overrides for one run; `None` keeps the topology file's value. Checked when the run
+/// starts by the rules of the file's `run:`, with its messages ([`RunOptions::resolve`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// Seed of every random stream.
@@ -111,6 +116,35 @@ pub struct RunOptions {
     /// Most events at one virtual instant before the run stops (the topology's
     /// `run.max_events_per_instant`, see [`RunError::ZenoGuard`]).
     pub max_events_per_instant: Option<u64>,
+}
+
+impl RunOptions {
+    /// The run settings a run of `model` with these options uses: the file's `run:` with
+    /// these options in its place, checked by the file's rules. A value the file could not
+    /// hold (a duration of 0, a warm-up as long as the run, a cap of 0 events) is refused
+    /// with the message the file would get, at the path of the setting it replaces
+    /// (`invalid run option: run.warmup: the warm-up (2s) must be shorter than the run (1s);
+    /// nothing would be measured`). Every run checks its options so; call this to check them
+    /// before starting many.
+    pub fn resolve(&self, model: &Model) -> Result<RunConfig, RunError> {
+        model
+            .run_config()
+            .with_run_settings(
+                self.seed,
+                self.duration,
+                self.warmup,
+                self.max_events_per_instant,
+            )
+            .map_err(|problems| {
+                RunError::BadOption(
+                    problems
+                        .iter()
+                        .map(Problem::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+    }
 }
 
 /// How long a drained run may go on after its arrivals stop, as a multiple of its duration.

@@ -147,7 +147,7 @@ impl Simulation<'_> {
             let r = s.balance_rng.random_range(0..n - 1);
             return if r >= avoid { r + 1 } else { r };
         }
-        match self.model.service(service).balancer {
+        match self.model.service_at(service).balancer {
             Balancer::RoundRobin => {
                 let r = s.next_rr;
                 s.next_rr = (r + 1) % n;

@@ -41,7 +41,7 @@ impl Simulation<'_> {
             };
             match op {
                 Op::Publish(p) => {
-                    let step = model.publish(*p);
+                    let step = model.publish_at(*p);
                     let streams = &mut self.broker.producers[p.0 as usize];
                     if step.probability < 1.0
                         && streams.route_rng.random::<f64>() >= step.probability
@@ -87,7 +87,7 @@ impl Simulation<'_> {
                 }
                 Op::Call(cid) => {
                     let cid = *cid;
-                    let call = model.call(cid);
+                    let call = model.call_edge(cid);
                     if call.probability < 1.0
                         && self.calls[cid.0 as usize].route_rng.random::<f64>() >= call.probability
                     {

@@ -62,12 +62,13 @@ impl Simulation<'_> {
     pub(super) fn arm_timeout(&mut self, job: Key, parent: Parent, timeout: SimDuration) {
         let (constant, qi) = match parent {
             Parent::Client { entry } => (
-                self.model.entry(entry).timeout,
+                self.model.entry_at(entry).timeout,
                 TimeoutQueueId::of_entry(self.model, entry),
             ),
-            Parent::Caller { call, .. } => {
-                (self.model.call(call).timeout, TimeoutQueueId::of_call(call))
-            }
+            Parent::Caller { call, .. } => (
+                self.model.call_edge(call).timeout,
+                TimeoutQueueId::of_call(call),
+            ),
             Parent::TopicConsumer { .. } | Parent::QueueConsumer { .. } => {
                 // Consumers do not time out; a timeout here would be its own event.
                 self.clock.after(timeout, Event::JobTimeout { job });
@@ -138,7 +139,7 @@ impl Simulation<'_> {
         job.orphaned_at = NonMaxU64::new(now);
         let cancel = match waited.parent.call() {
             None => self.model.cancel_entry_on_timeout,
-            Some(c) => self.model.call(c).cancel_on_timeout,
+            Some(c) => self.model.call_edge(c).cancel_on_timeout,
         };
         if cancel {
             match waited.phase {

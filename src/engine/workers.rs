@@ -21,7 +21,7 @@ impl Simulation<'_> {
         d: SimDuration,
     ) {
         let now = self.clock.now;
-        let def = self.model.service(service);
+        let def = self.model.service_at(service);
         if def.max_in_flight.is_none() {
             self.set_holding(job, Hold::WORKING);
             self.clock.after(d, Event::WorkDone { strand });
@@ -80,7 +80,7 @@ impl Simulation<'_> {
         if (j.fanout > 0 && slot != Hold::FANOUT) || j.holding == Some(slot) {
             return;
         }
-        if self.model.service(j.service).max_in_flight.is_some() {
+        if self.model.service_at(j.service).max_in_flight.is_some() {
             return; // its workers only ever work; `begin_work` counts them
         }
         self.observer.holding(j.service, now, j.holding, Some(slot));

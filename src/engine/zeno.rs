@@ -120,14 +120,14 @@ impl Simulation<'_> {
 
     /// The service of consumer group `g` of topic `t`.
     fn service_of_group(&self, t: TopicId, g: u32) -> ServiceId {
-        self.model.topic(t).subscribers[g as usize].service
+        self.model.topic_at(t).subscribers[g as usize].service
     }
 
     /// An event past the cap: counted for its service; the run stops when enough were seen.
     #[cold]
     pub(super) fn zeno_observe_event(&mut self, event: &Event) {
         let service = match *event {
-            Event::Arrival { entry } => self.model.entry(entry).target.service(),
+            Event::Arrival { entry } => self.model.entry_at(entry).target.service(),
             Event::Deliver { job } | Event::Respond { job } | Event::JobTimeout { job } => {
                 self.service_of_job(job)
             }
@@ -137,7 +137,7 @@ impl Simulation<'_> {
             | Event::PublishTimeout { strand }
             | Event::CpuDone { strand, .. } => self.service_of_strand(strand),
             Event::BreakerTimer { call, .. } | Event::BulkheadExpire { call, .. } => {
-                Some(self.model.call(call).from)
+                Some(self.model.call_edge(call).from)
             }
             Event::Rebalance { topic, group } | Event::CommitTick { topic, group } => {
                 Some(self.service_of_group(topic, group))
@@ -146,7 +146,7 @@ impl Simulation<'_> {
                 .delivery_group(delivery)
                 .map(|(t, g)| self.service_of_group(t, g)),
             Event::Visibility { work_queue } | Event::QueueRetention { work_queue } => {
-                Some(self.model.queue(work_queue).service)
+                Some(self.model.queue_at(work_queue).service)
             }
             Event::Renewal { service, .. } => Some(service),
             Event::Timeout { .. }
@@ -255,7 +255,7 @@ impl Simulation<'_> {
             let (t, g) = index[i];
             let topic = &model.topics[t as usize];
             let sub = &topic.subscribers[g as usize];
-            let service = &model.service(sub.service).name;
+            let service = &model.service_at(sub.service).name;
             going_round.push(format!(
                 "consumer group `{service}` of topic `{}` ({consumed} consumed, {failed} failed, {retries} retries)",
                 topic.name
@@ -284,8 +284,8 @@ impl Simulation<'_> {
         for &(p, n) in ps.iter().take(NAMED) {
             let step = &model.publishes[p];
             let to = match step.to {
-                Destination::Topic(t) => format!("topic `{}`", model.topic(t).name),
-                Destination::Queue(q) => format!("work queue `{}`", model.queue(q).name),
+                Destination::Topic(t) => format!("topic `{}`", model.topic_at(t).name),
+                Destination::Queue(q) => format!("work queue `{}`", model.queue_at(q).name),
             };
             going_round.push(format!("step `{}` ({n} messages to {to})", step.path));
         }

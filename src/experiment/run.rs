@@ -336,12 +336,20 @@ pub fn run_shard(
         ));
     }
     let recovery = plan.recovery;
-    // Bad run options fail every run the same way: say so once, before any work.
-    crate::engine::Simulation::new(&cells[0].model, &plan.options).map_err(ExperimentError::Run)?;
+    // Bad run options fail every run of a cell the same way: say so once, before any work
+    // (each cell's model is checked, since a variant may have a run setting of its own).
+    for cell in &cells {
+        plan.options
+            .resolve(&cell.model)
+            .map_err(ExperimentError::Run)?;
+    }
     let reps = u64::from(plan.reps.max(1));
     let jobs: Vec<u64> = (0..plan.jobs()).filter(|&j| shard.has(j)).collect();
     let total = jobs.len() as u64;
-    let analyses: Vec<_> = cells.iter().map(|c| c.model.analyze()).collect();
+    let analyses: Vec<_> = cells
+        .iter()
+        .map(|c| c.model.analyze_for(&plan.options))
+        .collect();
     let accs: Vec<Mutex<CellAcc>> = cells
         .iter()
         .map(|_| Mutex::new(CellAcc::default()))

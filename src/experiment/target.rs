@@ -92,6 +92,39 @@ impl Target {
         })
     }
 
+    /// The metric `cell` is judged by, shorthands resolved to the first entry point
+    /// (`p99` → `entries[main].latency.p99_ms`); `None` when the cell has no entry point.
+    /// A latency statistic is read from the pooled histogram ([`Target::reads_pooled`]),
+    /// not from the metric's mean over replications.
+    pub fn metric(&self, cell: &CellResult) -> Option<String> {
+        match &self.lhs {
+            Lhs::Availability => cell
+                .metrics
+                .iter()
+                .find(|m| m.name.starts_with("entries[") && m.name.ends_with("].availability"))
+                .map(|m| m.name.clone()),
+            Lhs::Latency(entry, stat) => {
+                let entry = match entry {
+                    Some(e) => e.clone(),
+                    None => cell.latency.first()?.entry.clone(),
+                };
+                Some(format!("entries[{entry}].latency.{stat}"))
+            }
+            Lhs::Metric(name) => Some(name.clone()),
+        }
+    }
+
+    /// Whether the target reads a latency statistic of the pooled histogram (rather than a
+    /// metric's mean over replications).
+    pub fn reads_pooled(&self) -> bool {
+        matches!(&self.lhs, Lhs::Latency(_, stat) if LATENCY.iter().any(|l| format!("{l}_ms") == *stat))
+    }
+
+    /// The value the metric is held to, in the metric's unit (milliseconds for latencies).
+    pub fn threshold(&self) -> f64 {
+        self.value
+    }
+
     /// Whether `cell` meets the target; `None` when it has no such figure.
     pub fn holds(&self, cell: &CellResult) -> Option<bool> {
         let v = match &self.lhs {
@@ -160,5 +193,34 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(Target::parse(">=1").is_err());
+    }
+
+    #[test]
+    fn targets_name_the_metric_they_read() {
+        let cell: CellResult = serde_json::from_value(serde_json::json!({
+            "arm": "a", "point": [], "failed_runs": 0, "bucket_s": 1.0,
+            "metrics": [
+                {"name": "entries[web].availability", "n": 2, "mean": 1.0, "sd": 0.0, "ci": null}
+            ],
+            "latency": [{"entry": "web", "summary": {"count": 0, "mean_ms": 0.0, "p50_ms": 0.0,
+                "p90_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "p999_ms": 0.0, "max_ms": 0.0},
+                "histogram": {"sigfig": 3, "count": 0, "sum_ns": "0", "max_ns": 0, "buckets": ""}}],
+            "recovery": [], "timeline": [], "runs": []
+        }))
+        .unwrap();
+        let metric = |t: &str| Target::parse(t).unwrap().metric(&cell);
+        assert_eq!(
+            metric("availability>=0.9").unwrap(),
+            "entries[web].availability"
+        );
+        assert_eq!(metric("p99<=20ms").unwrap(), "entries[web].latency.p99_ms");
+        assert_eq!(
+            metric("entries[x].latency.p50_ms<3").unwrap(),
+            "entries[x].latency.p50_ms"
+        );
+        assert_eq!(metric("total.retries<3").unwrap(), "total.retries");
+        assert!(Target::parse("p99<=20ms").unwrap().reads_pooled());
+        assert!(!Target::parse("availability>=0.9").unwrap().reads_pooled());
+        assert_eq!(Target::parse("p99<=1.5s").unwrap().threshold(), 1500.0);
     }
 }

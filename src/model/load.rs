@@ -80,7 +80,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Model, LoadError> {
 pub(crate) fn parse_unchecked(text: &str, origin: &str) -> Result<Model, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut error = match crate::spec::parse_ron(text) {
-        Ok(spec) => return Model::compile(&spec, origin, Some(text)),
+        Ok(spec) => return Model::compile(&spec, origin, text),
         Err(e) => e,
     };
     let mut work = text.to_string();
@@ -158,7 +158,7 @@ pub(crate) fn parse_unchecked(text: &str, origin: &str) -> Result<Model, LoadErr
             Ok(spec) => {
                 let mut problems = unknown;
                 if let Err(LoadError::Invalid { problems: more, .. }) =
-                    Model::compile(&spec, origin, Some(&work))
+                    Model::compile(&spec, origin, &work)
                 {
                     problems.extend(more);
                 }

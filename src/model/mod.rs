@@ -1,14 +1,18 @@
 //! The validated model: names resolved to ids, durations parsed, distributions compiled, and the
 //! sync call graph as a `petgraph` graph.
 //!
-//! A [`Model`] is built only by [`Model::compile`] (or the loaders in the crate root), which
-//! checks every rule of the format and collects *every* problem before giving up, so a user
-//! fixes a file in one pass. Once built, a model is immutable and `Send + Sync`: many runs
-//! (seeds, replications) can share it across threads.
+//! A [`Model`] is built only by one compiler, whichever way it comes: a file or a string
+//! ([`crate::load`], [`crate::parse`]), a spec or the [`crate::builder`] ([`Model::from_spec`],
+//! written as RON and read back), or an edit of another model ([`Model::with_overrides`],
+//! [`Model::variant`]). The compiler checks every rule of the format and collects *every*
+//! problem before giving up, so a user fixes a file in one pass. Once built, a model is
+//! immutable (its fields are private; methods read them) and `Send + Sync`: many runs (seeds,
+//! replications) can share it across threads, and no run can see a value the checks did not.
 
 mod compile;
 pub mod distributions;
 pub mod faults;
+mod from_spec;
 mod load;
 mod variants;
 
@@ -340,47 +344,115 @@ pub struct Entry {
 }
 
 /// A validated, compiled topology, ready to analyse or run.
+///
+/// A model is immutable: its parts are read through methods (a service by its name, every
+/// call step, the run settings…), never assigned, so every model that runs went through the
+/// checks of the file format. A change makes a new model through the same checks:
+/// [`Model::with_overrides`] (the `PATH=VALUE` edits of the experiment layer and of `--set`),
+/// [`Model::variant`] (an edit the file names), or the [`crate::builder`] and
+/// [`Model::from_spec`]. A bad value is then refused with the message the file would get.
+///
+/// ```
+/// # use microsim::spec::overrides::Override;
+/// let model = microsim::parse(r#"Topology(
+///     workload: [(name: "users", entry: "api", arrivals: Poisson(per_second: 50))],
+///     services: { "api": (workers: 8, work: Exp(mean: "2ms")) },
+/// )"#, "shop.ron")?;
+/// assert_eq!(model.service("api").map(|s| s.workers), Some(8));
+/// let two: Override = "services[api].workers=2".parse()?;
+/// assert_eq!(model.with_overrides(&[two])?.service("api").map(|s| s.workers), Some(2));
+/// let zero: Override = "services[api].workers=0".parse()?;
+/// let e = model.with_overrides(&[zero]).unwrap_err();
+/// assert!(e.to_string().contains("services[api].workers: workers must be at least 1"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Its fields cannot be assigned, even on a model of one's own:
+/// ```compile_fail,E0616
+/// let mut model = microsim::parse(r#"Topology(services: { "api": () })"#, "t").unwrap();
+/// model.services[0].workers = 0; // error[E0616]: field `services` of struct `Model` is private
+/// ```
+/// nor can what its methods lend:
+/// ```compile_fail,E0594
+/// let mut model = microsim::parse(r#"Topology(services: { "api": () })"#, "t").unwrap();
+/// model.services()[0].workers = 0; // error[E0594]: cannot assign to data in a `&` reference
+/// ```
 #[derive(Clone, Debug)]
 pub struct Model {
     /// The topology's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Where it came from (a file path or `<string>`), for messages.
-    pub origin: String,
+    pub(crate) origin: String,
     /// Run settings from the file.
-    pub run: RunConfig,
+    pub(crate) run: RunConfig,
     /// Services in file order.
-    pub services: Vec<Service>,
+    pub(crate) services: Vec<Service>,
     /// Sync call steps in file order.
-    pub calls: Vec<CallEdge>,
+    pub(crate) calls: Vec<CallEdge>,
     /// Blocks of steps; each service's `body` is one of them, branches are others.
-    pub blocks: Vec<Box<[Op]>>,
+    pub(crate) blocks: Vec<Box<[Op]>>,
     /// Entry points in file order.
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// The sync call graph: a node per service (weight = its id), an edge per call step.
-    pub graph: DiGraph<ServiceId, CallId>,
+    pub(crate) graph: DiGraph<ServiceId, CallId>,
     /// The fault timeline, in file order.
-    pub faults: Vec<Fault>,
+    pub(crate) faults: Vec<Fault>,
     /// Topics of the broker, in file order.
-    pub topics: Vec<Topic>,
+    pub(crate) topics: Vec<Topic>,
     /// Work queues of the broker, in file order.
-    pub queues: Vec<WorkQueueDef>,
+    pub(crate) queues: Vec<WorkQueueDef>,
     /// Publish and send steps, in file order.
-    pub publishes: Vec<PublishStep>,
+    pub(crate) publishes: Vec<PublishStep>,
     /// Entry requests carry their client timeout as a deadline the entry service honours.
-    pub propagate_entry_deadline: bool,
+    pub(crate) propagate_entry_deadline: bool,
     /// A client that times out cancels its request if it has not started.
-    pub cancel_entry_on_timeout: bool,
-    /// The text it was compiled from, for overrides ([`Model::with_overrides`]); `None` for
-    /// a model compiled from a spec alone.
-    pub source: Option<std::sync::Arc<str>>,
+    pub(crate) cancel_entry_on_timeout: bool,
+    /// The text it was compiled from, which overrides edit ([`Model::with_overrides`]).
+    pub(crate) source: std::sync::Arc<str>,
     /// The named variants the file declares, in file order.
-    pub variants: Vec<Variant>,
+    pub(crate) variants: Vec<Variant>,
 }
 
 pub use variants::Variant;
 
+/// Reading a model. Names are those of the file; the slices are in file order, and an id
+/// ([`ServiceId`], [`CallId`]) is a position in its slice.
 impl Model {
-    /// The service called `name`, if any.
+    /// The topology's name (its `name:`, else the file name without its extension).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the model came from, as messages name it: a file path, `<string>`, `shop
+    /// (built)`, or an edited model's origin with its edits (`shop.ron
+    /// [services[api].workers=2]`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The text the model was compiled from: the file as written, or the RON a built topology
+    /// was written as (comments and all; [`Model::with_overrides`] edits it).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The run settings of the file (`run:`), defaults filled in. A run may change its seed,
+    /// duration and warm-up ([`crate::engine::RunOptions`]), checked by the same rules.
+    pub fn run_config(&self) -> &RunConfig {
+        &self.run
+    }
+
+    /// Every service, in file order; [`ServiceId`] `i` is the `i`-th.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The id of the service called `name`.
     pub fn service_id(&self, name: &str) -> Option<ServiceId> {
         self.services
             .iter()
@@ -388,9 +460,121 @@ impl Model {
             .map(|i| ServiceId(i as u32))
     }
 
-    /// The service with id `id`.
-    pub fn service(&self, id: ServiceId) -> &Service {
+    /// The service with id `id` (an id of this model: one from another model may be out of
+    /// range, which panics).
+    pub fn service_at(&self, id: ServiceId) -> &Service {
         &self.services[id.0 as usize]
+    }
+
+    /// Every sync call step, in file order; [`CallId`] `i` is the `i`-th.
+    pub fn calls(&self) -> &[CallEdge] {
+        &self.calls
+    }
+
+    /// The first sync call step from service `from` to service `to`, in file order (when
+    /// `from` calls `to` from several steps, [`Model::call_at`] picks one by its path).
+    pub fn call(&self, from: &str, to: &str) -> Option<&CallEdge> {
+        let (from, to) = (self.service_id(from)?, self.service_id(to)?);
+        self.calls.iter().find(|c| c.from == from && c.to == to)
+    }
+
+    /// The sync call step at `step`, its path in the file
+    /// (`services[gateway].steps[1].branches[0].steps[0]`).
+    pub fn call_at(&self, step: &str) -> Option<&CallEdge> {
+        self.calls.iter().find(|c| c.path == step)
+    }
+
+    /// The ops of block `id` (a service's [`Service::body`], or a branch of a
+    /// [`Op::Parallel`] or [`Op::Choice`]).
+    pub fn block(&self, id: BlockId) -> &[Op] {
+        &self.blocks[id.0 as usize]
+    }
+
+    /// Every block of steps; [`BlockId`] `i` is the `i`-th.
+    pub fn blocks(&self) -> &[Box<[Op]>] {
+        &self.blocks
+    }
+
+    /// Every entry point of the workload, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry point called `name`.
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// The sync call graph: a node per service (its weight is its id, node `i` is service
+    /// `i`), an edge per call step (its weight is the step's id).
+    pub fn call_graph(&self) -> &DiGraph<ServiceId, CallId> {
+        &self.graph
+    }
+
+    /// The fault timeline, in file order.
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
+
+    /// Every topic of the broker, in file order ([`Destination::Topic`] `i` is the `i`-th).
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    /// The topic called `name`.
+    pub fn topic(&self, name: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+
+    /// Every work queue of the broker, in file order ([`Destination::Queue`] `i` is the
+    /// `i`-th).
+    pub fn queues(&self) -> &[WorkQueueDef] {
+        &self.queues
+    }
+
+    /// The work queue called `name`.
+    pub fn queue(&self, name: &str) -> Option<&WorkQueueDef> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// Every publish and send step, in file order.
+    pub fn publishes(&self) -> &[PublishStep] {
+        &self.publishes
+    }
+
+    /// The first publish or send step from service `from` to the topic or work queue `to`, in
+    /// file order.
+    pub fn publish(&self, from: &str, to: &str) -> Option<&PublishStep> {
+        let from = self.service_id(from)?;
+        self.publishes
+            .iter()
+            .find(|p| p.from == from && self.destination_name(p.to) == to)
+    }
+
+    /// The name of a topic or work queue.
+    pub fn destination_name(&self, d: Destination) -> &str {
+        match d {
+            Destination::Topic(t) => &self.topic_at(t).name,
+            Destination::Queue(q) => &self.queue_at(q).name,
+        }
+    }
+
+    /// Whether entry requests carry their client timeout as a deadline that the entry
+    /// service honours (`deadlines: (propagate: true)`).
+    pub fn propagate_entry_deadline(&self) -> bool {
+        self.propagate_entry_deadline
+    }
+
+    /// Whether a client that times out cancels its request if it has not started
+    /// (`deadlines: (cancel: true)`).
+    pub fn cancel_entry_on_timeout(&self) -> bool {
+        self.cancel_entry_on_timeout
+    }
+
+    /// The named variants the file declares (`variants:`), in file order; each is a model of
+    /// its own through [`Model::variant`].
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
     }
 
     /// The position of a destination among all of them: topics first, then queues (the
@@ -402,47 +586,35 @@ impl Model {
         }
     }
 
-    /// The ops of block `id`.
-    pub fn block(&self, id: BlockId) -> &[Op] {
-        &self.blocks[id.0 as usize]
-    }
-
-    /// The call step with id `id`.
-    pub fn call(&self, id: CallId) -> &CallEdge {
+    /// The sync call step with id `id` ([`Model::call_at`] finds one by its path in the
+    /// file).
+    pub fn call_edge(&self, id: CallId) -> &CallEdge {
         &self.calls[id.0 as usize]
     }
 
     /// The entry point with id `id`.
-    pub fn entry(&self, id: EntryId) -> &Entry {
+    pub fn entry_at(&self, id: EntryId) -> &Entry {
         &self.entries[id.0 as usize]
     }
 
     /// The topic with id `id`.
-    pub fn topic(&self, id: TopicId) -> &Topic {
+    pub fn topic_at(&self, id: TopicId) -> &Topic {
         &self.topics[id.0 as usize]
     }
 
     /// The work queue with id `id`.
-    pub fn queue(&self, id: QueueId) -> &WorkQueueDef {
+    pub fn queue_at(&self, id: QueueId) -> &WorkQueueDef {
         &self.queues[id.0 as usize]
     }
 
     /// The publish or send step with id `id`.
-    pub fn publish(&self, id: PublishId) -> &PublishStep {
+    pub fn publish_at(&self, id: PublishId) -> &PublishStep {
         &self.publishes[id.0 as usize]
     }
 
     /// The fault with id `id`.
-    pub fn fault(&self, id: FaultId) -> &Fault {
+    pub fn fault_at(&self, id: FaultId) -> &Fault {
         &self.faults[id.0 as usize]
-    }
-
-    /// The name of a topic or queue.
-    pub fn destination_name(&self, d: Destination) -> &str {
-        match d {
-            Destination::Topic(t) => &self.topic(t).name,
-            Destination::Queue(q) => &self.queue(q).name,
-        }
     }
 
     /// A label for a call edge, `from → to`.
@@ -450,8 +622,8 @@ impl Model {
         let c = &self.calls[id.0 as usize];
         format!(
             "{} → {}",
-            self.service(c.from).name,
-            self.service(c.to).name
+            self.service_at(c.from).name,
+            self.service_at(c.to).name
         )
     }
 }

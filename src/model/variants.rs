@@ -3,7 +3,7 @@
 
 use super::Model;
 use crate::error::{did_you_mean, LoadError, Problem};
-use crate::spec::locate::Locator;
+use crate::spec::locate::{offset_of, path_at, Locator};
 use crate::spec::overrides::{apply, Override};
 use crate::spec::TopologySpec;
 
@@ -32,8 +32,10 @@ pub(super) fn of_spec(spec: &TopologySpec) -> Vec<Variant> {
 
 impl Model {
     /// A new model: this one's text with `overrides` applied in order, loaded and validated
-    /// as a file is (a bad value gets the message it would get in a file; a path that leads
-    /// nowhere, the closest name). The model must have been loaded from text.
+    /// as a file is. The way to change a model (with [`Model::variant`] and the builder): a
+    /// bad value gets the message it would get in the file, with the override in place of
+    /// the line (`shop.ron [services[api].workers=0]: services[api].workers: workers must be
+    /// at least 1 …`); a path that leads nowhere, the closest name. This model is unchanged.
     pub fn with_overrides(&self, overrides: &[Override]) -> Result<Model, LoadError> {
         let edits: Vec<String> = overrides.iter().map(Override::to_string).collect();
         self.edited(
@@ -70,23 +72,60 @@ impl Model {
     }
 
     fn edited(&self, overrides: &[Override], origin: &str) -> Result<Model, LoadError> {
-        let Some(text) = &self.source else {
-            return Err(LoadError::Invalid {
-                origin: origin.to_string(),
-                problems: vec![Problem {
-                    path: String::new(),
-                    message: "this model was not loaded from text, so it cannot be edited by path; build the variant with the spec instead".into(),
-                    line: None,
-                    hint: None,
-                }],
-            });
-        };
-        let edited = apply(text, overrides).map_err(|p| LoadError::Invalid {
+        let edited = apply(&self.source, overrides).map_err(|p| LoadError::Invalid {
             origin: origin.to_string(),
             problems: vec![p],
         })?;
         super::load::parse_unchecked(&edited, origin)
+            .map_err(|e| self.placed(e, &edited, overrides))
     }
+
+    /// A load error of the edited text `edited`, placed for the user, who never saw that
+    /// text: a problem that an override caused (at its path or inside it) loses its line,
+    /// since the origin already names the override (`shop.ron [services[api].workers=0]`);
+    /// any other problem gets its line in this model's text. A syntax error (only an edit
+    /// can break a text that parsed) becomes a problem at its path, in the same words.
+    fn placed(&self, e: LoadError, edited: &str, overrides: &[Override]) -> LoadError {
+        let locator = Locator::new(&self.source);
+        let place = |mut p: Problem| {
+            p.line = if overrides.iter().any(|o| inside(&p.path, &o.path)) {
+                None
+            } else {
+                locator.line_of_nth(&p.path, 0)
+            };
+            p
+        };
+        match e {
+            LoadError::Invalid { origin, problems } => LoadError::Invalid {
+                origin,
+                problems: problems.into_iter().map(place).collect(),
+            },
+            LoadError::Syntax {
+                origin,
+                line,
+                col,
+                message,
+            } => {
+                let path = path_at(edited, offset_of(edited, line, col));
+                let message = match message.strip_prefix(&format!("{path}: ")) {
+                    Some(rest) => rest.to_string(),
+                    None => message,
+                };
+                LoadError::Invalid {
+                    origin,
+                    problems: vec![place(Problem::new(path, message))],
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether the problem at `path` lies at `edit` or inside it (`services[api].workers` is
+/// inside `services[api]`; `services[apix]` is not).
+fn inside(path: &str, edit: &str) -> bool {
+    path.strip_prefix(edit)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 /// Every variant of `model` applied and loaded: the problems of those that fail, each at

@@ -991,7 +991,12 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
     );
     let _ = writeln!(
         out,
-        "\nAnalytic availability (product over required sync calls)"
+        "\nAnalytic availability (product over required calls; retries, timeouts, failures{})",
+        if a.phases.is_empty() {
+            ""
+        } else {
+            " and the fault timeline"
+        }
     );
     for e in &a.entries {
         let _ = writeln!(
@@ -1003,7 +1008,21 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
             e.required.join(", ")
         );
     }
-    let _ = writeln!(out, "\nOffered load (traffic equations)");
+    let e2e: Vec<_> = a
+        .entries
+        .iter()
+        .filter_map(|e| e.end_to_end_ms.map(|ms| (e, ms)))
+        .collect();
+    if !e2e.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNetworks of work queues (mean time in the network per customer: Σ visits × sojourn)"
+        );
+        for (e, ms) in e2e {
+            let _ = writeln!(out, "  {:<16} {:>10.3} ms", e.name, ms);
+        }
+    }
+    let _ = writeln!(out, "\nOffered load (traffic equations, without faults)");
     let _ = writeln!(
         out,
         "  {:<16} {:>10} {:>10} {:>8} {:>8}  queue model",
@@ -1023,6 +1042,27 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
             s.name, s.arrival_rate_per_s, s.mean_holding_ms, s.utilization, s.peak_utilization, qm
         );
     }
+    let _ = writeln!(
+        out,
+        "\nWaiting for a worker (per replica: the exact queue model, else the M/M/c estimate)"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>10} {:>8}  from",
+        "service", "wait ms", "P(wait)"
+    );
+    for s in &a.services {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>10.3} {:>8.4}  {}",
+            s.name,
+            s.mean_wait_ms,
+            s.p_wait,
+            s.queue_model
+                .as_ref()
+                .map_or("M/M/c estimate", |q| q.model.as_str())
+        );
+    }
     if !a.topics.is_empty() {
         let _ = writeln!(
             out,
@@ -1038,11 +1078,12 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
                     g.capacity_per_s,
                     g.consumers_used,
                     g.utilization,
-                    if g.lag_growth_per_s > 0.0 {
-                        format!(", lag grows {:.1}/s", g.lag_growth_per_s)
-                    } else {
-                        String::new()
-                    }
+                    growth_text(
+                        "lag",
+                        g.lag_growth_per_s,
+                        g.peak_utilization,
+                        g.peak_lag_growth_per_s
+                    )
                 );
             }
         }
@@ -1064,11 +1105,12 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
                 q.capacity_per_s,
                 q.utilization,
                 sojourn,
-                if q.backlog_growth_per_s > 0.0 {
-                    format!(", backlog grows {:.1}/s", q.backlog_growth_per_s)
-                } else {
-                    String::new()
-                }
+                growth_text(
+                    "backlog",
+                    q.backlog_growth_per_s,
+                    q.peak_utilization,
+                    q.peak_backlog_growth_per_s
+                )
             );
         }
     }
@@ -1096,12 +1138,118 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
             );
         }
     }
+    let timeouts: Vec<_> = a
+        .calls
+        .iter()
+        .filter(|c| c.timeout_probability >= 1e-6)
+        .collect();
+    if !timeouts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTimeouts (chance that an attempt outlasts the call's timeout)"
+        );
+        for c in timeouts {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:.6}",
+                format!("{} → {}", c.from, c.to),
+                c.timeout_probability
+            );
+        }
+    }
+    render_phases(a, &mut out);
     if a.lints.is_empty() {
         let _ = writeln!(out, "\nNo lints.");
     } else {
         render_lints(a, &mut out);
     }
     out
+}
+
+/// `, lag grows 25.0/s` (over capacity at the mean rate), `, lag grows 250.0/s at the peak
+/// (ρ 1.250)`, or nothing.
+fn growth_text(what: &str, growth: f64, peak_utilization: f64, peak_growth: f64) -> String {
+    if growth > 0.0 {
+        format!(", {what} grows {growth:.1}/s")
+    } else if peak_growth > 0.0 {
+        format!(", {what} grows {peak_growth:.1}/s at the peak (ρ {peak_utilization:.3})")
+    } else {
+        String::new()
+    }
+}
+
+/// Appends the shadow of each phase of the fault timeline: what differs from the steady
+/// shadow during each fault (availability, ρ, lag and backlog growth).
+fn render_phases(a: &Analysis, out: &mut String) {
+    if a.phases.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nFault timeline (the shadow during each phase; steady values in brackets)"
+    );
+    for p in &a.phases {
+        let span = format!("{} → {}", human_s(p.from_s), human_s(p.to_s));
+        if p.faults.is_empty() {
+            let _ = writeln!(out, "  {span:<16} no fault");
+            continue;
+        }
+        let _ = writeln!(out, "  {span:<16} {}", p.faults.join(", "));
+        for (e, steady) in p.entries.iter().zip(&a.entries) {
+            if e.availability != steady_availability(steady, a) {
+                let _ = writeln!(out, "    {:<28} availability {:.5}", e.name, e.availability);
+            }
+        }
+        for (s, steady) in p.services.iter().zip(&a.services) {
+            if s.utilization != steady.utilization {
+                let _ = writeln!(
+                    out,
+                    "    {:<28} ρ {:.3} ({:.3}){}",
+                    s.name,
+                    s.utilization,
+                    steady.utilization,
+                    if s.utilization >= 1.0 {
+                        ", saturated"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        let len = p.to_s - p.from_s;
+        for g in p.groups.iter().filter(|g| g.lag_growth_per_s > 0.0) {
+            let _ = writeln!(
+                out,
+                "    {:<28} lag grows {:.1}/s (capacity {:.1}/s for {:.1}/s): about {} messages",
+                format!("{} → {}", g.topic, g.service),
+                g.lag_growth_per_s,
+                g.capacity_per_s,
+                g.rate_per_s,
+                group((g.lag_growth_per_s * len).round() as u64)
+            );
+        }
+        for q in p.queues.iter().filter(|q| q.backlog_growth_per_s > 0.0) {
+            let _ = writeln!(
+                out,
+                "    {:<28} backlog grows {:.1}/s (capacity {:.1}/s for {:.1}/s): about {} messages",
+                q.name,
+                q.backlog_growth_per_s,
+                q.capacity_per_s,
+                q.rate_per_s,
+                group((q.backlog_growth_per_s * len).round() as u64)
+            );
+        }
+    }
+}
+
+/// An entry point's availability in a phase without faults (the first such phase), to show
+/// only what a fault changes; the entry's own when every phase has a fault.
+fn steady_availability(e: &crate::analysis::EntryAnalysis, a: &Analysis) -> f64 {
+    a.phases
+        .iter()
+        .find(|p| p.faults.is_empty())
+        .and_then(|p| p.entries.iter().find(|x| x.name == e.name))
+        .map_or(e.availability, |x| x.availability)
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ pub use crate::metrics::LatencySummary;
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
 /// 2: numbers that are not finite are written as the strings `"inf"`, `"-inf"`, `"nan"`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the analytic shadow per phase of the fault timeline. 4: `services[].wait`,
+/// `services[].wait_probability` and `entries[].end_to_end`.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Everything one run measured, beside the analytic shadow.
 ///
@@ -129,6 +131,42 @@ impl Report {
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&ServiceReport> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The first sync call step from service `from` to service `to`, in file order (when
+    /// `from` calls `to` from several steps, [`Report::call_at`] picks one by its path).
+    pub fn call(&self, from: &str, to: &str) -> Option<&CallReport> {
+        self.calls.iter().find(|c| c.from == from && c.to == to)
+    }
+
+    /// The sync call step at `step`, its path in the file
+    /// (`services[gateway].steps[1].branches[0].steps[0]`).
+    pub fn call_at(&self, step: &str) -> Option<&CallReport> {
+        self.calls.iter().find(|c| c.step == step)
+    }
+
+    /// The topic called `name`.
+    pub fn topic(&self, name: &str) -> Option<&TopicReport> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+
+    /// The consumer group of service `service` on topic `topic`.
+    pub fn group(&self, topic: &str, service: &str) -> Option<&GroupReport> {
+        self.topic(topic)?
+            .groups
+            .iter()
+            .find(|g| g.service == service)
+    }
+
+    /// The work queue called `name`.
+    pub fn queue(&self, name: &str) -> Option<&QueueReport> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// The first publish or send step from service `from` to the topic or queue `to`, in file
+    /// order.
+    pub fn publish(&self, from: &str, to: &str) -> Option<&PublishReport> {
+        self.publishes.iter().find(|p| p.from == from && p.to == to)
     }
 
     /// The report as pretty JSON.

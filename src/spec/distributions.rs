@@ -1,9 +1,9 @@
 //! Distributions of durations as written (`Exp(mean: "2ms")`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A service-time (or latency) distribution. Every time is a duration string.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum DistSpec {
     /// Exponential with the given mean.
@@ -27,16 +27,16 @@ pub enum DistSpec {
     /// which.
     LogNormal {
         /// Median (50th percentile), with `p99`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         median: Option<String>,
         /// 99th percentile, with `median`; must exceed the median.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         p99: Option<String>,
         /// Mean, with `cv`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         mean: Option<String>,
         /// Standard deviation / mean, > 0, with `mean`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         cv: Option<f64>,
     },
     /// Gamma given its mean and coefficient of variation (cv = 1 is exponential).

@@ -11,10 +11,10 @@
 //! [`crate::model::faults`] validates and compiles them.
 
 use super::DistSpec;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One entry of the top-level `faults` list: what goes wrong, when and for how long.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// When the fault begins, from the start of the run (warm-up included), e.g. `"3m"`.
@@ -27,7 +27,7 @@ pub struct FaultSpec {
 
 /// What goes wrong during a [`FaultSpec`]. Service names are resolved when the model is
 /// compiled; see [`FaultKind`](crate::model::faults::FaultKind) for the exact effect of each.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum FaultKindSpec {
     /// Replicas stop: calls to them are refused at once (`unavailable`).
@@ -35,7 +35,7 @@ pub enum FaultKindSpec {
         /// The service.
         service: String,
         /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
     /// Replicas accept requests and never answer: callers wait until their timeout.
@@ -43,7 +43,7 @@ pub enum FaultKindSpec {
         /// The service.
         service: String,
         /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
     /// Replicas do their local work `factor` times slower.
@@ -53,7 +53,7 @@ pub enum FaultKindSpec {
         /// Multiplier of work times, finite and > 0 (10.0 = ten times slower).
         factor: f64,
         /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
     /// Replicas fail requests with probability `errors` (besides the service's own errors).
@@ -63,7 +63,7 @@ pub enum FaultKindSpec {
         /// Probability that a request ends in an error, in \[0, 1\].
         errors: f64,
         /// How many replicas (the lowest indices); default all.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
     /// The network between two services drops every message: calls `from` → `to` get no
@@ -107,20 +107,20 @@ pub enum FaultKindSpec {
 ///
 /// Give the time to failure once (`mttf` or `failure`) and the time to repair once (`mttr` or
 /// `repair`).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FailureSpec {
     /// Mean time to failure of one replica, e.g. `"4h"`: exponential times to failure.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mttf: Option<String>,
     /// Mean time to repair, e.g. `"3m"`: exponential repair times.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mttr: Option<String>,
     /// The distribution of times to failure, instead of `mttf`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<DistSpec>,
     /// The distribution of repair times, instead of `mttr`, e.g.
     /// `LogNormal(median: "2m", p99: "20m")`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair: Option<DistSpec>,
 }

@@ -1,12 +1,13 @@
 //! A map read in file order that keeps duplicate keys.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fmt;
 use std::marker::PhantomData;
 
 /// A map read in file order that keeps duplicate keys, so that validation can report them
 /// instead of serde silently keeping the last one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OrderedMap<V>(pub Vec<(String, V)>);
 
 impl<V> Default for OrderedMap<V> {
@@ -49,5 +50,16 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
         }
         deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+impl<V: Serialize> Serialize for OrderedMap<V> {
+    /// A map in order, duplicates included (as they were read).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }

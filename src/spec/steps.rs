@@ -1,10 +1,10 @@
 //! The steps of a service's handler: work, sync calls, publishes, fan-outs and choices.
 
 use super::{BreakerSpec, BulkheadSpec, DeadlineSpec, DistSpec, RetrySpec};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a failed call does to the request that made it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub enum OnFailureSpec {
     /// The request stops here and fails with the call's outcome (default).
     #[default]
@@ -16,8 +16,15 @@ pub enum OnFailureSpec {
     Fallback(DistSpec),
 }
 
+impl OnFailureSpec {
+    /// Whether this is the default, [`OnFailureSpec::Fail`] (not written out).
+    pub fn is_fail(&self) -> bool {
+        matches!(self, OnFailureSpec::Fail)
+    }
+}
+
 /// One step of a service's handler.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum StepSpec {
     /// Local processing for a sampled time, holding the worker.
@@ -29,17 +36,17 @@ pub enum StepSpec {
         /// Messages carry a key drawn uniformly from this many keys, and a key always goes to
         /// the same partition (its hash modulo the partitions). Default: no key, partitions in
         /// turn.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         keys: Option<u64>,
         /// Round trip to the broker until the acknowledgement (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         latency: Option<DistSpec>,
         /// Probability that the message is published at all (default 1).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         probability: Option<f64>,
         /// What the producer does while the broker (or the key's partition) is down
         /// (default `Fail`).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         when_down: Option<WhenDownSpec>,
     },
     /// Send a message to a work queue: the worker is held only until the broker
@@ -48,13 +55,13 @@ pub enum StepSpec {
         /// The queue's name.
         queue: String,
         /// Round trip to the broker until the acknowledgement (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         latency: Option<DistSpec>,
         /// Probability that the message is sent at all (default 1).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         probability: Option<f64>,
         /// What the producer does while the broker is down (default `Fail`).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         when_down: Option<WhenDownSpec>,
     },
     /// A synchronous call: the worker is held until the response or the timeout.
@@ -62,29 +69,29 @@ pub enum StepSpec {
         /// The callee's service name.
         to: String,
         /// How long the caller waits (default: forever).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout: Option<String>,
         /// One-way network latency, applied to the request and again to the response
         /// (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         latency: Option<DistSpec>,
         /// Probability that the call is made at all (default 1).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         probability: Option<f64>,
         /// What a failed call does to the caller's request (default `Fail`).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "OnFailureSpec::is_fail")]
         on_failure: OnFailureSpec,
         /// Retries (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         retry: Option<Box<RetrySpec>>,
         /// A circuit breaker per caller replica (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         breaker: Option<Box<BreakerSpec>>,
         /// A bulkhead per caller replica (default: none).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         bulkhead: Option<BulkheadSpec>,
         /// Deadline propagation and cancellation on this call (default: the topology's).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         deadlines: Option<DeadlineSpec>,
     },
     /// Branches run at the same time; the step ends when all of them have ended.
@@ -92,7 +99,7 @@ pub enum StepSpec {
         /// Each branch is a list of steps run in order.
         branches: Vec<Vec<StepSpec>>,
         /// Probability that the fan-out happens at all (default 1).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         probability: Option<f64>,
     },
     /// Exactly one branch runs, picked with probability proportional to its weight.
@@ -100,14 +107,14 @@ pub enum StepSpec {
         /// The weighted branches.
         branches: Vec<BranchSpec>,
         /// Probability that a branch is run at all (default 1).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         probability: Option<f64>,
     },
 }
 
 /// What a producer does with a message it cannot publish because the broker (or the
 /// partition its key goes to) is down.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub enum WhenDownSpec {
     /// The step fails at once and the request ends `unavailable`.
@@ -116,7 +123,7 @@ pub enum WhenDownSpec {
     /// `timeout` (default: forever) it gives up and ends `timeout` (Kafka's `max.block.ms`).
     Wait {
         /// How long to wait at most.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout: Option<String>,
     },
     /// The producer keeps the message in memory and the request goes on at once; buffered
@@ -129,12 +136,12 @@ pub enum WhenDownSpec {
 }
 
 /// A weighted branch of a [`StepSpec::Choice`].
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BranchSpec {
     /// Relative weight, > 0.
     pub weight: f64,
     /// Steps run in order when this branch is picked.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepSpec>,
 }

@@ -515,8 +515,11 @@ fn duration_in_days_is_accepted() {
     // Reproducer: `"1000d"` was refused as an unknown unit.
     let model = microsim::parse(&with_run(r#"duration: "1000d", warmup: "1.5d""#), "t.ron")
         .expect("days are a unit");
-    assert_eq!(model.run.duration, SimDuration::from_secs(1000 * 86_400));
-    assert_eq!(model.run.warmup, SimDuration::from_secs(129_600));
+    assert_eq!(
+        model.run_config().duration,
+        SimDuration::from_secs(1000 * 86_400)
+    );
+    assert_eq!(model.run_config().warmup, SimDuration::from_secs(129_600));
     // The messages list the units, days included.
     let text = with_run(r#"duration: "3 weeks""#);
     expect_one(
@@ -607,7 +610,7 @@ fn every_duration_at_the_limit_loads_and_runs() {
     ],
 )"#;
     let model = microsim::parse(text, "t.ron").expect("every duration is within the limit");
-    assert_eq!(model.run.duration, microsim::time::MAX_DURATION);
+    assert_eq!(model.run_config().duration, microsim::time::MAX_DURATION);
     let analysis = model.analyze();
     assert!(!microsim::render::render_analysis(&model, &analysis).is_empty());
     let options = RunOptions {
@@ -965,7 +968,7 @@ fn lognormal_bad_durations() {
 fn lognormal_by_mean_and_cv_loads() {
     let text = with_services(r#"        "api": (work: LogNormal(mean: "10ms", cv: 1.5)),"#);
     let m = microsim::parse(&text, "t.ron").unwrap();
-    let work = &m.services[0].work;
+    let work = &m.services()[0].work;
     assert!((work.mean_ns() / 10e6 - 1.0).abs() < 1e-12, "{work:?}");
     assert!((work.scv() / 2.25 - 1.0).abs() < 1e-9, "{work:?}");
 }
@@ -2661,6 +2664,133 @@ fn load_reports_a_missing_file() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// edits: a model is changed only by overrides (or the builder), checked as the file is
+
+/// A small shop whose `api` has 8 workers, as the file `shop.ron`.
+const SHOP: &str = r#"Topology(
+    run: (duration: "10s", warmup: "2s"),
+    workload: [(name: "main", entry: "api", arrivals: Poisson(per_second: 10))],
+    services: {
+        "api": (workers: 8, work: Exp(mean: "1ms"), steps: [Call(to: "db")]),
+        "db": (work: Exp(mean: "1ms")),
+    },
+)
+"#;
+
+/// The one problem of `e`, which must be a validation error.
+#[track_caller]
+fn only_problem(e: &LoadError) -> &Problem {
+    assert!(matches!(e, LoadError::Invalid { .. }), "{e:?}");
+    assert_eq!(e.problems().len(), 1, "{e}");
+    &e.problems()[0]
+}
+
+#[test]
+fn an_override_is_refused_with_the_message_the_file_gets() {
+    // `workers: 0` written in the file, and the same value set by an override of the valid
+    // file: the same path and words; the file's line gives way to the override's text.
+    let in_file =
+        microsim::parse(&SHOP.replace("workers: 8", "workers: 0"), "shop.ron").unwrap_err();
+    let model = microsim::parse(SHOP, "shop.ron").unwrap();
+    let edit: microsim::spec::overrides::Override = "services[api].workers=0".parse().unwrap();
+    let by_override = model.with_overrides(&[edit]).unwrap_err();
+    let (file, set) = (only_problem(&in_file), only_problem(&by_override));
+    assert_eq!((&file.path, &file.message), (&set.path, &set.message));
+    assert_eq!(file.line, Some(line_of(SHOP, "workers: 8")));
+    assert_eq!(set.line, None);
+    assert_eq!(
+        in_file.to_string(),
+        "shop.ron: 1 problem found:\n  - shop.ron:5: services[api].workers: workers must be at least 1 (a service without workers never answers)"
+    );
+    assert_eq!(
+        by_override.to_string(),
+        in_file
+            .to_string()
+            .replace("shop.ron", "shop.ron [services[api].workers=0]")
+            .replace("workers=0]:5:", "workers=0]:")
+    );
+    // The model edited is unchanged, and a good value makes a new model.
+    assert_eq!(model.service("api").map(|s| s.workers), Some(8));
+    let two = model
+        .with_overrides(&["services[api].workers=2".parse().unwrap()])
+        .unwrap();
+    assert_eq!(two.service("api").map(|s| s.workers), Some(2));
+    assert_eq!(two.origin(), "shop.ron [services[api].workers=2]");
+}
+
+#[test]
+fn an_override_places_each_problem_where_the_user_can_find_it() {
+    let model = microsim::parse(SHOP, "shop.ron").unwrap();
+    let set = |edit: &str| model.with_overrides(&[edit.parse().unwrap()]).unwrap_err();
+    // A problem that the edit causes elsewhere keeps its line in the file: a shorter run
+    // makes the file's warm-up too long, at the warm-up's line.
+    let e = set("run.duration=1s");
+    let p = only_problem(&e);
+    assert_eq!(p.path, "run.warmup");
+    assert_eq!(p.line, Some(line_of(SHOP, "run: (")));
+    assert_eq!(
+        p.message,
+        "the warm-up (2s) must be shorter than the run (1s); nothing would be measured"
+    );
+    // A value of the wrong type (a syntax error of the edited text, which the user never
+    // saw) is a problem at the override's path, in the parser's words, without a line.
+    let e = set("services[api].workers=lots");
+    let p = only_problem(&e);
+    assert_eq!(p.path, "services[api].workers");
+    assert_eq!(p.line, None);
+    let in_file = microsim::parse(
+        &SHOP.replace("workers: 8", r#"workers: "lots""#),
+        "shop.ron",
+    )
+    .unwrap_err();
+    let LoadError::Syntax { message, .. } = &in_file else {
+        panic!("expected a syntax error, got {in_file:?}");
+    };
+    assert_eq!(message, &format!("services[api].workers: {}", p.message));
+    // A step replaced by an override is checked as the file's steps are, at its own path.
+    let e = set(r#"services[api].steps[0]=Call(to: "dbb")"#);
+    let p = only_problem(&e);
+    assert_eq!(
+        (p.path.as_str(), p.line),
+        ("services[api].steps[0].to", None)
+    );
+    assert!(
+        p.text()
+            .contains("unknown service `dbb`; did you mean `db`?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_variant_and_the_builder_refuse_a_bad_value_as_the_file_does() {
+    use microsim::builder::{Entry, Exp, Poisson, Service, Topology};
+    let shop = |workers: u32| {
+        Topology::new("shop")
+            .entry(Entry::service("main", "api", Poisson::per_second(10)))
+            .service("api", Service::new().workers(workers).work(Exp::mean_ms(1)))
+    };
+    let built = shop(0).build().unwrap_err();
+    let p = only_problem(&built);
+    assert_eq!(p.path, "services[api].workers");
+    assert_eq!(
+        p.message,
+        "workers must be at least 1 (a service without workers never answers)"
+    );
+    // A variant that sets it is refused when the topology is built, at the variant.
+    let e = shop(8)
+        .variant("none", ["services[api].workers=0"])
+        .build()
+        .unwrap_err();
+    let p = only_problem(&e);
+    assert_eq!(p.path, "variants[none]");
+    assert!(
+        p.message
+            .contains("services[api].workers: workers must be at least 1"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // the runner (RunError)
 
 #[test]
@@ -2786,20 +2916,36 @@ fn zeno_guard_cap_from_the_run_options() {
     let err = model.run(&zero).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid run option: max_events_per_instant must be at least 1 (every event counts)"
+        "invalid run option: run.max_events_per_instant: the cap on events at one instant must be at least 1 (every event counts)"
+    );
+    // The file's own message for the same value.
+    let in_file = &problems(&with_run("max_events_per_instant: 0"))[0];
+    assert_eq!(
+        err.to_string(),
+        format!("invalid run option: {}: {}", in_file.path, in_file.text())
     );
 }
 
 #[test]
 fn bad_run_options() {
+    // A run's options replace the file's `run:` settings and are checked by its rules: a
+    // value the file could not hold gets the file's message, at the path of the setting.
     let model = microsim::parse(&with_run(r#"duration: "10s", warmup: "2s""#), "t.ron").unwrap();
+    let file_says = |run: &str| {
+        let p = &problems(&with_run(run))[0];
+        format!("invalid run option: {}: {}", p.path, p.text())
+    };
     let zero = RunOptions {
         duration: Some(SimDuration::ZERO),
         ..RunOptions::default()
     };
     let err = model.run(&zero).unwrap_err();
     assert!(matches!(err, RunError::BadOption(_)), "{err:?}");
-    assert!(err.to_string().contains("longer than 0"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "invalid run option: run.duration: the run must last longer than 0"
+    );
+    assert_eq!(err.to_string(), file_says(r#"duration: "0s""#));
     // The file's 2 s warm-up does not fit in a 1 s run.
     let short = RunOptions {
         duration: Some(SimDuration::from_secs(1)),
@@ -2808,16 +2954,48 @@ fn bad_run_options() {
     let err = model.run(&short).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid run option: the warm-up (2s) must be shorter than the run (1s)"
+        "invalid run option: run.warmup: the warm-up (2s) must be shorter than the run (1s); nothing would be measured"
+    );
+    assert_eq!(
+        err.to_string(),
+        file_says(r#"duration: "1s", warmup: "2s""#)
     );
     let long_warmup = RunOptions {
         warmup: Some(SimDuration::from_secs(10)),
         ..RunOptions::default()
     };
+    assert_eq!(
+        model.run(&long_warmup).unwrap_err().to_string(),
+        file_says(r#"duration: "10s", warmup: "10s""#)
+    );
+    // Every way to run checks them: the simulation, replications, a trace, and `resolve`
+    // before any run.
     assert!(matches!(
-        model.run(&long_warmup),
+        Simulation::new(&model, &long_warmup),
         Err(RunError::BadOption(_))
     ));
+    assert!(microsim::run_seeds(&model, &long_warmup, &[1, 2])
+        .iter()
+        .all(|r| matches!(r, Err(RunError::BadOption(_)))));
+    assert!(matches!(
+        microsim::run_traced(&model, &long_warmup),
+        Err(RunError::BadOption(_))
+    ));
+    assert_eq!(
+        long_warmup.resolve(&model).unwrap_err().to_string(),
+        file_says(r#"duration: "10s", warmup: "10s""#)
+    );
+    // Options that fit resolve to the settings the run uses.
+    let fits = RunOptions {
+        seed: Some(9),
+        warmup: Some(SimDuration::from_secs(5)),
+        ..RunOptions::default()
+    };
+    let run = fits.resolve(&model).unwrap();
+    assert_eq!(
+        (run.seed, run.duration, run.warmup),
+        (9, SimDuration::from_secs(10), SimDuration::from_secs(5))
+    );
 }
 
 #[test]
@@ -3130,7 +3308,7 @@ fn exercise(text: &str) {
     };
     // A bounded number of events: a mutated rate can ask for billions of arrivals.
     let expected: f64 = model
-        .entries
+        .entries()
         .iter()
         .map(|e| e.arrivals.peak_rate(0, 300_000_000) * 0.3)
         .sum();

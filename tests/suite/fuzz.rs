@@ -10,7 +10,8 @@
 //!   deleted or duplicated;
 //! * a name swapped for another name of the file (unknown names, cycles, duplicates).
 //!
-//! Whatever comes out, loading never panics and every error names a place; a valid mutant's
+//! Whatever comes out, loading never panics and every error names a place; what the parser
+//! reads is written back as RON that reads the same (`TopologySpec::to_ron`); a valid mutant's
 //! `check` returns; its bounded run either ends or stops with a [`RunError`]; the report of
 //! a run loads back from JSON and re-renders byte for byte.
 //!
@@ -349,6 +350,7 @@ const INSTANT_CAP: u64 = 20_000;
 /// Loads, checks and runs `text` as a user would; panics (fails the case) when a promise
 /// is broken.
 fn exercise(origin: &str, text: &str) -> Outcome {
+    written_back(text);
     let model = match microsim::parse(text, origin) {
         Ok(m) => m,
         Err(e) => return check_error(origin, &e),
@@ -356,6 +358,22 @@ fn exercise(origin: &str, text: &str) -> Outcome {
     let analysis = model.analyze();
     let _ = microsim::render::render_analysis(&model, &analysis);
     run(&model)
+}
+
+/// What the parser reads is written back as RON that reads as the same spec (compared as
+/// written again, since a NaN is not equal to itself).
+fn written_back(text: &str) {
+    let Ok(spec) = microsim::spec::parse_ron(text) else {
+        return;
+    };
+    let ron = spec.to_ron();
+    let back = microsim::spec::parse_ron(&ron)
+        .unwrap_or_else(|e| panic!("the spec written back does not parse: {e}\n{ron}"));
+    assert!(
+        back.to_ron() == ron,
+        "written back, the spec reads differently:\n{ron}\nvs\n{}",
+        back.to_ron()
+    );
 }
 
 /// Every load error names the file and a line.
@@ -382,7 +400,7 @@ fn check_error(origin: &str, e: &LoadError) -> Outcome {
 }
 
 fn run(model: &Model) -> Outcome {
-    let duration = model.run.duration.min(RUN);
+    let duration = model.run_config().duration.min(RUN);
     let options = RunOptions {
         duration: Some(duration),
         warmup: Some(SimDuration::ZERO),
@@ -391,7 +409,7 @@ fn run(model: &Model) -> Outcome {
     };
     let secs = duration.as_secs_f64();
     let arrivals: f64 = model
-        .entries
+        .entries()
         .iter()
         .map(|e| e.arrivals.peak_rate(0, duration.as_nanos()) * secs)
         .sum();

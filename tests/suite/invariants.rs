@@ -104,7 +104,7 @@ fn littles_law_on_bundled_topologies() {
         let model = microsim::load(&path).unwrap();
         // From time 0, so that the window opens on an empty system.
         let r = model
-            .run(&opts(model.run.duration.as_secs_f64(), 0.0))
+            .run(&opts(model.run_config().duration.as_secs_f64(), 0.0))
             .unwrap();
         check_conservation(&r);
         let t = measured_s(&r);
@@ -153,10 +153,10 @@ fn warm_up_splits_the_run_exactly() {
     for path in bundled() {
         let model = microsim::load(&path).unwrap();
         // At least twice the file's warm-up, so that the warm-up splits the run.
-        let end_s = 60f64.max(2.0 * model.run.warmup.as_secs_f64());
+        let end_s = 60f64.max(2.0 * model.run_config().warmup.as_secs_f64());
         let a = model.run(&opts(end_s, 0.0)).unwrap();
         // (Durations are whole milliseconds here, exact through f64.)
-        for w_s in [model.run.warmup.as_secs_f64(), 2.5] {
+        for w_s in [model.run_config().warmup.as_secs_f64(), 2.5] {
             let what = format!("{} with a {w_s} s warm-up", path.display());
             assert!(w_s > 0.0 && w_s < end_s, "{what}");
             let b = model.run(&opts(end_s, w_s)).unwrap();
@@ -869,16 +869,16 @@ fn render(t: &GTopology) -> String {
 fn check_drained(model: &Model) -> Result<(), TestCaseError> {
     use microsim::model::faults::FaultKind;
     let partitions = model
-        .faults
+        .faults()
         .iter()
         .any(|f| matches!(f.kind, FaultKind::Partition { .. }));
-    let crashes = model.services.iter().any(|s| s.failures.is_some())
+    let crashes = model.services().iter().any(|s| s.failures.is_some())
         || model
-            .faults
+            .faults()
             .iter()
             .any(|f| matches!(f.kind, FaultKind::Crash { .. }));
     let analysis = model.analyze();
-    prop_assert_eq!(analysis.entries.len(), model.entries.len());
+    prop_assert_eq!(analysis.entries.len(), model.entries().len());
     for a in &analysis.entries {
         prop_assert!((0.0..=1.0).contains(&a.availability), "{:?}", a);
     }
@@ -913,7 +913,7 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(sum(&s.circuit_open), e.outcomes.circuit_open);
         prop_assert_eq!(sum(&s.unavailable), e.outcomes.unavailable);
         prop_assert_eq!(sum(&s.degraded), e.outcomes.degraded);
-        if let Some(t) = model.entries[k].timeout {
+        if let Some(t) = model.entries()[k].timeout {
             prop_assert!(
                 e.latency.max_ms <= t.as_millis_f64(),
                 "entry past its timeout"
@@ -923,7 +923,7 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
 
     let t = measured_s(&r);
     for (i, s) in r.services.iter().enumerate() {
-        let m = &model.services[i];
+        let m = &model.services()[i];
         // Every request that reached the service ended there exactly once.
         prop_assert_eq!(s.outcomes.total(), s.arrivals, "service {}", &s.name);
         // Flow conservation: what arrives is what the entry points and the callers sent
@@ -976,7 +976,7 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
             sojourns
         );
     }
-    for (c, m) in r.calls.iter().zip(&model.calls) {
+    for (c, m) in r.calls.iter().zip(model.calls()) {
         let attempts = m.retry.as_ref().map_or(1, |p| p.attempts);
         // Every attempt started (the first, and each retry) was sent, refused by the breaker,
         // or refused by the bulkhead — unless its caller crashed first.
@@ -1020,7 +1020,7 @@ fn check_drained(model: &Model) -> Result<(), TestCaseError> {
         }
         if let Some(b) = &c.breaker {
             // The breakers' time in their three states covers the run, once per caller replica.
-            let replicas = model.service(m.from).replicas;
+            let replicas = model.service_at(m.from).replicas;
             prop_assert!(
                 (b.closed_s + b.open_s + b.half_open_s - r.duration_s * f64::from(replicas)).abs()
                     <= 1e-6,

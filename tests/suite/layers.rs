@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("processes", &["dist", "workload", "failure"]),
     ("mechanisms", &["call", "broker"]),
     ("metrics", &["metrics"]),
-    ("spec", &["spec"]),
+    ("spec", &["spec", "builder"]),
     ("model", &["model"]),
     ("analysis", &["analysis"]),
     ("engine", &["engine"]),

@@ -19,6 +19,10 @@ mod determinism;
 mod diagram;
 /// Bad input: one test per error message.
 mod errors;
+/// The example programs: each lesson's printed result checked against theory.
+mod examples;
+/// The charts and HTML page of experiments: drawn, true to the result, escaped.
+mod experiment_charts;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
@@ -38,6 +42,11 @@ mod html;
 mod invariants;
 /// The crate's layers: no module imports from a layer above its own, no import circles.
 mod layers;
+/// Every lesson true: each claim of a bundled topology's header, checked by running it.
+mod lessons;
+/// The library as a teacher uses it: RON written back, the builder, validated edits, report
+/// accessors, the example programs.
+mod library;
 /// Extreme but valid models cost what they report: histograms and time series.
 mod limits;
 /// Overrides (`PATH=VALUE`) and a file's named variants: every path form, every mistake.
@@ -56,6 +65,8 @@ mod reliability;
 mod resilience;
 /// Thread-per-request versus non-blocking (event-loop) servers.
 mod servers;
+/// The analytic shadow: peaks, fault phases, GI/M/c, fan-outs, timeouts, waits, networks.
+mod shadow;
 /// The terminal summary: true, labelled, within 100 columns.
 mod summary;
 /// Every bundled topology passes `check` and runs.

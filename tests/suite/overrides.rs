@@ -39,27 +39,30 @@ fn message(e: &LoadError) -> String {
 fn every_path_form_sets_what_it_names() {
     // A struct field of a step, a duration without quotes.
     let m = set("services[api].steps[0].timeout", "300ms").unwrap();
-    assert_eq!(m.calls[0].timeout.map(|t| t.as_nanos()), Some(300_000_000));
+    assert_eq!(
+        m.calls()[0].timeout.map(|t| t.as_nanos()),
+        Some(300_000_000)
+    );
     // A field inside a variant (Poisson) of a list element found by name.
     let m = set("workload[shoppers].arrivals.per_second", "400").unwrap();
-    assert_eq!(m.entries[0].arrivals.peak_rate(0, 1_000_000_000), 400.0);
+    assert_eq!(m.entries()[0].arrivals.peak_rate(0, 1_000_000_000), 400.0);
     // A field not written yet, and the struct on the way to it.
     let m = set("services[api].steps[1].retry.attempts", "3").unwrap();
-    assert_eq!(m.calls[1].retry.as_ref().map(|r| r.attempts), Some(3));
+    assert_eq!(m.calls()[1].retry.as_ref().map(|r| r.attempts), Some(3));
     let m = set("run.warmup", "2s").unwrap();
-    assert_eq!(m.run.warmup.as_nanos(), 2_000_000_000);
+    assert_eq!(m.run_config().warmup.as_nanos(), 2_000_000_000);
     // A whole step: a sync call becomes a publish.
     let m = set("services[api].steps[1]", r#"Publish(topic: "orders")"#).unwrap();
-    assert_eq!((m.calls.len(), m.publishes.len()), (1, 1));
+    assert_eq!((m.calls().len(), m.publishes().len()), (1, 1));
     // A whole service, added.
     let m = set("services[audit]", r#"(workers: 2, work: Exp(mean: "5ms"))"#).unwrap();
     assert!(m.service_id("audit").is_some());
     // A step appended one past the end.
     let m = set("services[api].steps[2]", r#"Call(to: "db")"#).unwrap();
-    assert_eq!(m.calls.len(), 3);
+    assert_eq!(m.calls().len(), 3);
     // A whole list.
     let m = set("services[api].steps", "[]").unwrap();
-    assert!(m.calls.is_empty());
+    assert!(m.calls().is_empty());
     // Overrides apply in order: the second sees the first.
     let m = model(SHOP)
         .with_overrides(&[
@@ -68,7 +71,7 @@ fn every_path_form_sets_what_it_names() {
         ])
         .unwrap();
     assert_eq!(
-        m.services[m.service_id("audit").unwrap().0 as usize].workers,
+        m.services()[m.service_id("audit").unwrap().0 as usize].workers,
         5
     );
 }
@@ -146,13 +149,13 @@ fn a_bad_value_gets_the_message_a_file_gets() {
 #[test]
 fn a_file_declares_named_variants() {
     let m = model(SHOP);
-    let names: Vec<&str> = m.variants.iter().map(|v| v.name.as_str()).collect();
+    let names: Vec<&str> = m.variants().iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["short", "async", "busy"]);
     let busy = m.variant("busy").unwrap();
-    assert_eq!(busy.entries[0].arrivals.peak_rate(0, 1), 300.0);
-    assert_eq!(busy.services[1].workers, 2);
+    assert_eq!(busy.entries()[0].arrivals.peak_rate(0, 1), 300.0);
+    assert_eq!(busy.services()[1].workers, 2);
     let a = m.variant("async").unwrap();
-    assert_eq!(a.publishes.len(), 1);
+    assert_eq!(a.publishes().len(), 1);
     let e = m.variant("asnyc").unwrap_err();
     assert!(
         message(&e).contains("no variant `asnyc`; did you mean `async`?"),

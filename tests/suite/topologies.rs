@@ -11,8 +11,8 @@ fn every_bundled_topology_loads_analyzes_and_runs() {
         let model = microsim::load(&path).unwrap_or_else(|e| panic!("{e}"));
 
         let analysis = model.analyze();
-        assert_eq!(analysis.entries.len(), model.entries.len(), "{name}");
-        assert_eq!(analysis.services.len(), model.services.len(), "{name}");
+        assert_eq!(analysis.entries.len(), model.entries().len(), "{name}");
+        assert_eq!(analysis.services.len(), model.services().len(), "{name}");
         for e in &analysis.entries {
             assert!((0.0..=1.0).contains(&e.availability), "{name}: {e:?}");
             assert!(e.rate_per_s > 0.0, "{name}: {e:?}");

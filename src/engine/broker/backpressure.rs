@@ -55,7 +55,7 @@ impl Simulation<'_> {
     /// hang holds; `u64::MAX` with an unbounded queue, 0 while it is down.
     #[inline]
     pub(in crate::engine) fn room(&self, s: ServiceId, r: u32) -> u64 {
-        let def = self.model.service(s);
+        let def = self.model.service_at(s);
         let rep = self.replica(s, r);
         if rep.down > 0 {
             return 0;

@@ -93,7 +93,7 @@ impl Simulation<'_> {
         let mut extra = 0;
         let Faults { active, rngs } = &mut self.faults;
         for &f in active.iter() {
-            if let FaultKind::BrokerSlow { add } = &model.fault(f).kind {
+            if let FaultKind::BrokerSlow { add } = &model.fault_at(f).kind {
                 extra += add.sample(&mut rngs[f.0 as usize]).0;
             }
         }
@@ -113,7 +113,7 @@ impl Simulation<'_> {
             self.answer_client(entry, outcome, now);
             return;
         }
-        let timeout = self.model.entry(entry).timeout;
+        let timeout = self.model.entry_at(entry).timeout;
         let gives_up = timeout.is_some_and(|t| t < slow);
         let message = self.broker.client_publishes.insert(ClientPublish {
             entry,
@@ -167,7 +167,7 @@ impl Simulation<'_> {
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
     pub(in crate::engine) fn try_publish(&mut self, p: PublishId, strand: Key) -> Publish {
-        let tag = match self.model.publish(p).to {
+        let tag = match self.model.publish_at(p).to {
             Destination::Queue(_) => self.claim_customer(self.customer_of(strand)),
             Destination::Topic(_) => 0,
         };
@@ -178,7 +178,7 @@ impl Simulation<'_> {
             }
             Err(wait_for) => wait_for,
         };
-        let step = self.model.publish(p);
+        let step = self.model.publish_at(p);
         let in_buffer = &mut self.broker.outage.in_buffer[p.0 as usize];
         match step.when_down {
             WhenDown::Fail => {
@@ -305,7 +305,7 @@ impl Simulation<'_> {
                     continue;
                 }
             }
-            let ready = match (self.model.publish(h.publish).to, h.partition) {
+            let ready = match (self.model.publish_at(h.publish).to, h.partition) {
                 (_, None) => self.broker_target(h.publish).ok(),
                 (Destination::Topic(t), Some(p)) => self.broker.topic(t).logs[p as usize]
                     .is_available()

@@ -239,11 +239,11 @@ impl Simulation<'_> {
     /// replica has no room waits for it instead (see `backpressure.rs`).
     pub(in crate::engine) fn pull(&mut self, q: QueueId) {
         let model = self.model;
-        let def = &model.queue(q);
+        let def = &model.queue_at(q);
         let service = def.service;
-        let replicas = model.service(service).replicas;
+        let replicas = model.service_at(service).replicas;
         // With an unbounded service queue there is always room (at a live replica).
-        let bounded = model.service(def.service).queue.is_some();
+        let bounded = model.service_at(def.service).queue.is_some();
         let now = SimTime(self.clock.now);
         if self.broker.down > 0 {
             return; // pulled again when the broker is back
@@ -298,7 +298,7 @@ impl Simulation<'_> {
         let Some(d) = self.broker.queue_deliveries.remove(delivery) else {
             return;
         };
-        let def = &self.model.queue(d.queue);
+        let def = &self.model.queue_at(d.queue);
         let now = self.clock.now;
         let state = &mut self.broker.queue_mut(d.queue);
         if outcome.is_failure() {
@@ -390,7 +390,7 @@ impl Simulation<'_> {
         down: bool,
     ) {
         let model = self.model;
-        let replicas = model.service(s).replicas;
+        let replicas = model.service_at(s).replicas;
         for (q, def) in model.queues.iter().enumerate() {
             if def.service != s {
                 continue;
@@ -418,7 +418,7 @@ impl Simulation<'_> {
     /// Deletes ready messages older than the queue's retention.
     pub(in crate::engine) fn on_queue_retention(&mut self, q: QueueId) {
         let now = self.clock.now;
-        let Some(retention) = self.model.queue(q).retention else {
+        let Some(retention) = self.model.queue_at(q).retention else {
             return;
         };
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {

@@ -120,7 +120,7 @@ impl Simulation<'_> {
             return Err(None);
         }
         let model = self.model;
-        let step = model.publish(p);
+        let step = model.publish_at(p);
         let t = match step.to {
             Destination::Topic(t) => t,
             Destination::Queue(_) => return Ok(0),
@@ -161,7 +161,7 @@ impl Simulation<'_> {
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
     pub(in crate::engine) fn append(&mut self, p: PublishId, partition: u32, tag: u64) {
         self.observer.published(p);
-        self.store(self.model.publish(p).to, partition, tag);
+        self.store(self.model.publish_at(p).to, partition, tag);
     }
 
     /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
@@ -200,9 +200,9 @@ impl Simulation<'_> {
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
-        let sub = &self.model.topic(t).subscribers[g as usize];
+        let sub = &self.model.topic_at(t).subscribers[g as usize];
         let service = sub.service;
-        let pin = c % self.model.service(service).replicas;
+        let pin = c % self.model.service_at(service).replicas;
         if self.room(service, pin) == 0 {
             self.set_consumer_busy(t, g, c, true);
             self.wait_for_room(
@@ -259,8 +259,8 @@ impl Simulation<'_> {
         let Some(d) = self.broker.deliveries.get(delivery) else {
             return;
         };
-        let sub = model.topic(d.topic).subscribers[d.group as usize];
-        let pin = d.consumer % model.service(sub.service).replicas;
+        let sub = model.topic_at(d.topic).subscribers[d.group as usize];
+        let pin = d.consumer % model.service_at(sub.service).replicas;
         let alive = self.broker.topic(d.topic).groups[d.group as usize]
             .group
             .is_alive(d.consumer);
@@ -310,7 +310,7 @@ impl Simulation<'_> {
         else {
             return;
         };
-        let sub = model.topic(topic).subscribers[group as usize];
+        let sub = model.topic_at(topic).subscribers[group as usize];
         let g = &mut self.broker.topic_mut(topic).groups[group as usize];
         if outcome.is_failure() && g.group.is_alive(consumer) {
             let retry = attempts < sub.max_attempts || !sub.dead_letter;
@@ -367,7 +367,7 @@ impl Simulation<'_> {
     /// simulated second with a 2 ns interval), and where there is traffic the commits happen
     /// at the same instants as with a free-running timer.
     fn commit_or_defer(&mut self, t: TopicId, g: u32, c: u32, p: u32, next: u64) {
-        let interval = self.model.topic(t).subscribers[g as usize].commit_interval;
+        let interval = self.model.topic_at(t).subscribers[g as usize].commit_interval;
         let group = &mut self.broker.topic_mut(t).groups[g as usize];
         match interval {
             Some(i) => {
@@ -430,7 +430,7 @@ impl Simulation<'_> {
     /// and the group rebalances at once.
     pub(in crate::engine) fn consumers_follow_replica(&mut self, s: ServiceId, r: u32, down: bool) {
         let model = self.model;
-        let replicas = model.service(s).replicas;
+        let replicas = model.service_at(s).replicas;
         for (t, topic) in model.topics.iter().enumerate() {
             for (g, sub) in topic.subscribers.iter().enumerate() {
                 if sub.service != s {
@@ -491,7 +491,7 @@ impl Simulation<'_> {
     /// Deletes messages older than the topic's retention, consumed or not.
     pub(in crate::engine) fn on_retention(&mut self, t: TopicId) {
         let now = self.clock.now;
-        let Some(retention) = self.model.topic(t).retention else {
+        let Some(retention) = self.model.topic_at(t).retention else {
             return;
         };
         let topic = self.broker.topic_mut(t);

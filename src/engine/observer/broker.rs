@@ -246,7 +246,7 @@ pub(super) fn topic_report(
             let group = &state.group;
             let lag = group.total_lag(&topic.logs);
             let time_lag = group.max_time_lag(SimTime(end), &topic.logs).0;
-            let service = model.service(sub.service).name.clone();
+            let service = model.service_at(sub.service).name.clone();
             let lag_per_partition: Vec<u64> = (0..m.partitions)
                 .map(|p| group.lag(p, &topic.logs[p as usize]))
                 .collect();
@@ -312,7 +312,7 @@ pub(super) fn queue_report(
         let drained_in_s = drained_in_s(&o.series_depth, bucket, end);
         reports.push(QueueReport {
             name: def.name.clone(),
-            service: model.service(def.service).name.clone(),
+            service: model.service_at(def.service).name.clone(),
             publishers: publishers_of(model, Destination::Queue(QueueId(reports.len() as u32))),
             consumers: def.consumers,
             prefetch: def.prefetch,
@@ -353,7 +353,7 @@ pub(super) fn publish_report(
         .zip(obs)
         .zip(in_buffer)
         .map(|((step, s), &in_buffer)| PublishReport {
-            from: model.service(step.from).name.clone(),
+            from: model.service_at(step.from).name.clone(),
             to: model.destination_name(step.to).to_string(),
             step: step.path.clone(),
             published: s.published,
@@ -386,7 +386,7 @@ fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64> {
 fn publishers_of(model: &Model, to: Destination) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for p in model.publishes.iter().filter(|p| p.to == to) {
-        let name = &model.service(p.from).name;
+        let name = &model.service_at(p.from).name;
         if !names.contains(name) {
             names.push(name.clone());
         }

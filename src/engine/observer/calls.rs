@@ -44,8 +44,8 @@ impl CallObs {
             latency: LatencyHistogram::new(),
             bucket: [0; 2],
             series: CallSeries {
-                from: model.service(c.from).name.clone(),
-                to: model.service(c.to).name.clone(),
+                from: model.service_at(c.from).name.clone(),
+                to: model.service_at(c.to).name.clone(),
                 ..Default::default()
             },
         }
@@ -65,8 +65,8 @@ impl CallObs {
         end: u64,
     ) -> CallReport {
         CallReport {
-            from: model.service(m.from).name.clone(),
-            to: model.service(m.to).name.clone(),
+            from: model.service_at(m.from).name.clone(),
+            to: model.service_at(m.to).name.clone(),
             step: m.path.clone(),
             calls: self.calls,
             in_flight: self.calls.saturating_sub(self.outcomes.iter().sum::<u64>()),

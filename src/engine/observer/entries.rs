@@ -91,7 +91,7 @@ impl EntryObs {
         EntryReport {
             name: m.name.clone(),
             service: match m.target {
-                EntryTarget::Service(s) => model.service(s).name.clone(),
+                EntryTarget::Service(s) => model.service_at(s).name.clone(),
                 EntryTarget::Broker(d) => model.destination_name(d).to_string(),
             },
             target: match m.target {

@@ -43,7 +43,7 @@ pub(super) fn occupancy_layout(model: &Model) -> (Vec<Vec<String>>, Vec<Hold>) {
         .iter()
         .map(|c| {
             let labels = &mut labels[c.from.0 as usize];
-            let label = format!("waiting on {}", model.service(c.to).name);
+            let label = format!("waiting on {}", model.service_at(c.to).name);
             match labels.iter().position(|l| *l == label) {
                 Some(i) => Hold(i as u16),
                 None => {

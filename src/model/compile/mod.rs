@@ -147,14 +147,16 @@ impl<'a> Compiler<'a> {
 }
 
 impl Model {
-    /// Validates `spec` and compiles it. `origin` names the source in messages; `text`, when
-    /// given, is the source text, used to add line numbers to problems.
-    pub fn compile(
+    /// Validates `spec` and compiles it. `origin` names the source in messages; `text` is the
+    /// text `spec` was read from, which adds line numbers to problems and which the model
+    /// keeps for overrides. The one compiler: every public way to a model (a file, a string,
+    /// a spec, the builder, an override) comes through here with the text it parsed.
+    pub(crate) fn compile(
         spec: &TopologySpec,
         origin: &str,
-        text: Option<&str>,
+        text: &str,
     ) -> Result<Model, LoadError> {
-        let mut c = Compiler::new(spec, text);
+        let mut c = Compiler::new(spec, Some(text));
         c.declare_broker_names(spec);
         let run = c.run(&spec.run);
         c.declare_service_names(spec);
@@ -186,7 +188,7 @@ impl Model {
             publishes: c.publishes,
             propagate_entry_deadline: spec.deadlines.and_then(|d| d.propagate).unwrap_or(false),
             cancel_entry_on_timeout: spec.deadlines.and_then(|d| d.cancel).unwrap_or(false),
-            source: text.map(std::sync::Arc::from),
+            source: std::sync::Arc::from(text),
             variants: super::variants::of_spec(spec),
         })
     }

@@ -4,8 +4,14 @@
 //! (shorter than the run), the bucket (longer than 0), then the caps on requests in flight
 //! and on events at one instant (each at least 1). A value that does not parse falls back to
 //! its default, so that the later checks still run.
+//!
+//! The rules on values already read (a duration longer than 0, a warm-up shorter than it, a
+//! cap on events at one instant of at least 1) are functions of their own, shared with the
+//! settings a run gives in place of the file's ([`RunConfig::with_run_settings`]), so that
+//! both refuse a value with one message.
 
 use super::Compiler;
+use crate::error::Problem;
 use crate::model::RunConfig;
 use crate::spec::RunSpec;
 use crate::time::SimDuration;
@@ -46,10 +52,8 @@ impl Compiler<'_> {
         let max_events_per_instant = run
             .max_events_per_instant
             .unwrap_or(DEFAULT_MAX_EVENTS_PER_INSTANT);
-        if max_events_per_instant == 0 {
-            self.at("run.max_events_per_instant")
-                .push("the cap on events at one instant must be at least 1 (every event counts)");
-        }
+        self.problems
+            .extend(max_events_per_instant_rule(max_events_per_instant));
         RunConfig {
             duration,
             warmup,
@@ -65,10 +69,7 @@ impl Compiler<'_> {
         let duration = self
             .optional_duration("run.duration", &run.duration)
             .unwrap_or(DEFAULT_DURATION);
-        if duration == SimDuration::ZERO {
-            self.at("run.duration")
-                .push("the run must last longer than 0");
-        }
+        self.problems.extend(duration_rule(duration));
         duration
     }
 
@@ -77,8 +78,8 @@ impl Compiler<'_> {
         let warmup = self
             .optional_duration("run.warmup", &run.warmup)
             .unwrap_or_default();
-        if warmup >= duration && duration > SimDuration::ZERO {
-            self.at("run.warmup").push(format!("the warm-up ({warmup}) must be shorter than the run ({duration}); nothing would be measured"));
+        if duration > SimDuration::ZERO {
+            self.problems.extend(warmup_rule(warmup, duration));
         }
         warmup
     }
@@ -94,5 +95,64 @@ impl Compiler<'_> {
             return DEFAULT_BUCKET;
         }
         bucket
+    }
+}
+
+/// `run.duration`: longer than 0.
+fn duration_rule(duration: SimDuration) -> Option<Problem> {
+    (duration == SimDuration::ZERO)
+        .then(|| Problem::new("run.duration", "the run must last longer than 0"))
+}
+
+/// `run.warmup`: shorter than the run, or nothing would be measured.
+fn warmup_rule(warmup: SimDuration, duration: SimDuration) -> Option<Problem> {
+    (warmup >= duration).then(|| {
+        Problem::new(
+            "run.warmup",
+            format!("the warm-up ({warmup}) must be shorter than the run ({duration}); nothing would be measured"),
+        )
+    })
+}
+
+/// `run.max_events_per_instant`: at least 1.
+fn max_events_per_instant_rule(cap: u64) -> Option<Problem> {
+    (cap == 0).then(|| {
+        Problem::new(
+            "run.max_events_per_instant",
+            "the cap on events at one instant must be at least 1 (every event counts)",
+        )
+    })
+}
+
+impl RunConfig {
+    /// These settings with a run's own seed, duration, warm-up and cap on events at one
+    /// instant in place of the file's (`None` keeps the file's), checked by the rules of the
+    /// file's `run:`: a value the file could not hold is refused with the message the file
+    /// would get (at `run.duration`, `run.warmup`, `run.max_events_per_instant`). How
+    /// [`crate::engine::RunOptions`] reach a run.
+    pub fn with_run_settings(
+        &self,
+        seed: Option<u64>,
+        duration: Option<SimDuration>,
+        warmup: Option<SimDuration>,
+        max_events_per_instant: Option<u64>,
+    ) -> Result<RunConfig, Vec<Problem>> {
+        let run = RunConfig {
+            seed: seed.unwrap_or(self.seed),
+            duration: duration.unwrap_or(self.duration),
+            warmup: warmup.unwrap_or(self.warmup),
+            max_events_per_instant: max_events_per_instant.unwrap_or(self.max_events_per_instant),
+            ..self.clone()
+        };
+        let problems: Vec<Problem> = duration_rule(run.duration)
+            .or_else(|| warmup_rule(run.warmup, run.duration))
+            .into_iter()
+            .chain(max_events_per_instant_rule(run.max_events_per_instant))
+            .collect();
+        if problems.is_empty() {
+            Ok(run)
+        } else {
+            Err(problems)
+        }
     }
 }
