@@ -198,10 +198,16 @@
 //!
 //! ## Time and determinism
 //! Virtual time is integer nanoseconds. Events at the same instant run in the order they were
-//! scheduled. Each random stream is derived from the seed and the name of the entity that
-//! draws from it, with a portable generator, so the same model and seed give a byte-identical
-//! report on every machine, run after run and whatever the thread count of
-//! [`run_seeds`]. See [`engine`] for the details.
+//! scheduled. Each random stream is derived from the seed and the stable name of what draws
+//! from it (a service by its name, a call or publish step by its path in the file such as
+//! `services[gateway].steps[1]`, a fault by its place in the timeline), with a portable
+//! generator, so the same model and seed give a byte-identical report on every machine, run
+//! after run and whatever the thread count of [`run_seeds`]. It also gives *common random
+//! numbers*: adding or changing one part of a topology (a service, a call, a fault) leaves the
+//! draws of every other part as they were, so the request-level results of the services the
+//! change cannot reach are byte-identical, and an A/B comparison compares the change, not the
+//! luck of the draw. Faults draw from streams of their own, never from those of what they
+//! disturb. See [`engine`] for the exact contract and the list of streams.
 //!
 //! ## Accuracy and validation
 //! The test suite checks the engine against closed forms (M/M/1 mean and tail, M/M/c with
