@@ -78,7 +78,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The variants to compare, comma-separated (`base` is the file as written;
-        /// default: base and every variant). The first is the baseline.
+        /// default: base and every variant, or every variant alone when one of them has no
+        /// edits and so names the file as written). The first is the baseline.
         #[arg(long, value_name = "A,B")]
         variants: Option<String>,
         /// Replications per arm.

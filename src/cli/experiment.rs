@@ -32,8 +32,8 @@ pub struct ExperimentArgs {
     /// then writes the shard's partial result, for `microsim merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Change every arm: PATH=VALUE, e.g. services[payment].steps[0].timeout=300ms
-    /// (repeatable; the same paths as error messages).
+    /// Change the topology (every arm of an experiment): PATH=VALUE, e.g.
+    /// services[payment].steps[0].timeout=300ms (repeatable; the same paths as error messages).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Availability that counts as recovered after the last fault (default 0.99).
@@ -137,20 +137,24 @@ pub fn compare_arms(files: &[PathBuf], variants: Option<&str>) -> Result<Vec<Arm
     arms_of_variants(base, variants, true)
 }
 
-/// The arms of one model: `base` and its variants, or those `names` lists (`base` allowed).
+/// The arms of one model: those `names` lists (`base` allowed), else `base` and its
+/// variants — or its variants alone when one of them has no edits: that one names the file
+/// as written (`"sync": {}`), so `base` would only repeat it.
 fn arms_of_variants(
     base: Model,
     names: Option<&str>,
     need_two: bool,
 ) -> Result<Vec<Arm>, ExitCode> {
+    let declared = base.variants().iter().map(|v| v.name.clone());
     let names: Vec<String> = match names {
         Some(list) => list
             .split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
+        None if base.variants().iter().any(|v| v.overrides.is_empty()) => declared.collect(),
         None => std::iter::once("base".to_string())
-            .chain(base.variants().iter().map(|v| v.name.clone()))
+            .chain(declared)
             .collect(),
     };
     if need_two && names.len() < 2 {

@@ -228,76 +228,126 @@ struct CellAcc {
     answers: Vec<AnswerSums>,
 }
 
-impl CellAcc {
-    fn add(&mut self, rep: u32, seed: u64, report: Result<Report, RunError>, spec: &RecoverySpec) {
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                self.runs.push(RunRecord {
+/// What one run leaves for its cell: its record, the names of its scalars, its entry
+/// points' latency histograms and answers per bucket. Computed from the report outside the
+/// cell's lock (turning a report into scalars serialises it), so that threads ending runs of
+/// the same cell wait on each other only to file the digest.
+struct RunDigest {
+    record: RunRecord,
+    /// The scalars' names (empty when the run stopped early).
+    names: Vec<String>,
+    latency: Vec<(String, LatencyHistogram)>,
+    bucket_s: f64,
+    answers: Vec<AnswerSums>,
+}
+
+/// The digest of replication `rep`'s report; the report is dropped.
+fn digest(rep: u32, seed: u64, report: Result<Report, RunError>, spec: &RecoverySpec) -> RunDigest {
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            return RunDigest {
+                record: RunRecord {
                     rep,
                     seed,
                     values: Vec::new(),
                     recovery: Vec::new(),
                     error: Some(e.to_string()),
-                });
-                return;
-            }
-        };
-        let (names, values): (Vec<String>, Vec<f64>) = scalars(&report).into_iter().unzip();
-        if self.metrics_rep.is_none_or(|r| rep < r) {
-            self.metrics = names;
-            self.metrics_rep = Some(rep);
+                },
+                names: Vec::new(),
+                latency: Vec::new(),
+                bucket_s: 0.0,
+                answers: Vec::new(),
+            };
         }
-        let recovery = recoveries(&report, spec)
-            .into_iter()
-            .map(|r| {
-                r.map(|r| match r {
-                    Recovery::Recovered(s) => s,
-                    Recovery::Collapsed => f64::INFINITY,
-                })
+    };
+    let (names, values): (Vec<String>, Vec<f64>) = scalars(&report).into_iter().unzip();
+    let recovery = recoveries(&report, spec)
+        .into_iter()
+        .map(|r| {
+            r.map(|r| match r {
+                Recovery::Recovered(s) => s,
+                Recovery::Collapsed => f64::INFINITY,
             })
-            .collect();
-        self.runs.push(RunRecord {
-            rep,
-            seed,
-            values,
-            recovery,
-            error: None,
-        });
-        for e in &report.entries {
-            let Ok(h) = e.latency_histogram.histogram() else {
-                continue;
-            };
-            match self.latency.iter_mut().find(|(n, _)| *n == e.name) {
-                Some((_, acc)) => acc.merge(&h),
-                None => self.latency.push((e.name.clone(), h)),
-            }
-        }
-        self.bucket_s = report.series.bucket_s;
-        for s in &report.series.entries {
-            let idx = match self.answers.iter().position(|a| a.entry == s.name) {
-                Some(i) => i,
-                None => {
-                    self.answers.push(AnswerSums {
-                        entry: s.name.clone(),
-                        ..Default::default()
-                    });
-                    self.answers.len() - 1
-                }
-            };
-            let a = &mut self.answers[idx];
+        })
+        .collect();
+    let latency = report
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), e.latency_histogram.histogram().ok()?)))
+        .collect();
+    let answers = report
+        .series
+        .entries
+        .iter()
+        .map(|s| {
             let n = s.ok.len();
-            a.ok.resize(a.ok.len().max(n), 0);
-            a.answered.resize(a.answered.len().max(n), 0);
+            let mut a = AnswerSums {
+                entry: s.name.clone(),
+                ok: vec![0; n],
+                answered: vec![0; n],
+            };
             for b in 0..n {
                 let ok = s.ok[b] + s.degraded[b];
-                a.ok[b] += ok;
-                a.answered[b] += ok
+                a.ok[b] = ok;
+                a.answered[b] = ok
                     + s.error[b]
                     + s.timeout[b]
                     + s.rejected[b]
                     + s.circuit_open[b]
                     + s.unavailable[b];
+            }
+            a
+        })
+        .collect();
+    RunDigest {
+        record: RunRecord {
+            rep,
+            seed,
+            values,
+            recovery,
+            error: None,
+        },
+        names,
+        latency,
+        bucket_s: report.series.bucket_s,
+        answers,
+    }
+}
+
+impl CellAcc {
+    /// Files one run's digest: integer sums and histogram merges, which do not depend on the
+    /// order runs end in.
+    fn add(&mut self, d: RunDigest) {
+        let rep = d.record.rep;
+        let ended = d.record.error.is_none();
+        self.runs.push(d.record);
+        if !ended {
+            return;
+        }
+        if self.metrics_rep.is_none_or(|r| rep < r) {
+            self.metrics = d.names;
+            self.metrics_rep = Some(rep);
+        }
+        for (name, h) in d.latency {
+            match self.latency.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, acc)) => acc.merge(&h),
+                None => self.latency.push((name, h)),
+            }
+        }
+        self.bucket_s = d.bucket_s;
+        for s in d.answers {
+            match self.answers.iter_mut().find(|a| a.entry == s.entry) {
+                Some(a) => {
+                    let n = s.ok.len();
+                    a.ok.resize(a.ok.len().max(n), 0);
+                    a.answered.resize(a.answered.len().max(n), 0);
+                    for b in 0..n {
+                        a.ok[b] += s.ok[b];
+                        a.answered[b] += s.answered[b];
+                    }
+                }
+                None => self.answers.push(s),
             }
         }
     }
@@ -368,8 +418,9 @@ pub fn run_shard(
             };
             let report = crate::engine::run(&cells[c].model, &options)
                 .map(|m| Report::new(m, analyses[c].clone()));
+            let d = digest(rep, seed, report, &recovery);
             if let Ok(mut acc) = accs[c].lock() {
-                acc.add(rep, seed, report, &recovery);
+                acc.add(d);
             }
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             (watch.done)(n, total);

@@ -383,8 +383,8 @@ fn x_tick_labels(svg: &str) -> Vec<(f64, String)> {
 #[test]
 fn latency_tick_labels_neither_repeat_nor_overlap() {
     // Before: "90" and "100" ran together at x = 509 on order-hybrid's checkout CDF, and
-    // async's CDF in comparison.ron drew "10" twice.
-    let mut charts = latency::render(comparison());
+    // async's CDF in side-by-side.ron (the old comparison.ron) drew "10" twice.
+    let mut charts = latency::render(side_by_side());
     for &(name, _) in RUNS.iter() {
         charts.extend(latency::render(report(name)));
     }
@@ -413,12 +413,13 @@ fn latency_tick_labels_neither_repeat_nor_overlap() {
     }
 }
 
-/// comparison.ron shortened to 2 minutes (its three overlapping e-mail outages at 60–90 s
-/// inside), computed once.
-fn comparison() -> &'static Report {
+/// `tests/data/side-by-side.ron` (the same flow sync, async and hybrid in one topology)
+/// shortened to 2 minutes (its three overlapping e-mail outages at 60–90 s inside), computed
+/// once.
+fn side_by_side() -> &'static Report {
     static REPORT: OnceLock<Report> = OnceLock::new();
     REPORT.get_or_init(|| {
-        microsim::load(root().join("topologies/comparison.ron"))
+        microsim::load(root().join("tests/data/side-by-side.ron"))
             .unwrap()
             .run(&opts(120.0, 10.0))
             .unwrap()
@@ -442,7 +443,7 @@ fn texts_at(svg: &str, start: &str) -> Vec<(f64, f64, String)> {
 #[test]
 fn overlapping_fault_windows_are_shaded_in_the_one_grey_of_the_legend() {
     // Three e-mail services crash at the same time: one shaded window, not three stacked.
-    let report = comparison();
+    let report = side_by_side();
     assert_eq!(report.faults.len(), 3);
     let charts = timeline::render(report);
     let svg = &chart(&charts, "timeline-sync.svg").svg;
@@ -465,7 +466,7 @@ fn overlapping_fault_windows_are_shaded_in_the_one_grey_of_the_legend() {
 
 #[test]
 fn a_group_that_keeps_up_draws_calm_and_a_backlog_clears_the_fault_labels() {
-    let report = comparison();
+    let report = side_by_side();
     let charts = queues::render(report);
     // a-payment keeps up (lag 0–7, its oldest message never waits a second): no peak or
     // drain marks, and the lag axis reaches a second of messages (about 100).

@@ -94,7 +94,7 @@ fn two_runs_with_the_same_seed_print_the_same_bytes() {
 
 #[test]
 fn wide_prints_one_line_per_row_and_the_rows_of_zeros() {
-    let args = ["run", "topologies/comparison.ron", "--duration", "30s"];
+    let args = ["run", "tests/data/side-by-side.ron", "--duration", "30s"];
     let narrow = stdout(&microsim(&args));
     let o = microsim(&[&args[..], &["--wide"]].concat());
     assert_exit(&o, 0);

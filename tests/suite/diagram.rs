@@ -958,7 +958,7 @@ fn diagram_labels_retries_failures_and_lag_on_the_edges() {
         svg.contains("stroke=\"#d55e00\""),
         "failing edges in vermillion"
     );
-    // lag.ron: the consumer group's backlog on its subscribe edge; comparison's groups that
+    // lag.ron: the consumer group's backlog on its subscribe edge; side-by-side's groups that
     // keep up carry no mark.
     let report = bundled_run("lag");
     let l = diagram::layout(&report);
@@ -974,7 +974,10 @@ fn diagram_labels_retries_failures_and_lag_on_the_edges() {
         "{text}"
     );
     assert!(sub.bad);
-    let report = bundled_run("comparison");
+    let report = microsim::load(crate::common::root().join("tests/data/side-by-side.ron"))
+        .unwrap()
+        .run(&microsim::RunOptions::default())
+        .unwrap();
     let l = diagram::layout(&report);
     for e in l.edges.iter().filter(|e| e.kind == EdgeKind::Subscribe) {
         let group = &l.nodes[e.to].name;

@@ -194,6 +194,74 @@ fn compare_needs_variants_or_two_files() {
     assert!(err.contains("no variant `nope`"), "{err}");
 }
 
+/// One command compares the variants a file declares: `base` (the file as written) and
+/// every variant, or the variants alone when one of them has no edits and so names the file
+/// as written (comparison.ron's `"sync": {}`); `--variants` picks and orders them.
+#[test]
+fn compare_takes_the_variants_a_file_declares() {
+    let short = ["--reps", "2", "--duration", "100s", "--warmup", "10s"];
+    let out = ok(&microsim(
+        &[&["compare", "topologies/comparison.ron"][..], &short].concat(),
+    ));
+    narrow(&out);
+    assert!(
+        out.contains("arms: sync, async, hybrid; each against sync"),
+        "{out}"
+    );
+    assert!(
+        out.contains("async vs sync") && out.contains("hybrid vs sync"),
+        "{out}"
+    );
+    assert!(!out.contains("base"), "{out}");
+    // Without the edit-less variant, `base` is the file as written and the baseline.
+    let dir = scratch("variants");
+    let file = dir.join("two-variants.ron");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/comparison.ron"),
+    )
+    .unwrap();
+    assert!(text.contains("\"sync\": {},"));
+    std::fs::write(&file, text.replace("\"sync\": {},", "")).unwrap();
+    let out = ok(&microsim(
+        &[&["compare", file.to_str().unwrap()][..], &short].concat(),
+    ));
+    assert!(
+        out.contains("arms: base, async, hybrid; each against base"),
+        "{out}"
+    );
+    // --variants picks and orders, `base` included when asked for.
+    let out = ok(&microsim(
+        &[
+            &[
+                "compare",
+                "topologies/comparison.ron",
+                "--variants",
+                "hybrid,base",
+            ][..],
+            &short,
+        ]
+        .concat(),
+    ));
+    assert!(
+        out.contains("arms: hybrid, base; each against hybrid"),
+        "{out}"
+    );
+    // One variant alone, as the file's header suggests: its consumer groups' lag and drain.
+    let out = ok(&microsim(
+        &[
+            &["run", "topologies/comparison.ron", "--variants", "async"][..],
+            &short,
+        ]
+        .concat(),
+    ));
+    let email = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("orders / email"))
+        .unwrap_or_else(|| panic!("no e-mail group in:\n{out}"));
+    let max_lag: f64 = email.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!((2_500.0..3_500.0).contains(&max_lag), "{email}");
+}
+
 #[test]
 fn sweep_marks_the_knee_and_writes_its_files() {
     let dir = scratch("sweep");
@@ -560,5 +628,43 @@ fn a_single_run_applies_set_and_refuses_experiment_flags() {
             err.contains(flag[0]) && err.contains("add --reps N"),
             "{err}"
         );
+    }
+}
+
+/// `--set` changes a single run too (it was dropped without a word when `--reps` was not
+/// given), and the options that only mean something with replications are refused there.
+#[test]
+fn a_single_run_takes_set_and_refuses_experiment_only_options() {
+    let base = ["run", "topologies/mm1.ron", "--duration", "30s", "--json"];
+    let offered = |out: &str| -> u64 {
+        let report = microsim::Report::from_json(out).unwrap();
+        report.entries[0].offered
+    };
+    let plain = offered(&ok(&microsim(&base)));
+    let slow = offered(&ok(&microsim(
+        &[
+            &base[..],
+            &["--set", "workload[clients].arrivals.per_second=10"],
+        ]
+        .concat(),
+    )));
+    // 800/s and 10/s for the 20 s after the warm-up: about 16,000 and 200 requests.
+    assert!(plain > 15_000, "{plain}");
+    assert!((150..250).contains(&slow), "{slow}");
+    let err = error(&microsim(
+        &[
+            &base[..],
+            &["--set", "workload[clients].arrivals.per_secnd=10"],
+        ]
+        .concat(),
+    ));
+    assert!(err.contains("did you mean `per_second`?"), "{err}");
+    for flag in [
+        &["--csv", "x.csv"][..],
+        &["--recovery-threshold", "0.9"],
+        &["--recovery-from", "10s"],
+    ] {
+        let err = error(&microsim(&[&base[..], flag].concat()));
+        assert!(err.contains(flag[0]) && err.contains("--reps"), "{err}");
     }
 }

@@ -40,8 +40,18 @@ const CHROMIUM_FLAGS: [&str; 9] = [
 
 /// A run of the bundled `name` topology, shortened to `duration_s` (warm-up as in the file).
 fn bundled_report(name: &str, duration_s: u64) -> Report {
-    let model = microsim::load(root().join("topologies").join(name))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    report_of(&format!("topologies/{name}"), duration_s)
+}
+
+/// A run of `tests/data/side-by-side.ron` (15 services, 3 entry points, 6 calls, 2 topics: a
+/// large report), shortened to `duration_s`.
+fn side_by_side(duration_s: u64) -> Report {
+    report_of("tests/data/side-by-side.ron", duration_s)
+}
+
+/// A run of the topology at `name` (relative to the repository), shortened to `duration_s`.
+fn report_of(name: &str, duration_s: u64) -> Report {
+    let model = microsim::load(root().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let options = RunOptions {
         duration: Some(microsim::time::SimDuration(duration_s * 1_000_000_000)),
         ..Default::default()
@@ -273,9 +283,9 @@ fn section_of<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn availability_claims_no_significance_from_one_run() {
-    // sync in comparison.ron loses availability to the e-mail outage: the gap is shown, but
+    // sync in side-by-side.ron loses availability to the e-mail outage: the gap is shown, but
     // not coloured as significant by a binomial standard error that ignores correlation.
-    let report = bundled_report("comparison.ron", 120);
+    let report = side_by_side(120);
     let html = render_html(&report, &[]);
     let entries = section_of(&html, "entries");
     assert!(!entries.contains("s.e."), "{entries}");
@@ -316,7 +326,7 @@ fn availability_claims_no_significance_from_one_run() {
 
 #[test]
 fn wide_tables_are_split_and_the_comparison_is_grouped() {
-    let report = bundled_report("comparison.ron", 120);
+    let report = side_by_side(120);
     let html = render_html(&report, &[]);
     // No table of the page has more than 13 columns (the services table had 17, which
     // scrolled sideways at 1400 px).
@@ -553,7 +563,7 @@ fn chromium_fits_every_table_of_a_large_report_in_1400_pixels() {
         return;
     };
     let work = scratch("wide-tables");
-    let report = bundled_report("comparison.ron", 60);
+    let report = side_by_side(60);
     let page = work.join("index.html");
     std::fs::write(&page, render_html(&report, &[])).unwrap();
     let printed = run_chromium(

@@ -11,6 +11,10 @@ mod broker;
 mod charts;
 /// The command line, run as a user would.
 mod cli;
+/// The cluster scripts: the Slurm array script's shards merged, Slurm and Kubernetes agreeing.
+mod cluster;
+/// `topologies/comparison.ron`: every claim of its header, checked by the experiment it names.
+mod comparison;
 /// Deadline propagation and cancellation: orphaned work with and without.
 mod deadlines;
 /// Same seed → byte-identical report; different seed → different; any thread count.
@@ -26,6 +30,9 @@ mod experiment_charts;
 /// The experiment commands (`run --reps`, `compare`, `sweep`, `--shard`, `merge`) as a user
 /// runs them.
 mod experiment_cli;
+/// The claims of docs/experiments.md no other test checks: one run's standard error, Ctrl-C,
+/// the progress bar.
+mod experiment_docs;
 /// Experiments: interval coverage, exact merges of shards and threads, common random
 /// numbers, knees and recovery.
 mod experiments;

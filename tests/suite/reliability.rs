@@ -391,7 +391,7 @@ fn a_blocked_partition_retried_in_zero_time_stops_with_the_guard() {
 /// times below the guard's default, so the guard never stops a legitimate model of this
 /// kind. The figures (run with `--nocapture` to see them): no-breaker 4,653 (its five-minute
 /// hang ends at 450 s and every request it held is answered at once), breaker 195,
-/// comparison 91, registration-events 15, every other one 10 or fewer.
+/// registration-events 15, every other one 10 or fewer (comparison 7: it runs its sync flow).
 #[test]
 fn the_busiest_instant_of_every_bundled_topology_is_far_below_the_guard() {
     use rayon::prelude::*;

@@ -281,13 +281,14 @@ fn lag_grows_while_a_consumer_is_slowed() {
     );
 }
 
-/// comparison.ron: every email service crashes from 60 s to 90 s. The synchronous checkout
+/// tests/data/side-by-side.ron (the old comparison.ron: the same flow sync, async and hybrid
+/// in one topology): every email service crashes from 60 s to 90 s. The synchronous checkout
 /// needs s-email, so it fails for those 30 s of the 170 s measured: availability 1 − 30/170,
 /// where the shadow said 1.0. The asynchronous ones only build lag. The simulation agrees:
 /// about 17,000 requests, 3,000 of them in the outage (Poisson: ± 55), so within 0.01.
 #[test]
 fn a_scheduled_outage_costs_availability_in_the_shadow() {
-    let m = bundled("comparison");
+    let m = microsim::load(crate::common::root().join("tests/data/side-by-side.ron")).unwrap();
     let a = m.analyze();
     let expected = 1.0 - 30.0 / 170.0;
     assert!(

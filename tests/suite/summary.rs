@@ -84,10 +84,21 @@ fn a_drained_run_has_one_more_slice_for_the_drain() {
 
 /// The summary of bundled topology `name` run as the file says, as `microsim run` prints it.
 fn bundled_summary(name: &str) -> (Report, String) {
-    let model = microsim::load(root().join("topologies").join(format!("{name}.ron"))).unwrap();
+    summary_of(&root().join("topologies").join(format!("{name}.ron")))
+}
+
+/// The report and summary of the file at `path`, run as it says.
+fn summary_of(path: &std::path::Path) -> (Report, String) {
+    let model = microsim::load(path).unwrap();
     let report = model.run(&RunOptions::default()).unwrap();
     let text = render_summary(&report);
     (report, text)
+}
+
+/// `tests/data/side-by-side.ron`: a large, varied report in one run (15 services, 3 entry
+/// points, 6 calls, 2 topics, lagging and keeping-up groups).
+fn side_by_side() -> (Report, String) {
+    summary_of(&root().join("tests/data/side-by-side.ron"))
 }
 
 #[test]
@@ -206,7 +217,7 @@ fn a_run_ending_with_many_requests_unanswered_says_so() {
 
 #[test]
 fn every_table_says_which_window_it_measures() {
-    let (_, text) = bundled_summary("comparison");
+    let (_, text) = side_by_side();
     let titles: Vec<&str> = text
         .lines()
         .filter(|l| !l.starts_with(' ') && l.contains('('))
@@ -237,7 +248,7 @@ fn every_table_says_which_window_it_measures() {
 
 #[test]
 fn call_rows_add_up_and_zero_rows_are_counted_not_shown() {
-    let (report, text) = bundled_summary("comparison");
+    let (report, text) = side_by_side();
     // The call table: calls = ok + failures + in-flight in every row.
     let header = text
         .lines()
@@ -307,7 +318,7 @@ fn lag_and_faults_are_in_the_summary() {
 
 #[test]
 fn labels_say_what_the_numbers_are() {
-    let (_, text) = bundled_summary("comparison");
+    let (_, text) = side_by_side();
     // Availability is a percentage everywhere; "analytic" says of what.
     assert!(
         !text.contains("avail  ") || text.contains("avail %"),
@@ -401,9 +412,9 @@ fn a_report_without_slices_labels_the_worst_bucket_p99_as_such() {
 
 #[test]
 fn groups_that_keep_up_have_nothing_to_drain() {
-    // comparison.ron: four groups keep up (their oldest message waits well under a second),
+    // side-by-side.ron: four groups keep up (their oldest message waits well under a second),
     // the two e-mail groups build a backlog during the outage.
-    let (report, text) = bundled_summary("comparison");
+    let (report, text) = side_by_side();
     for t in &report.topics {
         for g in &t.groups {
             let key = format!("{} → {}", t.name, g.service);
