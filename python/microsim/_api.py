@@ -263,14 +263,16 @@ def _pandas() -> Any:
 _NULLABLE = {
     "breaker": ("not_permitted", "transitions", "closed_s", "open_s", "half_open_s"),
     "queue_model": ("model", "mean_wait_ms", "mean_sojourn_ms", "mean_in_system", "p_reject"),
+    "end_to_end": ("count", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms",
+                   "max_ms"),
 }
 
 
 def _flat(d: Mapping[str, Any], prefix: str = "", out: Optional[Dict[str, Any]] = None,
           skip: Sequence[str] = ()) -> Dict[str, Any]:
     """Scalars of ``d``, nested dicts flattened with ``_`` (``latency_p99_ms``); lists and
-    the fields in ``skip`` left out; an absent ``breaker`` or ``queue_model`` as NaN
-    columns."""
+    the fields in ``skip`` left out; an absent ``breaker``, ``queue_model`` or
+    ``end_to_end`` as NaN columns."""
     out = {} if out is None else out
     for k, v in d.items():
         if k in skip:
@@ -607,7 +609,9 @@ class Report:
         """One row per entry point: ``name``, ``service``, ``target``, ``offered``,
         ``outcomes_ok`` … ``outcomes_degraded``, ``in_flight``, ``availability``,
         ``availability_se``, ``throughput_per_s``, ``goodput_per_s``, ``latency_count``,
-        ``latency_mean_ms``, ``latency_p50_ms`` … ``latency_max_ms``, and
+        ``latency_mean_ms``, ``latency_p50_ms`` … ``latency_max_ms``,
+        ``end_to_end_count`` … ``end_to_end_max_ms`` (a customer's time through a network of
+        work queues; NaN for entry points that call a service), and
         ``analytic_availability`` (the analytic shadow's)."""
         analytic = {e["name"]: e["availability"] for e in self._d["analysis"]["entries"]}
         rows = []

@@ -14,7 +14,9 @@ ENTRY_COLUMNS = [
     "outcomes_rejected", "outcomes_circuit_open", "outcomes_unavailable", "outcomes_degraded",
     "in_flight", "availability", "availability_se", "throughput_per_s", "goodput_per_s",
     "latency_count", "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p95_ms",
-    "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "analytic_availability",
+    "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "end_to_end_count",
+    "end_to_end_mean_ms", "end_to_end_p50_ms", "end_to_end_p90_ms", "end_to_end_p95_ms",
+    "end_to_end_p99_ms", "end_to_end_p999_ms", "end_to_end_max_ms", "analytic_availability",
 ]
 
 
