@@ -120,7 +120,7 @@ run_microsim() { # model seed
     "$MICROSIM" run "$ROOT/topologies/$file" --duration "$duration" --warmup 0s \
         --seed "$seed" --json > "$dir.json" 2> /dev/null
     "$MICROSIM" run "$ROOT/topologies/$file" --duration "$duration" --warmup 0s \
-        --seed "$seed" > "$dir.txt"
+        --seed "$seed" > "$dir.txt" 2>&1 # the footer is on standard error
     local offered footer ev mev
     # Customers: the arrivals of every entry point (m3 has one per station).
     offered="$(grep '"offered"' "$dir.json" | tr -dc '0-9\n' | awk '{ s += $1 } END { print s }')"

@@ -198,10 +198,16 @@
 //!
 //! ## Time and determinism
 //! Virtual time is integer nanoseconds. Events at the same instant run in the order they were
-//! scheduled. Each random stream is derived from the seed and the name of the entity that
-//! draws from it, with a portable generator, so the same model and seed give a byte-identical
-//! report on every machine, run after run and whatever the thread count of
-//! [`run_seeds`]. See [`engine`] for the details.
+//! scheduled. Each random stream is derived from the seed and the stable name of what draws
+//! from it (a service by its name, a call or publish step by its path in the file such as
+//! `services[gateway].steps[1]`, a fault by its place in the timeline), with a portable
+//! generator, so the same model and seed give a byte-identical report on every machine, run
+//! after run and whatever the thread count of [`run_seeds`]. It also gives *common random
+//! numbers*: adding or changing one part of a topology (a service, a call, a fault) leaves the
+//! draws of every other part as they were, so the request-level results of the services the
+//! change cannot reach are byte-identical, and an A/B comparison compares the change, not the
+//! luck of the draw. Faults draw from streams of their own, never from those of what they
+//! disturb. See [`engine`] for the exact contract and the list of streams.
 //!
 //! ## Accuracy and validation
 //! The test suite checks the engine against closed forms (M/M/1 mean and tail, M/M/c with
@@ -308,12 +314,30 @@ impl Model {
     /// Simulates the model once; `options` override the file's run settings. The report
     /// holds what the run measured beside the model's analytic shadow.
     pub fn run(&self, options: &RunOptions) -> Result<Report, RunError> {
-        Ok(Report::new(engine::run(self, options)?, self.analyze()))
+        Ok(Report::new(
+            engine::run(self, options)?,
+            self.analyze_for(options),
+        ))
     }
 
-    /// The analytic shadow and lints, without simulating.
+    /// The analytic shadow and lints, without simulating, over the file's run window.
     pub fn analyze(&self) -> analysis::Analysis {
         analysis::analyze(self)
+    }
+
+    /// The analytic shadow over the window a run with `options` measures: a `duration` or
+    /// `warmup` given as an option moves the window, and with it the phases of the fault
+    /// timeline the shadow averages over (a fault after the shortened run's end does not
+    /// count). Options that do not hold give the file's window (the run refuses them anyway).
+    pub fn analyze_for(&self, options: &RunOptions) -> analysis::Analysis {
+        match options.resolve(self) {
+            Ok(run) if run.warmup != self.run.warmup || run.duration != self.run.duration => {
+                let mut windowed = self.clone();
+                windowed.run = run;
+                analysis::analyze(&windowed)
+            }
+            _ => self.analyze(),
+        }
     }
 }
 
@@ -324,7 +348,7 @@ pub fn run_traced(
     options: &RunOptions,
 ) -> Result<(Report, Vec<engine::TraceRecord>), RunError> {
     let (m, trace) = engine::run_traced(model, options)?;
-    Ok((Report::new(m, model.analyze()), trace))
+    Ok((Report::new(m, model.analyze_for(options)), trace))
 }
 
 /// Runs `model` once per seed, in parallel on rayon's thread pool. Each run is independent
@@ -335,7 +359,7 @@ pub fn run_seeds(
     seeds: &[u64],
 ) -> Vec<Result<Report, RunError>> {
     use rayon::prelude::*;
-    let analysis = model.analyze();
+    let analysis = model.analyze_for(options);
     seeds
         .par_iter()
         .map(|&seed| {

@@ -7,7 +7,10 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
-use cli::experiment::{compare_arms, merge, run_experiment, single_arms, ExperimentArgs, Kind};
+use cli::experiment::{
+    apply_set, compare_arms, merge, refuse_experiment_flags, run_experiment, single_arms,
+    ExperimentArgs, Kind,
+};
 use cli::RunArgs;
 use microsim::chart::render_all;
 use microsim::experiment::{Axis, Target};
@@ -204,33 +207,17 @@ fn main() -> ExitCode {
             out,
             experiment,
             ..
-        } => {
-            // The experiment options that mean nothing for one run are refused, not dropped.
-            let unused = [
-                ("--csv", experiment.csv.is_some()),
-                (
-                    "--recovery-threshold",
-                    experiment.recovery_threshold.is_some(),
-                ),
-                ("--recovery-from", experiment.recovery_from.is_some()),
-            ];
-            if let Some((flag, _)) = unused.iter().find(|(_, given)| *given) {
-                return fail(format!(
-                    "{flag} is for experiments: add --reps N (one run has no replications to summarise)"
-                ));
-            }
-            run(
-                file,
-                &experiment.set,
-                seed,
-                duration,
-                warmup,
-                drain,
-                json,
-                SummaryOptions { wide },
-                out,
-            )
-        }
+        } => run(
+            file,
+            &experiment,
+            seed,
+            duration,
+            warmup,
+            drain,
+            json,
+            SummaryOptions { wide },
+            out,
+        ),
         Command::Compare {
             files,
             variants,
@@ -333,7 +320,7 @@ fn load(file: &PathBuf) -> Result<microsim::Model, ExitCode> {
 #[allow(clippy::too_many_arguments)]
 fn run(
     file: PathBuf,
-    set: &[String],
+    experiment: &ExperimentArgs,
     seed: Option<u64>,
     duration: Option<String>,
     warmup: Option<String>,
@@ -342,7 +329,10 @@ fn run(
     summary: SummaryOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
-    let model = match load(&file).and_then(|m| cli::experiment::with_set_text(m, set)) {
+    if let Err(code) = refuse_experiment_flags(experiment) {
+        return code;
+    }
+    let model = match load(&file).and_then(|m| apply_set(m, &experiment.set)) {
         Ok(m) => m,
         Err(code) => return code,
     };

@@ -1,9 +1,11 @@
 //! Seeded, portable random-number streams.
 //!
-//! Every source of randomness (a service's work times, an edge's latency, an entry point's
-//! arrivals, a balancer's picks) draws from its own stream, derived from the run seed and a
-//! stable name — not from a position in a list. Adding or editing one service therefore leaves
-//! every other stream unchanged (common random numbers for A/B comparisons), and the same seed
+//! Every source of randomness (a service's work times, a call step's latency, an entry point's
+//! arrivals, a balancer's picks, a fault's effect) draws from its own stream, derived from the
+//! run seed and a stable name — a service's name, a step's path in the file — not from a
+//! position in a list. Adding or editing one service therefore leaves every other stream
+//! unchanged (common random numbers for A/B comparisons; the engine's docs list the streams),
+//! and the same seed
 //! gives the same numbers on every machine: the generator is Xoshiro256++ (`rand_xoshiro`),
 //! whose output is specified bit for bit, and the derivation below uses only integer
 //! arithmetic.
@@ -30,7 +32,8 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 
 /// The stream for `purpose` (e.g. `"work"`) of the entity called `name`, under `seed`.
 ///
-/// `index` separates several streams of one entity (e.g. the n-th call step of a service).
+/// `index` separates several streams of one entity by something stable (e.g. the replica
+/// of a service's failure process), never by a position that other entities can shift.
 pub fn stream(seed: u64, purpose: &str, name: &str, index: u64) -> SimRng {
     let key = fnv1a(&[
         purpose.as_bytes(),

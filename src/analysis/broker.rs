@@ -8,7 +8,7 @@ use super::queueing;
 use super::timeline::Conditions;
 use super::traffic::Traffic;
 use super::{GroupAnalysis, QueueAnalysis, TopicAnalysis};
-use crate::model::{Destination, Model, ServiceId};
+use crate::model::{Destination, Model, ServiceId, TopicId};
 
 /// Per topic: its rate and, per consumer group, capacity and lag growth.
 ///
@@ -45,7 +45,7 @@ pub(super) fn topics(
                 model
                     .publishes
                     .iter()
-                    .filter(move |p| p.to == Destination::Topic(t as u32))
+                    .filter(move |p| p.to == Destination::Topic(TopicId(t as u32)))
             };
             // Partitions in use: all, unless every publisher keys its messages from a key
             // space smaller than the partition count.

@@ -220,11 +220,18 @@ pub struct CallAnalysis {
     pub attempts: u32,
     /// The callee's availability per attempt.
     pub attempt_availability: f64,
-    /// Availability of the call with its retries, 1 − (1 − a)^k, assuming independent
-    /// attempts (not true in an outage: the simulation shows the difference).
+    /// Availability of the call with its retries: 1 − (1 − a)^k for independent errors; an
+    /// outage is escaped only by a retry that reaches another replica (a Markov chain over
+    /// the replicas the attempts reach, see docs/semantics.md, *Availability*).
     pub availability: f64,
-    /// Expected attempts per call, (1 − (1 − a)^k)/a: the load multiplier on the callee.
+    /// Expected attempts per call, from the same chain ((1 − (1 − a)^k)/a for independent
+    /// errors): the load multiplier on the callee.
     pub expected_attempts: f64,
+    /// Why `availability` and `expected_attempts` are only an estimate of where the
+    /// attempts land (the balancer's choice), or `None` where the shadow follows the
+    /// engine's choice exactly.
+    #[serde(default)]
+    pub estimate: Option<String>,
     /// The chance that an attempt outlasts the call's timeout (0 without one).
     pub timeout_probability: f64,
 }

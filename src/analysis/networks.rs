@@ -67,7 +67,7 @@ pub(super) fn end_to_end(
         let EntryTarget::Broker(Destination::Queue(q0)) = e.target else {
             continue;
         };
-        out.end_to_end_ms = visits(model, traffic, q0 as usize).and_then(|v| {
+        out.end_to_end_ms = visits(model, traffic, q0.0 as usize).and_then(|v| {
             let mut total = 0.0;
             for (j, &vj) in v.iter().enumerate() {
                 if vj <= 0.0 {

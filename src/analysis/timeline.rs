@@ -171,7 +171,7 @@ impl Conditions {
             match k {
                 FaultKind::BrokerDown => broker_down = true,
                 FaultKind::LeaderDown { topic, .. } => {
-                    leaderless[*topic as usize] += 1;
+                    leaderless[topic.0 as usize] += 1;
                 }
                 FaultKind::BrokerSlow { add } => {
                     broker_extra.0 += add.mean_ns();
@@ -185,7 +185,7 @@ impl Conditions {
             let mut parts: Vec<u32> = kinds
                 .iter()
                 .filter_map(|k| match k {
-                    FaultKind::LeaderDown { topic, partition } if *topic as usize == t => {
+                    FaultKind::LeaderDown { topic, partition } if topic.0 as usize == t => {
                         Some(*partition)
                     }
                     _ => None,

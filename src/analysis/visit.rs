@@ -62,7 +62,7 @@ fn fold_op<F: StepFold>(model: &Model, fold: &mut F, op: &Op, down: F::Down) -> 
     match op {
         Op::Work(d) => fold.work(down, d),
         Op::Call(c) => fold.call(down, *c, &model.calls[c.0 as usize]),
-        Op::Publish(p) => fold.publish(down, &model.publishes[*p as usize]),
+        Op::Publish(p) => fold.publish(down, model.publish_at(*p)),
         Op::Parallel {
             branches,
             probability,

@@ -25,7 +25,8 @@
 //! **Accounting**, always: `sent = acked + dead_lettered + expired + depth + in_flight`.
 //!
 //! **Storage.** Ready messages never received are a [`PartitionLog`] (a count and compact
-//! send times: no per-message object, send times within the log's error bound). Requeued and
+//! send times: no per-message object, send times within the log's error bound), and, in a
+//! queue made with [`WorkQueue::tagged`], their tags in send order (8 bytes each). Requeued and
 //! in-flight messages have per-message state; in-flight ones are bounded by consumers ×
 //! prefetch. In-flight deadlines sit in an indexed binary heap, so expiry, acks and
 //! visibility changes are O(log n); slots are reused, so no call allocates once the queue
@@ -44,6 +45,9 @@ pub struct Message {
     pub sent: SimTime,
     /// Deliveries so far, this one included (`ApproximateReceiveCount`).
     pub receives: u32,
+    /// What its sender attached to it ([`WorkQueue::send_tagged`]; 0 for none): the queue
+    /// only carries it, e.g. the customer a message of a network of queues belongs to.
+    pub tag: u64,
 }
 
 impl Message {
@@ -129,12 +133,23 @@ pub struct WorkQueue {
     redelivered: u64,
     dead_lettered: u64,
     expired: u64,
+    /// The tags of the fresh messages, in send order, if the queue carries tags.
+    fresh_tags: Option<VecDeque<u64>>,
 }
 
 impl WorkQueue {
+    /// An empty queue whose messages carry the tags their senders attach.
+    pub fn tagged(config: QueueConfig) -> Self {
+        WorkQueue {
+            fresh_tags: Some(VecDeque::new()),
+            ..WorkQueue::new(config)
+        }
+    }
+
     /// An empty queue.
     pub fn new(config: QueueConfig) -> Self {
         WorkQueue {
+            fresh_tags: None,
             config,
             fresh: PartitionLog::new(config.log_blocks, None),
             requeued: VecDeque::new(),
@@ -158,7 +173,16 @@ impl WorkQueue {
 
     /// Enqueues a message sent at `now` (times must not decrease) and returns its id.
     pub fn send(&mut self, now: SimTime) -> u64 {
+        self.send_tagged(now, 0)
+    }
+
+    /// Enqueues a message sent at `now` carrying `tag` (kept only by a queue made with
+    /// [`WorkQueue::tagged`]) and returns its id.
+    pub fn send_tagged(&mut self, now: SimTime, tag: u64) -> u64 {
         self.sent += 1;
+        if let Some(tags) = &mut self.fresh_tags {
+            tags.push_back(tag);
+        }
         self.fresh.append(now)
     }
 
@@ -179,10 +203,16 @@ impl WorkQueue {
             Some(m) => m,
             None => {
                 let (id, sent) = self.fresh.pop_front()?;
+                let tag = self
+                    .fresh_tags
+                    .as_mut()
+                    .and_then(VecDeque::pop_front)
+                    .unwrap_or(0);
                 Message {
                     id,
                     sent,
                     receives: 0,
+                    tag,
                 }
             }
         };
@@ -312,12 +342,24 @@ impl WorkQueue {
     /// `consumer`'s channel closed (a crash): all its unacked deliveries return as by a
     /// requeue. Returns how many. O(in-flight slots).
     pub fn release_consumer(&mut self, consumer: u32) -> u32 {
+        self.release_consumer_with(consumer, |_| {})
+    }
+
+    /// [`release_consumer`](Self::release_consumer), calling `dead_lettered` with the tag of
+    /// each message that reached its delivery limit and went to the dead-letter queue.
+    pub fn release_consumer_with(
+        &mut self,
+        consumer: u32,
+        mut dead_lettered: impl FnMut(u64),
+    ) -> u32 {
         let mut n = 0;
         for i in 0..self.slots.len() as u32 {
             let s = self.slots[i as usize];
             if s.live && s.consumer == consumer {
                 let msg = self.take(i);
-                self.give_back(msg, true);
+                if self.give_back(msg, true) == Returned::DeadLettered {
+                    dead_lettered(msg.tag);
+                }
                 n += 1;
             }
         }
@@ -326,9 +368,27 @@ impl WorkQueue {
 
     /// Retention: deletes the ready messages sent before `cutoff` and returns how many.
     pub fn expire_before(&mut self, cutoff: SimTime) -> u64 {
+        self.expire_before_with(cutoff, |_| {})
+    }
+
+    /// [`expire_before`](Self::expire_before), calling `deleted` with the tag of each
+    /// message it deletes.
+    pub fn expire_before_with(&mut self, cutoff: SimTime, mut deleted: impl FnMut(u64)) -> u64 {
         let before = self.requeued.len();
-        self.requeued.retain(|m| m.sent >= cutoff);
-        let n = (before - self.requeued.len()) as u64 + self.fresh.expire_before(cutoff);
+        self.requeued.retain(|m| {
+            let keep = m.sent >= cutoff;
+            if !keep {
+                deleted(m.tag);
+            }
+            keep
+        });
+        let fresh = self.fresh.expire_before(cutoff);
+        if let Some(tags) = &mut self.fresh_tags {
+            for tag in tags.drain(..(fresh as usize).min(tags.len())) {
+                deleted(tag);
+            }
+        }
+        let n = (before - self.requeued.len()) as u64 + fresh;
         self.expired += n;
         n
     }
@@ -538,7 +598,8 @@ mod tests {
             Message {
                 id: 0,
                 sent: ms(0),
-                receives: 2
+                receives: 2,
+                tag: 0,
             }
         );
         assert!(again.message.redelivered());
@@ -717,5 +778,40 @@ mod tests {
                 "{consumers} {prefetch} {max}"
             );
         }
+    }
+
+    #[test]
+    fn tags_travel_with_their_messages() {
+        let mut q = WorkQueue::tagged(QueueConfig {
+            consumers: 2,
+            prefetch: 0,
+            max_receives: 2,
+            log_blocks: 64,
+        });
+        for (t, tag) in [(0, 10), (1, 11), (2, 12), (3, 13)] {
+            q.send_tagged(ms(t), tag);
+        }
+        let a = q.receive(0, ms(4), vis(100)).unwrap();
+        let b = q.receive(1, ms(4), vis(100)).unwrap();
+        assert_eq!((a.message.tag, b.message.tag), (10, 11));
+        // A requeued message keeps its tag, and comes back first.
+        assert_eq!(q.nack(a.receipt, true), Some(Returned::Requeued));
+        let again = q.receive(1, ms(5), vis(100)).unwrap();
+        assert_eq!((again.message.id, again.message.tag), (0, 10));
+        // Consumer 1 crashes: message 0 (second delivery, the limit) is dead-lettered and
+        // reported, message 1 is requeued.
+        let mut dead = Vec::new();
+        assert_eq!(q.release_consumer_with(1, |t| dead.push(t)), 2);
+        assert_eq!(dead, vec![10]);
+        // Retention deletes the requeued message 1 (sent at 1) and the fresh 2, reporting both.
+        let mut deleted = Vec::new();
+        assert_eq!(q.expire_before_with(ms(3), |t| deleted.push(t)), 2);
+        deleted.sort_unstable();
+        assert_eq!(deleted, vec![11, 12]);
+        assert_eq!(q.receive(0, ms(6), vis(100)).unwrap().message.tag, 13);
+        // An untagged queue hands out 0.
+        let mut plain = queue(1, 0, 0);
+        plain.send_tagged(ms(0), 7);
+        assert_eq!(plain.receive(0, ms(0), vis(1)).unwrap().message.tag, 0);
     }
 }

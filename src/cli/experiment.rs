@@ -82,10 +82,29 @@ fn with_set(model: Model, set: &[Override]) -> Result<Model, ExitCode> {
     })
 }
 
-/// `model` with the `--set PATH=VALUE` edits of `set` applied (for a single run), or the
-/// error printed.
-pub fn with_set_text(model: Model, set: &[String]) -> Result<Model, ExitCode> {
+/// `model` with the `--set` edits of a single run (no `--reps`): the same paths and checks as
+/// an experiment's.
+pub fn apply_set(model: Model, set: &[String]) -> Result<Model, ExitCode> {
     with_set(model, &overrides(set)?)
+}
+
+/// Refuses the experiment flags a single run has no use for, so that none is silently
+/// ignored: `--threads`, `--csv`, `--recovery-threshold` and `--recovery-from` need
+/// replications.
+pub fn refuse_experiment_flags(args: &ExperimentArgs) -> Result<(), ExitCode> {
+    let given = [
+        ("--threads", args.threads.is_some()),
+        ("--csv", args.csv.is_some()),
+        ("--recovery-threshold", args.recovery_threshold.is_some()),
+        ("--recovery-from", args.recovery_from.is_some()),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(fail(format!(
+            "{flag} applies to experiments: add --reps N (one run has no replications to \
+             spread over threads, tabulate or measure recovery across)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The arms of `compare`: two or more files, or one file's variants (`base` first unless

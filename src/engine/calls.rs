@@ -1,14 +1,68 @@
 //! Call steps: attempts through the breaker and the bulkhead, retries after backoff within
 //! the budget, the end of a call (fallback or failure), and the timers these need.
 
-use super::*;
+use super::event::{Event, Micro};
+use super::kernel::Key;
+use super::observer::Hold;
+use super::request::{CallProgress, Deadline, Dispatch, Parent};
+use super::simulation::Simulation;
+use crate::call::breaker::CircuitBreaker;
+use crate::call::budget::BudgetState;
+use crate::call::bulkhead::{Admit, Bulkhead};
+use crate::model::{CallId, OnFailure};
+use crate::outcome::Outcome;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
 
-impl<'m> Simulation<'m> {
-    /// The caller replica of a strand's job, if the job is still there.
-    pub(super) fn caller_replica(&self, strand: Key) -> Option<(u32, u32)> {
+/// The resilience state of one call step at one caller replica.
+pub(super) struct EdgeReplica {
+    pub(super) breaker: Option<CircuitBreaker>,
+    /// When the breaker's timer event in the queue is due, if one is.
+    pub(super) breaker_timer: Option<u64>,
+    pub(super) budget: Option<BudgetState>,
+    pub(super) bulkhead: Option<Bulkhead<Key>>,
+    /// When the bulkhead's expiry event in the queue is due, if one is.
+    pub(super) bulkhead_timer: Option<u64>,
+}
+
+/// The state of one call step: its random streams, and its resilience state per caller
+/// replica.
+///
+/// Each random decision of the step has a stream of its own, keyed by the step's path in
+/// the file (`services[api].steps[1]`): adding a call elsewhere, or changing this
+/// one's retry policy, leaves the other draws as they were.
+pub(super) struct CallState {
+    /// Whether the call is made (`probability`).
+    pub(super) route_rng: SimRng,
+    /// The network latency of each request.
+    pub(super) request_rng: SimRng,
+    /// The network latency of each response.
+    pub(super) response_rng: SimRng,
+    /// The jitter of retry backoffs.
+    pub(super) retry_rng: SimRng,
+    /// The duration of fallbacks.
+    pub(super) fallback_rng: SimRng,
+    pub(super) per_replica: Vec<EdgeReplica>,
+}
+
+impl Simulation<'_> {
+    /// The call step a strand is in and its caller replica, if the strand and its job are
+    /// still there.
+    pub(super) fn caller_replica(&self, strand: Key) -> Option<(CallId, u32)> {
         let s = self.strands.get(strand)?;
+        let call = s.call.as_ref()?.call;
         let j = self.jobs.get(s.job).filter(|j| !j.killed)?;
-        Some((s.call.call, j.replica))
+        Some((call, j.replica))
+    }
+
+    /// Where strand `strand` is in its call step, to change.
+    fn progress(&mut self, strand: Key) -> Option<&mut CallProgress> {
+        self.strands.get_mut(strand)?.call.as_mut()
+    }
+
+    /// The resilience state of call step `call` at caller replica `replica`.
+    fn edge(&mut self, call: CallId, replica: u32) -> &mut EdgeReplica {
+        &mut self.calls[call.0 as usize].per_replica[replica as usize]
     }
 
     /// Starts the strand's next attempt: breaker, then bulkhead, then the callee.
@@ -18,40 +72,33 @@ impl<'m> Simulation<'m> {
             return;
         };
         if let Some(job) = self.strands.get(strand).map(|s| s.job) {
-            self.set_holding(job, self.call_slot[cid as usize]);
+            self.set_holding(job, self.observer.call_slot(cid));
         }
-        let now = self.now;
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
-        if let Some(b) = &mut edge.breaker {
+        let now = self.clock.now;
+        if let Some(b) = &mut self.edge(cid, r).breaker {
             let permitted = b.try_acquire(SimTime(now));
-            if let Some(s) = self.strands.get_mut(strand) {
-                s.call.in_breaker = permitted;
+            if let Some(c) = self.progress(strand) {
+                c.in_breaker = permitted;
             }
+            self.arm_breaker_timer(cid, r);
             if !permitted {
-                if now >= self.warmup {
-                    self.calls[cid as usize].not_permitted += 1;
-                }
-                self.arm_breaker_timer(cid, r);
+                self.observer.not_permitted(cid, now);
                 self.attempt_failed(strand, Outcome::CircuitOpen);
                 return;
             }
-            self.arm_breaker_timer(cid, r);
         }
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
-        if let Some(bh) = &mut edge.bulkhead {
+        if let Some(bh) = &mut self.edge(cid, r).bulkhead {
             match bh.try_enter(SimTime(now), strand) {
                 Admit::Granted => {}
                 Admit::Queued => {
                     if let Some(job) = self.strands.get(strand).map(|s| s.job) {
-                        self.set_holding(job, HOLD_BACKOFF);
+                        self.set_holding(job, Hold::BACKOFF);
                     }
                     self.arm_bulkhead_timer(cid, r);
                     return;
                 }
                 Admit::Rejected => {
-                    if now >= self.warmup {
-                        self.calls[cid as usize].bulkhead_rejections += 1;
-                    }
+                    self.observer.bulkhead_rejected(cid, now);
                     self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
                     self.attempt_failed(strand, Outcome::Rejected);
                     return;
@@ -64,43 +111,42 @@ impl<'m> Simulation<'m> {
     /// Sends the attempt to the callee (breaker and bulkhead have let it through).
     pub(super) fn send_attempt(&mut self, strand: Key) {
         let model = self.model;
-        let now = self.now;
-        let Some(s) = self.strands.get_mut(strand) else {
+        let now = self.clock.now;
+        let Some(c) = self.progress(strand) else {
             return;
         };
-        let cid = s.call.call;
-        let call = &model.calls[cid as usize];
-        s.call.attempt_sent = now;
-        s.call.in_bulkhead = call.bulkhead.is_some();
+        let cid = c.call;
+        let call = model.call_edge(cid);
+        c.attempt_sent = now;
+        c.in_bulkhead = call.bulkhead.is_some();
         let avoid = match &call.retry {
-            Some(r) if r.other_replica && s.call.attempt > 1 => s.call.last_replica,
-            _ => u32::MAX,
+            Some(r) if r.other_replica && c.attempt > 1 => c.last_replica,
+            _ => None,
         };
-        let c = &mut self.calls[cid as usize];
-        if now >= self.warmup {
-            c.attempts += 1;
-        }
-        c.bucket[1] += 1;
-        let latency = call.latency.as_ref().map(|d| d.sample(&mut c.rng));
+        self.observer.attempt_sent(cid, now);
+        let state = &mut self.calls[cid.0 as usize];
+        let latency = call
+            .latency
+            .as_ref()
+            .map(|d| d.sample(&mut state.request_rng));
         let (deadline, timeout) = if call.propagate_deadline {
             let caller = self
                 .strands
                 .get(strand)
                 .and_then(|s| self.jobs.get(s.job))
-                .map_or(u64::MAX, |j| j.deadline);
-            let own = call.timeout.map_or(u64::MAX, |t| SimTime(now).after(t).0);
-            let deadline = own.min(caller);
-            if deadline <= now {
+                .map_or(Deadline::NONE, |j| j.deadline);
+            let own = call
+                .timeout
+                .map_or(Deadline::NONE, |t| Deadline::at(SimTime(now).after(t)));
+            let deadline = own.earlier(caller);
+            if deadline.passed(now) {
                 // No time left: the call is not even sent.
                 self.attempt_failed(strand, Outcome::Timeout);
                 return;
             }
-            (
-                deadline,
-                (deadline != u64::MAX).then(|| SimDuration(deadline - now)),
-            )
+            (deadline, deadline.get().map(|d| SimDuration(d - now)))
         } else {
-            (u64::MAX, call.timeout)
+            (Deadline::NONE, call.timeout)
         };
         let (lost, extra) = self.edge_faults(cid);
         let latency = match (latency, extra) {
@@ -108,19 +154,16 @@ impl<'m> Simulation<'m> {
             (l, e) => Some(SimDuration(l.unwrap_or_default().0 + e.0)),
         };
         let job = self.send(Dispatch {
-            parent: Parent::Strand(strand),
-            service: call.to.0,
-            call: cid,
             timeout,
             latency,
-            avoid_replica: avoid,
+            avoid,
             lost,
             deadline,
-            pin: u32::MAX,
+            ..Dispatch::new(Parent::Caller { strand, call: cid }, call.to)
         });
-        let replica = self.jobs.get(job).map_or(u32::MAX, |j| j.replica);
-        if let Some(s) = self.strands.get_mut(strand) {
-            s.call.last_replica = replica;
+        let replica = self.jobs.get(job).map(|j| j.replica);
+        if let Some(c) = self.progress(strand) {
+            c.last_replica = replica;
         }
     }
 
@@ -130,17 +173,17 @@ impl<'m> Simulation<'m> {
             self.abandon(strand);
             return;
         };
-        let now = self.now;
-        let Some(s) = self.strands.get_mut(strand) else {
+        let now = self.clock.now;
+        let Some(c) = self.progress(strand) else {
             return;
         };
-        let duration = SimDuration(now - s.call.attempt_sent);
-        let held_permit = std::mem::replace(&mut s.call.in_bulkhead, false);
+        let duration = SimDuration(now - c.attempt_sent);
+        let held_permit = std::mem::replace(&mut c.in_bulkhead, false);
         if held_permit {
             self.release_bulkhead(cid, r);
         }
         let failed = outcome.is_failure();
-        if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].budget {
+        if let Some(b) = &mut self.edge(cid, r).budget {
             if failed {
                 b.on_failure();
             } else {
@@ -165,15 +208,14 @@ impl<'m> Simulation<'m> {
         let Some(s) = self.strands.remove(strand) else {
             return;
         };
-        let c = s.call;
-        if c.call == NO_CALL || !c.active {
+        let Some(c) = s.call else {
             return;
-        }
+        };
         let (cid, r) = (c.call, c.caller_replica);
         if c.in_bulkhead {
             self.release_bulkhead(cid, r);
         }
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+        let edge = self.edge(cid, r);
         if c.in_breaker {
             if let Some(b) = &mut edge.breaker {
                 b.on_ignored();
@@ -188,14 +230,15 @@ impl<'m> Simulation<'m> {
     }
 
     /// Frees a bulkhead permit; the next waiter, if any, gets it.
-    pub(super) fn release_bulkhead(&mut self, cid: u32, r: u32) {
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
-        if let Some(next) = edge
+    pub(super) fn release_bulkhead(&mut self, cid: CallId, r: u32) {
+        let now = SimTime(self.clock.now);
+        if let Some(next) = self
+            .edge(cid, r)
             .bulkhead
             .as_mut()
-            .and_then(|b| b.leave(SimTime(self.now)))
+            .and_then(|b| b.leave(now))
         {
-            self.micro.push_back(Micro::Attempt {
+            self.clock.soon(Micro::Attempt {
                 strand: next,
                 call: cid,
                 replica: r,
@@ -207,17 +250,18 @@ impl<'m> Simulation<'m> {
     pub(super) fn record_breaker(
         &mut self,
         strand: Key,
-        cid: u32,
+        cid: CallId,
         r: u32,
         duration: SimDuration,
         failed: bool,
     ) {
-        match self.strands.get_mut(strand) {
-            Some(s) if s.call.in_breaker => s.call.in_breaker = false,
+        match self.progress(strand) {
+            Some(c) if c.in_breaker => c.in_breaker = false,
             _ => return,
         }
-        if let Some(b) = &mut self.calls[cid as usize].per_replica[r as usize].breaker {
-            b.on_result(SimTime(self.now), duration, failed);
+        let now = SimTime(self.clock.now);
+        if let Some(b) = &mut self.edge(cid, r).breaker {
+            b.on_result(now, duration, failed);
             self.arm_breaker_timer(cid, r);
         }
     }
@@ -226,52 +270,47 @@ impl<'m> Simulation<'m> {
     /// call ends with `outcome`.
     pub(super) fn attempt_failed(&mut self, strand: Key, outcome: Outcome) {
         let model = self.model;
+        let now = self.clock.now;
         let Some((cid, r)) = self.caller_replica(strand) else {
             self.abandon(strand);
             return;
         };
-        let Some(policy) = &model.calls[cid as usize].retry else {
+        let Some(policy) = &model.call_edge(cid).retry else {
             self.call_finished(strand, outcome);
             return;
         };
-        let Some(s) = self.strands.get_mut(strand) else {
+        let Some(c) = self.strands.get_mut(strand).and_then(|s| s.call.as_mut()) else {
             return;
         };
-        if !policy.retry_on[outcome.index()] || s.call.attempt >= policy.attempts {
+        if !policy.retry_on[outcome.index()] || c.attempt >= policy.attempts {
             self.call_finished(strand, outcome);
             return;
         }
-        let c = &mut self.calls[cid as usize];
-        if let Some(b) = &mut c.per_replica[r as usize].budget {
+        let state = &mut self.calls[cid.0 as usize];
+        if let Some(b) = &mut state.per_replica[r as usize].budget {
             // Envoy releases the previous retry resource at the next retry decision.
-            if s.call.holds_retry {
+            if c.holds_retry {
                 b.on_retry_end();
-                s.call.holds_retry = false;
+                c.holds_retry = false;
             }
             if !b.try_start_retry() {
-                if self.now >= self.warmup {
-                    c.retries_denied += 1;
-                }
+                self.observer.retry_denied(cid, now);
                 self.call_finished(strand, outcome);
                 return;
             }
-            s.call.holds_retry = true;
+            c.holds_retry = true;
         }
-        let retry = s.call.attempt;
-        s.call.attempt += 1;
-        let delay = s
-            .call
+        let retry = c.attempt;
+        c.attempt += 1;
+        let delay = c
             .backoff
-            .next(&policy.backoff, policy.jitter, retry, &mut c.retry_rng);
-        if self.now >= self.warmup {
-            c.retries += 1;
-        }
+            .next(&policy.backoff, policy.jitter, retry, &mut state.retry_rng);
+        self.observer.retried(cid, now);
         if delay > SimDuration::ZERO {
             if let Some(job) = self.strands.get(strand).map(|s| s.job) {
-                self.set_holding(job, HOLD_BACKOFF);
+                self.set_holding(job, Hold::BACKOFF);
             }
-            self.queue
-                .schedule(SimTime(self.now).after(delay), Event::RetryDue { strand });
+            self.clock.after(delay, Event::RetryDue { strand });
         } else {
             self.start_attempt(strand);
         }
@@ -281,24 +320,17 @@ impl<'m> Simulation<'m> {
     /// strand goes on, fails, or runs the fallback.
     pub(super) fn call_finished(&mut self, strand: Key, outcome: Outcome) {
         let model = self.model;
-        let now = self.now;
+        let now = self.clock.now;
         let Some((cid, r)) = self.caller_replica(strand) else {
             self.abandon(strand);
             return;
         };
-        let Some(s) = self.strands.get_mut(strand) else {
+        let Some(c) = self.strands.get_mut(strand).and_then(|s| s.call.take()) else {
             return;
         };
-        let started = s.call.started;
-        s.call.active = false;
-        let holds_retry = std::mem::replace(&mut s.call.holds_retry, false);
-        let c = &mut self.calls[cid as usize];
-        if started >= self.warmup {
-            c.outcomes[outcome.index()] += 1;
-            c.latency.record(now - started);
-        }
-        if let Some(b) = &mut c.per_replica[r as usize].budget {
-            if holds_retry {
+        self.observer.call_ended(cid, c.started, now, outcome);
+        if let Some(b) = &mut self.edge(cid, r).budget {
+            if c.holds_retry {
                 b.on_retry_end();
             }
             b.on_request_end();
@@ -307,23 +339,21 @@ impl<'m> Simulation<'m> {
             self.run_strand(strand);
             return;
         }
-        match &model.calls[cid as usize].on_failure {
+        match &model.call_edge(cid).on_failure {
             OnFailure::Fail => self.finish_strand(strand, Some(outcome)),
             OnFailure::Ignore => self.run_strand(strand),
             OnFailure::Fallback(d) => {
                 self.mark_degraded(strand);
-                let service = self
+                let Some((job, service)) = self
                     .strands
                     .get(strand)
-                    .and_then(|s| self.jobs.get(s.job))
-                    .map_or(0, |j| j.service as usize);
-                let delay = d.sample(&mut self.services[service].work_rng);
+                    .and_then(|s| Some((s.job, self.jobs.get(s.job)?.service)))
+                else {
+                    return;
+                };
+                let delay = d.sample(&mut self.calls[cid.0 as usize].fallback_rng);
                 if delay > SimDuration::ZERO {
-                    let job = self.strands.get(strand).map(|s| s.job);
-                    let replica = job
-                        .and_then(|j| self.jobs.get(j))
-                        .map_or(0, |j| j.replica as usize);
-                    self.begin_work(strand, job.unwrap_or(Key::NONE), service, replica, delay);
+                    self.begin_work(strand, job, service, r, delay);
                 } else {
                     self.run_strand(strand);
                 }
@@ -331,6 +361,8 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    /// The job of `strand` was answered by a fallback below: it ends `degraded` unless it
+    /// fails.
     pub(super) fn mark_degraded(&mut self, strand: Key) {
         if let Some(job) = self.strands.get(strand).map(|s| s.job) {
             if let Some(j) = self.jobs.get_mut(job) {
@@ -340,14 +372,15 @@ impl<'m> Simulation<'m> {
     }
 
     /// Keeps one timer event in the queue for the breaker's next timed transition.
-    pub(super) fn arm_breaker_timer(&mut self, cid: u32, r: u32) {
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+    pub(super) fn arm_breaker_timer(&mut self, cid: CallId, r: u32) {
+        let end = self.clock.end;
+        let edge = self.edge(cid, r);
         let Some(t) = edge.breaker.as_ref().and_then(|b| b.next_timer()) else {
             return;
         };
-        if t.0 != edge.breaker_timer && t.0 < self.end {
-            edge.breaker_timer = t.0;
-            self.queue.schedule(
+        if edge.breaker_timer != Some(t.0) && t.0 < end {
+            edge.breaker_timer = Some(t.0);
+            self.clock.schedule(
                 t,
                 Event::BreakerTimer {
                     call: cid,
@@ -357,13 +390,14 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    pub(super) fn on_breaker_timer(&mut self, cid: u32, r: u32) {
-        let now = self.now;
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
-        if edge.breaker_timer != now {
+    /// A breaker's timer: its timed transition, unless a later schedule superseded it.
+    pub(super) fn on_breaker_timer(&mut self, cid: CallId, r: u32) {
+        let now = self.clock.now;
+        let edge = self.edge(cid, r);
+        if edge.breaker_timer != Some(now) {
             return; // superseded by a later schedule
         }
-        edge.breaker_timer = u64::MAX;
+        edge.breaker_timer = None;
         if let Some(b) = &mut edge.breaker {
             if b.next_timer().is_some_and(|t| t.0 <= now) {
                 b.on_timer(SimTime(now));
@@ -372,14 +406,15 @@ impl<'m> Simulation<'m> {
         self.arm_breaker_timer(cid, r);
     }
 
-    pub(super) fn arm_bulkhead_timer(&mut self, cid: u32, r: u32) {
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
+    /// Keeps an expiry event in the queue for the bulkhead's earliest waiting deadline.
+    pub(super) fn arm_bulkhead_timer(&mut self, cid: CallId, r: u32) {
+        let edge = self.edge(cid, r);
         let Some(t) = edge.bulkhead.as_ref().and_then(|b| b.next_deadline()) else {
             return;
         };
-        if edge.bulkhead_timer == u64::MAX || t.0 < edge.bulkhead_timer {
-            edge.bulkhead_timer = t.0;
-            self.queue.schedule(
+        if edge.bulkhead_timer.is_none_or(|at| t.0 < at) {
+            edge.bulkhead_timer = Some(t.0);
+            self.clock.schedule(
                 t,
                 Event::BulkheadExpire {
                     call: cid,
@@ -389,21 +424,21 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    pub(super) fn on_bulkhead_expire(&mut self, cid: u32, r: u32) {
-        let now = self.now;
-        let edge = &mut self.calls[cid as usize].per_replica[r as usize];
-        if edge.bulkhead_timer != now {
+    /// A bulkhead's expiry: waiters that waited too long are refused.
+    pub(super) fn on_bulkhead_expire(&mut self, cid: CallId, r: u32) {
+        let now = self.clock.now;
+        let edge = self.edge(cid, r);
+        if edge.bulkhead_timer != Some(now) {
             return;
         }
-        edge.bulkhead_timer = u64::MAX;
-        while let Some(strand) = self.calls[cid as usize].per_replica[r as usize]
+        edge.bulkhead_timer = None;
+        while let Some(strand) = self
+            .edge(cid, r)
             .bulkhead
             .as_mut()
             .and_then(|b| b.expire_one(SimTime(now)))
         {
-            if now >= self.warmup {
-                self.calls[cid as usize].bulkhead_rejections += 1;
-            }
+            self.observer.bulkhead_rejected(cid, now);
             self.record_breaker(strand, cid, r, SimDuration::ZERO, true);
             self.attempt_failed(strand, Outcome::Rejected);
         }

@@ -247,6 +247,15 @@ pub struct EntryReport {
     /// The latency distribution as `[latency_ms, fraction answered within it]` points at
     /// fixed quantiles (denser in the tail), for CDF charts; empty when nothing was answered.
     pub latency_cdf: Vec<[f64; 2]>,
+    /// Entry points that send to a work queue (a network of queues): each customer's time
+    /// from the client's send to the moment the last message it caused left the broker
+    /// (acknowledged, dead-lettered or deleted), for customers sent after the warm-up whose
+    /// messages had all left by the end. A customer's messages are the client's message and
+    /// every message sent to a work queue while one of them was processed. `None` for other
+    /// entry points. The mean and the maximum are exact, the percentiles to 2 significant
+    /// digits (the top of a bucket 1 % wide).
+    #[serde(default)]
+    pub end_to_end: Option<LatencySummary>,
     /// The latency histogram itself, compactly, so that replications merge exactly
     /// (pooled percentiles are those of the histogram of every run's samples).
     #[serde(default)]
@@ -310,6 +319,16 @@ pub struct ServiceReport {
     /// Time from arrival at a replica to the response leaving it, for accepted requests
     /// (W in Little's law, with λ = accepted arrivals = `arrivals − rejected`).
     pub latency: LatencySummary,
+    /// Time from arrival at a replica until a worker took the request (0 for one admitted
+    /// at once), for requests a worker took (at an event-loop service: the wait for an
+    /// in-flight slot): W_q of queueing theory. The mean and the maximum are exact, the
+    /// percentiles to 2 significant digits (the top of a bucket 1 % wide).
+    #[serde(default)]
+    pub wait: LatencySummary,
+    /// The share of the requests of `wait` that waited longer than 0: the probability of
+    /// waiting, P(W_q > 0) (Erlang C's C(c, a) for an M/M/c service).
+    #[serde(default)]
+    pub wait_probability: f64,
     /// Requests still here when their caller had given up.
     pub orphaned: u64,
     /// Worker time spent on requests whose caller had already given up \[s\].

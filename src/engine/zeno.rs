@@ -13,12 +13,42 @@
 //! that would make time advance (a `retry_delay`, a `retry_backoff`, a `max_receives`,
 //! non-zero work). Nothing of this runs before the cap is passed.
 
-use super::*;
+use super::event::{Event, Micro};
+use super::kernel::Key;
+use super::simulation::Simulation;
+use crate::error::RunError;
+use crate::model::{Destination, ServiceId, TopicId};
+use crate::time::SimTime;
 
 /// Most events watched after the guard trips, to name what goes round.
 const DIAGNOSIS_EVENTS: u64 = 100_000;
 /// Most entities of each kind named in the message.
 const NAMED: usize = 3;
+
+/// The guard's state: events at the current instant, its cap, the busiest instant so far,
+/// and the diagnosis once it has tripped.
+pub(super) struct ZenoGuard {
+    /// Events and micro-steps at the current instant, for the guard.
+    pub(super) instant_events: u64,
+    /// The cap on `instant_events` (`run.max_events_per_instant`).
+    pub(super) limit: u64,
+    /// The most events at one instant so far, and that instant.
+    pub(super) busiest: (u64, u64),
+    /// Set when the guard has tripped: what goes round, gathered until the run stops.
+    pub(super) diagnosis: Option<Box<Diagnosis>>,
+}
+
+impl ZenoGuard {
+    /// A guard that trips after `limit` events at one instant.
+    pub(super) fn new(limit: u64) -> Self {
+        ZenoGuard {
+            instant_events: 0,
+            limit,
+            busiest: (0, 0),
+            diagnosis: None,
+        }
+    }
+}
 
 /// What the run was doing at the instant where time stood still: counters when the guard
 /// tripped, and events per service since.
@@ -37,16 +67,28 @@ pub(super) struct Diagnosis {
     published: Vec<u64>,
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Counters of every queue, group and publish step now (for the diagnosis's deltas).
     fn zeno_counters(&self) -> (Vec<[u64; 4]>, Vec<[u64; 3]>, Vec<u64>) {
-        let queues = self.work_queues.iter().map(|q| q.zeno_counters()).collect();
+        let (group_failures, queue_failures, published) = self.observer.zeno_counters();
+        let queues = self
+            .broker
+            .queues
+            .iter()
+            .zip(queue_failures)
+            .map(|(state, failed)| {
+                let q = &state.queue;
+                [q.sent(), q.delivered(), failed, q.dead_lettered()]
+            })
+            .collect();
         let groups = self
+            .broker
             .topics
             .iter()
-            .flat_map(|t| t.groups.iter().map(|g| g.zeno_counters()))
+            .flat_map(|t| t.groups.iter().map(|g| g.group.consumed()))
+            .zip(group_failures)
+            .map(|(consumed, [failed, retries])| [consumed, failed, retries])
             .collect();
-        let published = self.publish_stats.iter().map(|p| p.published).collect();
         (queues, groups, published)
     }
 
@@ -54,9 +96,9 @@ impl<'m> Simulation<'m> {
     #[cold]
     fn zeno_begin(&mut self) {
         let (queues, groups, published) = self.zeno_counters();
-        self.zeno = Some(Box::new(Diagnosis {
+        self.guard.diagnosis = Some(Box::new(Diagnosis {
             watched: 0,
-            budget: self.instant_limit.clamp(1, DIAGNOSIS_EVENTS),
+            budget: self.guard.limit.clamp(1, DIAGNOSIS_EVENTS),
             per_service: vec![0; self.services.len()],
             queues,
             groups,
@@ -65,32 +107,27 @@ impl<'m> Simulation<'m> {
     }
 
     /// The service whose request `job` is.
-    fn service_of_job(&self, job: Key) -> Option<u32> {
+    fn service_of_job(&self, job: Key) -> Option<ServiceId> {
         self.jobs.get(job).map(|j| j.service)
     }
 
     /// The service where strand `strand` runs.
-    fn service_of_strand(&self, strand: Key) -> Option<u32> {
+    fn service_of_strand(&self, strand: Key) -> Option<ServiceId> {
         self.strands
             .get(strand)
             .and_then(|s| self.service_of_job(s.job))
     }
 
     /// The service of consumer group `g` of topic `t`.
-    fn service_of_group(&self, t: u32, g: u32) -> u32 {
-        self.model.topics[t as usize].subscribers[g as usize]
-            .service
-            .0
+    fn service_of_group(&self, t: TopicId, g: u32) -> ServiceId {
+        self.model.topic_at(t).subscribers[g as usize].service
     }
 
     /// An event past the cap: counted for its service; the run stops when enough were seen.
     #[cold]
     pub(super) fn zeno_observe_event(&mut self, event: &Event) {
         let service = match *event {
-            Event::Arrival { entry } => self.model.entries[entry as usize]
-                .target
-                .service()
-                .map(|s| s.0),
+            Event::Arrival { entry } => self.model.entry_at(entry).target.service(),
             Event::Deliver { job } | Event::Respond { job } | Event::JobTimeout { job } => {
                 self.service_of_job(job)
             }
@@ -100,7 +137,7 @@ impl<'m> Simulation<'m> {
             | Event::PublishTimeout { strand }
             | Event::CpuDone { strand, .. } => self.service_of_strand(strand),
             Event::BreakerTimer { call, .. } | Event::BulkheadExpire { call, .. } => {
-                Some(self.model.calls[call as usize].from.0)
+                Some(self.model.call_edge(call).from)
             }
             Event::Rebalance { topic, group } | Event::CommitTick { topic, group } => {
                 Some(self.service_of_group(topic, group))
@@ -108,8 +145,8 @@ impl<'m> Simulation<'m> {
             Event::Reprocess { delivery } => self
                 .delivery_group(delivery)
                 .map(|(t, g)| self.service_of_group(t, g)),
-            Event::Visibility { queue } | Event::QueueRetention { queue } => {
-                Some(self.model.queues[queue as usize].service.0)
+            Event::Visibility { work_queue } | Event::QueueRetention { work_queue } => {
+                Some(self.model.queue_at(work_queue).service)
             }
             Event::Renewal { service, .. } => Some(service),
             Event::Timeout { .. }
@@ -137,15 +174,15 @@ impl<'m> Simulation<'m> {
         self.zeno_count(service);
     }
 
-    fn zeno_count(&mut self, service: Option<u32>) {
-        if self.zeno.is_none() {
+    fn zeno_count(&mut self, service: Option<ServiceId>) {
+        if self.guard.diagnosis.is_none() {
             self.zeno_begin();
         }
-        let Some(d) = self.zeno.as_deref_mut() else {
+        let Some(d) = self.guard.diagnosis.as_deref_mut() else {
             return;
         };
         if let Some(s) = service {
-            d.per_service[s as usize] += 1;
+            d.per_service[s.0 as usize] += 1;
         }
         d.watched += 1;
         if d.watched >= d.budget {
@@ -156,7 +193,7 @@ impl<'m> Simulation<'m> {
     /// Ends the diagnosis: the run stops with an error naming what went round.
     #[cold]
     pub(super) fn zeno_stop(&mut self) {
-        let Some(d) = self.zeno.take() else {
+        let Some(d) = self.guard.diagnosis.take() else {
             return;
         };
         let model = self.model;
@@ -247,8 +284,8 @@ impl<'m> Simulation<'m> {
         for &(p, n) in ps.iter().take(NAMED) {
             let step = &model.publishes[p];
             let to = match step.to {
-                Destination::Topic(t) => format!("topic `{}`", model.topics[t as usize].name),
-                Destination::Queue(q) => format!("work queue `{}`", model.queues[q as usize].name),
+                Destination::Topic(t) => format!("topic `{}`", model.topic_at(t).name),
+                Destination::Queue(q) => format!("work queue `{}`", model.queue_at(q).name),
             };
             going_round.push(format!("step `{}` ({n} messages to {to})", step.path));
         }
@@ -296,8 +333,8 @@ impl<'m> Simulation<'m> {
             capitalised(&advice.join("; "))
         );
         self.abort = Some(RunError::ZenoGuard {
-            at_s: SimTime(self.now).as_secs_f64(),
-            cap: self.instant_limit,
+            at_s: SimTime(self.clock.now).as_secs_f64(),
+            cap: self.guard.limit,
             going_round: going_round.join(", "),
             advice,
         });

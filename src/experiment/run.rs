@@ -396,7 +396,10 @@ pub fn run_shard(
     let reps = u64::from(plan.reps.max(1));
     let jobs: Vec<u64> = (0..plan.jobs()).filter(|&j| shard.has(j)).collect();
     let total = jobs.len() as u64;
-    let analyses: Vec<_> = cells.iter().map(|c| c.model.analyze()).collect();
+    let analyses: Vec<_> = cells
+        .iter()
+        .map(|c| c.model.analyze_for(&plan.options))
+        .collect();
     let accs: Vec<Mutex<CellAcc>> = cells
         .iter()
         .map(|_| Mutex::new(CellAcc::default()))

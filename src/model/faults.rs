@@ -46,7 +46,7 @@
 
 use super::compile::unknown_name;
 use super::distributions::compile_dist;
-use super::ServiceId;
+use super::{ServiceId, TopicId};
 use crate::dist::Dist;
 use crate::error::{At, Problems};
 use crate::failure::FailureProcess;
@@ -122,8 +122,8 @@ pub enum FaultKind {
     /// Partition `partition` of topic `topic` (an index into the model's topics) has no
     /// leader: nothing is published to it or consumed from it.
     LeaderDown {
-        /// Index of the topic.
-        topic: u32,
+        /// The topic.
+        topic: TopicId,
         /// The partition.
         partition: u32,
     },
@@ -464,7 +464,7 @@ fn leader_down(
     }
     Some((
         FaultKind::LeaderDown {
-            topic: i as u32,
+            topic: TopicId(i as u32),
             partition,
         },
         format!("leader down {topic}[{partition}]"),

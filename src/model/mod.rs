@@ -46,6 +46,26 @@ pub struct CallId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BlockId(pub u32);
 
+/// Index of an entry point in [`Model::entries`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(pub u32);
+
+/// Index of a topic in [`Model::topics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicId(pub u32);
+
+/// Index of a work queue in [`Model::queues`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(pub u32);
+
+/// Index of a publish or send step in [`Model::publishes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PublishId(pub u32);
+
+/// Index of a fault of the timeline in [`Model::faults`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultId(pub u32);
+
 /// Run length, warm-up, seed and safety caps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
@@ -179,7 +199,7 @@ pub enum Op {
     /// A sync call (see [`Model::calls`]).
     Call(CallId),
     /// Publish a message (see [`Model::publishes`]).
-    Publish(u32),
+    Publish(PublishId),
     /// Run every branch at once and wait for all.
     Parallel {
         /// The branches.
@@ -252,10 +272,10 @@ impl EntryTarget {
 /// Where a publish step sends its messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Destination {
-    /// A topic: index in [`Model::topics`].
-    Topic(u32),
-    /// A work queue: index in [`Model::queues`].
-    Queue(u32),
+    /// A topic.
+    Topic(TopicId),
+    /// A work queue.
+    Queue(QueueId),
 }
 
 /// A work queue of the simulated broker (competing consumers of one service).
@@ -534,8 +554,8 @@ impl Model {
     /// The name of a topic or work queue.
     pub fn destination_name(&self, d: Destination) -> &str {
         match d {
-            Destination::Topic(t) => &self.topics[t as usize].name,
-            Destination::Queue(q) => &self.queues[q as usize].name,
+            Destination::Topic(t) => &self.topic_at(t).name,
+            Destination::Queue(q) => &self.queue_at(q).name,
         }
     }
 
@@ -561,9 +581,40 @@ impl Model {
     /// layout of per-destination arrays in the analysis).
     pub fn destination_index(&self, d: Destination) -> usize {
         match d {
-            Destination::Topic(t) => t as usize,
-            Destination::Queue(q) => self.topics.len() + q as usize,
+            Destination::Topic(t) => t.0 as usize,
+            Destination::Queue(q) => self.topics.len() + q.0 as usize,
         }
+    }
+
+    /// The sync call step with id `id` ([`Model::call_at`] finds one by its path in the
+    /// file).
+    pub fn call_edge(&self, id: CallId) -> &CallEdge {
+        &self.calls[id.0 as usize]
+    }
+
+    /// The entry point with id `id`.
+    pub fn entry_at(&self, id: EntryId) -> &Entry {
+        &self.entries[id.0 as usize]
+    }
+
+    /// The topic with id `id`.
+    pub fn topic_at(&self, id: TopicId) -> &Topic {
+        &self.topics[id.0 as usize]
+    }
+
+    /// The work queue with id `id`.
+    pub fn queue_at(&self, id: QueueId) -> &WorkQueueDef {
+        &self.queues[id.0 as usize]
+    }
+
+    /// The publish or send step with id `id`.
+    pub fn publish_at(&self, id: PublishId) -> &PublishStep {
+        &self.publishes[id.0 as usize]
+    }
+
+    /// The fault with id `id`.
+    pub fn fault_at(&self, id: FaultId) -> &Fault {
+        &self.faults[id.0 as usize]
     }
 
     /// A label for a call edge, `from → to`.

@@ -1117,7 +1117,7 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
     if a.calls.iter().any(|c| c.attempts > 1) {
         let _ = writeln!(
             out,
-            "\nRetries (independent attempts assumed; an outage is not independent)"
+            "\nRetries (errors independent per attempt; an outage escaped only by reaching another replica)"
         );
         for c in a.calls.iter().filter(|c| c.attempts > 1) {
             let _ = writeln!(
@@ -1129,6 +1129,9 @@ pub fn render_analysis(model: &crate::model::Model, a: &Analysis) -> String {
                 c.availability,
                 c.expected_attempts
             );
+            if let Some(why) = &c.estimate {
+                let _ = writeln!(out, "    an estimate: {why}");
+            }
         }
         for e in a.entries.iter().filter(|e| e.max_amplification > 1.0) {
             let _ = writeln!(

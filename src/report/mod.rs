@@ -19,7 +19,9 @@ pub use crate::metrics::LatencySummary;
 
 /// Version of the report's JSON layout; bumped when a field changes meaning or is removed.
 /// 2: numbers that are not finite are written as the strings `"inf"`, `"-inf"`, `"nan"`.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 3: the analytic shadow per phase of the fault timeline. 4: `services[].wait`,
+/// `services[].wait_probability` and `entries[].end_to_end`.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Everything one run measured, beside the analytic shadow.
 ///

@@ -588,6 +588,49 @@ fn mistakes_are_named() {
     assert!(err.contains("no `nope` here"), "{err}");
 }
 
+/// A single run (no `--reps`) applies `--set` like an experiment does, with the same checks,
+/// and refuses the experiment flags it has no use for instead of ignoring them.
+#[test]
+fn a_single_run_applies_set_and_refuses_experiment_flags() {
+    // Two workers instead of one at λ = 800/s, μ = 1000/s: M/M/2 at ρ = 0.4 waits far less
+    // than M/M/1 at ρ = 0.8 (mean sojourn 1.19 ms against 5 ms), so the edit is visible.
+    let base = microsim(&["run", "topologies/mm1.ron", "--json", "--duration", "30s"]);
+    let two = microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--json",
+        "--duration",
+        "30s",
+        "--set",
+        "services[server].workers=2",
+    ]);
+    let mean = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_str(&ok(o)).unwrap();
+        v["entries"][0]["latency"]["mean_ms"].as_f64().unwrap()
+    };
+    let (w1, w2) = (mean(&base), mean(&two));
+    assert!(w1 > 3.5 && w2 < 1.6, "M/M/1 {w1} ms, M/M/2 {w2} ms");
+    let err = error(&microsim(&[
+        "run",
+        "topologies/mm1.ron",
+        "--set",
+        "services[nope].workers=3",
+    ]));
+    assert!(err.contains("services[nope].workers"), "{err}");
+    for flag in [
+        ["--threads", "2"],
+        ["--csv", "x.csv"],
+        ["--recovery-threshold", "0.9"],
+        ["--recovery-from", "1m"],
+    ] {
+        let err = error(&microsim(&["run", "topologies/mm1.ron", flag[0], flag[1]]));
+        assert!(
+            err.contains(flag[0]) && err.contains("add --reps N"),
+            "{err}"
+        );
+    }
+}
+
 /// `--set` changes a single run too (it was dropped without a word when `--reps` was not
 /// given), and the options that only mean something with replications are refused there.
 #[test]

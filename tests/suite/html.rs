@@ -297,19 +297,28 @@ fn availability_claims_no_significance_from_one_run() {
         ),
         "{entries}"
     );
-    // The analytic figure weighs the outage by its time, so the gap is what queueing and
-    // the outage's backlog cost beyond the outage's own share.
+    // The analytic figure weighs the outage by its share of the window the run measured
+    // (the shadow follows the run's duration: 30 s of the 110 s after the warm-up).
     let sync = report.entry("sync").unwrap();
     let analytic = report.analysis.entries.iter().find(|a| a.name == "sync");
     let analytic = analytic.expect("analysis of sync").availability;
     assert!(
-        analytic < 0.95,
-        "the outage is in the analytic figure: {analytic}"
+        (analytic - (1.0 - 30.0 / 110.0)).abs() < 1e-3,
+        "the outage's share of the measured window is in the analytic figure: {analytic}"
     );
+    // The run loses about that share too: the gap is the luck of how many of the ≈ 11,000
+    // requests fell into the outage (s.e. of the share √(p(1 − p)/n) ≈ 0.42 points) plus the
+    // few calls in flight when e-mail crashed, so within 1.5 points (3.5 s.e.). One run says
+    // nothing significant about it: a plain cell.
     let gap = 100.0 * (sync.availability - analytic);
-    assert!(gap < -5.0, "{gap}");
+    assert!(gap.abs() < 1.5, "{gap}");
+    let cell = match format!("{:.3}", gap.abs()) {
+        t if t == "0.000" => t,
+        t if gap < 0.0 => format!("−{t}"),
+        t => format!("+{t}"),
+    };
     assert!(
-        entries.contains(&format!("<td class=\"n\">−{:.3}</td>", -gap)),
+        entries.contains(&format!("<td class=\"n\">{cell}</td>")),
         "the gap {gap:.3} as a plain cell in {entries}"
     );
     assert!(section_of(&html, "analytic").contains("One run: no interval"));

@@ -23,6 +23,9 @@ use rayon::prelude::*;
 const MEAN_BIAS: f64 = 1e-3;
 /// Relative bias allowance for percentiles read from the HDR histogram.
 const PCT_BIAS: f64 = 2e-3;
+/// The same for the percentiles of the wait before a worker, whose histogram keeps 2
+/// significant digits: the bucket's upper edge is at most 1 % high.
+const WAIT_PCT_BIAS: f64 = 1e-2;
 /// Warm-up of every run [s].
 const WARMUP_S: f64 = 1.0;
 
@@ -250,4 +253,91 @@ fn md1_pollaczek_khinchine() {
     assert_matches("M/D/1 Wq [ms]", &wait, wq, MEAN_BIAS * (wq + 1.0), 0.05);
     let lq = each(&reports, |r| r.services[0].mean_queue);
     assert_matches("M/D/1 Lq", &lq, 0.8 * wq, MEAN_BIAS * 0.8 * wq, 0.05);
+}
+
+/// The waiting time before a worker, measured per request (`wait`), and the probability of
+/// waiting (`wait_probability`) of M/M/1 at ρ = 0.5 with a mean service of 5 ms (λ = 100/s,
+/// μ = 200/s): P(wait) = ρ = 0.5, W_q = ρ/(μ − λ) = 5 ms, and the wait's tail
+/// P(W_q > t) = ρ·e^{−(μ−λ)t}, whose 90th and 99th percentiles are ln(10ρ)/(μ − λ) = 16.09 ms
+/// and ln(100ρ)/(μ − λ) = 39.12 ms. Ten replications of 400 s (40,000 requests each; the
+/// relaxation time 1/(μ(1 − √ρ)²) ≈ 58 ms, so the 1 s warm-up is 17 of them). The time
+/// average of the waiting room and the per-request waits are two measurements of one sample
+/// path: by Little's law on the waiting room they agree in every run, up to the few
+/// requests waiting across the warm-up and the end.
+#[test]
+fn mm1_wait_before_a_worker_and_probability_of_waiting() {
+    let (rho, mu) = (0.5, 0.2); // μ per ms: mean service 5 ms
+    let lambda = rho * mu;
+    let m = mmc(1, lambda, mu).unwrap();
+    assert_exact("theory Wq", m.wq, 5.0);
+    assert_exact("theory P(wait)", m.p_wait, rho);
+    let model = one_service(lambda * 1000.0, r#"workers: 1, work: Exp(mean: "5ms")"#);
+    let reports = replicate(&model, &opts(401.0, WARMUP_S));
+    let p = each(&reports, |r| r.services[0].wait_probability);
+    assert_matches("M/M/1 P(wait)", &p, rho, 0.0, 0.02);
+    let wq = each(&reports, |r| r.services[0].wait.mean_ms);
+    assert_matches("M/M/1 Wq [ms]", &wq, m.wq, MEAN_BIAS * m.wq, 0.08);
+    for (q, get, max_rel) in [
+        (
+            0.9,
+            (|r: &Report| r.services[0].wait.p90_ms) as fn(&Report) -> f64,
+            0.08,
+        ),
+        (0.99, |r: &Report| r.services[0].wait.p99_ms, 0.10),
+    ] {
+        let t_q = (rho / (1.0 - q)).ln() / (mu - lambda);
+        let v = each(&reports, get);
+        assert_matches(
+            &format!("M/M/1 Wq p{q} [ms]"),
+            &v,
+            t_q,
+            WAIT_PCT_BIAS * t_q,
+            max_rel,
+        );
+    }
+    for r in &reports {
+        let s = &r.services[0];
+        let lambda_hat = s.arrivals as f64 / (measured_s(r) * 1000.0);
+        let little = lambda_hat * s.wait.mean_ms;
+        assert!(
+            (s.mean_queue - little).abs() <= 5e-3 * s.mean_queue,
+            "Lq {} vs λ·Wq {little}",
+            s.mean_queue
+        );
+        // Every request a worker took has a wait, 0 or not: all arrivals but those still
+        // queued at the end.
+        assert!(s.arrivals - s.wait.count <= s.max_queue);
+    }
+}
+
+/// The waiting time before a worker (W_q) and the probability of waiting, measured per
+/// request, against Erlang C for an M/M/4 service at ρ = 0.7 (λ = 2.8, μ = 1): P(wait) =
+/// C(4, 2.8), W_q = C/(cμ − λ), and the wait's tail P(W_q > t) = C·e^{−(cμ−λ)t}, whose 99th
+/// percentile is ln(100·C)/(cμ − λ). Ten replications of 80 s (220,000 requests each).
+#[test]
+fn mmc_wait_before_a_worker_and_probability_of_waiting() {
+    let (c, lambda) = (4, 2.8);
+    let m = mmc(c, lambda, 1.0).unwrap();
+    let model = one_service(
+        lambda * 1000.0,
+        &format!(r#"workers: {c}, work: Exp(mean: "1ms")"#),
+    );
+    let reports = replicate(&model, &opts(81.0, WARMUP_S));
+    let p = each(&reports, |r| r.services[0].wait_probability);
+    assert_matches("M/M/4 P(wait)", &p, m.p_wait, 0.0, 0.03);
+    let wq = each(&reports, |r| r.services[0].wait.mean_ms);
+    assert_matches("M/M/4 Wq [ms]", &wq, m.wq, MEAN_BIAS * m.wq, 0.08);
+    let rate = f64::from(c) - lambda; // cμ − λ, per ms
+    let q99 = (100.0 * m.p_wait).ln() / rate;
+    let p99 = each(&reports, |r| r.services[0].wait.p99_ms);
+    assert_matches("M/M/4 Wq p99 [ms]", &p99, q99, WAIT_PCT_BIAS * q99, 0.08);
+    for r in &reports {
+        let s = &r.services[0];
+        // Every request a worker took has a wait: all arrivals but those still queued at
+        // the end (at most the longest queue). Those taken at once wait 0, and with
+        // P(wait) = 0.43 they are the majority.
+        assert!(s.wait.count <= s.arrivals);
+        assert!(s.arrivals - s.wait.count <= s.max_queue);
+        assert_eq!(s.wait.p50_ms, 0.0, "most requests find a free worker");
+    }
 }

@@ -18,6 +18,19 @@ impl Key {
         idx: u32::MAX,
         gen: u32::MAX,
     };
+
+    /// The key as one `u64` (to carry it where only an integer fits).
+    pub fn to_bits(self) -> u64 {
+        (u64::from(self.idx) << 32) | u64::from(self.gen)
+    }
+
+    /// The key [`to_bits`](Self::to_bits) gave `bits` for.
+    pub fn from_bits(bits: u64) -> Key {
+        Key {
+            idx: (bits >> 32) as u32,
+            gen: bits as u32,
+        }
+    }
 }
 
 struct Slot<T> {

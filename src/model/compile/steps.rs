@@ -19,7 +19,8 @@
 use super::Compiler;
 use crate::dist::Dist;
 use crate::model::{
-    BlockId, CallEdge, CallId, Destination, OnFailure, Op, PublishStep, ServiceId, WhenDown,
+    BlockId, CallEdge, CallId, Destination, OnFailure, Op, PublishId, PublishStep, QueueId,
+    ServiceId, TopicId, WhenDown,
 };
 use crate::spec::{BranchSpec, DistSpec, OnFailureSpec, StepSpec, WhenDownSpec};
 use crate::time::SimDuration;
@@ -75,7 +76,7 @@ impl Compiler<'_> {
                 }
                 let to = self
                     .topic_ref(&format!("{sp}.topic"), topic)
-                    .map(Destination::Topic);
+                    .map(|t| Destination::Topic(TopicId(t)));
                 let producer = Producer {
                     latency,
                     probability: *probability,
@@ -91,7 +92,7 @@ impl Compiler<'_> {
             } => {
                 let to = self
                     .queue_ref(&format!("{sp}.queue"), queue)
-                    .map(Destination::Queue);
+                    .map(|q| Destination::Queue(QueueId(q)));
                 let producer = Producer {
                     latency,
                     probability: *probability,
@@ -202,7 +203,7 @@ impl Compiler<'_> {
         let when_down = self.when_down(sp, producer.when_down);
         let probability = self.probability(&format!("{sp}.probability"), producer.probability);
         let latency = self.optional_dist(&format!("{sp}.latency"), producer.latency);
-        let id = self.publishes.len() as u32;
+        let id = PublishId(self.publishes.len() as u32);
         self.publishes.push(PublishStep {
             from,
             to: to?,

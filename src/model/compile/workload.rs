@@ -8,7 +8,7 @@
 
 use super::names::Occurrences;
 use super::Compiler;
-use crate::model::{Destination, Entry, EntryTarget};
+use crate::model::{Destination, Entry, EntryTarget, QueueId, TopicId};
 use crate::spec::{ArrivalSpec, EntrySpec, RatePointSpec};
 use crate::time::SimDuration;
 use crate::workload::{ArrivalKind, ArrivalProcess};
@@ -79,10 +79,10 @@ impl Compiler<'_> {
                 .map(EntryTarget::Service),
             (None, Some(t), None) => self
                 .topic_ref(&format!("{path}.publish"), t)
-                .map(|t| EntryTarget::Broker(Destination::Topic(t))),
+                .map(|t| EntryTarget::Broker(Destination::Topic(TopicId(t)))),
             (None, None, Some(q)) => self
                 .queue_ref(&format!("{path}.send"), q)
-                .map(|q| EntryTarget::Broker(Destination::Queue(q))),
+                .map(|q| EntryTarget::Broker(Destination::Queue(QueueId(q)))),
             (None, None, None) => {
                 self.at(path).push("an entry point needs somewhere to send its requests: `entry: \"<service>\"`, `publish: \"<topic>\"` or `send: \"<queue>\"`");
                 None

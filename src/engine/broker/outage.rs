@@ -12,11 +12,18 @@
 //! buffered and waiting messages are published in the order they were produced, and the
 //! consumers wake.
 
-use super::*;
-use crate::model::WhenDown;
+use crate::engine::event::{Event, Micro};
+use crate::engine::faults::Faults;
+use crate::engine::kernel::Key;
+use crate::engine::simulation::Simulation;
+use crate::model::faults::FaultKind;
+use crate::model::{Destination, EntryId, Model, PublishId, QueueId, TopicId, WhenDown};
+use crate::outcome::Outcome;
+use crate::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// The result of trying to publish.
-pub(super) enum Publish {
+pub(in crate::engine) enum Publish {
     /// The broker has the message (or the producer's buffer does): go on.
     Done,
     /// The step failed with this outcome.
@@ -25,39 +32,22 @@ pub(super) enum Publish {
     Parked,
 }
 
-/// What became of one publish step's messages (over the whole run).
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct PublishStats {
-    /// Messages the broker stored.
-    pub published: u64,
-    /// Publishes that failed (broker down with `Fail`, or a full buffer).
-    pub failed: u64,
-    /// Producers that gave up waiting for the broker.
-    pub timed_out: u64,
-    /// Messages that went through the producer's buffer.
-    pub buffered: u64,
-    /// Most messages in the buffer at once.
-    pub max_buffered: u64,
-    /// Messages in the buffer now.
-    pub in_buffer: u64,
-    /// Producers that waited for the broker.
-    pub waited: u64,
-}
-
 /// A message held back during an outage: buffered by its producer, or with its producer
 /// waiting (`strand` set).
 #[derive(Clone, Copy, Debug)]
 struct Held {
-    publish: u32,
-    /// The strand waiting for the ack, or `Key::NONE` for a buffered message.
-    strand: Key,
-    /// The partition of a keyed message, `u32::MAX` to pick one when published.
-    partition: u32,
+    publish: PublishId,
+    /// The strand waiting for the ack; `None` for a buffered message.
+    strand: Option<Key>,
+    /// The partition of a keyed message; `None` to pick one when published.
+    partition: Option<u32>,
+    /// The customer of a message to a work queue (0: none).
+    tag: u64,
 }
 
 /// A client's message on its way to a slow broker.
-pub(super) struct ClientPublish {
-    entry: u32,
+pub(in crate::engine) struct ClientPublish {
+    entry: EntryId,
     to: Destination,
     /// When the client sent it.
     sent: u64,
@@ -66,16 +56,19 @@ pub(super) struct ClientPublish {
 }
 
 /// Messages held back during outages, in the order they were produced.
-pub(super) struct OutageState {
+pub(in crate::engine) struct OutageState {
     held: VecDeque<Held>,
+    /// Per publish step: messages in its producers' buffer.
+    in_buffer: Vec<u64>,
     /// Per topic and partition: leader outages in force.
     leaders_down: Vec<Vec<u32>>,
 }
 
 impl OutageState {
-    pub(super) fn new(model: &Model) -> Self {
+    pub(in crate::engine) fn new(model: &Model) -> Self {
         OutageState {
             held: VecDeque::new(),
+            in_buffer: vec![0; model.publishes.len()],
             leaders_down: model
                 .topics
                 .iter()
@@ -83,19 +76,25 @@ impl OutageState {
                 .collect(),
         }
     }
+
+    /// Messages in each publish step's buffer now.
+    pub(in crate::engine) fn in_buffer(&self) -> Vec<u64> {
+        self.in_buffer.clone()
+    }
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// Extra publish latency from the `BrokerSlow` faults in force.
-    pub(super) fn broker_slowness(&mut self) -> SimDuration {
-        if self.active_faults.is_empty() {
+    pub(in crate::engine) fn broker_slowness(&mut self) -> SimDuration {
+        if self.faults.active.is_empty() {
             return SimDuration::ZERO;
         }
         let model = self.model;
         let mut extra = 0;
-        for &f in &self.active_faults {
-            if let FaultKind::BrokerSlow { add } = &model.faults[f as usize].kind {
-                extra += add.sample(&mut self.broker_rng).0;
+        let Faults { active, rngs } = &mut self.faults;
+        for &f in active.iter() {
+            if let FaultKind::BrokerSlow { add } = &model.fault_at(f).kind {
+                extra += add.sample(&mut rngs[f.0 as usize]).0;
             }
         }
         SimDuration(extra)
@@ -106,61 +105,60 @@ impl<'m> Simulation<'m> {
     /// `unavailable` when the broker (every partition of a topic) is down: clients do not
     /// wait or buffer. A client whose timeout is shorter than a slow broker's latency gives
     /// up (`timeout`), and the broker stores the message anyway.
-    pub(super) fn client_publish(&mut self, entry: u32, to: Destination) {
-        let now = self.now;
+    pub(in crate::engine) fn client_publish(&mut self, entry: EntryId, to: Destination) {
+        let now = self.clock.now;
         let slow = self.broker_slowness();
         if slow == SimDuration::ZERO {
-            let outcome = self.client_store(to);
+            let outcome = self.client_store(entry, to, now);
             self.answer_client(entry, outcome, now);
             return;
         }
-        let timeout = self.model.entries[entry as usize].timeout;
+        let timeout = self.model.entry_at(entry).timeout;
         let gives_up = timeout.is_some_and(|t| t < slow);
-        let publish = self.client_publishes.insert(ClientPublish {
+        let message = self.broker.client_publishes.insert(ClientPublish {
             entry,
             to,
             sent: now,
             waiting: !gives_up,
         });
         if let Some(t) = timeout.filter(|_| gives_up) {
-            self.queue
-                .schedule(SimTime(now).after(t), Event::ClientGaveUp { publish });
+            self.clock.after(t, Event::ClientGaveUp { message });
         }
-        self.queue
-            .schedule(SimTime(now).after(slow), Event::ClientPublished { publish });
+        self.clock.after(slow, Event::ClientPublished { message });
     }
 
     /// A client's message reaches a slow broker (see [`client_publish`](Self::client_publish)).
-    pub(super) fn client_published(&mut self, publish: Key) {
-        let Some(p) = self.client_publishes.remove(publish) else {
+    pub(in crate::engine) fn client_published(&mut self, message: Key) {
+        let Some(p) = self.broker.client_publishes.remove(message) else {
             return;
         };
-        let outcome = self.client_store(p.to);
+        let outcome = self.client_store(p.entry, p.to, p.sent);
         if p.waiting {
             self.answer_client(p.entry, outcome, p.sent);
         }
     }
 
     /// A client stops waiting for a slow broker.
-    pub(super) fn client_gave_up(&mut self, publish: Key) {
-        if let Some(p) = self.client_publishes.get(publish) {
+    pub(in crate::engine) fn client_gave_up(&mut self, message: Key) {
+        if let Some(p) = self.broker.client_publishes.get(message) {
             let (entry, sent) = (p.entry, p.sent);
             self.answer_client(entry, Outcome::Timeout, sent);
         }
     }
 
-    /// Stores a client's message in `to` if the broker can take it now.
-    fn client_store(&mut self, to: Destination) -> Outcome {
-        if self.broker_down > 0 {
+    /// Stores the message a client of `entry` sent to `to` at `sent`, if the broker can take
+    /// it now. A message to a work queue starts a customer (see `queues.rs`).
+    fn client_store(&mut self, entry: EntryId, to: Destination, sent: u64) -> Outcome {
+        if self.broker.down > 0 {
             return Outcome::Unavailable;
         }
-        let partition = match to {
-            Destination::Topic(t) => self.next_partition(t as usize),
-            Destination::Queue(_) => Some(0),
+        let (partition, tag) = match to {
+            Destination::Topic(t) => (self.next_partition(t), 0),
+            Destination::Queue(_) => (Some(0), self.new_customer(entry, sent)),
         };
         match partition {
             Some(p) => {
-                self.store(to, p);
+                self.store(to, p, tag);
                 Outcome::Ok
             }
             None => Outcome::Unavailable,
@@ -168,47 +166,54 @@ impl<'m> Simulation<'m> {
     }
 
     /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
-    pub(super) fn try_publish(&mut self, p: u32, strand: Key) -> Publish {
+    pub(in crate::engine) fn try_publish(&mut self, p: PublishId, strand: Key) -> Publish {
+        let tag = match self.model.publish_at(p).to {
+            Destination::Queue(_) => self.claim_customer(self.customer_of(strand)),
+            Destination::Topic(_) => 0,
+        };
         let partition = match self.broker_target(p) {
             Ok(partition) => {
-                self.append(p, partition);
+                self.append(p, partition, tag);
                 return Publish::Done;
             }
             Err(wait_for) => wait_for,
         };
-        let step = &self.model.publishes[p as usize];
-        let stats = &mut self.publish_stats[p as usize];
+        let step = self.model.publish_at(p);
+        let in_buffer = &mut self.broker.outage.in_buffer[p.0 as usize];
         match step.when_down {
             WhenDown::Fail => {
-                stats.failed += 1;
+                self.observer.publish_failed(p);
+                self.customer_message_gone(tag);
                 Publish::Failed(Outcome::Unavailable)
             }
-            WhenDown::Buffer(limit) if stats.in_buffer >= limit => {
-                stats.failed += 1;
+            WhenDown::Buffer(limit) if *in_buffer >= limit => {
+                self.observer.publish_failed(p);
+                self.customer_message_gone(tag);
                 Publish::Failed(Outcome::Unavailable)
             }
             WhenDown::Buffer(_) => {
-                stats.buffered += 1;
-                stats.in_buffer += 1;
-                stats.max_buffered = stats.max_buffered.max(stats.in_buffer);
-                self.outage.held.push_back(Held {
+                *in_buffer += 1;
+                self.observer.buffered(p, *in_buffer);
+                self.broker.outage.held.push_back(Held {
                     publish: p,
-                    strand: Key::NONE,
+                    strand: None,
                     partition,
+                    tag,
                 });
                 Publish::Done
             }
             WhenDown::Wait(timeout) => {
-                stats.waited += 1;
-                self.outage.held.push_back(Held {
+                self.observer.publish_waits(p);
+                self.broker.outage.held.push_back(Held {
                     publish: p,
-                    strand,
+                    strand: Some(strand),
                     partition,
+                    tag,
                 });
                 if let Some(t) = timeout {
-                    let at = SimTime(self.now).after(t);
-                    if at.0 < self.end {
-                        self.queue.schedule(at, Event::PublishTimeout { strand });
+                    let at = SimTime(self.clock.now).after(t);
+                    if at.0 < self.clock.end {
+                        self.clock.schedule(at, Event::PublishTimeout { strand });
                     }
                 }
                 Publish::Parked
@@ -217,55 +222,68 @@ impl<'m> Simulation<'m> {
     }
 
     /// A waiting producer gives up: its request ends with `timeout`.
-    pub(super) fn publish_timeout(&mut self, strand: Key) {
-        let Some(i) = self.outage.held.iter().position(|h| h.strand == strand) else {
+    pub(in crate::engine) fn publish_timeout(&mut self, strand: Key) {
+        let Some(i) = self
+            .broker
+            .outage
+            .held
+            .iter()
+            .position(|h| h.strand == Some(strand))
+        else {
             return; // published meanwhile
         };
-        let held = self.outage.held.remove(i).expect("position is in range");
-        self.publish_stats[held.publish as usize].timed_out += 1;
+        let held = self
+            .broker
+            .outage
+            .held
+            .remove(i)
+            .expect("position is in range");
+        self.observer.publish_timed_out(held.publish);
+        self.customer_message_gone(held.tag);
         self.finish_strand(strand, Some(Outcome::Timeout));
     }
 
     /// A `BrokerDown` or `LeaderDown` fault begins or ends. When something comes back, held
     /// messages are published in order and the consumers wake.
-    pub(super) fn broker_fault(&mut self, kind: &FaultKind, begin: bool) {
+    pub(in crate::engine) fn broker_fault(&mut self, kind: &FaultKind, begin: bool) {
         match *kind {
             FaultKind::BrokerDown => {
                 if begin {
-                    self.broker_down += 1;
+                    self.broker.down += 1;
                 } else {
-                    self.broker_down -= 1;
+                    self.broker.down -= 1;
                 }
             }
             FaultKind::LeaderDown { topic, partition } => {
-                let down = &mut self.outage.leaders_down[topic as usize][partition as usize];
+                let down =
+                    &mut self.broker.outage.leaders_down[topic.0 as usize][partition as usize];
                 if begin {
                     *down += 1;
                 } else {
                     *down -= 1;
                 }
                 let up = *down == 0;
-                self.topics[topic as usize].logs[partition as usize].set_available(up);
+                self.broker.topic_mut(topic).logs[partition as usize].set_available(up);
             }
             _ => return,
         }
-        if begin || self.broker_down > 0 {
+        if begin || self.broker.down > 0 {
             return;
         }
         self.release_held();
-        for t in 0..self.topics.len() {
-            for g in 0..self.topics[t].groups.len() {
+        for t in 0..self.broker.topics.len() {
+            for g in 0..self.broker.topics[t].groups.len() {
                 for c in 0..self.model.topics[t].subscribers[g].consumers {
-                    self.micro.push_back(Micro::Consume {
-                        topic: t as u32,
+                    self.clock.soon(Micro::Consume {
+                        topic: TopicId(t as u32),
                         group: g as u32,
                         consumer: c,
                     });
                 }
             }
         }
-        for q in 0..self.work_queues.len() as u32 {
-            self.pull(q);
+        for q in 0..self.broker.queues.len() as u32 {
+            self.pull(QueueId(q));
         }
     }
 
@@ -273,62 +291,37 @@ impl<'m> Simulation<'m> {
     /// waiting producers go on.
     fn release_held(&mut self) {
         let mut kept = VecDeque::new();
-        while let Some(h) = self.outage.held.pop_front() {
-            if h.strand != Key::NONE {
+        while let Some(h) = self.broker.outage.held.pop_front() {
+            if let Some(strand) = h.strand {
                 let alive = self
                     .strands
-                    .get(h.strand)
+                    .get(strand)
                     .and_then(|s| self.jobs.get(s.job))
                     .is_some_and(|j| !j.killed);
                 if !alive {
                     // The waiting request is gone (its replica crashed): nothing to publish.
-                    self.abandon(h.strand);
+                    self.abandon(strand);
+                    self.customer_message_gone(h.tag);
                     continue;
                 }
             }
-            let ready = match (self.model.publishes[h.publish as usize].to, h.partition) {
-                (_, u32::MAX) => self.broker_target(h.publish).ok(),
-                (Destination::Topic(t), p) => self.topics[t as usize].logs[p as usize]
+            let ready = match (self.model.publish_at(h.publish).to, h.partition) {
+                (_, None) => self.broker_target(h.publish).ok(),
+                (Destination::Topic(t), Some(p)) => self.broker.topic(t).logs[p as usize]
                     .is_available()
                     .then_some(p),
-                (Destination::Queue(_), _) => Some(0),
+                (Destination::Queue(_), Some(_)) => Some(0),
             };
             let Some(partition) = ready else {
                 kept.push_back(h);
                 continue;
             };
-            self.append(h.publish, partition);
-            if h.strand == Key::NONE {
-                self.publish_stats[h.publish as usize].in_buffer -= 1;
-            } else {
-                self.run_strand(h.strand);
+            self.append(h.publish, partition, h.tag);
+            match h.strand {
+                None => self.broker.outage.in_buffer[h.publish.0 as usize] -= 1,
+                Some(strand) => self.run_strand(strand),
             }
         }
-        self.outage.held = kept;
-    }
-
-    /// The producers' part of the report: one row per publish step.
-    pub(super) fn publish_report(&self) -> Vec<PublishReport> {
-        let model = self.model;
-        model
-            .publishes
-            .iter()
-            .zip(&self.publish_stats)
-            .map(|(step, s)| PublishReport {
-                from: model.service_at(step.from).name.clone(),
-                to: match step.to {
-                    Destination::Topic(t) => model.topics[t as usize].name.clone(),
-                    Destination::Queue(q) => model.queues[q as usize].name.clone(),
-                },
-                step: step.path.clone(),
-                published: s.published,
-                failed: s.failed,
-                timed_out: s.timed_out,
-                waited: s.waited,
-                buffered: s.buffered,
-                max_buffered: s.max_buffered,
-                in_buffer: s.in_buffer,
-            })
-            .collect()
+        self.broker.outage.held = kept;
     }
 }

@@ -29,31 +29,34 @@
 //! consumer's retried message comes back after the rebalance, as any other in-progress
 //! message of a crashed consumer does).
 
-use super::*;
+use crate::engine::event::Micro;
+use crate::engine::kernel::Key;
+use crate::engine::simulation::Simulation;
+use crate::model::{QueueId, ServiceId, TopicId};
 
 /// A consumer waiting for room at the replica it lives on.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Waiter {
-    /// Consumer `consumer` of work queue `queue`, free to take a message.
-    Queue { queue: u32, consumer: u32 },
+pub(in crate::engine) enum Waiter {
+    /// Consumer `consumer` of work queue `work_queue`, free to take a message.
+    Queue { work_queue: QueueId, consumer: u32 },
     /// Consumer `consumer` of group `group` of topic `topic`, free to take its next message.
     Consume {
-        topic: u32,
+        topic: TopicId,
         group: u32,
         consumer: u32,
     },
     /// A topic delivery whose consumer is about to retry it (the consumer holds the message).
-    Retry(Key),
+    Retry { delivery: Key },
 }
 
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// How many more requests replica `r` of service `s` admits now: free workers (in-flight
-    /// slots at a non-blocking service) plus free places in its queue, less the requests a
+    /// slots at an event-loop service) plus free places in its queue, less the requests a
     /// hang holds; `u64::MAX` with an unbounded queue, 0 while it is down.
     #[inline]
-    pub(super) fn room(&self, s: usize, r: usize) -> u64 {
-        let def = &self.model.services[s];
-        let rep = &self.services[s].replicas[r];
+    pub(in crate::engine) fn room(&self, s: ServiceId, r: u32) -> u64 {
+        let def = self.model.service_at(s);
+        let rep = self.replica(s, r);
         if rep.down > 0 {
             return 0;
         }
@@ -67,34 +70,37 @@ impl<'m> Simulation<'m> {
     }
 
     /// A consumer waits for room at replica `r` of service `s` (which has none now).
-    pub(super) fn wait_for_room(&mut self, s: usize, r: usize, waiter: Waiter) {
-        self.services[s].replicas[r].waiting.push_back(waiter);
+    pub(in crate::engine) fn wait_for_room(&mut self, s: ServiceId, r: u32, waiter: Waiter) {
+        self.replica_mut(s, r).waiting.push_back(waiter);
     }
 
     /// A request left replica `r` of service `s` (a worker or a queue place is free): its
     /// waiting consumers, if any, are woken after the current step.
-    pub(super) fn room_freed(&mut self, s: usize, r: usize) {
-        let rep = &mut self.services[s].replicas[r];
+    pub(in crate::engine) fn room_freed(&mut self, s: ServiceId, r: u32) {
+        let rep = self.replica_mut(s, r);
         if !rep.waiting.is_empty() && !rep.wake_due {
             rep.wake_due = true;
-            self.micro.push_back(Micro::Wake {
-                service: s as u32,
-                replica: r as u32,
+            self.clock.soon(Micro::Wake {
+                service: s,
+                replica: r,
             });
         }
     }
 
     /// Wakes the consumers waiting at replica `r` of service `s`, in order, while it has room.
-    pub(super) fn wake_consumers(&mut self, s: usize, r: usize) {
-        self.services[s].replicas[r].wake_due = false;
+    pub(in crate::engine) fn wake_consumers(&mut self, s: ServiceId, r: u32) {
+        self.replica_mut(s, r).wake_due = false;
         while self.room(s, r) > 0 {
-            let Some(waiter) = self.services[s].replicas[r].waiting.pop_front() else {
+            let Some(waiter) = self.replica_mut(s, r).waiting.pop_front() else {
                 break;
             };
             match waiter {
-                Waiter::Queue { queue, consumer } => {
-                    self.work_queues[queue as usize].unblock(consumer);
-                    self.pull(queue);
+                Waiter::Queue {
+                    work_queue,
+                    consumer,
+                } => {
+                    self.broker.queues[work_queue.0 as usize].unblock(consumer);
+                    self.pull(work_queue);
                 }
                 Waiter::Consume {
                     topic,
@@ -104,26 +110,29 @@ impl<'m> Simulation<'m> {
                     self.set_consumer_busy(topic, group, consumer, false);
                     self.consume(topic, group, consumer);
                 }
-                Waiter::Retry(delivery) => self.process(delivery),
+                Waiter::Retry { delivery } => self.process(delivery),
             }
         }
     }
 
     /// Replica `r` of service `s` went down: its waiting consumers are down with it.
-    pub(super) fn drop_waiters(&mut self, s: usize, r: usize) {
-        let rep = &mut self.services[s].replicas[r];
+    pub(in crate::engine) fn drop_waiters(&mut self, s: ServiceId, r: u32) {
+        let rep = self.replica_mut(s, r);
         rep.wake_due = false;
         for waiter in std::mem::take(&mut rep.waiting) {
             match waiter {
-                Waiter::Queue { queue, consumer } => {
-                    self.work_queues[queue as usize].unblock(consumer);
+                Waiter::Queue {
+                    work_queue,
+                    consumer,
+                } => {
+                    self.broker.queues[work_queue.0 as usize].unblock(consumer);
                 }
                 Waiter::Consume {
                     topic,
                     group,
                     consumer,
                 } => self.set_consumer_busy(topic, group, consumer, false),
-                Waiter::Retry(delivery) => self.drop_delivery(delivery),
+                Waiter::Retry { delivery } => self.drop_delivery(delivery),
             }
         }
     }

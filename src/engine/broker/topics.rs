@@ -13,11 +13,17 @@
 //! committed are dropped from the log at once (no group reads them again), so a partition
 //! holds only its backlog and the publish times of a small backlog are exact.
 
-use super::*;
+use super::backpressure::Waiter;
 use crate::broker::dedup::DedupWindow;
 use crate::broker::group::{ConsumerGroup, OffsetReset};
 use crate::broker::log::PartitionLog;
-use crate::time::NS_PER_S;
+use crate::engine::event::{Event, Micro};
+use crate::engine::kernel::Key;
+use crate::engine::request::{Dispatch, Parent};
+use crate::engine::simulation::Simulation;
+use crate::model::{Destination, PublishId, ServiceId, Topic, TopicId};
+use crate::outcome::Outcome;
+use crate::time::{SimDuration, SimTime, NS_PER_S};
 use rand::Rng;
 
 /// Blocks of publish times a partition keeps before it coalesces them (see
@@ -27,46 +33,30 @@ const LOG_BLOCKS: usize = 4096;
 const RETENTION_SWEEP: u64 = NS_PER_S;
 
 /// The broker's state of one topic.
-pub(super) struct TopicState {
-    pub(super) logs: Vec<PartitionLog>,
+pub(in crate::engine) struct TopicState {
+    pub(in crate::engine) logs: Vec<PartitionLog>,
     next_partition: u32,
-    /// Messages published over the whole run.
-    produced: u64,
-    pub(super) groups: Vec<GroupState>,
+    pub(in crate::engine) groups: Vec<GroupState>,
 }
 
 /// One consumer group of a topic.
-pub(super) struct GroupState {
-    group: ConsumerGroup,
+pub(in crate::engine) struct GroupState {
+    pub(in crate::engine) group: ConsumerGroup,
     /// Whether each consumer is processing a message.
     busy: Vec<bool>,
-    /// Attempts of messages that failed (each retried or given up).
-    failed: u64,
-    /// Retries of failed messages.
-    retries: u64,
-    /// Publish to processed, for messages published after the warm-up.
-    latency: LatencyHistogram,
-    max_lag: u64,
-    /// Per partition, the largest lag seen at a bucket end.
-    max_partition_lag: Vec<u64>,
-    max_time_lag: u64,
-    series_lag: Vec<u64>,
-    series_time_lag: Vec<f64>,
     /// With a commit interval: per partition, the consumer and offset to commit next tick.
     pending: Vec<Option<(u32, u64)>>,
     /// With a commit interval: a commit tick is scheduled (there is progress to commit).
     tick_armed: bool,
     /// Idempotent consumers' memory of processed messages.
     dedup: Option<DedupWindow>,
-    /// Deliveries skipped by idempotent consumers (already processed).
-    skipped: u64,
 }
 
 /// A message handed to a consumer, while the service processes it.
-pub(super) struct Delivery {
+pub(in crate::engine) struct Delivery {
     /// Processing attempts so far.
     attempts: u32,
-    topic: u32,
+    topic: TopicId,
     group: u32,
     consumer: u32,
     partition: u32,
@@ -75,98 +65,87 @@ pub(super) struct Delivery {
 }
 
 impl TopicState {
-    pub(super) fn new(topic: &crate::model::Topic) -> Self {
+    pub(in crate::engine) fn new(topic: &Topic) -> Self {
         TopicState {
             logs: (0..topic.partitions)
                 .map(|_| PartitionLog::new(LOG_BLOCKS, None))
                 .collect(),
             next_partition: 0,
-            produced: 0,
             groups: topic
                 .subscribers
                 .iter()
                 .map(|s| GroupState {
                     group: ConsumerGroup::new(topic.partitions, s.consumers, OffsetReset::Earliest),
                     busy: vec![false; s.consumers as usize],
-                    failed: 0,
-                    retries: 0,
-                    latency: LatencyHistogram::new(),
-                    max_lag: 0,
-                    max_partition_lag: vec![0; topic.partitions as usize],
-                    max_time_lag: 0,
-                    series_lag: Vec::new(),
-                    series_time_lag: Vec::new(),
                     pending: vec![None; topic.partitions as usize],
                     tick_armed: false,
                     dedup: s.idempotent.map(|w| DedupWindow::new(w, 0)),
-                    skipped: 0,
                 })
                 .collect(),
         }
     }
 }
 
-impl GroupState {
-    /// Consumed, failed and retried so far (for the Zeno guard's diagnosis).
-    pub(super) fn zeno_counters(&self) -> [u64; 3] {
-        [self.group.consumed(), self.failed, self.retries]
-    }
-}
-
-impl<'m> Simulation<'m> {
+impl Simulation<'_> {
     /// The topic and group of a delivery still being processed.
-    pub(super) fn delivery_group(&self, delivery: Key) -> Option<(u32, u32)> {
-        self.deliveries.get(delivery).map(|d| (d.topic, d.group))
+    pub(in crate::engine) fn delivery_group(&self, delivery: Key) -> Option<(TopicId, u32)> {
+        self.broker
+            .deliveries
+            .get(delivery)
+            .map(|d| (d.topic, d.group))
     }
 
     /// Schedules the first retention sweep of every topic that has a retention. (Commit
     /// ticks are scheduled only when there is progress to commit: see
     /// [`commit_or_defer`](Self::commit_or_defer).)
-    pub(super) fn start_broker(&mut self) {
+    pub(in crate::engine) fn start_broker(&mut self) {
         for (t, topic) in self.model.topics.iter().enumerate() {
-            if topic.retention.is_some() && RETENTION_SWEEP < self.end {
-                self.queue.schedule(
+            if topic.retention.is_some() && RETENTION_SWEEP < self.clock.end {
+                self.clock.schedule(
                     SimTime(RETENTION_SWEEP),
-                    Event::Retention { topic: t as u32 },
+                    Event::Retention {
+                        topic: TopicId(t as u32),
+                    },
                 );
             }
         }
     }
 
     /// Where a message of publish step `p` goes now: `Ok(partition)` (0 for a work queue) if
-    /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's)
-    /// or `u32::MAX` (any: the broker is down, or every partition is). Keyless messages go to
-    /// the available partitions in turn.
-    pub(super) fn broker_target(&mut self, p: u32) -> Result<u32, u32> {
-        if self.broker_down > 0 {
-            return Err(u32::MAX);
+    /// the broker can take it; otherwise `Err` with the partition it must wait for (its key's),
+    /// or `Err(None)` for any (the broker is down, or every partition is). Keyless messages go
+    /// to the available partitions in turn.
+    pub(in crate::engine) fn broker_target(&mut self, p: PublishId) -> Result<u32, Option<u32>> {
+        if self.broker.down > 0 {
+            return Err(None);
         }
         let model = self.model;
-        let step = &model.publishes[p as usize];
+        let step = model.publish_at(p);
         let t = match step.to {
-            Destination::Topic(t) => t as usize,
+            Destination::Topic(t) => t,
             Destination::Queue(_) => return Ok(0),
         };
-        let partitions = self.topics[t].logs.len() as u32;
+        let partitions = self.broker.topic(t).logs.len() as u32;
         match step.keys {
             Some(keys) => {
-                let from = step.from.0 as usize;
-                let key = self.services[from].route_rng.random_range(0..keys);
+                let key = self.broker.producers[p.0 as usize]
+                    .keys_rng
+                    .random_range(0..keys);
                 let partition = (key_hash(key) % u64::from(partitions)) as u32;
-                if self.topics[t].logs[partition as usize].is_available() {
+                if self.broker.topic(t).logs[partition as usize].is_available() {
                     Ok(partition)
                 } else {
-                    Err(partition)
+                    Err(Some(partition))
                 }
             }
-            None => self.next_partition(t).ok_or(u32::MAX),
+            None => self.next_partition(t).ok_or(None),
         }
     }
 
     /// The next available partition of topic `t` for a keyless message (partitions take
     /// turns), `None` if none is.
-    pub(super) fn next_partition(&mut self, t: usize) -> Option<u32> {
-        let topic = &mut self.topics[t];
+    pub(in crate::engine) fn next_partition(&mut self, t: TopicId) -> Option<u32> {
+        let topic = self.broker.topic_mut(t);
         let partitions = topic.logs.len() as u32;
         for _ in 0..partitions {
             let partition = topic.next_partition;
@@ -180,27 +159,27 @@ impl<'m> Simulation<'m> {
 
     /// The broker stores a message of publish step `p` in `partition` (see
     /// [`broker_target`](Self::broker_target)); idle consumers wake.
-    pub(super) fn append(&mut self, p: u32, partition: u32) {
-        self.publish_stats[p as usize].published += 1;
-        self.store(self.model.publishes[p as usize].to, partition);
+    pub(in crate::engine) fn append(&mut self, p: PublishId, partition: u32, tag: u64) {
+        self.observer.published(p);
+        self.store(self.model.publish_at(p).to, partition, tag);
     }
 
     /// The broker stores a message in `partition` of `to` (0 for a work queue); idle
-    /// consumers wake.
-    pub(super) fn store(&mut self, to: Destination, partition: u32) {
+    /// consumers wake. `tag` is the customer of a message to a work queue (0: none).
+    pub(in crate::engine) fn store(&mut self, to: Destination, partition: u32, tag: u64) {
         let t = match to {
-            Destination::Topic(t) => t as usize,
-            Destination::Queue(q) => return self.send_to_queue(q),
+            Destination::Topic(t) => t,
+            Destination::Queue(q) => return self.send_to_queue(q, tag),
         };
-        let now = self.now;
-        let topic = &mut self.topics[t];
+        let now = self.clock.now;
+        let topic = self.broker.topic_mut(t);
         topic.logs[partition as usize].append(SimTime(now));
-        topic.produced += 1;
+        self.observer.produced(t);
         for (g, group) in topic.groups.iter().enumerate() {
             if let Some(c) = group.group.owner(partition) {
                 if !group.busy[c as usize] {
-                    self.micro.push_back(Micro::Consume {
-                        topic: t as u32,
+                    self.clock.soon(Micro::Consume {
+                        topic: t,
                         group: g as u32,
                         consumer: c,
                     });
@@ -212,24 +191,24 @@ impl<'m> Simulation<'m> {
     /// An idle consumer takes the next message of its partitions, if any, and sends it to its
     /// service. While its replica has no room it takes nothing and waits for room (see
     /// `backpressure.rs`), counted as busy meanwhile.
-    pub(super) fn consume(&mut self, t: u32, g: u32, c: u32) {
-        if self.broker_down > 0 {
+    pub(in crate::engine) fn consume(&mut self, t: TopicId, g: u32, c: u32) {
+        if self.broker.down > 0 {
             return; // woken again when the broker is back
         }
-        let topic = &mut self.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         let group = &mut topic.groups[g as usize];
         if group.busy[c as usize] || !group.group.is_alive(c) {
             return;
         }
-        let sub = &self.model.topics[t as usize].subscribers[g as usize];
-        let service = sub.service.0 as usize;
-        let pin = (c % self.model.services[service].replicas) as usize;
+        let sub = &self.model.topic_at(t).subscribers[g as usize];
+        let service = sub.service;
+        let pin = c % self.model.service_at(service).replicas;
         if self.room(service, pin) == 0 {
             self.set_consumer_busy(t, g, c, true);
             self.wait_for_room(
                 service,
                 pin,
-                super::backpressure::Waiter::Consume {
+                Waiter::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -237,7 +216,7 @@ impl<'m> Simulation<'m> {
             );
             return;
         }
-        let topic = &mut self.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         let group = &mut topic.groups[g as usize];
         let Some(batch) = group.group.poll(c, 1, &topic.logs) else {
             return;
@@ -245,15 +224,15 @@ impl<'m> Simulation<'m> {
         group.busy[c as usize] = true;
         let published = topic.logs[batch.partition as usize]
             .publish_time(batch.start)
-            .map_or(self.now, |t| t.0);
+            .map_or(self.clock.now, |t| t.0);
         let id = message_id(batch.partition, batch.start);
         if let Some(dedup) = &mut group.dedup {
-            if dedup.contains(id, SimTime(self.now)) {
+            if dedup.contains(id, SimTime(self.clock.now)) {
                 // An idempotent consumer has processed this message before: skip it.
-                group.skipped += 1;
                 group.busy[c as usize] = false;
+                self.observer.skipped(t, g);
                 self.commit_or_defer(t, g, c, batch.partition, batch.start + 1);
-                self.micro.push_back(Micro::Consume {
+                self.clock.soon(Micro::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -261,7 +240,7 @@ impl<'m> Simulation<'m> {
                 return;
             }
         }
-        let delivery = self.deliveries.insert(Delivery {
+        let delivery = self.broker.deliveries.insert(Delivery {
             attempts: 0,
             topic: t,
             group: g,
@@ -275,14 +254,14 @@ impl<'m> Simulation<'m> {
 
     /// Sends a delivery's message to the consumer's service (again, for a retry); while the
     /// consumer's replica has no room, the delivery waits for room.
-    pub(super) fn process(&mut self, delivery: Key) {
+    pub(in crate::engine) fn process(&mut self, delivery: Key) {
         let model = self.model;
-        let Some(d) = self.deliveries.get(delivery) else {
+        let Some(d) = self.broker.deliveries.get(delivery) else {
             return;
         };
-        let sub = model.topics[d.topic as usize].subscribers[d.group as usize];
+        let sub = model.topic_at(d.topic).subscribers[d.group as usize];
         let pin = d.consumer % model.service_at(sub.service).replicas;
-        let alive = self.topics[d.topic as usize].groups[d.group as usize]
+        let alive = self.broker.topic(d.topic).groups[d.group as usize]
             .group
             .is_alive(d.consumer);
         if !alive {
@@ -290,47 +269,36 @@ impl<'m> Simulation<'m> {
             self.drop_delivery(delivery);
             return;
         }
-        let service = sub.service.0 as usize;
-        if self.room(service, pin as usize) == 0 {
-            self.wait_for_room(
-                service,
-                pin as usize,
-                super::backpressure::Waiter::Retry(delivery),
-            );
+        let service = sub.service;
+        if self.room(service, pin) == 0 {
+            self.wait_for_room(service, pin, Waiter::Retry { delivery });
             return;
         }
-        if let Some(d) = self.deliveries.get_mut(delivery) {
+        if let Some(d) = self.broker.deliveries.get_mut(delivery) {
             d.attempts += 1;
         }
         self.send(Dispatch {
-            parent: Parent::Consumer(delivery),
-            service: sub.service.0,
-            call: NO_CALL,
-            timeout: None,
-            latency: None,
-            avoid_replica: u32::MAX,
-            lost: false,
-            deadline: u64::MAX,
-            pin,
+            pin: Some(pin),
+            ..Dispatch::new(Parent::TopicConsumer { delivery }, service)
         });
     }
 
     /// Forgets a delivery whose consumer crashed before processing it: the message comes back
     /// from the committed offset after the rebalance.
-    pub(super) fn drop_delivery(&mut self, delivery: Key) {
-        if let Some(d) = self.deliveries.remove(delivery) {
+    pub(in crate::engine) fn drop_delivery(&mut self, delivery: Key) {
+        if let Some(d) = self.broker.deliveries.remove(delivery) {
             self.set_consumer_busy(d.topic, d.group, d.consumer, false);
         }
     }
 
     /// Marks consumer `c` of group `g` of topic `t` busy (processing a message, or waiting for
     /// room to) or idle.
-    pub(super) fn set_consumer_busy(&mut self, t: u32, g: u32, c: u32, busy: bool) {
-        self.topics[t as usize].groups[g as usize].busy[c as usize] = busy;
+    pub(in crate::engine) fn set_consumer_busy(&mut self, t: TopicId, g: u32, c: u32, busy: bool) {
+        self.broker.topic_mut(t).groups[g as usize].busy[c as usize] = busy;
     }
 
     /// The service has processed a delivery: commit it, and the consumer takes the next one.
-    pub(super) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
+    pub(in crate::engine) fn consumed(&mut self, delivery: Key, outcome: Outcome) {
         let model = self.model;
         let Some(&Delivery {
             attempts,
@@ -338,32 +306,31 @@ impl<'m> Simulation<'m> {
             group,
             consumer,
             ..
-        }) = self.deliveries.get(delivery)
+        }) = self.broker.deliveries.get(delivery)
         else {
             return;
         };
-        let sub = model.topics[topic as usize].subscribers[group as usize];
-        let g = &mut self.topics[topic as usize].groups[group as usize];
+        let sub = model.topic_at(topic).subscribers[group as usize];
+        let g = &mut self.broker.topic_mut(topic).groups[group as usize];
         if outcome.is_failure() && g.group.is_alive(consumer) {
-            g.failed += 1;
-            if attempts < sub.max_attempts || !sub.dead_letter {
+            let retry = attempts < sub.max_attempts || !sub.dead_letter;
+            self.observer.processing_failed(topic, group, retry);
+            if retry {
                 // Retry after the backoff; the consumer waits (its partition does too).
-                g.retries += 1;
-                let at = SimTime(self.now).after(sub.retry_backoff);
+                let at = SimTime(self.clock.now).after(sub.retry_backoff);
                 if sub.retry_backoff == SimDuration::ZERO {
                     self.process(delivery);
-                } else if at.0 < self.end {
-                    self.queue.schedule(at, Event::Reprocess { delivery });
+                } else if at.0 < self.clock.end {
+                    self.clock.schedule(at, Event::Reprocess { delivery });
                 }
                 return;
             }
         }
-        let Some(d) = self.deliveries.remove(delivery) else {
+        let Some(d) = self.broker.deliveries.remove(delivery) else {
             return;
         };
-        let now = self.now;
-        let warmup = self.warmup;
-        let group = &mut self.topics[d.topic as usize].groups[d.group as usize];
+        let now = self.clock.now;
+        let group = &mut self.broker.topic_mut(d.topic).groups[d.group as usize];
         group.busy[d.consumer as usize] = false;
         if !group.group.is_alive(d.consumer) {
             // The consumer crashed with its replica: nothing is committed, and the message
@@ -379,12 +346,11 @@ impl<'m> Simulation<'m> {
                 dedup.seen(message_id(d.partition, d.offset), SimTime(now));
             }
         }
-        if d.published >= warmup {
-            group.latency.record(now - d.published);
-        }
         group.busy[d.consumer as usize] = false;
+        self.observer
+            .message_done(d.topic, d.group, d.published, now);
         self.commit_or_defer(d.topic, d.group, d.consumer, d.partition, d.offset + 1);
-        self.micro.push_back(Micro::Consume {
+        self.clock.soon(Micro::Consume {
             topic: d.topic,
             group: d.group,
             consumer: d.consumer,
@@ -400,9 +366,9 @@ impl<'m> Simulation<'m> {
     /// nothing (a timer firing through silence cost one event per interval: 5·10⁸ events per
     /// simulated second with a 2 ns interval), and where there is traffic the commits happen
     /// at the same instants as with a free-running timer.
-    fn commit_or_defer(&mut self, t: u32, g: u32, c: u32, p: u32, next: u64) {
-        let interval = self.model.topics[t as usize].subscribers[g as usize].commit_interval;
-        let group = &mut self.topics[t as usize].groups[g as usize];
+    fn commit_or_defer(&mut self, t: TopicId, g: u32, c: u32, p: u32, next: u64) {
+        let interval = self.model.topic_at(t).subscribers[g as usize].commit_interval;
+        let group = &mut self.broker.topic_mut(t).groups[g as usize];
         match interval {
             Some(i) => {
                 group.pending[p as usize] = Some((c, next));
@@ -410,10 +376,10 @@ impl<'m> Simulation<'m> {
                     // The next multiple of the interval strictly after now (a tick due now
                     // has fired already, or was skipped as empty).
                     let i = i.as_nanos();
-                    let at = (self.now / i).saturating_add(1).saturating_mul(i);
-                    if at < self.end {
+                    let at = (self.clock.now / i).saturating_add(1).saturating_mul(i);
+                    if at < self.clock.end {
                         group.tick_armed = true;
-                        self.queue
+                        self.clock
                             .schedule(SimTime(at), Event::CommitTick { topic: t, group: g });
                     }
                 }
@@ -428,11 +394,11 @@ impl<'m> Simulation<'m> {
     /// A commit tick: every partition's last processed offset is committed (refused for a
     /// consumer that crashed or lost the partition since). The next tick is armed by the
     /// next progress.
-    pub(super) fn commit_tick(&mut self, t: u32, g: u32) {
-        self.topics[t as usize].groups[g as usize].tick_armed = false;
-        let partitions = self.topics[t as usize].logs.len() as u32;
+    pub(in crate::engine) fn commit_tick(&mut self, t: TopicId, g: u32) {
+        self.broker.topic_mut(t).groups[g as usize].tick_armed = false;
+        let partitions = self.broker.topic_mut(t).logs.len() as u32;
         for p in 0..partitions {
-            let group = &mut self.topics[t as usize].groups[g as usize];
+            let group = &mut self.broker.topic_mut(t).groups[g as usize];
             if let Some((c, next)) = group.pending[p as usize].take() {
                 group.group.commit(c, p, next);
                 self.trim(t, p);
@@ -443,8 +409,8 @@ impl<'m> Simulation<'m> {
     /// Drops the messages of a partition that every group has committed: they are never read
     /// again, so the log holds only the backlog (and its publish times stay exact while it is
     /// small).
-    fn trim(&mut self, t: u32, p: u32) {
-        let topic = &mut self.topics[t as usize];
+    fn trim(&mut self, t: TopicId, p: u32) {
+        let topic = self.broker.topic_mut(t);
         let done = topic
             .groups
             .iter()
@@ -462,15 +428,15 @@ impl<'m> Simulation<'m> {
     /// the partitions move to the live consumers, which start again from the committed
     /// offsets (redelivering what was processed but not committed). A recovery: they rejoin
     /// and the group rebalances at once.
-    pub(super) fn consumers_follow_replica(&mut self, s: usize, r: u32, down: bool) {
+    pub(in crate::engine) fn consumers_follow_replica(&mut self, s: ServiceId, r: u32, down: bool) {
         let model = self.model;
-        let replicas = model.services[s].replicas;
+        let replicas = model.service_at(s).replicas;
         for (t, topic) in model.topics.iter().enumerate() {
             for (g, sub) in topic.subscribers.iter().enumerate() {
-                if sub.service.0 as usize != s {
+                if sub.service != s {
                     continue;
                 }
-                let group = &mut self.topics[t].groups[g];
+                let group = &mut self.broker.topics[t].groups[g];
                 for c in (r..sub.consumers).step_by(replicas as usize) {
                     if down {
                         group.group.crash(c);
@@ -479,15 +445,15 @@ impl<'m> Simulation<'m> {
                     }
                 }
                 let at = if down {
-                    SimTime(self.now).after(sub.session_timeout)
+                    SimTime(self.clock.now).after(sub.session_timeout)
                 } else {
-                    SimTime(self.now)
+                    SimTime(self.clock.now)
                 };
-                if at.0 < self.end {
-                    self.queue.schedule(
+                if at.0 < self.clock.end {
+                    self.clock.schedule(
                         at,
                         Event::Rebalance {
-                            topic: t as u32,
+                            topic: TopicId(t as u32),
                             group: g as u32,
                         },
                     );
@@ -498,8 +464,8 @@ impl<'m> Simulation<'m> {
 
     /// A group reassigns its partitions among its live consumers, who resume from the
     /// committed offsets.
-    pub(super) fn rebalance(&mut self, t: u32, g: u32) {
-        let group = &mut self.topics[t as usize].groups[g as usize];
+    pub(in crate::engine) fn rebalance(&mut self, t: TopicId, g: u32) {
+        let group = &mut self.broker.topic_mut(t).groups[g as usize];
         // Live consumers commit what they processed before giving up their partitions (the
         // Kafka client does on revocation); a crashed one cannot, and loses its progress.
         for (p, pending) in group.pending.iter_mut().enumerate() {
@@ -513,7 +479,7 @@ impl<'m> Simulation<'m> {
         group.group.assign();
         for c in 0..group.busy.len() as u32 {
             if group.group.is_alive(c) {
-                self.micro.push_back(Micro::Consume {
+                self.clock.soon(Micro::Consume {
                     topic: t,
                     group: g,
                     consumer: c,
@@ -523,12 +489,12 @@ impl<'m> Simulation<'m> {
     }
 
     /// Deletes messages older than the topic's retention, consumed or not.
-    pub(super) fn on_retention(&mut self, t: u32) {
-        let now = self.now;
-        let Some(retention) = self.model.topics[t as usize].retention else {
+    pub(in crate::engine) fn on_retention(&mut self, t: TopicId) {
+        let now = self.clock.now;
+        let Some(retention) = self.model.topic_at(t).retention else {
             return;
         };
-        let topic = &mut self.topics[t as usize];
+        let topic = self.broker.topic_mut(t);
         if let Some(cutoff) = now.checked_sub(retention.as_nanos()) {
             for log in &mut topic.logs {
                 log.expire_before(SimTime(cutoff));
@@ -537,95 +503,12 @@ impl<'m> Simulation<'m> {
                 g.group.sync_all(&topic.logs);
             }
         }
-        if now + RETENTION_SWEEP < self.end {
-            self.queue.schedule(
+        if now + RETENTION_SWEEP < self.clock.end {
+            self.clock.schedule(
                 SimTime(now + RETENTION_SWEEP),
                 Event::Retention { topic: t },
             );
         }
-    }
-
-    /// Records the lag of every group at a bucket boundary (and keeps its maximum). Debug
-    /// builds (every test) check conservation here, at every bucket of every run:
-    /// `produced = consumed + lag + expired + dead_lettered` per group.
-    pub(super) fn close_broker_bucket(&mut self, at: u64) {
-        for topic in &mut self.topics {
-            for g in &mut topic.groups {
-                debug_assert!(
-                    g.group.check_conservation(&topic.logs),
-                    "messages not conserved at {at} ns"
-                );
-                let lag = g.group.total_lag(&topic.logs);
-                let time_lag = g.group.max_time_lag(SimTime(at), &topic.logs).0;
-                g.max_lag = g.max_lag.max(lag);
-                g.max_time_lag = g.max_time_lag.max(time_lag);
-                for (p, (max, log)) in g.max_partition_lag.iter_mut().zip(&topic.logs).enumerate() {
-                    *max = (*max).max(g.group.lag(p as u32, log));
-                }
-                g.series_lag.push(lag);
-                g.series_time_lag.push(time_lag as f64 / 1e9);
-            }
-        }
-    }
-
-    /// The broker's part of the report.
-    pub(super) fn broker_report(&mut self, end: u64) -> (Vec<TopicReport>, Vec<TopicSeries>) {
-        let model = self.model;
-        let mut reports = Vec::with_capacity(self.topics.len());
-        let mut series = Vec::new();
-        let bucket = self.bucket;
-        for (topic, m) in self.topics.iter_mut().zip(&model.topics) {
-            let mut groups = Vec::with_capacity(topic.groups.len());
-            for (g, sub) in topic.groups.iter_mut().zip(&m.subscribers) {
-                let lag = g.group.total_lag(&topic.logs);
-                let time_lag = g.group.max_time_lag(SimTime(end), &topic.logs).0;
-                let service = model.service_at(sub.service).name.clone();
-                let lag_per_partition: Vec<u64> = (0..m.partitions)
-                    .map(|p| g.group.lag(p, &topic.logs[p as usize]))
-                    .collect();
-                let max_lag_per_partition = lag_per_partition
-                    .iter()
-                    .zip(&g.max_partition_lag)
-                    .map(|(&now, &max)| now.max(max))
-                    .collect();
-                let drained_in_s = drained_in_s(&g.series_lag, bucket, end);
-                groups.push(GroupReport {
-                    service: service.clone(),
-                    consumers: sub.consumers,
-                    consumed: g.group.consumed(),
-                    failed: g.failed,
-                    retries: g.retries,
-                    dead_lettered: g.group.dead_lettered(),
-                    lag,
-                    max_lag: g.max_lag.max(lag),
-                    lag_per_partition,
-                    max_lag_per_partition,
-                    drained_in_s,
-                    time_lag_s: time_lag as f64 / 1e9,
-                    max_time_lag_s: g.max_time_lag.max(time_lag) as f64 / 1e9,
-                    expired: g.group.expired(),
-                    redelivered: g.group.redelivered(),
-                    duplicates: g.group.duplicates(),
-                    skipped: g.skipped,
-                    latency: g.latency.summary(),
-                });
-                series.push(TopicSeries {
-                    topic: m.name.clone(),
-                    service,
-                    lag: std::mem::take(&mut g.series_lag),
-                    time_lag_s: std::mem::take(&mut g.series_time_lag),
-                });
-            }
-            reports.push(TopicReport {
-                name: m.name.clone(),
-                partitions: m.partitions,
-                produced: topic.produced,
-                produced_per_partition: topic.logs.iter().map(|l| l.end_offset()).collect(),
-                publishers: publishers_of(model, Destination::Topic(reports.len() as u32)),
-                groups,
-            });
-        }
-        (reports, series)
     }
 }
 
@@ -641,31 +524,4 @@ fn key_hash(key: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// How long a backlog took to drain, from the end of the bucket where it peaked to the end
-/// of the first bucket back near its earlier level ([`crate::metrics::drain`]; buckets of
-/// `bucket` ns, the last one ending at `end`), or `None` when there was no backlog or it had
-/// not drained by the end.
-pub(super) fn drained_in_s(series: &[u64], bucket: u64, end: u64) -> Option<f64> {
-    use crate::metrics::drain::{drain, Drain};
-    match drain(series) {
-        Drain::Drained { peak, drained } => {
-            let at = |i: usize| ((i as u64 + 1) * bucket).min(end);
-            Some((at(drained) - at(peak)) as f64 / 1e9)
-        }
-        Drain::NoBacklog | Drain::NotDrained { .. } => None,
-    }
-}
-
-/// The services with a step that publishes or sends to `to`, in file order, each once.
-pub(super) fn publishers_of(model: &Model, to: Destination) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for p in model.publishes.iter().filter(|p| p.to == to) {
-        let name = &model.service_at(p.from).name;
-        if !names.contains(name) {
-            names.push(name.clone());
-        }
-    }
-    names
 }
