@@ -13,6 +13,7 @@
 //! `data-tables-overflowing` on `<body>` for browser tests) follow the run report's.
 
 use super::experiment::with_ci;
+use super::html::SCRIPT;
 use crate::chart::Chart;
 use crate::experiment::metrics::higher_is_better;
 use crate::experiment::{number, short_name, CellResult, ExperimentResult};
@@ -53,24 +54,6 @@ figure { margin: 18px 0 28px; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { font-size: 13px; margin-top: 6px; }
 footer { margin-top: 40px; font-size: 12px; }
-"#;
-
-/// Counts the images that decoded and records `loaded/total` on `<body>`, and the tables
-/// wider than their box (which then scroll sideways) as `data-tables-overflowing`, for
-/// browser tests.
-const SCRIPT: &str = r#"
-window.addEventListener("load", function () {
-  var images = document.images, loaded = 0;
-  for (var i = 0; i < images.length; i++) {
-    if (images[i].complete && images[i].naturalWidth > 0) { loaded++; }
-  }
-  document.body.setAttribute("data-images-loaded", loaded + "/" + images.length);
-  var boxes = document.querySelectorAll(".scroll"), wide = 0;
-  for (var j = 0; j < boxes.length; j++) {
-    if (boxes[j].scrollWidth > boxes[j].clientWidth + 1) { wide++; }
-  }
-  document.body.setAttribute("data-tables-overflowing", String(wide));
-});
 "#;
 
 /// Renders experiment `r` and its `charts` (as from

@@ -58,8 +58,8 @@ footer { margin-top: 40px; font-size: 12px; }
 
 /// Counts the images that decoded and records `loaded/total` on `<body>`, and the tables
 /// wider than their box (which then scroll sideways) as `data-tables-overflowing`, for
-/// browser tests.
-const SCRIPT: &str = r#"
+/// browser tests. The experiment page uses it too.
+pub(crate) const SCRIPT: &str = r#"
 window.addEventListener("load", function () {
   var images = document.images, loaded = 0;
   for (var i = 0; i < images.length; i++) {
