@@ -128,7 +128,13 @@ impl PartitionLog {
                     last: now,
                 });
                 let stored = self.end - self.start;
-                self.open_limit = (2 * stored).div_ceil(self.max_blocks as u64).max(1);
+                // ⌈2·S/M⌉ is 1 while 2·S ≤ M: skip the division (a publish usually finds
+                // the log short).
+                self.open_limit = if 2 * stored <= self.max_blocks as u64 {
+                    1
+                } else {
+                    (2 * stored).div_ceil(self.max_blocks as u64)
+                };
             }
         }
         if let Some(max) = self.max_len {

@@ -780,6 +780,69 @@ mod tests {
         }
     }
 
+    /// Deliveries expire in exactly the order of one sorted list of (deadline, id), whatever
+    /// mix of visibilities and visibility changes a script uses.
+    #[test]
+    fn deliveries_expire_in_deadline_then_id_order() {
+        let mut rng = SimRng::seed_from_u64(23);
+        // (share of receives with the queue's usual timeout, share of visibility changes)
+        for &(usual, changes) in &[(1.0, 0.0), (0.9, 0.05), (0.5, 0.2), (0.0, 0.0)] {
+            let mut q = queue(3, 0, 0);
+            // The reference: every in-flight delivery with its deadline.
+            let mut flying: Vec<(SimTime, u64, Receipt)> = Vec::new();
+            let mut now = 0u64;
+            let mut expired = 0;
+            for _ in 0..20_000 {
+                now += rng.random_range(0..3u64);
+                let t = ms(now);
+                loop {
+                    let want = flying.iter().map(|f| (f.0, f.1)).min().filter(|m| m.0 <= t);
+                    let got = q.expire_visibility(t);
+                    assert_eq!(got.map(|(m, _)| m.id), want.map(|w| w.1));
+                    let Some((_, id)) = want else { break };
+                    flying.retain(|f| f.1 != id);
+                    expired += 1;
+                }
+                let next = flying.iter().map(|f| f.0).min();
+                assert_eq!(q.next_visibility_deadline(), next);
+                assert_eq!(q.in_flight() as usize, flying.len());
+                match rng.random_range(0..10u32) {
+                    0..=3 => {
+                        q.send(t);
+                    }
+                    4..=6 => {
+                        let v = if rng.random_bool(usual) {
+                            vis(15)
+                        } else {
+                            vis(rng.random_range(0..30))
+                        };
+                        if let Some(d) = q.receive(rng.random_range(0..3), t, v) {
+                            flying.push((t.after(v), d.message.id, d.receipt));
+                        }
+                    }
+                    7 if rng.random_bool(changes) && !flying.is_empty() => {
+                        let k = rng.random_range(0..flying.len());
+                        let v = vis(rng.random_range(0..30));
+                        assert!(q.change_visibility(flying[k].2, t, v));
+                        flying[k].0 = t.after(v);
+                    }
+                    _ if !flying.is_empty() => {
+                        let k = rng.random_range(0..flying.len());
+                        let f = flying.swap_remove(k);
+                        if rng.random_bool(0.8) {
+                            assert!(q.ack(f.2));
+                        } else {
+                            assert!(q.nack(f.2, true).is_some());
+                        }
+                    }
+                    _ => {}
+                }
+                assert!(balanced(&q));
+            }
+            assert!(expired > 100, "the script exercises expiry ({expired})");
+        }
+    }
+
     #[test]
     fn tags_travel_with_their_messages() {
         let mut q = WorkQueue::tagged(QueueConfig {

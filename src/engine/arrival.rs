@@ -77,6 +77,7 @@ impl Simulation<'_> {
             lost,
             deadline,
             pin,
+            customer,
         } = d;
         let replica = match pin {
             Some(pin) => pin,
@@ -104,6 +105,7 @@ impl Simulation<'_> {
             phase: Phase::Transit,
             deadline,
             cancelled: false,
+            customer,
         });
         if self.jobs.len() as u64 > self.model.run.max_in_flight && self.abort.is_none() {
             self.abort = Some(self.in_flight_error());

@@ -153,12 +153,18 @@ impl Simulation<'_> {
             (l, SimDuration(0)) => l,
             (l, e) => Some(SimDuration(l.unwrap_or_default().0 + e.0)),
         };
+        let customer = if self.broker.tracks_customers {
+            self.customer_of(strand)
+        } else {
+            0
+        };
         let job = self.send(Dispatch {
             timeout,
             latency,
             avoid,
             lost,
             deadline,
+            customer,
             ..Dispatch::new(Parent::Caller { strand, call: cid }, call.to)
         });
         let replica = self.jobs.get(job).map(|j| j.replica);

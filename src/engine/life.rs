@@ -99,7 +99,8 @@
 //!
 //! **A customer** of a network of work queues (an entry point that sends to a queue): its
 //! client's message starts it (`new_customer`, from `client_store`), every message a
-//! processing of one of its messages sends to a work queue joins it (`customer_of` finds it
-//! from the sending strand, `claim_customer` counts the message), and it is done when the
+//! processing of one of its messages sends to a work queue joins it (the consumer's job
+//! carries the customer's tag, `Job::customer`, and so do the calls it makes; `try_publish`
+//! reads it and `claim_customer` counts the message), and it is done when the
 //! last of its messages leaves the broker (`customer_message_gone`: acknowledged,
 //! dead-lettered or deleted) — its end-to-end latency goes to its entry point.

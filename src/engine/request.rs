@@ -83,6 +83,9 @@ pub(super) struct Dispatch {
     pub(super) deadline: Deadline,
     /// The replica to use; `None` lets the service's balancer pick.
     pub(super) pin: Option<u32>,
+    /// The tag of the customer of a network of work queues whose processing sends it (see
+    /// `broker/queues.rs`), 0 for none.
+    pub(super) customer: u64,
 }
 
 impl Dispatch {
@@ -98,6 +101,7 @@ impl Dispatch {
             lost: false,
             deadline: Deadline::NONE,
             pin: None,
+            customer: 0,
         }
     }
 }
@@ -137,6 +141,10 @@ pub(super) struct Job {
     pub(super) deadline: Deadline,
     /// Its caller timed out and cancelled it while it was in transit.
     pub(super) cancelled: bool,
+    /// The tag of the customer its processing belongs to (a queue consumer's message, or a
+    /// call made while processing one), 0 for none: what it sends to a work queue joins
+    /// that customer (see `broker/queues.rs`).
+    pub(super) customer: u64,
 }
 
 impl Job {

@@ -169,7 +169,11 @@ impl<'m> Simulation<'m> {
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
             Event::JobTimeout { job } => self.on_timeout(job),
-            Event::Published { strand, publish } => match self.try_publish(publish, strand) {
+            Event::Published { strand, publish } => match self.try_publish(
+                publish,
+                strand,
+                self.customer_of(strand),
+            ) {
                 Publish::Done => self.run_strand(strand),
                 Publish::Failed(outcome) => self.finish_strand(strand, Some(outcome)),
                 Publish::Parked => {}

@@ -32,8 +32,8 @@ impl Simulation<'_> {
             };
             strand.idx += 1;
             let job_key = strand.job;
-            let (service, replica) = match self.jobs.get(job_key) {
-                Some(j) if !j.killed => (j.service, j.replica),
+            let (service, replica, customer) = match self.jobs.get(job_key) {
+                Some(j) if !j.killed => (j.service, j.replica, j.customer),
                 _ => {
                     self.abandon(key);
                     return;
@@ -64,7 +64,7 @@ impl Simulation<'_> {
                         );
                         return;
                     }
-                    match self.try_publish(*p, key) {
+                    match self.try_publish(*p, key, customer) {
                         Publish::Done => {}
                         Publish::Failed(outcome) => {
                             self.finish_strand(key, Some(outcome));

@@ -165,10 +165,17 @@ impl Simulation<'_> {
         }
     }
 
-    /// Publishes a message of step `p` for `strand`, or handles the outage as the step says.
-    pub(in crate::engine) fn try_publish(&mut self, p: PublishId, strand: Key) -> Publish {
+    /// Publishes a message of step `p` for `strand`, whose processing belongs to the
+    /// customer tagged `customer` (0: none; see `queues.rs`), or handles the outage as the
+    /// step says.
+    pub(in crate::engine) fn try_publish(
+        &mut self,
+        p: PublishId,
+        strand: Key,
+        customer: u64,
+    ) -> Publish {
         let tag = match self.model.publish_at(p).to {
-            Destination::Queue(_) => self.claim_customer(self.customer_of(strand)),
+            Destination::Queue(_) => self.claim_customer(customer),
             Destination::Topic(_) => 0,
         };
         let partition = match self.broker_target(p) {

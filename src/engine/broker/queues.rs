@@ -97,6 +97,7 @@ fn customer_key(tag: u64) -> Option<Key> {
 /// dead-lettered or deleted): with its last one, the customer is done. A free function over
 /// the two fields it needs, so that it can be called while a queue is borrowed (from the
 /// callbacks of [`WorkQueue`], without collecting the tags first).
+#[inline]
 fn message_gone(customers: &mut Slab<Customer>, observer: &mut Observer, tag: u64, now: u64) {
     let Some(key) = customer_key(tag) else {
         return;
@@ -202,26 +203,13 @@ impl Simulation<'_> {
         }
     }
 
-    /// The tag of the customer whose processing runs strand `strand` (0 if none): found
-    /// through the strand's job, up its callers, to a queue consumer's delivery.
+    /// The tag of the customer whose processing runs strand `strand` (0 if none): its job
+    /// carries it, from the queue consumer's delivery down through the calls it makes.
     pub(in crate::engine) fn customer_of(&self, strand: Key) -> u64 {
-        let mut strand = strand;
-        loop {
-            let Some(job) = self.strands.get(strand).and_then(|s| self.jobs.get(s.job)) else {
-                return 0;
-            };
-            match job.parent {
-                Parent::QueueConsumer { delivery } => {
-                    return self
-                        .broker
-                        .queue_deliveries
-                        .get(delivery)
-                        .map_or(0, |d| d.tag)
-                }
-                Parent::Caller { strand: caller, .. } => strand = caller,
-                Parent::Client { .. } | Parent::TopicConsumer { .. } => return 0,
-            }
-        }
+        self.strands
+            .get(strand)
+            .and_then(|s| self.jobs.get(s.job))
+            .map_or(0, |j| j.customer)
     }
 
     /// A message of the customer tagged `tag` left the broker (acknowledged, dead-lettered
@@ -260,7 +248,8 @@ impl Simulation<'_> {
             if state.flags[c as usize] & DOWN != 0 {
                 continue;
             }
-            let pin = c % replicas;
+            // Consumer c lives on replica c mod replicas (no division for one replica).
+            let pin = if replicas == 1 { 0 } else { c % replicas };
             if bounded && self.room(service, pin) == 0 {
                 self.broker.queue_mut(q).flags[c as usize] |= BLOCKED;
                 self.wait_for_room(
@@ -288,6 +277,7 @@ impl Simulation<'_> {
             });
             self.send(Dispatch {
                 pin: Some(pin),
+                customer: d.message.tag,
                 ..Dispatch::new(Parent::QueueConsumer { delivery }, service)
             });
         }

@@ -9,15 +9,22 @@ use crate::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// An event with its place in the order: `time` in the high 64 bits of `key`, the sequence
+/// number in the low ones, so that one 128-bit comparison orders by time, then by seq.
 struct Scheduled<E> {
-    time: u64,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Scheduled<E> {
+    fn time(&self) -> u64 {
+        (self.key >> 64) as u64
+    }
 }
 
 impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Scheduled<E> {}
@@ -30,7 +37,7 @@ impl<E> Ord for Scheduled<E> {
     /// Reversed, so that std's max-heap pops the earliest `(time, seq)` first.
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -59,8 +66,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
         self.heap.push(Scheduled {
-            time: time.0,
-            seq: self.seq,
+            key: (u128::from(time.0) << 64) | u128::from(self.seq),
             event,
         });
         self.seq += 1;
@@ -69,13 +75,13 @@ impl<E> EventQueue<E> {
     /// The time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|s| SimTime(s.time))
+        self.heap.peek().map(|s| SimTime(s.time()))
     }
 
     /// Removes and returns the next event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|s| (SimTime(s.time), s.event))
+        self.heap.pop().map(|s| (SimTime(s.time()), s.event))
     }
 
     /// Events waiting.
