@@ -4,9 +4,7 @@
 use super::event::{Event, Micro};
 use super::kernel::EventQueue;
 use crate::time::{SimDuration, SimTime};
-
-/// Done micro-steps a busy instant keeps before they are cut off (see `Clock::micro`).
-const MICRO_TRIM: usize = 4096;
+use std::collections::VecDeque;
 
 /// The clock of a run: the current time, where the run ends, the events scheduled for later,
 /// and the work due now.
@@ -22,13 +20,7 @@ pub(super) struct Clock {
     /// Events processed so far.
     pub(super) events: u64,
     queue: EventQueue<Event>,
-    /// The micro-steps due now, in order: those before `micro_next` are done. The list
-    /// empties whenever it has been worked through, so it is a FIFO without the wrap-around
-    /// bookkeeping of a ring buffer (a micro-step is pushed and popped on every hop of a
-    /// request); an instant that never works through it (a long zero-time cascade) has its
-    /// done part cut off now and then, so memory follows the pending steps only.
-    micro: Vec<Micro>,
-    micro_next: usize,
+    micro: VecDeque<Micro>,
 }
 
 impl Clock {
@@ -42,8 +34,7 @@ impl Clock {
             drain,
             events: 0,
             queue: EventQueue::new(),
-            micro: Vec::with_capacity(64),
-            micro_next: 0,
+            micro: VecDeque::with_capacity(64),
         }
     }
 
@@ -62,7 +53,7 @@ impl Clock {
     /// Runs `m` at the current instant, after the work already due.
     #[inline]
     pub(super) fn soon(&mut self, m: Micro) {
-        self.micro.push(m);
+        self.micro.push_back(m);
     }
 
     /// The time of the next event, if any.
@@ -80,20 +71,6 @@ impl Clock {
     /// Takes the next micro-step due now.
     #[inline]
     pub(super) fn pop_micro(&mut self) -> Option<Micro> {
-        match self.micro.get(self.micro_next) {
-            Some(&m) => {
-                self.micro_next += 1;
-                if self.micro_next >= MICRO_TRIM && 2 * self.micro_next >= self.micro.len() {
-                    self.micro.drain(..self.micro_next);
-                    self.micro_next = 0;
-                }
-                Some(m)
-            }
-            None => {
-                self.micro.clear();
-                self.micro_next = 0;
-                None
-            }
-        }
+        self.micro.pop_front()
     }
 }

@@ -78,22 +78,41 @@ impl<'m> Simulation<'m> {
     /// Processes the next event (and the work it makes due at the same instant).
     /// Returns `Ok(false)` when the run has reached its end.
     pub fn step(&mut self) -> Result<bool, RunError> {
+        let more = self.advance();
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(more),
+        }
+    }
+
+    /// [`step`](Self::step) for the run loop: `false` when the run has reached its end or
+    /// stopped (then `abort` says why). Inlined into [`run`](Self::run), so that the loop
+    /// pays no call and no `Result` per event (the error type is large).
+    #[inline(always)]
+    fn advance(&mut self) -> bool {
         let t = match self.clock.next_time() {
             Some(t) if t.0 < self.clock.end => t.0,
-            _ => return self.no_more_events(),
+            _ => {
+                self.no_more_events();
+                return false;
+            }
         };
         if t >= self.observer.next_mark() {
             self.observer
                 .pass_marks(t, &self.broker.topics, &self.broker.queues);
         }
         let Some((time, event)) = self.clock.pop() else {
-            return self.no_more_events();
+            self.no_more_events();
+            return false;
         };
         if time.0 != self.clock.now {
             // One compare per advance of time: a new busiest instant is rare, and a tripped
             // guard has the busiest instant of all.
             if self.guard.instant_events > self.guard.busiest.0 {
-                self.close_busiest_instant()?;
+                self.close_busiest_instant();
+                if self.abort.is_some() {
+                    return false;
+                }
             }
             self.guard.instant_events = 0;
             self.clock.now = time.0;
@@ -102,27 +121,20 @@ impl<'m> Simulation<'m> {
         self.guard.instant_events += 1;
         if self.guard.instant_events > self.guard.limit {
             self.zeno_observe_event(&event);
-            if let Some(e) = self.abort.take() {
-                return Err(e);
+            if self.abort.is_some() {
+                return false;
             }
         }
         self.handle(event);
         self.drain_micro();
-        match self.abort.take() {
-            Some(e) => Err(e),
-            None => Ok(true),
-        }
+        self.abort.is_none()
     }
 
     /// The run has reached its end (a diagnosis of the Zeno guard in progress stops it).
     #[cold]
-    fn no_more_events(&mut self) -> Result<bool, RunError> {
+    fn no_more_events(&mut self) {
         if self.guard.diagnosis.is_some() {
             self.zeno_stop();
-        }
-        match self.abort.take() {
-            Some(e) => Err(e),
-            None => Ok(false),
         }
     }
 
@@ -140,21 +152,20 @@ impl<'m> Simulation<'m> {
     /// Time is about to advance after the busiest instant so far: it is recorded, or, if it
     /// passed the guard's cap, the diagnosis ends and so does the run.
     #[cold]
-    fn close_busiest_instant(&mut self) -> Result<(), RunError> {
+    fn close_busiest_instant(&mut self) {
         self.guard.busiest = (self.guard.instant_events, self.clock.now);
         if self.guard.diagnosis.is_some() {
             self.zeno_stop();
-        }
-        match self.abort.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
         }
     }
 
     /// Runs to the end and returns the report.
     pub fn run(mut self) -> Result<Measurements, RunError> {
-        while self.step()? {}
-        Ok(self.into_measurements())
+        while self.advance() {}
+        match self.abort.take() {
+            Some(e) => Err(e),
+            None => Ok(self.into_measurements()),
+        }
     }
 
     #[inline]
