@@ -180,15 +180,13 @@ impl<'m> Simulation<'m> {
             Event::BreakerTimer { call, replica } => self.on_breaker_timer(call, replica),
             Event::BulkheadExpire { call, replica } => self.on_bulkhead_expire(call, replica),
             Event::JobTimeout { job } => self.on_timeout(job),
-            Event::Published { strand, publish } => match self.try_publish(
-                publish,
-                strand,
-                self.customer_of(strand),
-            ) {
-                Publish::Done => self.run_strand(strand),
-                Publish::Failed(outcome) => self.finish_strand(strand, Some(outcome)),
-                Publish::Parked => {}
-            },
+            Event::Published { strand, publish } => {
+                match self.try_publish(publish, strand, self.customer_of(strand)) {
+                    Publish::Done => self.run_strand(strand),
+                    Publish::Failed(outcome) => self.finish_strand(strand, Some(outcome)),
+                    Publish::Parked => {}
+                }
+            }
             Event::PublishTimeout { strand } => self.publish_timeout(strand),
             Event::ClientPublished { message } => self.client_published(message),
             Event::ClientGaveUp { message } => self.client_gave_up(message),

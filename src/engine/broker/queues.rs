@@ -214,6 +214,7 @@ impl Simulation<'_> {
 
     /// A message of the customer tagged `tag` left the broker (acknowledged, dead-lettered
     /// or deleted): with its last one, the customer is done.
+    #[inline]
     pub(in crate::engine) fn customer_message_gone(&mut self, tag: u64) {
         message_gone(
             &mut self.broker.customers,
