@@ -109,4 +109,33 @@ mod tests {
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
     }
+
+    /// Random times, the largest ones included: the queue pops exactly in the order of a
+    /// stable sort by time (time in the high half of the key, sequence in the low half).
+    #[test]
+    fn pops_as_a_stable_sort_by_time() {
+        use crate::rng::SimRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = SimRng::seed_from_u64(5);
+        let mut q = EventQueue::new();
+        let mut all = Vec::new();
+        for k in 0..5_000u32 {
+            let t = match rng.random_range(0..4) {
+                0 => u64::MAX - rng.random_range(0..3u64),
+                1 => rng.random_range(0..10u64),
+                _ => rng.random::<u64>() >> rng.random_range(0..64),
+            };
+            q.schedule(SimTime(t), k);
+            all.push((t, k));
+            if rng.random_range(0..3) == 0 {
+                // Interleave pops: what is popped is the earliest of what is there.
+                let min = *all.iter().min().expect("just pushed");
+                assert_eq!(q.pop(), Some((SimTime(min.0), min.1)));
+                all.retain(|&e| e != min);
+            }
+        }
+        all.sort();
+        let rest: Vec<(u64, u32)> = std::iter::from_fn(|| q.pop().map(|(t, e)| (t.0, e))).collect();
+        assert_eq!(rest, all);
+    }
 }
