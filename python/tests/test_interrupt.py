@@ -25,8 +25,12 @@ print("finished", flush=True)
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a POSIX signal")
 def test_an_interrupt_stops_an_experiment_between_runs():
+    # The child gets SIGINT's default action whatever this process inherited: a shell
+    # without job control starts background commands with SIGINT ignored, and a Python
+    # started so keeps ignoring it (no KeyboardInterrupt at all).
     p = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout is not None
     assert p.stdout.readline().strip() == "started"
     time.sleep(1.0)
