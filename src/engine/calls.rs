@@ -129,12 +129,14 @@ impl Simulation<'_> {
             .latency
             .as_ref()
             .map(|d| d.sample(&mut state.request_rng));
+        // What the call inherits from its caller's job: the deadline (if it propagates) and
+        // the customer of a network of work queues its processing belongs to.
+        let (caller, customer) = self
+            .strands
+            .get(strand)
+            .and_then(|s| self.jobs.get(s.job))
+            .map_or((Deadline::NONE, 0), |j| (j.deadline, j.customer));
         let (deadline, timeout) = if call.propagate_deadline {
-            let caller = self
-                .strands
-                .get(strand)
-                .and_then(|s| self.jobs.get(s.job))
-                .map_or(Deadline::NONE, |j| j.deadline);
             let own = call
                 .timeout
                 .map_or(Deadline::NONE, |t| Deadline::at(SimTime(now).after(t)));
@@ -152,11 +154,6 @@ impl Simulation<'_> {
         let latency = match (latency, extra) {
             (l, SimDuration(0)) => l,
             (l, e) => Some(SimDuration(l.unwrap_or_default().0 + e.0)),
-        };
-        let customer = if self.broker.tracks_customers {
-            self.customer_of(strand)
-        } else {
-            0
         };
         let job = self.send(Dispatch {
             timeout,

@@ -34,14 +34,9 @@ fn assert_exit(o: &Output, code: i32) {
     );
 }
 
-/// A fresh, empty scratch directory for one test.
+/// A fresh, empty directory `target/tmp/cli/<name>`.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::scratch("cli", name)
 }
 
 /// A short run of the M/M/1 topology as JSON.

@@ -10,13 +10,9 @@ use std::process::{Command, Output};
 
 const SCRIPT: &str = "scripts/cluster/sweep.sbatch";
 
+/// A fresh, empty directory `target/tmp/cluster/<name>`.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cluster")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::scratch("cluster", name)
 }
 
 /// Runs the array script as task `index` of `count`, writing to `shards`.

@@ -26,6 +26,15 @@ pub const K_SE: f64 = 5.0;
 /// Seeds of the independent replications of statistical tests.
 pub const SEEDS: [u64; 10] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 
+/// A fresh, empty directory `target/tmp/<area>/<name>` for one test (what an earlier run left
+/// there is removed first).
+pub fn scratch(area: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(area).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
 /// The repository root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

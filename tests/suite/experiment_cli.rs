@@ -45,13 +45,9 @@ fn error(o: &Output) -> String {
     err
 }
 
+/// A fresh, empty directory `target/tmp/experiment-cli/<name>`.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("experiment-cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::scratch("experiment-cli", name)
 }
 
 #[track_caller]

@@ -85,9 +85,10 @@ fn replication_intervals_cover_the_mm1_mean_about_95_percent_of_the_time() {
             ..options.clone()
         };
         let (_, trace) = microsim::run_traced(&m, &one).unwrap();
+        let warmup = options.warmup.expect("set above").as_nanos();
         let ms: Vec<f64> = trace
             .iter()
-            .filter(|t| t.time.0 - t.latency.0 >= 500_000_000)
+            .filter(|t| t.time.0 - t.latency.0 >= warmup)
             .map(|t| t.latency.0 as f64 / 1e6)
             .collect();
         let n = ms.len() as f64;

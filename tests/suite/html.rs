@@ -407,12 +407,7 @@ fn target_dir() -> PathBuf {
 
 /// A fresh, empty directory `target/tmp/html/<name>`.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("html")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    dir
+    crate::common::scratch("html", name)
 }
 
 /// A `file://` URL for an existing file (absolute, with unsafe characters percent-encoded).

@@ -51,9 +51,6 @@ pub(super) struct Broker {
     pub(super) queue_deliveries: Slab<QueueDelivery>,
     /// Customers of networks of work queues with messages in the broker (see `queues.rs`).
     pub(super) customers: Slab<Customer>,
-    /// Whether the model has customers at all (an entry point sends to a work queue): only
-    /// then do calls carry their caller's customer.
-    pub(super) tracks_customers: bool,
     /// Clients' messages on their way to a slow broker.
     pub(super) client_publishes: Slab<ClientPublish>,
     /// Broker outages in force (overlapping `BrokerDown` faults).
@@ -95,7 +92,6 @@ impl Broker {
                 .collect(),
             queue_deliveries: Slab::default(),
             customers: Slab::default(),
-            tracks_customers: carries_customers(model),
             client_publishes: Slab::default(),
             down: 0,
             producers: model

@@ -249,8 +249,7 @@ impl Simulation<'_> {
             if state.flags[c as usize] & DOWN != 0 {
                 continue;
             }
-            // Consumer c lives on replica c mod replicas (no division for one replica).
-            let pin = if replicas == 1 { 0 } else { c % replicas };
+            let pin = c % replicas;
             if bounded && self.room(service, pin) == 0 {
                 self.broker.queue_mut(q).flags[c as usize] |= BLOCKED;
                 self.wait_for_room(
